@@ -1,0 +1,294 @@
+"""Typed run configuration: frozen dataclasses, TOML files, ``--set key=value`` overrides.
+
+Unknown sections/keys and wrong types are rejected with a message naming the key. Objective and
+optimiser hyperparameters left unset (``None``) take the objective preset's paper defaults when the
+config is *resolved* (:func:`resolve`); the resolved config is what a run saves and what resumes read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import sys
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: str = "8gaussians"  # a toy distribution (`wgan list`) or a path to a .npy/.csv file of points
+    batch_size: int = 256  # critic batch; the generator step uses the same size
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    net: str = "mlp"  # "mlp" or "data-plus-noise" (fixed generator G(z) = x + noise_std * z)
+    latent_dim: int = 2
+    depth: int = 3  # hidden layers
+    width: int = 512
+    activation: str = "relu"
+    norm: str = "none"  # "none", "batch" or "layer"
+    init: str = "default"  # "default" (PyTorch) or "he" (the WGAN-GP authors' toy code)
+    noise_std: float = 1.0  # data-plus-noise only
+
+
+@dataclass(frozen=True)
+class CriticConfig:
+    net: str = "mlp"
+    depth: int = 3
+    width: int = 512
+    activation: str = "relu"
+    norm: str = "none"  # batch norm is warned against with a gradient penalty (WGAN-GP sec. 4)
+    init: str = "default"  # "default" (PyTorch) or "he" (the WGAN-GP authors' toy code)
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    name: str = "wgan-gp"  # a preset: its paper's defaults fill every field left unset below
+    loss: str | None = None  # wasserstein, minimax, non-saturating, least-squares
+    penalty: str | None = None  # none, gp, lp, dragan
+    penalty_weight: float | None = None  # lambda
+    clip: float | None = None  # weight clipping bound c; 0 disables
+    n_critic: int | None = None  # critic steps per generator step
+    dragan_scale: float = 0.5  # DRAGAN perturbation: delta = dragan_scale * std(x) * U[0, 1]
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    name: str | None = None  # adam, rmsprop, sgd
+    lr: float | None = None
+    beta1: float | None = None  # Adam only
+    beta2: float | None = None  # Adam only
+    critic_lr: float | None = None  # defaults to lr
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 2000  # generator steps in total
+    seed: int = 0
+    log_every: int = 10
+    eval_every: int = 500
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    device: str = "auto"  # auto, cpu, cuda, cuda:N
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    n_samples: int = 2000  # generated and data points for exact W1 and mode statistics
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    critic: CriticConfig = field(default_factory=CriticConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_SECTION_TYPES = typing.get_type_hints(Config)
+
+
+def _hint(section: str, key: str) -> Any:
+    return typing.get_type_hints(_SECTION_TYPES[section])[key]
+
+
+def _type_name(t: Any) -> str:
+    args = typing.get_args(t)
+    if args:
+        return " or ".join(_type_name(a) for a in args if a is not type(None))
+    return getattr(t, "__name__", str(t))
+
+
+def _coerce(section: str, key: str, value: Any) -> Any:
+    """Check ``value`` against the field's type; ints are accepted for floats. Raises ConfigError."""
+    t = _hint(section, key)
+    allowed = [a for a in typing.get_args(t) if a is not type(None)] if _is_optional(t) else [t]
+    for a in allowed:
+        if a is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if a is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if a in (str, bool) and isinstance(value, a):
+            return value
+    raise ConfigError(f"{section}.{key} must be {_type_name(t)}, got {value!r} ({type(value).__name__})")
+
+
+def _is_optional(t: Any) -> bool:
+    return (typing.get_origin(t) in (typing.Union, types.UnionType)) and type(None) in typing.get_args(t)
+
+
+_SYNONYMS = {"lambda": "penalty_weight", "lamda": "penalty_weight", "lam": "penalty_weight",
+             "gp_weight": "penalty_weight", "critic_iters": "n_critic", "d_steps": "n_critic",
+             "learning_rate": "lr", "optimizer": "name", "iters": "steps", "batch": "batch_size"}
+
+
+def _unknown(kind: str, name: str, valid: list[str], where: str = "", prefix: str = "") -> ConfigError:
+    """``unknown <kind> '<prefix><name>' in <where> (did you mean ...?); valid: ...``"""
+    close = [_SYNONYMS[name]] if _SYNONYMS.get(name) in valid else difflib.get_close_matches(name, valid, n=1)
+    hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+    where = f" in {where}" if where else ""
+    return ConfigError(f"unknown {kind} '{prefix}{name}'{where}{hint}; valid: {', '.join(valid)}")
+
+
+def apply(cfg: Config, updates: dict[str, Any], origin: str = "config") -> Config:
+    """Return ``cfg`` with a nested ``{section: {key: value}}`` mapping applied, every key checked."""
+    sections = {}
+    for section, values in updates.items():
+        if section not in _SECTION_TYPES:
+            raise _unknown("section", section, list(_SECTION_TYPES), origin)
+        if not isinstance(values, dict):
+            raise ConfigError(f"{origin}: [{section}] must be a table of key = value pairs")
+        current = getattr(cfg, section)
+        valid = [f.name for f in fields(current)]
+        changes = {}
+        for key, value in values.items():
+            if key not in valid:
+                raise _unknown("key", key, valid, origin, prefix=f"{section}.")
+            changes[key] = _coerce(section, key, value)
+        sections[section] = replace(current, **changes)
+    return replace(cfg, **sections)
+
+
+def load_toml(path: str | Path, base: Config | None = None) -> Config:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {e}") from None
+    return apply(base or Config(), data, origin=str(path))
+
+
+def parse_set(item: str) -> tuple[str, str, Any]:
+    """Parse ``section.key=value``; the value is read as a TOML literal (``0.1``, ``true``, ``"x"``) and
+    otherwise kept as a bare string (``objective.name=wgan``)."""
+    if "=" not in item:
+        raise ConfigError(f"--set {item!r}: expected section.key=value, e.g. --set objective.penalty_weight=0.1")
+    dotted, raw = item.split("=", 1)
+    if dotted.count(".") != 1:
+        raise ConfigError(f"--set {item!r}: the key must be section.key, e.g. train.steps")
+    section, key = (s.strip() for s in dotted.split("."))
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return section, key, value
+
+
+def apply_sets(cfg: Config, items: list[str]) -> Config:
+    for item in items:
+        section, key, value = parse_set(item)
+        if section in _SECTION_TYPES and not isinstance(value, str):
+            hints = typing.get_type_hints(_SECTION_TYPES[section])
+            if hints.get(key) is str:  # a bare word that TOML reads as a number (data.name=nan) stays text
+                value = item.split("=", 1)[1].strip()
+        cfg = apply(cfg, {section: {key: value}}, origin="--set")
+    return cfg
+
+
+def resolve(cfg: Config) -> Config:
+    """Fill unset objective/optimiser fields from the objective preset and validate every choice."""
+    from .data import TOY_DATA
+    from .nets import CRITICS, GENERATORS
+    from .nets.mlp import ACTIVATIONS, INITS, NORMS
+    from .objectives import LOSSES, get_preset
+    from .penalties import PENALTIES
+
+    try:
+        p = get_preset(cfg.objective.name)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    o, op = cfg.objective, cfg.optim
+
+    def pick(v, default):
+        return default if v is None else v
+
+    obj = replace(o, loss=pick(o.loss, p.loss), penalty=pick(o.penalty, p.penalty),
+                  penalty_weight=pick(o.penalty_weight, p.penalty_weight), clip=pick(o.clip, p.clip or 0.0),
+                  n_critic=pick(o.n_critic, p.n_critic))
+    lr = pick(op.lr, p.lr)
+    opt = replace(op, name=pick(op.name, p.optimizer), lr=lr, beta1=pick(op.beta1, p.beta1),
+                  beta2=pick(op.beta2, p.beta2), critic_lr=pick(op.critic_lr, lr))
+    out = replace(cfg, objective=obj, optim=opt)
+
+    def choice(key: str, value: str, valid) -> None:
+        if value not in valid:
+            raise _unknown(f"{key}", value, list(valid))
+
+    choice("objective.loss", obj.loss, LOSSES)
+    choice("objective.penalty", obj.penalty, PENALTIES)
+    choice("optim.name", opt.name, ("adam", "rmsprop", "sgd"))
+    choice("generator.net", cfg.generator.net, GENERATORS)
+    choice("critic.net", cfg.critic.net, CRITICS)
+    for section in ("generator", "critic"):
+        s = getattr(cfg, section)
+        choice(f"{section}.activation", s.activation, ACTIVATIONS)
+        choice(f"{section}.norm", s.norm, NORMS)
+        choice(f"{section}.init", s.init, INITS)
+    positive = {"data.batch_size": cfg.data.batch_size, "train.steps": cfg.train.steps,
+                "objective.n_critic": obj.n_critic, "train.log_every": cfg.train.log_every,
+                "train.eval_every": cfg.train.eval_every, "train.sample_every": cfg.train.sample_every,
+                "train.checkpoint_every": cfg.train.checkpoint_every, "eval.n_samples": cfg.eval.n_samples,
+                "generator.latent_dim": cfg.generator.latent_dim, "generator.width": cfg.generator.width,
+                "critic.width": cfg.critic.width}
+    for key, v in positive.items():
+        if v < 1:
+            raise ConfigError(f"{key} must be at least 1, got {v}")
+    for key, v in {"optim.lr": opt.lr, "optim.critic_lr": opt.critic_lr}.items():
+        if not v > 0:
+            raise ConfigError(f"{key} must be positive, got {v}")
+    if obj.penalty_weight < 0 or obj.clip < 0:
+        raise ConfigError("objective.penalty_weight and objective.clip must be >= 0 (clip = 0 disables clipping)")
+    if not (0 <= opt.beta1 < 1 and 0 <= opt.beta2 < 1):
+        raise ConfigError(f"optim.beta1 and optim.beta2 must lie in [0, 1), got {opt.beta1}, {opt.beta2}")
+    if cfg.data.name not in TOY_DATA:
+        if not Path(cfg.data.name).is_file():
+            raise ConfigError(f"data {cfg.data.name!r} is neither a toy distribution ({', '.join(TOY_DATA)}) "
+                              "nor an existing .npy/.csv file")
+        # an absolute path keeps the saved config valid when a run is resumed from another folder
+        out = replace(out, data=replace(cfg.data, name=str(Path(cfg.data.name).resolve())))
+    dev = cfg.train.device
+    if not (dev in ("auto", "cpu") or dev == "cuda" or dev.startswith("cuda:")):
+        raise ConfigError(f"train.device must be auto, cpu, cuda or cuda:N, got {dev!r}")
+    return out
+
+
+def from_dict(d: dict[str, Any]) -> Config:
+    """Rebuild a Config from ``Config.to_dict()`` output (e.g. a run's config.json)."""
+    return apply(Config(), {k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in d.items()},
+                 origin="saved config")
+
+
+def to_toml(cfg: Config) -> str:
+    """The config as TOML (unset values are omitted), as ``--dry-run`` prints it."""
+    lines = []
+    for f in fields(cfg):
+        section = getattr(cfg, f.name)
+        assert is_dataclass(section)
+        lines.append(f"[{f.name}]")
+        for sf in fields(section):
+            v = getattr(section, sf.name)
+            if v is not None:
+                lines.append(f"{sf.name} = {json.dumps(v)}")
+        lines.append("")
+    return "\n".join(lines)

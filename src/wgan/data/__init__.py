@@ -1,0 +1,5 @@
+"""Data samplers. ``make_sampler(name_or_path)`` returns a :class:`Sampler`."""
+
+from .toy import TOY_DATA, GaussianMixture, PointSet, Sampler, SwissRoll, make_sampler
+
+__all__ = ["TOY_DATA", "GaussianMixture", "PointSet", "Sampler", "SwissRoll", "make_sampler"]

@@ -1,0 +1,1 @@
+"""Diagnostics: ``compute_*``-style functions return arrays; ``plots`` draws them (matplotlib, Agg)."""

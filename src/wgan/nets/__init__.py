@@ -1,0 +1,52 @@
+"""Network families, registered by name. Each builder takes the data dimension and its config section."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from .mlp import MLP
+
+
+class DataPlusNoise(nn.Module):
+    """The "fixed generator" of WGAN-GP Fig. 1a: G(z) = x + z with x a fresh data sample and z ~ N(0, std^2 I).
+
+    It has no parameters, so the training loop trains only the critic. ``sample_real(n)`` must return a
+    fresh ``(n, D)`` data batch; the loop binds it to its data sampler and data RNG.
+    """
+
+    def __init__(self, dim: int, std: float = 1.0) -> None:
+        super().__init__()
+        self.dim, self.std = dim, std
+        self.latent_dim = dim  # z has the data's shape
+        self.sample_real: Callable[[int], torch.Tensor] | None = None
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B, D) -> (B, D)
+        if self.sample_real is None:
+            raise RuntimeError("DataPlusNoise.sample_real is not bound to a data sampler")
+        return self.sample_real(z.shape[0]).to(z) + self.std * z
+
+
+def build_generator(cfg, data_dim: int) -> nn.Module:
+    if cfg.net == "mlp":
+        return MLP(cfg.latent_dim, data_dim, cfg.depth, cfg.width, cfg.activation, cfg.norm, init=cfg.init)
+    if cfg.net == "data-plus-noise":
+        return DataPlusNoise(data_dim, cfg.noise_std)
+    raise ValueError(f"unknown generator net {cfg.net!r}; choose one of: {', '.join(GENERATORS)}")
+
+
+def build_critic(cfg, data_dim: int) -> nn.Module:
+    if cfg.net == "mlp":
+        return MLP(data_dim, 1, cfg.depth, cfg.width, cfg.activation, cfg.norm, squeeze=True, init=cfg.init)
+    raise ValueError(f"unknown critic net {cfg.net!r}; choose one of: {', '.join(CRITICS)}")
+
+
+GENERATORS = {
+    "mlp": "multilayer perceptron (depth, width, activation, norm)",
+    "data-plus-noise": "fixed generator G(z) = real + noise_std * N(0, I), for critic studies (WGAN-GP Fig. 1a)",
+}
+CRITICS = {"mlp": "multilayer perceptron (depth, width, activation, norm); output (B,)"}
+
+__all__ = ["MLP", "DataPlusNoise", "build_generator", "build_critic", "GENERATORS", "CRITICS"]

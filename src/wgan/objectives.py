@@ -1,0 +1,139 @@
+"""Adversarial objectives with one signature, and the papers' named presets.
+
+Every loss takes the critic's raw outputs (logits for the logistic objectives), shape ``(B,)``:
+
+* ``critic_loss(real_out, fake_out)`` -- minimised by the critic / discriminator;
+* ``generator_loss(fake_out)`` -- minimised by the generator.
+
+Logistic losses use softplus forms, which are exact and stable for any logit:
+``-log sigmoid(t) = softplus(-t)`` and ``-log(1 - sigmoid(t)) = softplus(t)``.
+
+A *preset* (``PRESETS``) names an objective together with the hyperparameters its source used:
+penalty, lambda, clip value, critic steps per generator step and optimiser. Presets are data that the
+training loop reads; the loop never branches on a preset's name.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+LossName = Literal["wasserstein", "minimax", "non-saturating", "least-squares"]
+LOSSES: tuple[str, ...] = ("wasserstein", "minimax", "non-saturating", "least-squares")
+
+
+def _check(real_out: torch.Tensor, fake_out: torch.Tensor | None = None) -> None:
+    for t in (real_out, fake_out):
+        if t is not None and t.dim() != 1:
+            raise ValueError(f"critic outputs must have shape (B,), got {tuple(t.shape)}")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """An adversarial loss pair. ``loss`` selects the formulas below."""
+
+    loss: LossName
+
+    def critic_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
+        _check(real_out, fake_out)
+        if self.loss == "wasserstein":
+            # WGAN, Algorithm 1 line 5: the critic maximises E f(x) - E f(G(z)).
+            return fake_out.mean() - real_out.mean()
+        if self.loss in ("minimax", "non-saturating"):
+            # Goodfellow et al. 2014, eq. 1: -E log D(x) - E log(1 - D(G(z))), D = sigmoid(logit).
+            return F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
+        if self.loss == "least-squares":
+            # Mao et al. 2017, eq. 2 with a = 0, b = 1: 1/2 E (D(x) - 1)^2 + 1/2 E D(G(z))^2.
+            return 0.5 * (real_out - 1).pow(2).mean() + 0.5 * fake_out.pow(2).mean()
+        raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+
+    def generator_loss(self, fake_out: torch.Tensor) -> torch.Tensor:
+        _check(fake_out)
+        if self.loss == "wasserstein":
+            return -fake_out.mean()
+        if self.loss == "minimax":
+            # M-GAN: minimise E log(1 - D(G(z))) = -E softplus(logit).
+            return -F.softplus(fake_out).mean()
+        if self.loss == "non-saturating":
+            # NS-GAN (Goodfellow et al. 2014, sec. 3): minimise -E log D(G(z)) = E softplus(-logit).
+            return F.softplus(-fake_out).mean()
+        if self.loss == "least-squares":
+            # Mao et al. 2017, eq. 2 with c = 1.
+            return 0.5 * (fake_out - 1).pow(2).mean()
+        raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+
+    def divergence_estimate(self, critic_loss: float) -> float | None:
+        """The divergence the critic's loss estimates, where the objective defines one.
+
+        * wasserstein: ``-critic_loss`` = E f(real) - E f(fake), the dual W1 estimate (scaled by the
+          critic's Lipschitz constant).
+        * logistic: ``log 2 - critic_loss / 2``, the Jensen-Shannon lower bound of WGAN sec. 4.3 / Goodfellow
+          et al. Theorem 1 (0 for indistinguishable distributions, log 2 for disjoint ones).
+        * least squares: none (returns None).
+        """
+        if self.loss == "wasserstein":
+            return -critic_loss
+        if self.loss in ("minimax", "non-saturating"):
+            return math.log(2.0) - 0.5 * critic_loss
+        return None
+
+
+PenaltyName = Literal["none", "gp", "lp", "dragan"]
+OptimizerName = Literal["adam", "rmsprop", "sgd"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """An objective with the hyperparameters of its source (see ``source``)."""
+
+    loss: LossName
+    penalty: PenaltyName
+    penalty_weight: float
+    clip: float | None
+    n_critic: int
+    optimizer: OptimizerName
+    lr: float
+    beta1: float
+    beta2: float
+    source: str
+
+
+PRESETS: dict[str, Preset] = {
+    # Arjovsky, Chintala, Bottou 2017, Algorithm 1: alpha = 5e-5, c = 0.01, m = 64, n_critic = 5, RMSProp.
+    "wgan": Preset("wasserstein", "none", 0.0, 0.01, 5, "rmsprop", 5e-5, 0.0, 0.0,
+                   "Wasserstein GAN (Arjovsky et al. 2017), Algorithm 1"),
+    # Gulrajani et al. 2017, Algorithm 1: lambda = 10, n_critic = 5, Adam alpha = 1e-4, beta1 = 0, beta2 = 0.9.
+    "wgan-gp": Preset("wasserstein", "gp", 10.0, None, 5, "adam", 1e-4, 0.0, 0.9,
+                      "Improved Training of WGANs (Gulrajani et al. 2017), Algorithm 1"),
+    # Same paper, appendix on the one-sided penalty max(0, ||grad|| - 1)^2; other settings as Algorithm 1.
+    "wgan-lp": Preset("wasserstein", "lp", 10.0, None, 5, "adam", 1e-4, 0.0, 0.9,
+                      "Improved Training of WGANs (Gulrajani et al. 2017), one-sided penalty"),
+    # DCGAN (Radford et al. 2016, sec. 4): Adam lr 2e-4, beta1 0.5 (beta2 left at 0.999); one D step per G step.
+    "m-gan": Preset("minimax", "none", 0.0, None, 1, "adam", 2e-4, 0.5, 0.999,
+                    "minimax GAN (Goodfellow et al. 2014) with DCGAN optimiser settings (Radford et al. 2016)"),
+    "ns-gan": Preset("non-saturating", "none", 0.0, None, 1, "adam", 2e-4, 0.5, 0.999,
+                     "non-saturating GAN (Goodfellow et al. 2014) with DCGAN optimiser settings"),
+    # Fedus et al. 2018 (Many Paths to Equilibrium), sec. 2-3: NS-GAN plus the WGAN-GP penalty, lambda 10,
+    # Adam beta (0.5, 0.9), one discriminator step per generator step. lr as DCGAN.
+    "gan-gp": Preset("non-saturating", "gp", 10.0, None, 1, "adam", 2e-4, 0.5, 0.9,
+                     "GAN-GP (Fedus et al. 2018, Many Paths to Equilibrium)"),
+    # Fedus et al. 2018: NS-GAN plus the DRAGAN penalty (Kodali et al. 2017) around the data, lambda 10.
+    "dragan-ns": Preset("non-saturating", "dragan", 10.0, None, 1, "adam", 2e-4, 0.5, 0.9,
+                        "DRAGAN-NS (Fedus et al. 2018; penalty of Kodali et al. 2017)"),
+    # Mao et al. 2017 (LSGAN), sec. 4: Adam lr 2e-4, beta1 0.5; the WGAN-GP paper's comparison baseline.
+    "lsgan": Preset("least-squares", "none", 0.0, None, 1, "adam", 2e-4, 0.5, 0.999,
+                    "Least Squares GAN (Mao et al. 2017)"),
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown objective {name!r}; choose one of: {', '.join(PRESETS)} (see `wgan list`)"
+        ) from None

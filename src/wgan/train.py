@@ -1,0 +1,455 @@
+"""The training loop -- one for every objective (WGAN Algorithm 1, WGAN-GP Algorithm 1, GAN variants).
+
+Per generator step: ``n_critic`` critic steps, each on a fresh real batch and fresh noise, with the
+objective's critic loss plus ``lambda * penalty`` and then the constraint hook (weight clipping when
+``clip > 0``); then one generator step. The loop reads the objective, penalty, clip value and n_critic
+from the resolved config: it never branches on an objective's name.
+
+Randomness comes from named streams (``data_rng``, ``noise_rng``, ``diag_rng`` and the global torch RNG
+for initialisation), all saved in checkpoints, so a resumed run is bit-identical to an uninterrupted one.
+Evaluation draws from its own freshly seeded streams and never disturbs training.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import signal
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import __version__
+from .config import Config, ConfigError, from_dict, resolve
+from .data import Sampler, make_sampler
+from .io import atomic_write, read_jsonl, write_json
+from .metrics import mode_stats, w1_exact
+from .nets import DataPlusNoise, build_critic, build_generator
+from .objectives import Objective
+from .penalties import clip_weights_, input_gradient_norms, interpolates, make_penalty, warn_if_batchnorm
+
+CHECKPOINT_FORMAT = 1
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"train.device = {name!r} but CUDA is not available here; use train.device = \"cpu\"")
+    return torch.device(name)
+
+
+def make_optimizer(name: str, params, lr: float, beta1: float, beta2: float) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2))
+    if name == "rmsprop":
+        # The WGAN authors' PyTorch code uses torch.optim.RMSprop with its defaults (alpha 0.99, eps 1e-8).
+        return torch.optim.RMSprop(params, lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    raise ConfigError(f"unknown optimizer {name!r}; choose adam, rmsprop or sgd")
+
+
+class Trainer:
+    """Owns the networks, optimisers, RNG streams and step count of one run.
+
+    ``Trainer(cfg).fit(run_dir)`` trains to ``cfg.train.steps`` generator steps; ``Trainer.resume(run_dir)``
+    continues a run from its latest checkpoint. ``run_dir=None`` trains in memory (no files).
+    """
+
+    def __init__(self, cfg: Config) -> None:
+        cfg = resolve(cfg)
+        self.cfg = cfg
+        t, o = cfg.train, cfg.objective
+        self.device = pick_device(t.device)
+        torch.manual_seed(t.seed)  # parameter initialisation
+        self.sampler: Sampler = make_sampler(cfg.data.name)
+        self.G = build_generator(cfg.generator, self.sampler.dim).to(self.device)
+        self.D = build_critic(cfg.critic, self.sampler.dim).to(self.device)
+        self.latent_dim: int = getattr(self.G, "latent_dim", cfg.generator.latent_dim)
+        self.data_rng = torch.Generator().manual_seed(t.seed)
+        self.noise_rng = torch.Generator(device=self.device).manual_seed(t.seed + 1)
+        self.diag_rng = torch.Generator(device=self.device).manual_seed(t.seed + 2)
+        self._g_data_rng = self.data_rng  # the stream a data-plus-noise generator draws its data from
+        if isinstance(self.G, DataPlusNoise):
+            self.G.sample_real = lambda n: self.sampler.sample(n, self._g_data_rng)
+        self.objective = Objective(o.loss)  # type: ignore[arg-type]
+        self.penalty = make_penalty(o.penalty, o.penalty_weight, o.dragan_scale)
+        warn_if_batchnorm(self.D, self.penalty)
+        op = cfg.optim
+        self.opt_d = make_optimizer(op.name, self.D.parameters(), op.critic_lr, op.beta1, op.beta2)
+        g_params = list(self.G.parameters())
+        self.opt_g = make_optimizer(op.name, g_params, op.lr, op.beta1, op.beta2) if g_params else None
+        self.step = 0
+        self.elapsed_s = 0.0
+        self._sums: dict[str, torch.Tensor] = {}
+        self._counts: dict[str, int] = {}
+        self._stop_requested = False
+        self._eval_cache: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ one step of each player
+    def noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.latent_dim, generator=self.noise_rng, device=self.device)
+
+    def critic_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One critic update on a fresh real batch; returns the (real, fake) batch it used."""
+        o = self.cfg.objective
+        n = self.cfg.data.batch_size
+        real = self.sampler.sample(n, self.data_rng).to(self.device, non_blocking=True)  # (B, D)
+        z = self.noise(n)
+        with torch.no_grad():
+            fake = self.G(z)  # (B, D)
+        real_out, fake_out = self.D(real), self.D(fake)  # (B,), (B,)
+        loss = self.objective.critic_loss(real_out, fake_out)
+        total = loss
+        self._add("loss/critic", loss)
+        self._add("critic/real_mean", real_out.mean())
+        self._add("critic/fake_mean", fake_out.mean())
+        if self.penalty is not None:
+            pen, norms = self.penalty(self.D, real, fake, self.noise_rng)
+            total = loss + self.penalty.weight * pen
+            self._add(f"penalty/{self.penalty.name}", pen)
+            self._add_norms(norms)
+        self.opt_d.zero_grad(set_to_none=True)
+        total.backward()
+        self.opt_d.step()
+        if o.clip > 0:
+            clip_weights_(self.D, o.clip)
+        return real, fake
+
+    def generator_step(self) -> None:
+        if self.opt_g is None:  # a parameter-free (fixed) generator: only the critic trains
+            return
+        for p in self.D.parameters():
+            p.requires_grad_(False)  # the generator step needs no critic parameter gradients
+        fake = self.G(self.noise(self.cfg.data.batch_size))
+        loss = self.objective.generator_loss(self.D(fake))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        for p in self.D.parameters():
+            p.requires_grad_(True)
+        self._add("loss/generator", loss)
+
+    def train_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One generator iteration: n_critic critic steps, then one generator step."""
+        for _ in range(self.cfg.objective.n_critic):
+            real, fake = self.critic_step()
+        self.generator_step()
+        self.step += 1
+        return real, fake
+
+    # ------------------------------------------------------------------ running means for logging
+    _EXTREMA = {"gradnorm/min": torch.minimum, "gradnorm/max": torch.maximum}
+
+    def _add(self, key: str, value: torch.Tensor) -> None:
+        """Accumulate a scalar without a device sync: a mean over the log interval, or for the
+        ``_EXTREMA`` keys the interval's minimum/maximum."""
+        v = value.detach()
+        if key not in self._sums:
+            self._sums[key] = v.clone()
+        else:
+            combine = self._EXTREMA.get(key)
+            self._sums[key] = combine(self._sums[key], v) if combine else self._sums[key] + v
+        self._counts[key] = self._counts.get(key, 0) + 1
+
+    def _add_norms(self, norms: torch.Tensor) -> None:
+        norms = norms.detach()
+        self._add("gradnorm/mean", norms.mean())
+        self._add("gradnorm/min", norms.min())
+        self._add("gradnorm/max", norms.max())
+
+    def _flush(self) -> dict[str, float]:
+        out = {k: (v if k in self._EXTREMA else v / self._counts[k]).item() for k, v in self._sums.items()}
+        self._sums, self._counts = {}, {}
+        if "loss/critic" in out:
+            est = self.objective.divergence_estimate(out["loss/critic"])
+            if est is not None:
+                out["critic/w_estimate" if self.objective.loss == "wasserstein" else "critic/js_estimate"] = est
+        return out
+
+    # ------------------------------------------------------------------ evaluation (own RNG streams)
+    @torch.no_grad()
+    def generate(self, n: int, seed: int) -> torch.Tensor:
+        """``n`` generator samples ``(n, D)`` on the CPU from streams seeded by ``seed`` alone."""
+        z_rng = torch.Generator(device=self.device).manual_seed(seed)
+        self._g_data_rng = torch.Generator().manual_seed(seed + 1)
+        was_training = self.G.training
+        self.G.eval()
+        try:
+            z = torch.randn(n, self.latent_dim, generator=z_rng, device=self.device)
+            return self.G(z).float().cpu()
+        finally:
+            self.G.train(was_training)
+            self._g_data_rng = self.data_rng
+
+    def reference_data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two independent ``eval.n_samples``-point data samples, fixed per seed (cached)."""
+        if "ref" not in self._eval_cache:
+            n, s = self.cfg.eval.n_samples, self.cfg.train.seed
+            a = self.sampler.sample(n, torch.Generator().manual_seed(10_000 + s))
+            b = self.sampler.sample(n, torch.Generator().manual_seed(20_000 + s))
+            self._eval_cache["ref"] = (a, b)
+            self._eval_cache["floor"] = w1_exact(a, b)
+        return self._eval_cache["ref"]
+
+    def evaluate(self) -> dict[str, float]:
+        """Exact W1 (``w1_exact_2k`` protocol), its data-vs-data floor and, for mixtures, mode stats."""
+        ref, _ = self.reference_data()
+        fake = self.generate(self.cfg.eval.n_samples, seed=30_000 + self.cfg.train.seed)
+        out: dict[str, float] = {}
+        if torch.isfinite(fake).all():
+            out["eval/w1"] = w1_exact(fake, ref)
+        else:
+            out["eval/w1"] = math.inf
+        out["eval/w1_floor"] = self._eval_cache["floor"]
+        if self.sampler.modes is not None:
+            ms = mode_stats(fake, self.sampler.modes, self.sampler.mode_std)
+            out["eval/modes_covered"] = ms.modes_covered
+            out["eval/n_modes"] = ms.n_modes
+            out["eval/high_quality_share"] = ms.high_quality_share
+        return out
+
+    def gradient_norms(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """Critic input-gradient norms at real/fake interpolates (for runs without a penalty)."""
+        return input_gradient_norms(self.D, interpolates(real, fake, self.diag_rng), create_graph=False)[0]
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "version": __version__,
+            "config": self.cfg.to_dict(),
+            "step": self.step,
+            "elapsed_s": self.elapsed_s,
+            "generator": self.G.state_dict(),
+            "critic": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict() if self.opt_g is not None else None,
+            "opt_d": self.opt_d.state_dict(),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "data": self.data_rng.get_state(),
+                "noise": self.noise_rng.get_state(),
+                "diag": self.diag_rng.get_state(),
+            },
+            "running": {"sums": dict(self._sums), "counts": dict(self._counts)},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["critic"])
+        if self.opt_g is not None:
+            self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        self.data_rng.set_state(rng["data"])
+        self.noise_rng.set_state(rng["noise"])
+        self.diag_rng.set_state(rng["diag"])
+        self._sums = dict(state["running"]["sums"])
+        self._counts = dict(state["running"]["counts"])
+        self.step = int(state["step"])
+        self.elapsed_s = float(state["elapsed_s"])
+
+    def save_checkpoint(self, run_dir: Path) -> Path:
+        path = Path(run_dir) / "checkpoints" / "latest.pt"
+        buf = io.BytesIO()
+        torch.save(self.state_dict(), buf)
+        atomic_write(path, lambda f: f.write(buf.getbuffer()))
+        return path
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, steps: int | None = None) -> Trainer:
+        """Rebuild a run from ``run_dir/checkpoints/latest.pt``; ``steps`` sets a new total."""
+        state = load_checkpoint(run_dir)
+        cfg = from_dict(state["config"])
+        if steps is not None:
+            if steps < state["step"]:
+                raise ConfigError(f"--steps {steps} is below the {state['step']} steps this run has done")
+            cfg = replace(cfg, train=replace(cfg.train, steps=steps))
+        trainer = cls(cfg)
+        trainer.load_state_dict(state)
+        return trainer
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self, run_dir: str | Path | None = None, progress: bool = False) -> dict[str, Any]:
+        """Train until ``cfg.train.steps``; with a ``run_dir``, log, plot and checkpoint into it.
+
+        Returns the summary (also written to ``summary.json``). On Ctrl-C the loop finishes its current
+        step, saves a checkpoint and raises ``KeyboardInterrupt``; a second Ctrl-C stops at once (the
+        previous checkpoint stays intact).
+        """
+        from tqdm.auto import tqdm
+
+        t = self.cfg.train
+        run_dir = Path(run_dir) if run_dir is not None else None
+        if run_dir is not None:
+            write_json(run_dir / "config.json", self.run_info())
+            _truncate_metrics(run_dir / "metrics.jsonl", self.step)
+        metrics_file = open(run_dir / "metrics.jsonl", "a") if run_dir is not None else None
+        bar = tqdm(total=t.steps, initial=self.step, disable=not progress, dynamic_ncols=True, file=sys.stderr,
+                   desc="train", unit="it")
+        previous_handler = self._install_sigint()
+        last_real = last_fake = None
+        start = time.perf_counter()
+        elapsed0 = self.elapsed_s
+        try:
+            while self.step < t.steps:
+                last_real, last_fake = self.train_step()
+                s = self.step
+                self.elapsed_s = elapsed0 + time.perf_counter() - start
+                final = s == t.steps
+                if s % t.log_every == 0 or final:
+                    if self.penalty is None:
+                        self._add_norms(self.gradient_norms(last_real, last_fake))
+                    record: dict[str, Any] = {"step": s, **self._flush(), "time/elapsed_s": self.elapsed_s}
+                    if s % t.eval_every == 0 or final:
+                        record.update(self.evaluate())
+                    if metrics_file is not None:
+                        metrics_file.write(_json_line(record))
+                        metrics_file.flush()
+                    bar.set_postfix(self._postfix(record), refresh=False)
+                if run_dir is not None and self.sampler.dim == 2 and (s % t.sample_every == 0 or final):
+                    self.save_toy_plot(run_dir / "samples" / f"step-{s:07d}.png")
+                if run_dir is not None and (s % t.checkpoint_every == 0 or final or self._stop_requested):
+                    self.save_checkpoint(run_dir)
+                bar.update(1)
+                if self._stop_requested and not final:
+                    raise KeyboardInterrupt
+        finally:
+            bar.close()
+            self._restore_sigint(previous_handler)
+            if metrics_file is not None:
+                metrics_file.close()
+        return self.finish(run_dir)
+
+    def finish(self, run_dir: Path | None) -> dict[str, Any]:
+        ev = self.evaluate()
+        summary = {
+            "steps": self.step,
+            "w1": ev["eval/w1"],
+            "w1_floor": ev["eval/w1_floor"],
+            "w1_over_floor": ev["eval/w1"] / ev["eval/w1_floor"],
+            **{k.split("/", 1)[1]: v for k, v in ev.items() if k not in ("eval/w1", "eval/w1_floor")},
+            "wall_time_s": self.elapsed_s,
+            "protocol": {
+                "w1": f"w1_exact_2k: exact W1 (POT) between {self.cfg.eval.n_samples} generated and "
+                      f"{self.cfg.eval.n_samples} data points; floor = W1 between two independent "
+                      f"{self.cfg.eval.n_samples}-point data samples",
+                "modes": "modes_3std: high quality = within 3 std of the nearest mode; a mode is covered "
+                         "with >= 10% of its uniform share of high-quality samples",
+            },
+        }
+        if run_dir is not None:
+            write_json(run_dir / "summary.json", summary)
+            from .diagnostics.plots import plot_curves
+
+            plot_curves(read_jsonl(run_dir / "metrics.jsonl"), run_dir / "curves.png",
+                        title=f"{self.cfg.data.name} / {self.cfg.objective.name}")
+        return summary
+
+    def run_info(self) -> dict[str, Any]:
+        return {"config": self.cfg.to_dict(), "version": __version__, "seed": self.cfg.train.seed,
+                "device": str(self.device), "torch": torch.__version__}
+
+    def save_toy_plot(self, path: Path) -> None:
+        from .diagnostics.plots import plot_toy
+        from .diagnostics.surfaces import critic_surface
+
+        real, _ = self.reference_data()
+        lo, hi = real.min(0).values, real.max(0).values
+        pad = 0.25 * (hi - lo).max()
+        extent = (float(lo[0] - pad), float(hi[0] + pad), float(lo[1] - pad), float(hi[1] + pad))
+        fake = self.generate(512, seed=40_000 + self.cfg.train.seed)
+        surface = critic_surface(self.D, extent, device=self.device)
+        plot_toy(real[:512], fake, surface, extent, path,
+                 title=f"{self.cfg.data.name} / {self.cfg.objective.name}, step {self.step}")
+
+    # ------------------------------------------------------------------ Ctrl-C
+    def _install_sigint(self):
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def handler(signum, frame):
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+            print("\ninterrupt: finishing this step and saving a checkpoint (Ctrl-C again to stop now)",
+                  file=sys.stderr)
+
+        return signal.signal(signal.SIGINT, handler)
+
+    def _restore_sigint(self, previous) -> None:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+    def _postfix(self, record: dict[str, Any]) -> dict[str, str]:
+        out = {"D": f"{record.get('loss/critic', float('nan')):.3f}"}
+        if "critic/w_estimate" in record:
+            out["W"] = f"{record['critic/w_estimate']:.3f}"
+        elif "critic/js_estimate" in record:
+            out["JS"] = f"{record['critic/js_estimate']:.3f}"
+        if "eval/w1" in record:
+            out["W1"] = f"{record['eval/w1']:.3f}"
+            self._eval_cache["last_w1"] = out["W1"]
+        elif "last_w1" in self._eval_cache:
+            out["W1"] = self._eval_cache["last_w1"]
+        return out
+
+
+def load_checkpoint(run_dir: str | Path) -> dict[str, Any]:
+    path = Path(run_dir) / "checkpoints" / "latest.pt"
+    if not path.is_file():
+        raise ConfigError(f"no checkpoint at {str(path)!r}: is {str(run_dir)!r} a run directory made by "
+                          "`wgan train`?")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("format") != CHECKPOINT_FORMAT:
+        raise ConfigError(f"{str(path)!r} has checkpoint format {state.get('format')}, this wgan reads "
+                          f"{CHECKPOINT_FORMAT}")
+    return state
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps({k: (v if not (isinstance(v, float) and not math.isfinite(v)) else str(v))
+                       for k, v in record.items()}) + "\n"
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop records past ``step`` (logged after the checkpoint a run resumes from), atomically."""
+    if not path.exists():
+        return
+    rows = read_jsonl(path)
+    kept = [r for r in rows if r.get("step", 0) <= step]
+    if len(kept) != len(rows) or path.read_text().count("\n") != len(rows):
+        data = "".join(_json_line(r) for r in kept).encode()
+        atomic_write(path, lambda f: f.write(data))
+
+
+def create_run_dir(root: str | Path, data_name: str, objective: str) -> Path:
+    """A new numbered run directory ``root/NNNNN-data-objective``; existing runs are never reused."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    slug = f"{Path(data_name).stem}-{objective}".replace(" ", "_")
+    while True:
+        numbers = [int(p.name[:5]) for p in root.iterdir() if p.name[:5].isdigit()]
+        path = root / f"{max(numbers, default=-1) + 1:05d}-{slug}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:  # another process took that number: try the next one
+            continue
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
