@@ -116,3 +116,43 @@ def test_console_script_installed():
 def test_module_entry_point():
     r = subprocess.run([sys.executable, "-m", "wgan.cli", "list"], capture_output=True, text=True)
     assert r.returncode == 0 and "wgan-gp" in r.stdout
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
+    """A real SIGINT to `wgan train`: the step finishes, a checkpoint is written, the exit code is 130 and
+    the message names the resume command; the run then resumes to completion."""
+    import os
+    import signal
+    import time
+
+    root = tmp_path / "runs"
+    cmd = [shutil.which("wgan") or "wgan", "train", "--out", str(root), *TINY_ARGS,
+           "--set", "train.steps=100000", "--set", "train.log_every=1", "--set", "train.checkpoint_every=100000",
+           "--set", "train.eval_every=100000", "--set", "train.sample_every=100000"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        runs = list(root.iterdir()) if root.exists() else []
+        if runs and (runs[0] / "metrics.jsonl").exists() and (runs[0] / "metrics.jsonl").stat().st_size > 0:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    run = _run_dir(root)
+    assert f"wgan train --resume {run}" in err
+    from wgan.train import load_checkpoint
+
+    step = load_checkpoint(run)["step"]
+    assert step >= 1
+    assert main(["train", "--resume", str(run), "--steps", str(step + 2)]) == 0
+    assert json.loads((run / "summary.json").read_text())["steps"] == step + 2
+
+
+def test_demo_is_the_default_config(capsys):
+    """`wgan train` with no --config runs the packaged demo (WGAN-GP, authors' toy lambda and betas)."""
+    assert main(["train", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    for line in ('name = "wgan-gp"', "penalty_weight = 0.1", "beta1 = 0.5", "width = 128", "steps = 5000"):
+        assert line in out

@@ -226,3 +226,18 @@ def test_user_points_file(tmp_path):
     summary = tr.fit(tmp_path / "run")  # 3-D: no toy plots, W1 still measured
     assert tr.sampler.dim == 3 and math.isfinite(summary["w1"])
     assert not (tmp_path / "run" / "samples").exists()
+
+
+def test_keep_checkpoints(tmp_path):
+    Trainer(tiny_config("train.keep_checkpoints=true")).fit(tmp_path / "run")
+    names = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
+    assert names == ["latest.pt", "step-0000002.pt", "step-0000004.pt"]
+    assert load_checkpoint(tmp_path / "run")["step"] == 4
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    Trainer(tiny_config()).fit(tmp_path / "run")
+    ckpt = tmp_path / "run" / "checkpoints" / "latest.pt"
+    ckpt.write_bytes(ckpt.read_bytes()[:100])
+    with pytest.raises(ValueError, match="cannot read checkpoint"):
+        Trainer.resume(tmp_path / "run")

@@ -81,6 +81,7 @@ class TrainConfig:
     eval_every: int = 500
     sample_every: int = 500
     checkpoint_every: int = 500
+    keep_checkpoints: bool = False  # also keep checkpoints/step-NNNNNNN.pt at every checkpoint_every
     device: str = "auto"  # auto, cpu, cuda, cuda:N
 
 

@@ -200,7 +200,12 @@ class Trainer:
         return self._eval_cache["ref"]
 
     def evaluate(self) -> dict[str, float]:
-        """Exact W1 (``w1_exact_2k`` protocol), its data-vs-data floor and, for mixtures, mode stats."""
+        """Exact W1 (``w1_exact_2k`` protocol), its data-vs-data floor and, for mixtures, mode stats.
+
+        Deterministic given the parameters (own seeded streams), so the result is cached per step."""
+        cached = self._eval_cache.get("result")
+        if cached is not None and cached[0] == self.step:
+            return dict(cached[1])
         ref, _ = self.reference_data()
         fake = self.generate(self.cfg.eval.n_samples, seed=30_000 + self.cfg.train.seed)
         out: dict[str, float] = {}
@@ -214,6 +219,7 @@ class Trainer:
             out["eval/modes_covered"] = ms.modes_covered
             out["eval/n_modes"] = ms.n_modes
             out["eval/high_quality_share"] = ms.high_quality_share
+        self._eval_cache["result"] = (self.step, dict(out))
         return out
 
     def gradient_norms(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -259,13 +265,17 @@ class Trainer:
         self._counts = dict(state["running"]["counts"])
         self.step = int(state["step"])
         self.elapsed_s = float(state["elapsed_s"])
+        self._eval_cache.pop("result", None)
 
-    def save_checkpoint(self, run_dir: Path) -> Path:
-        path = Path(run_dir) / "checkpoints" / "latest.pt"
+    def save_checkpoint(self, run_dir: Path, keep: bool = False) -> Path:
+        """Write ``checkpoints/latest.pt`` atomically; with ``keep`` also ``checkpoints/step-NNNNNNN.pt``."""
+        folder = Path(run_dir) / "checkpoints"
         buf = io.BytesIO()
         torch.save(self.state_dict(), buf)
-        atomic_write(path, lambda f: f.write(buf.getbuffer()))
-        return path
+        if keep:
+            atomic_write(folder / f"step-{self.step:07d}.pt", lambda f: f.write(buf.getbuffer()))
+        atomic_write(folder / "latest.pt", lambda f: f.write(buf.getbuffer()))
+        return folder / "latest.pt"
 
     @classmethod
     def resume(cls, run_dir: str | Path, steps: int | None = None) -> Trainer:
@@ -321,7 +331,7 @@ class Trainer:
                 if run_dir is not None and self.sampler.dim == 2 and (s % t.sample_every == 0 or final):
                     self.save_toy_plot(run_dir / "samples" / f"step-{s:07d}.png")
                 if run_dir is not None and (s % t.checkpoint_every == 0 or final or self._stop_requested):
-                    self.save_checkpoint(run_dir)
+                    self.save_checkpoint(run_dir, keep=t.keep_checkpoints and s % t.checkpoint_every == 0)
                 bar.update(1)
                 if self._stop_requested and not final:
                     raise KeyboardInterrupt
@@ -330,9 +340,17 @@ class Trainer:
             self._restore_sigint(previous_handler)
             if metrics_file is not None:
                 metrics_file.close()
-        return self.finish(run_dir)
+        return self.finish(run_dir, wall_start=start - elapsed0)
 
-    def finish(self, run_dir: Path | None) -> dict[str, Any]:
+    def finish(self, run_dir: Path | None, wall_start: float | None = None) -> dict[str, Any]:
+        """Final evaluation, ``summary.json`` and ``curves.png``. ``train_time_s`` is the time spent in
+        the loop (all sessions of a resumed run); ``wall_time_s`` adds this final evaluation and plotting
+        (measured from ``wall_start``, a ``time.perf_counter()`` value)."""
+        if run_dir is not None:
+            from .diagnostics.plots import plot_curves
+
+            plot_curves(read_jsonl(run_dir / "metrics.jsonl"), run_dir / "curves.png",
+                        title=f"{self.cfg.data.name} / {self.cfg.objective.name}")
         ev = self.evaluate()
         summary = {
             "steps": self.step,
@@ -340,7 +358,8 @@ class Trainer:
             "w1_floor": ev["eval/w1_floor"],
             "w1_over_floor": ev["eval/w1"] / ev["eval/w1_floor"],
             **{k.split("/", 1)[1]: v for k, v in ev.items() if k not in ("eval/w1", "eval/w1_floor")},
-            "wall_time_s": self.elapsed_s,
+            "train_time_s": self.elapsed_s,
+            "wall_time_s": time.perf_counter() - wall_start if wall_start is not None else self.elapsed_s,
             "protocol": {
                 "w1": f"w1_exact_2k: exact W1 (POT) between {self.cfg.eval.n_samples} generated and "
                       f"{self.cfg.eval.n_samples} data points; floor = W1 between two independent "
@@ -351,10 +370,6 @@ class Trainer:
         }
         if run_dir is not None:
             write_json(run_dir / "summary.json", summary)
-            from .diagnostics.plots import plot_curves
-
-            plot_curves(read_jsonl(run_dir / "metrics.jsonl"), run_dir / "curves.png",
-                        title=f"{self.cfg.data.name} / {self.cfg.objective.name}")
         return summary
 
     def run_info(self) -> dict[str, Any]:
@@ -411,7 +426,11 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"no checkpoint at {str(path)!r}: is {str(run_dir)!r} a run directory made by "
                           "`wgan train`?")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # a truncated or foreign file: say so in one line
+        raise ConfigError(f"cannot read checkpoint {str(path)!r}: {type(e).__name__}: {str(e).splitlines()[0]}"
+                          ) from None
     if state.get("format") != CHECKPOINT_FORMAT:
         raise ConfigError(f"{str(path)!r} has checkpoint format {state.get('format')}, this wgan reads "
                           f"{CHECKPOINT_FORMAT}")
