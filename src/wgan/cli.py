@@ -44,6 +44,16 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list objectives, penalties, data, networks and metrics")
 
+    r = sub.add_parser("reproduce", help="reproduce a paper's claim: train, draw the figure, print measured verdicts")
+    r.add_argument("name", nargs="?", metavar="NAME", help="reproduction name (see --list)")
+    r.add_argument("--list", action="store_true", help="list every reproduction with its paper, figure and claim")
+    r.add_argument("--quick", action="store_true", help="tiny setting that runs in seconds (for tests)")
+    r.add_argument("--out", metavar="DIR", help="output folder (default: reproductions/NAME)")
+    r.add_argument("--seeds", type=int, metavar="N", help="number of seeds (default: the reproduction's own)")
+    r.add_argument("--steps", type=int, metavar="N", help="training steps (default: the reproduction's own)")
+    r.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    r.add_argument("--force", action="store_true", help="overwrite an existing results.json in the output folder")
+
     e = sub.add_parser("eval", help="evaluate a run's latest checkpoint (exact W1, floor, modes)")
     e.add_argument("run_dir", metavar="RUN_DIR")
 
@@ -151,6 +161,32 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .experiments import Context, all_experiments, get, run_experiment
+
+    if args.list:
+        for e in all_experiments().values():
+            print(f"{e.name:<24} {e.paper}, {e.figure}\n{'':<24} {e.claim}")
+        return 0
+    if not args.name:
+        raise ConfigError("name a reproduction (wgan reproduce NAME) or list them with wgan reproduce --list")
+    exp = get(args.name)
+    for flag in ("seeds", "steps"):
+        v = getattr(args, flag)
+        if v is not None and v < 1:
+            raise ConfigError(f"--{flag} must be at least 1, got {v}")
+    out = Path(args.out) if args.out else Path("reproductions") / exp.name
+    if (out / "results.json").exists() and not args.force:
+        raise ConfigError(f"{out / 'results.json'} exists; choose another --out or pass --force to overwrite it")
+    print(f"{exp.name}: {exp.paper}, {exp.figure}{' (quick)' if args.quick else ''}", file=sys.stderr)
+    result = run_experiment(exp.name, Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps,
+                                              device=args.device))
+    for claim in result.claims:
+        print(claim.verdict())
+    print(f"results: {out / 'results.json'}" + "".join(f"\nfigure: {out / f}" for f in result.figures))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .io import write_json
     from .train import Trainer
@@ -202,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handler = {"train": cmd_train, "list": cmd_list, "eval": cmd_eval, "sample": cmd_sample}[args.command]
+    handler = {"train": cmd_train, "list": cmd_list, "eval": cmd_eval, "sample": cmd_sample,
+               "reproduce": cmd_reproduce}[args.command]
     try:
         return handler(args)
     except ConfigError as e:
