@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 from ..io import atomic_write  # noqa: E402
 
 
-def _save(fig, path: str | Path) -> None:
+def save_figure(fig, path: str | Path) -> None:
     import io
 
     buf = io.BytesIO()
@@ -38,7 +38,7 @@ def plot_toy(real, fake, surface: np.ndarray | None, extent, path: str | Path, t
     ax.set_aspect("equal")
     ax.legend(loc="upper right", fontsize=8)
     ax.set_title(title, fontsize=9)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def _series(records: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +80,7 @@ def plot_curves(records: list[dict], path: str | Path, title: str = "") -> None:
     ax.set_title("critic gradient norm at interpolates")
     ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_points(points, path: str | Path, title: str = "") -> None:
@@ -89,4 +89,4 @@ def plot_points(points, path: str | Path, title: str = "") -> None:
     ax.scatter(pts[:, 0], pts[:, 1], s=4, c="lime", edgecolors="none")
     ax.set_aspect("equal")
     ax.set_title(title, fontsize=9)
-    _save(fig, path)
+    save_figure(fig, path)
