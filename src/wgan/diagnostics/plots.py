@@ -14,6 +14,7 @@ from ..io import atomic_write  # noqa: E402
 
 
 def save_figure(fig, path: str | Path) -> None:
+    """Write a matplotlib figure as PNG atomically (a reader never sees half a file) and close it."""
     import io
 
     buf = io.BytesIO()
