@@ -43,10 +43,21 @@ def build_critic(cfg, data_dim: int) -> nn.Module:
     raise ValueError(f"unknown critic net {cfg.net!r}; choose one of: {', '.join(CRITICS)}")
 
 
+_PER_SAMPLE = (nn.Linear, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.ELU, nn.Softplus, nn.LayerNorm, nn.Identity,
+               nn.Sequential, nn.ModuleList, MLP)
+
+
+def is_per_sample(module: nn.Module) -> bool:
+    """True when every output row depends on its own input row only (no batch norm, no minibatch
+    features), so several batches can go through the network as one. A whitelist: a module type not
+    listed here counts as batch-dependent unless it sets ``per_sample = True``."""
+    return all(isinstance(m, _PER_SAMPLE) or getattr(m, "per_sample", False) is True for m in module.modules())
+
+
 GENERATORS = {
     "mlp": "multilayer perceptron (depth, width, activation, norm)",
     "data-plus-noise": "fixed generator G(z) = real + noise_std * N(0, I), for critic studies (WGAN-GP Fig. 1a)",
 }
 CRITICS = {"mlp": "multilayer perceptron (depth, width, activation, norm); output (B,)"}
 
-__all__ = ["MLP", "DataPlusNoise", "build_generator", "build_critic", "GENERATORS", "CRITICS"]
+__all__ = ["MLP", "DataPlusNoise", "build_generator", "build_critic", "is_per_sample", "GENERATORS", "CRITICS"]

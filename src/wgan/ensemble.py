@@ -1,0 +1,521 @@
+"""Many independent GANs trained at once, vectorised over members: one process, one step for all seeds.
+
+Fedus et al. 2018 (*Many Paths to Equilibrium*, sec. 4) average hundreds to 1,000 runs per setting. Here
+``S`` members -- the same architecture, each with its own seed (initialisation, data and noise), optionally
+its own learning rate and penalty weight lambda -- are stacked along a leading member axis and trained by
+the same algorithm as :class:`wgan.train.Trainer` (``n_critic`` critic steps with the objective's loss plus
+``lambda * penalty``, weight clipping after each critic step, then one generator step), with each member's
+own optimiser state (:class:`StackedOptimizer`).
+
+Two interchangeable backends compute the per-member gradients:
+
+* ``"vmap"`` -- any ``nn.Module``: ``torch.func.stack_module_state`` + ``functional_call`` under
+  ``vmap(grad(...))``; the gradient penalty is a ``grad`` of a ``grad`` under ``vmap``.
+* ``"fused"`` -- the ``"bmm"`` layout for a critic with one hidden ReLU layer, with the network's part of
+  the critic gradient (including the penalty's second derivative) written out analytically and autograd
+  only on the per-member losses (see ``_critic_grads_fused``). The default where it applies.
+* ``"bmm"`` -- MLPs without normalisation (:class:`wgan.nets.MLP`, e.g. the linear generator and one-hidden-
+  layer critic of Fedus sec. 4): every layer of every member is one ``torch.baddbmm`` over weights stacked as
+  ``(S, out, in)``, and one reverse pass of the *sum* of the members' losses gives every member its own
+  gradient (the members share no parameter, so d(sum)/d(theta_s) = d(loss_s)/d(theta_s)). The real, fake
+  and penalty batches go through the critic as one ``(S, 3B, d)`` batch. This avoids vmap's per-operator
+  batching work and is the fast path (see ``benchmarks/ensemble_throughput.py``).
+
+Randomness (``rng``):
+
+* ``"member"`` -- member ``s`` with seed ``k`` draws exactly what ``Trainer`` with ``train.seed = k`` draws:
+  data from ``Generator().manual_seed(k)``, noise and penalty epsilons from ``manual_seed(k + 1)``, in the
+  Trainer's order. One draw per member per step (a Python loop over members): for the equivalence test and
+  small ensembles.
+* ``"shared"`` -- all members' data, noise and epsilons in one call each, from two streams seeded by
+  ``rng_seed`` (different members still get independent samples). The fast mode.
+
+Initialisation always matches ``Trainer``: member ``s`` builds its networks right after
+``torch.manual_seed(seeds[s])``, generator first (the global RNG state is restored afterwards).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, grad, stack_module_state, vmap
+
+from .config import Config, resolve
+from .data import Sampler, make_sampler
+from .errors import ConfigError
+from .nets import MLP, DataPlusNoise, build_critic, build_generator
+from .objectives import Objective
+from .penalties import make_penalty, safe_norm
+
+RngMode = Literal["member", "shared"]
+Backend = Literal["auto", "fused", "bmm", "vmap"]
+Params = dict[str, torch.Tensor]
+
+
+# ---------------------------------------------------------------------------------------------- optimiser
+class StackedOptimizer:
+    """Adam, RMSProp or SGD over parameters stacked as ``(S, ...)``, with a per-member learning rate ``(S,)``.
+
+    The update is torch.optim's, elementwise (so member ``s`` evolves exactly as ``torch.optim.Adam`` /
+    ``RMSprop`` (alpha 0.99, eps 1e-8, the library's defaults) / ``SGD`` would move it alone):
+
+    * Adam (Kingma & Ba 2015, Alg. 1): m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+      theta <- theta - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+    * RMSProp: v <- a v + (1 - a) g^2;  theta <- theta - lr * g / (sqrt(v) + eps)
+    * SGD: theta <- theta - lr * g
+
+    A parameter whose gradient is ``None`` is skipped, as torch.optim skips it.
+    """
+
+    def __init__(self, name: str, params: Sequence[torch.Tensor], lr: torch.Tensor, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8, alpha: float = 0.99) -> None:
+        if name not in ("adam", "rmsprop", "sgd"):
+            raise ConfigError(f"unknown optimizer {name!r}; choose adam, rmsprop or sgd")
+        self.name, self.params = name, list(params)
+        self.beta1, self.beta2, self.eps, self.alpha = beta1, beta2, eps, alpha
+        self.lr = lr.detach().clone()  # (S,)
+        # per-parameter views of lr broadcastable to (S, ...)
+        self._lr = [self.lr.view(-1, *([1] * (p.dim() - 1))).to(p) for p in self.params]
+        self.t = 0
+        self.m = [torch.zeros_like(p, memory_format=torch.preserve_format).detach() for p in self.params]
+        self.v = [torch.zeros_like(p).detach() for p in self.params]
+
+    @torch.no_grad()
+    def step(self, grads: Sequence[torch.Tensor | None]) -> None:
+        self.t += 1
+        if self.name == "adam":
+            bc1 = 1 - self.beta1**self.t
+            bc2_sqrt = (1 - self.beta2**self.t) ** 0.5
+        for p, g, m, v, lr in zip(self.params, grads, self.m, self.v, self._lr, strict=True):
+            if g is None:
+                continue
+            if self.name == "sgd":
+                p.sub_(lr * g)
+            elif self.name == "rmsprop":
+                v.mul_(self.alpha).addcmul_(g, g, value=1 - self.alpha)
+                p.sub_(lr * g / v.sqrt().add_(self.eps))
+            else:
+                m.lerp_(g, 1 - self.beta1)
+                v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
+                denom = (v.sqrt() / bc2_sqrt).add_(self.eps)
+                p.sub_((lr / bc1) * (m / denom))
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _per_member(value: float | Sequence[float] | torch.Tensor | None, default: float, n: int, name: str
+                 ) -> torch.Tensor:
+    """A per-member float32 tensor ``(S,)`` from a scalar, a sequence of length S or None (the default)."""
+    if value is None:
+        value = default
+    t = torch.as_tensor(value, dtype=torch.float32).flatten()
+    if t.numel() == 1:
+        t = t.expand(n).clone()
+    if t.numel() != n:
+        raise ConfigError(f"{name} has {t.numel()} values for {n} members; give one value or one per member")
+    if not torch.isfinite(t).all():
+        raise ConfigError(f"{name} must be finite, got {t.tolist()[:5]}...")
+    return t
+
+
+def _mlp_layers(module: nn.Module, prefix: str = "") -> list[tuple[str, str]] | None:
+    """(weight, bias) names of an un-normalised :class:`MLP`'s linear layers in order, else None."""
+    if not isinstance(module, MLP):
+        return None
+    names = []
+    for i, block in enumerate(module.hidden):
+        if len(block) != 2 or not isinstance(block[0], nn.Linear):  # Linear -> activation, no norm
+            return None
+        names.append((f"hidden.{i}.0.weight", f"hidden.{i}.0.bias"))
+    names.append(("out.weight", "out.bias"))
+    return names
+
+
+def _mlp_activation(module: MLP) -> nn.Module:
+    return module.hidden[0][1] if len(module.hidden) else nn.Identity()
+
+
+def _bmm_mlp(layers: list[tuple[torch.Tensor, torch.Tensor]], act: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Batched MLP: ``x`` ``(S, N, in)`` through stacked layers ``W (S, out, in)``, ``b (S, out)``."""
+    last = len(layers) - 1
+    for i, (w, b) in enumerate(layers):
+        x = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))  # (S, N, out)
+        if i < last:
+            x = act(x)
+    return x
+
+
+# ---------------------------------------------------------------------------------------------- ensemble
+class Ensemble:
+    """``S`` independent GANs of one resolved config, trained together (see the module docstring).
+
+    ``lr`` / ``critic_lr`` / ``penalty_weight``: one value or one per member (default: the config's).
+    ``sampler`` replaces ``cfg.data.name`` (e.g. :class:`wgan.data.LineData`).
+    """
+
+    def __init__(self, cfg: Config, seeds: Sequence[int], sampler: Sampler | None = None, *,
+                 lr: float | Sequence[float] | torch.Tensor | None = None,
+                 critic_lr: float | Sequence[float] | torch.Tensor | None = None,
+                 penalty_weight: float | Sequence[float] | torch.Tensor | None = None,
+                 rng: RngMode = "shared", rng_seed: int = 0, backend: Backend = "auto") -> None:
+        cfg = resolve(cfg)
+        self.cfg = cfg
+        seeds = [int(s) for s in seeds]
+        if not seeds:
+            raise ConfigError("an ensemble needs at least one seed")
+        if rng not in ("member", "shared"):
+            raise ConfigError(f"unknown rng mode {rng!r}; choose 'member' (Trainer-identical) or 'shared' (fast)")
+        if backend not in ("auto", "fused", "bmm", "vmap"):
+            raise ConfigError(f"unknown backend {backend!r}; choose auto, fused, bmm or vmap")
+        if cfg.train.device not in ("auto", "cpu"):
+            raise ConfigError("the ensemble runs on the CPU; set train.device = \"cpu\"")
+        self.S, self.seeds, self.rng_mode = len(seeds), seeds, rng
+        self.sampler = sampler if sampler is not None else make_sampler(cfg.data.name)
+        dim = self.sampler.dim
+        o, op = cfg.objective, cfg.optim
+        gens, crits = [], []
+        with torch.random.fork_rng(devices=[]):
+            for s in seeds:
+                torch.manual_seed(s)  # as Trainer: seed, then generator, then critic
+                gens.append(build_generator(cfg.generator, dim))
+                crits.append(build_critic(cfg.critic, dim))
+        if isinstance(gens[0], DataPlusNoise):
+            raise ConfigError("the ensemble trains parametric generators; generator.net = data-plus-noise is "
+                              "not supported (use generator.net = \"mlp\")")
+        self.latent_dim: int = cfg.generator.latent_dim
+        self.g_base = copy.deepcopy(gens[0]).to("meta")
+        self.d_base = copy.deepcopy(crits[0]).to("meta")
+        g_params, _ = stack_module_state(gens)  # name -> (S, ...)
+        d_params, _ = stack_module_state(crits)
+        self.g_params: Params = {k: v.detach().requires_grad_(True) for k, v in g_params.items()}
+        self.d_params: Params = {k: v.detach().requires_grad_(True) for k, v in d_params.items()}
+        g_layers, d_layers = _mlp_layers(gens[0]), _mlp_layers(crits[0])
+        fusable = (d_layers is not None and len(d_layers) == 2 and isinstance(crits[0].hidden[0][1], nn.ReLU))
+        if backend == "auto":
+            backend = "vmap" if g_layers is None or d_layers is None else ("fused" if fusable else "bmm")
+        if backend in ("bmm", "fused") and (g_layers is None or d_layers is None):
+            raise ConfigError(f"backend {backend!r} needs MLP networks without normalisation; use backend='vmap'")
+        if backend == "fused" and not fusable:
+            raise ConfigError("backend 'fused' needs a critic with one hidden ReLU layer (critic.depth = 1, "
+                              "critic.activation = \"relu\"); use backend='bmm'")
+        self.backend = backend
+        self._g_layers, self._d_layers = g_layers, d_layers
+        if backend in ("bmm", "fused"):
+            self._g_act, self._d_act = _mlp_activation(gens[0]), _mlp_activation(crits[0])
+
+        self.objective = Objective(o.loss)  # type: ignore[arg-type]
+        self.penalty = make_penalty(o.penalty, o.penalty_weight, o.dragan_scale)
+        self.clip = o.clip
+        self.n_critic = o.n_critic
+        self.batch_size = cfg.data.batch_size
+        self.lr = _per_member(lr, op.lr, self.S, "lr")
+        self.critic_lr = _per_member(critic_lr if critic_lr is not None else (lr if lr is not None else None),
+                                     op.critic_lr, self.S, "critic_lr")
+        self.penalty_weight = _per_member(penalty_weight, o.penalty_weight, self.S, "penalty_weight")
+        if (self.lr <= 0).any() or (self.critic_lr <= 0).any():
+            raise ConfigError("every member's learning rate must be positive")
+        if (self.penalty_weight < 0).any():
+            raise ConfigError("every member's penalty_weight must be >= 0")
+        self.opt_g = StackedOptimizer(op.name, list(self.g_params.values()), self.lr, op.beta1, op.beta2)
+        self.opt_d = StackedOptimizer(op.name, list(self.d_params.values()), self.critic_lr, op.beta1, op.beta2)
+        if rng == "member":
+            self.data_rngs = [torch.Generator().manual_seed(s) for s in seeds]
+            self.noise_rngs = [torch.Generator().manual_seed(s + 1) for s in seeds]
+        else:
+            self.data_rng = torch.Generator().manual_seed(rng_seed)
+            self.noise_rng = torch.Generator().manual_seed(rng_seed + 1)
+        self.step = 0
+        self._ws: dict[str, torch.Tensor] = {}
+        self.last: dict[str, torch.Tensor] = {}  # the last critic step's per-member loss / penalty, (S,)
+
+    # ------------------------------------------------------------------------------ randomness
+    def _draw_critic(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """real ``(S, B, d)``, z ``(S, B, l)`` and the penalty's uniforms: gp/lp eps ``(S, B, 1)``;
+        dragan delta-uniforms ``(S, B, d)`` and alpha ``(S, B, 1)``. Order per member as Trainer.critic_step."""
+        S, B, d, latent = self.S, self.batch_size, self.sampler.dim, self.latent_dim
+        pen = self.penalty.name if self.penalty is not None else None
+        if self.rng_mode == "shared":
+            real = self.sampler.sample(S * B, self.data_rng).view(S, B, d)
+            z = torch.randn(S, B, latent, generator=self.noise_rng)
+            u = a = None
+            if pen in ("gp", "lp"):
+                a = torch.rand(S, B, 1, generator=self.noise_rng)
+            elif pen == "dragan":
+                u = torch.rand(S, B, d, generator=self.noise_rng)
+                a = torch.rand(S, B, 1, generator=self.noise_rng)
+            return real, z, u, a
+        reals, zs, us, as_ = [], [], [], []
+        for dr, nr in zip(self.data_rngs, self.noise_rngs, strict=True):
+            reals.append(self.sampler.sample(B, dr))
+            zs.append(torch.randn(B, latent, generator=nr))
+            if pen in ("gp", "lp"):
+                as_.append(torch.rand(B, 1, generator=nr))
+            elif pen == "dragan":
+                us.append(torch.rand(B, d, generator=nr))
+                as_.append(torch.rand(B, 1, generator=nr))
+        return (torch.stack(reals), torch.stack(zs), torch.stack(us) if us else None,
+                torch.stack(as_) if as_ else None)
+
+    def _draw_z(self) -> torch.Tensor:
+        if self.rng_mode == "shared":
+            return torch.randn(self.S, self.batch_size, self.latent_dim, generator=self.noise_rng)
+        return torch.stack([torch.randn(self.batch_size, self.latent_dim, generator=nr) for nr in self.noise_rngs])
+
+    def _penalty_points(self, real: torch.Tensor, fake: torch.Tensor, u: torch.Tensor | None,
+                        a: torch.Tensor | None, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Penalty points ``(S, B, d)`` as :mod:`wgan.penalties` builds them, per member (into ``out``)."""
+        assert self.penalty is not None and a is not None
+        if self.penalty.name == "dragan":
+            assert u is not None
+            std = real.reshape(real.shape[0], -1).std(dim=1).view(-1, 1, 1)  # (S, 1, 1): each member's std(x)
+            delta = (self.penalty.dragan_scale * std) * u
+            res = real + (1 - a) * delta
+        else:
+            res = a * real + (1 - a) * fake
+        if out is None:
+            return res
+        return out.copy_(res)
+
+    # ------------------------------------------------------------------------------ networks (bmm)
+    def _layers(self, params: Params, names: list[tuple[str, str]], detach: bool = False):
+        if detach:
+            return [(params[w].detach(), params[b].detach()) for w, b in names]
+        return [(params[w], params[b]) for w, b in names]
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """Every member's generator on its own noise: ``z`` ``(S, N, l)`` -> ``(S, N, d)`` (no grad)."""
+        with torch.no_grad():
+            if self.backend in ("bmm", "fused"):
+                return _bmm_mlp(self._layers(self.g_params, self._g_layers), self._g_act, z)
+            return vmap(lambda p, x: functional_call(self.g_base, p, (x,)))(self.g_params, z)
+
+    # ------------------------------------------------------------------------------ one step of each player
+    def critic_step(self) -> None:
+        real, z, u, a = self._draw_critic()
+        fake = self.generate(z)  # (S, B, d)
+        if self.backend == "fused":
+            grads, loss, pen = self._critic_grads_fused(real, fake, u, a)
+        elif self.backend == "bmm":
+            grads, loss, pen = self._critic_grads_bmm(real, fake, u, a)
+        else:
+            grads, loss, pen = self._critic_grads_vmap(real, fake, u, a)
+        self.opt_d.step(grads)
+        if self.clip > 0:
+            with torch.no_grad():
+                for p in self.d_params.values():
+                    p.clamp_(-self.clip, self.clip)
+        self.last = {"loss/critic": loss.detach()}
+        if pen is not None:
+            self.last[f"penalty/{self.penalty.name}"] = pen.detach()
+
+    def _critic_grads_bmm(self, real, fake, u, a):
+        S, B = real.shape[:2]
+        layers = self._layers(self.d_params, self._d_layers)
+        if self.penalty is None:
+            out = _bmm_mlp(layers, self._d_act, torch.cat([real, fake], dim=1)).squeeze(-1)  # (S, 2B)
+            loss = vmap(self.objective.critic_loss)(out[:, :B], out[:, B:])  # (S,)
+            return torch.autograd.grad(loss.sum(), list(self.d_params.values()), allow_unused=True), loss, None
+        x_hat = self._penalty_points(real, fake, u, a).requires_grad_(True)  # (S, B, d)
+        out = _bmm_mlp(layers, self._d_act, torch.cat([real, fake, x_hat], dim=1)).squeeze(-1)  # (S, 3B)
+        (g,) = torch.autograd.grad(out[:, 2 * B:].sum(), x_hat, create_graph=True)  # (S, B, d)
+        norms = safe_norm(g.reshape(S * B, -1)).view(S, B)
+        pen = vmap(self.penalty.from_norms)(norms)  # (S,)
+        loss = vmap(self.objective.critic_loss)(out[:, :B], out[:, B:2 * B])  # (S,)
+        total = (loss + self.penalty_weight * pen).sum()
+        grads = torch.autograd.grad(total, list(self.d_params.values()), allow_unused=True)
+        return grads, loss, pen
+
+    def _critic_grads_fused(self, real, fake, u, a):
+        """Analytic gradients for a one-hidden-layer ReLU critic D(x) = a . relu(W x + c) + e (Fedus sec. 4).
+
+        Autograd runs only on the tiny per-member losses (outputs ``(S, 2B)`` and input gradients
+        ``(S, B, d)``), so every objective and penalty form stays the library's own; the network part is
+        written out. With the mask m = 1[W x + c > 0] and q = dL/dD(x):
+
+        * loss:    dL/de = sum_b q_b;  dL/da_j = sum_b q_b relu(h_bj);  dL/dc_j = a_j sum_b q_b m_bj;
+                   dL/dW_jk = a_j sum_b q_b m_bj x_bk.
+        * penalty: grad_x D(x_hat) = W^T (a * m) (m is piecewise constant: zero derivative, so c gets no
+                   penalty gradient); with r = dP/d(grad_x D) and M = m^T r ``(H, d)``:
+                   dP/da_j = sum_k W_jk M_jk,  dP/dW_jk = a_j M_jk.
+
+        Every ``(S, N, H)`` tensor is touched by as few elementwise passes as possible: the step is
+        memory-bound on a CPU.
+        """
+        S, B = real.shape[:2]
+        p = self.d_params
+        w1, c = p["hidden.0.0.weight"].detach(), p["hidden.0.0.bias"].detach()  # (S, H, d), (S, H)
+        a_out, e = p["out.weight"].detach(), p["out.bias"].detach()  # (S, 1, H), (S, 1)
+        H, d = w1.shape[1], w1.shape[2]
+        w1t = w1.transpose(1, 2)  # (S, d, H)
+        a_col = a_out.transpose(1, 2)  # (S, H, 1)
+        with_pen = self.penalty is not None
+        n = 3 * B if with_pen else 2 * B
+        x = torch.cat([real, fake], dim=1, out=self._buf("x", (S, n, d))[:, :2 * B])  # (S, n, d): real|fake|x_hat
+        x = self._ws["x"]
+        if with_pen:
+            self._penalty_points(real, fake, u, a, out=x[:, 2 * B:])
+        hid = torch.baddbmm(c.unsqueeze(1), x, w1t, out=self._buf("hid", (S, n, H))).clamp_min_(0)  # relu
+        mask = torch.sign(hid, out=self._buf("mask", (S, n, H)))  # (S, n, H): m = 1[W x + c > 0]
+        out = torch.baddbmm(e.unsqueeze(1), hid[:, :2 * B], a_col).squeeze(-1)  # (S, 2B)
+        out.requires_grad_(True)
+        loss = vmap(self.objective.critic_loss)(out[:, :B], out[:, B:])  # (S,)
+        pen = None
+        if with_pen:
+            g = torch.bmm(mask[:, 2 * B:], w1 * a_col, out=self._buf("g", (S, B, d)))  # (S, B, d): W^T (a * m)
+            norms = torch.linalg.vector_norm(g, dim=-1).requires_grad_(True)  # (S, B)
+            pen = vmap(self.penalty.from_norms)(norms)  # (S,)
+            q, d_norm = torch.autograd.grad((loss + self.penalty_weight * pen).sum(), [out, norms])
+            # r = dP/dg = dP/d||g|| * g / ||g||, and 0 where g = 0 (as wgan.penalties.safe_norm defines it)
+            scale = torch.where(norms > 0, d_norm / norms.detach().clamp_min(torch.finfo(g.dtype).tiny), 0.0)
+            r = torch.mul(g, scale.unsqueeze(-1), out=self._buf("r", (S, B, d)))  # (S, B, d)
+        else:
+            (q,) = torch.autograd.grad(loss.sum(), [out])
+        q3 = q.unsqueeze(1)  # (S, 1, 2B)
+        d_e = q.sum(1, keepdim=True)  # (S, 1)
+        d_a = torch.bmm(q3, hid[:, :2 * B])  # (S, 1, H)
+        d_c = torch.bmm(q3, mask[:, :2 * B]).squeeze(1) * a_out.squeeze(1)  # (S, H)
+        qx = torch.mul(x[:, :2 * B], q.unsqueeze(-1), out=self._buf("qx", (S, 2 * B, d)))  # (S, 2B, d)
+        # m^T (q x) as ((q x)^T m)^T: MKL's batched GEMM is several times faster in this orientation here
+        d_w1 = torch.bmm(qx.transpose(1, 2), mask[:, :2 * B]).transpose(1, 2)  # (S, H, d), times a below
+        if pen is not None:
+            mr = torch.bmm(r.transpose(1, 2), mask[:, 2 * B:]).transpose(1, 2)  # (S, H, d): M = m^T r
+            d_a = d_a + (w1 * mr).sum(-1).unsqueeze(1)
+            d_w1 = d_w1 + mr
+        d_w1 = d_w1 * a_col
+        by_name = {"hidden.0.0.weight": d_w1, "hidden.0.0.bias": d_c, "out.weight": d_a, "out.bias": d_e}
+        return [by_name[k] for k in p], loss.detach(), (pen.detach() if pen is not None else None)
+
+    def _buf(self, name: str, shape: tuple[int, ...]) -> torch.Tensor:
+        """A reused work buffer: large temporaries freshly allocated every step cost page faults that
+        dominate these memory-bound steps on a CPU."""
+        b = self._ws.get(name)
+        if b is None or b.shape != shape:
+            b = self._ws[name] = torch.empty(shape)
+        return b.detach()  # a fresh view: one step's autograd leaf never blocks the next step's out=
+
+    def _critic_grads_vmap(self, real, fake, u, a):
+        d_base, objective, penalty = self.d_base, self.objective, self.penalty
+
+        def critic(p: Params, x: torch.Tensor) -> torch.Tensor:
+            return functional_call(d_base, p, (x,))
+
+        def member_loss(p, real, fake, x_hat, lam):  # one member: real, fake, x_hat (B, d)
+            loss = objective.critic_loss(critic(p, real), critic(p, fake))
+            if penalty is None:
+                return loss, (loss, loss)
+            g = grad(lambda x: critic(p, x).sum())(x_hat)  # (B, d), differentiable in p: grad of grad
+            pen = penalty.from_norms(safe_norm(g))
+            return loss + lam * pen, (loss, pen)
+
+        x_hat = self._penalty_points(real, fake, u, a) if penalty is not None else real
+        params = {k: v.detach() for k, v in self.d_params.items()}
+        grads, (loss, pen) = vmap(grad(member_loss, has_aux=True))(params, real, fake, x_hat, self.penalty_weight)
+        return [grads[k] for k in self.d_params], loss, (pen if penalty is not None else None)
+
+    def generator_step(self) -> None:
+        z = self._draw_z()  # (S, B, l)
+        if self.backend in ("bmm", "fused"):
+            fake = _bmm_mlp(self._layers(self.g_params, self._g_layers), self._g_act, z)
+            out = _bmm_mlp(self._layers(self.d_params, self._d_layers, detach=True), self._d_act, fake).squeeze(-1)
+            loss = vmap(self.objective.generator_loss)(out)  # (S,)
+            grads = torch.autograd.grad(loss.sum(), list(self.g_params.values()), allow_unused=True)
+        else:
+            g_base, d_base, objective = self.g_base, self.d_base, self.objective
+
+            def member_loss(gp, dp, z):
+                return objective.generator_loss(functional_call(d_base, dp, (functional_call(g_base, gp, (z,)),)))
+
+            d = {k: v.detach() for k, v in self.d_params.items()}
+            g = {k: v.detach() for k, v in self.g_params.items()}
+            gd = vmap(grad(member_loss))(g, d, z)
+            grads = [gd[k] for k in self.g_params]
+        self.opt_g.step(grads)
+
+    def train_step(self) -> None:
+        """One generator iteration for every member: n_critic critic steps, then one generator step."""
+        for _ in range(self.n_critic):
+            self.critic_step()
+        self.generator_step()
+        self.step += 1
+
+    def fit(self, steps: int, callback: Callable[[Ensemble], None] | None = None, every: int = 0) -> None:
+        """Train to ``steps`` generator steps in total; ``callback(self)`` every ``every`` steps (0: never)."""
+        if steps < self.step:
+            raise ConfigError(f"steps={steps} is below the {self.step} steps this ensemble has done")
+        while self.step < steps:
+            self.train_step()
+            if callback is not None and every > 0 and self.step % every == 0:
+                callback(self)
+
+    # ------------------------------------------------------------------------------ members
+    def member_state(self, i: int) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """Member ``i``'s (generator, critic) state dicts, loadable into the Trainer's modules."""
+        return ({k: v[i].detach().clone() for k, v in self.g_params.items()},
+                {k: v[i].detach().clone() for k, v in self.d_params.items()})
+
+
+# ---------------------------------------------------------------------------------------------- summaries
+@dataclass(frozen=True)
+class Summary:
+    """A metric over the seeds of one setting. ``lo``/``hi``: the central 95% interval of the seeds
+    (2.5th and 97.5th percentiles); ``mean_lo``/``mean_hi``: a 95% normal interval for the mean.
+    Non-finite values (diverged members) are counted in ``n_diverged`` and left out of the statistics."""
+
+    n: int
+    n_diverged: int
+    mean: float
+    median: float
+    lo: float
+    hi: float
+    mean_lo: float
+    mean_hi: float
+
+
+def summarize(values: Sequence[float] | np.ndarray | torch.Tensor) -> Summary:
+    v = np.asarray(values, dtype=np.float64).ravel()
+    ok = v[np.isfinite(v)]
+    if ok.size == 0:
+        nan = float("nan")
+        return Summary(int(v.size), int(v.size), nan, nan, nan, nan, nan, nan)
+    mean = float(ok.mean())
+    half = 1.96 * float(ok.std(ddof=1)) / np.sqrt(ok.size) if ok.size > 1 else 0.0
+    lo, hi = np.percentile(ok, [2.5, 97.5])
+    return Summary(int(v.size), int(v.size - ok.size), mean, float(np.median(ok)), float(lo), float(hi),
+                   mean - half, mean + half)
+
+
+def plot_sweep(x: Sequence[float], curves: dict[str, Sequence[Summary]], path: str | Path, *, xlabel: str,
+               ylabel: str, title: str = "", logx: bool = False, logy: bool = True,
+               reference: float | None = None, reference_label: str = "random init") -> None:
+    """A metric against a swept hyperparameter: per curve the median over seeds, the central 95% of the
+    seeds shaded; ``reference`` draws a horizontal dashed line (e.g. a random generator's distance)."""
+    import matplotlib.pyplot as plt
+
+    from .diagnostics.plots import save_figure
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    xs = np.asarray(x, dtype=float)
+    for name, summaries in curves.items():
+        med = np.array([s.median for s in summaries])
+        lo = np.array([s.lo for s in summaries])
+        hi = np.array([s.hi for s in summaries])
+        (line,) = ax.plot(xs, med, marker="o", ms=3, lw=1.3, label=name)
+        ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
+    if reference is not None:
+        ax.axhline(reference, color="k", ls="--", lw=1, label=reference_label)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    save_figure(fig, path)

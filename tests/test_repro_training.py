@@ -1,0 +1,86 @@
+"""Every reproduction of issue 3 (part 1) in quick mode: results.json, figures, and the claims' direction
+where the quick setting is large enough to show it (fixed seeds); mechanics elsewhere."""
+
+import json
+import math
+
+import pytest
+
+from wgan.experiments import Context, all_experiments, run_experiment
+
+NAMES = ("value-surfaces", "gradient-norms", "weight-histograms", "mixture-of-gaussians", "loss-curves")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    out = {}
+    for name in NAMES:
+        folder = tmp_path_factory.mktemp(name)
+        result = run_experiment(name, Context(out=folder, quick=True))
+        out[name] = (folder, result)
+    return out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_registered_and_writes_results(results, name):
+    exp = all_experiments()[name]
+    assert exp.paper and exp.figure and exp.claim
+    folder, result = results[name]
+    saved = json.loads((folder / "results.json").read_text())
+    assert saved["reproduction"] == name and saved["quick"] is True
+    assert saved["protocol"] and saved["claims"]
+    for fig in result.figures:
+        assert (folder / fig).stat().st_size > 1000
+    for c in saved["claims"]:
+        assert c["criterion"] and c["measured"] and c["holds"] in (True, False, None)
+
+
+def _claims(results, name):
+    return {c.name: c for c in results[name][1].claims}
+
+
+def test_gradient_norms_direction(results):
+    claims = _claims(results, "gradient-norms")
+    ratios = claims["clipping-explodes-or-vanishes"].measured
+    assert set(ratios) == {"ratio_clip_0.1", "ratio_clip_0.01", "ratio_clip_0.001"}
+    # 12 clipped layers: orders of magnitude even in the tiny setting; the penalty stays within 10x.
+    assert ratios["ratio_clip_0.01"] < 1e-3
+    assert ratios["ratio_clip_0.001"] < ratios["ratio_clip_0.01"] < ratios["ratio_clip_0.1"]
+    assert claims["clipping-explodes-or-vanishes"].holds is True
+    assert claims["penalty-stays-flat"].holds is True
+    norms = results["gradient-norms"][1].data["gp"]["norms"]
+    assert all(len(row) == 12 for row in norms)  # one norm per hidden layer
+
+
+def test_weight_histograms_direction(results):
+    claims = _claims(results, "weight-histograms")
+    assert claims["clipping-piles-at-c"].measured["share_clip"] > 0.5
+    assert claims["penalty-does-not"].measured["share_gp_at_own_extremes"] < 0.05
+    assert claims["clipping-piles-at-c"].holds and claims["penalty-does-not"].holds
+
+
+def test_value_surfaces_mechanics(results):
+    # The quick critics are far from optimal, so only the measurement is checked, not the direction.
+    claim = _claims(results, "value-surfaces")["normalised-dual"]
+    for data in ("8gaussians", "25gaussians", "swissroll"):
+        assert claim.measured[f"{data}/w1"] > 0
+        assert math.isfinite(claim.measured[f"{data}/clip"]) and math.isfinite(claim.measured[f"{data}/gp"])
+    for runs in results["value-surfaces"][1].data.values():
+        for r in runs.values():
+            assert r["lipschitz"] > 0
+            assert r["normalised"] == pytest.approx(r["dual"] / r["lipschitz"])
+
+
+def test_mixture_and_loss_curves_mechanics(results):
+    mix = results["mixture-of-gaussians"][1]
+    for runs in mix.data.values():
+        t = runs[0]
+        assert t["steps"][0] == 0 and len(t["w1"]) == len(t["steps"]) == len(t["modes_covered"])
+        assert all(0 <= m <= 8 for m in t["modes_covered"] + t["modes_reached"])
+        assert all(m_c <= m_r for m_c, m_r in zip(t["modes_covered"], t["modes_reached"], strict=True))
+    curves = results["loss-curves"][1]
+    assert set(curves.data) == {"wgan", "wgan-gp", "ns-gan"}
+    # the same runs as mixture-of-gaussians (shared in one process): identical measurements
+    assert curves.data["wgan"][0]["w1"] == mix.data["wgan"][0]["w1"]
+    for c in curves.claims:
+        assert all(-1 <= v <= 1 or math.isnan(v) for v in c.measured.values())
