@@ -79,7 +79,7 @@ def test_mixture_and_loss_curves_mechanics(results):
         assert all(0 <= m <= 8 for m in t["modes_covered"] + t["modes_reached"])
         assert all(m_c <= m_r for m_c, m_r in zip(t["modes_covered"], t["modes_reached"], strict=True))
     curves = results["loss-curves"][1]
-    assert set(curves.data) == {"wgan", "wgan-gp", "ns-gan"}
+    assert set(curves.data) == {"wgan", "wgan-gp", "ns-gan", "m-gan"}
     # the same runs as mixture-of-gaussians (shared in one process): identical measurements
     assert curves.data["wgan"][0]["w1"] == mix.data["wgan"][0]["w1"]
     for c in curves.claims:

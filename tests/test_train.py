@@ -123,7 +123,7 @@ def test_logistic_objective_logs_js_estimate():
 def test_no_penalty_still_logs_gradient_norms():
     tr = Trainer(tiny_config("objective.name=wgan", "train.log_every=1"))
     real, fake = tr.train_step()
-    tr._add_norms(tr.gradient_norms(real, fake))
+    tr._add("gradnorm", tr.gradient_norms(real, fake))
     assert tr._flush()["gradnorm/mean"] > 0
 
 

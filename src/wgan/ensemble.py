@@ -7,7 +7,7 @@ the same algorithm as :class:`wgan.train.Trainer` (``n_critic`` critic steps wit
 ``lambda * penalty``, weight clipping after each critic step, then one generator step), with each member's
 own optimiser state (:class:`StackedOptimizer`).
 
-Two interchangeable backends compute the per-member gradients:
+Three interchangeable backends compute the per-member gradients:
 
 * ``"vmap"`` -- any ``nn.Module``: ``torch.func.stack_module_state`` + ``functional_call`` under
   ``vmap(grad(...))``; the gradient penalty is a ``grad`` of a ``grad`` under ``vmap``.
@@ -18,8 +18,10 @@ Two interchangeable backends compute the per-member gradients:
   layer critic of Fedus sec. 4): every layer of every member is one ``torch.baddbmm`` over weights stacked as
   ``(S, out, in)``, and one reverse pass of the *sum* of the members' losses gives every member its own
   gradient (the members share no parameter, so d(sum)/d(theta_s) = d(loss_s)/d(theta_s)). The real, fake
-  and penalty batches go through the critic as one ``(S, 3B, d)`` batch. This avoids vmap's per-operator
-  batching work and is the fast path (see ``benchmarks/ensemble_throughput.py``).
+  and penalty batches go through the critic as one ``(S, 3B, d)`` batch. A reference for
+  the fused path and an option for deeper MLPs; on the Exp. I model it measured slower than ``vmap`` (its
+  double backward runs over zero-padded full-size tensors; ``benchmarks/ensemble_throughput.py``), so
+  ``backend="auto"`` picks ``fused`` where it applies and ``vmap`` otherwise.
 
 Randomness (``rng``):
 
@@ -50,7 +52,7 @@ from torch.func import functional_call, grad, stack_module_state, vmap
 from .config import Config, resolve
 from .data import Sampler, make_sampler
 from .errors import ConfigError
-from .nets import MLP, DataPlusNoise, build_critic, build_generator
+from .nets import MLP, DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
 from .penalties import make_penalty, safe_norm
 
@@ -191,6 +193,7 @@ class Ensemble:
         self.latent_dim: int = cfg.generator.latent_dim
         self.g_base = copy.deepcopy(gens[0]).to("meta")
         self.d_base = copy.deepcopy(crits[0]).to("meta")
+        self._fuse_critic_passes = is_per_sample(crits[0])
         g_params, _ = stack_module_state(gens)  # name -> (S, ...)
         d_params, _ = stack_module_state(crits)
         self.g_params: Params = {k: v.detach().requires_grad_(True) for k, v in g_params.items()}
@@ -198,7 +201,8 @@ class Ensemble:
         g_layers, d_layers = _mlp_layers(gens[0]), _mlp_layers(crits[0])
         fusable = (d_layers is not None and len(d_layers) == 2 and isinstance(crits[0].hidden[0][1], nn.ReLU))
         if backend == "auto":
-            backend = "vmap" if g_layers is None or d_layers is None else ("fused" if fusable else "bmm")
+            # bmm (autograd over batched GEMMs) measured slower than vmap on the Exp. I model: see docs/ensemble.md
+            backend = "fused" if fusable and g_layers is not None else "vmap"
         if backend in ("bmm", "fused") and (g_layers is None or d_layers is None):
             raise ConfigError(f"backend {backend!r} needs MLP networks without normalisation; use backend='vmap'")
         if backend == "fused" and not fusable:
@@ -405,8 +409,15 @@ class Ensemble:
         def critic(p: Params, x: torch.Tensor) -> torch.Tensor:
             return functional_call(d_base, p, (x,))
 
+        fuse = self._fuse_critic_passes
+        B = real.shape[1]
+
         def member_loss(p, real, fake, x_hat, lam):  # one member: real, fake, x_hat (B, d)
-            loss = objective.critic_loss(critic(p, real), critic(p, fake))
+            if fuse:  # as Trainer.critic_step: one pass over [real; fake] for a per-sample critic
+                out = critic(p, torch.cat([real, fake]))
+                loss = objective.critic_loss(out[:B], out[B:])
+            else:
+                loss = objective.critic_loss(critic(p, real), critic(p, fake))
             if penalty is None:
                 return loss, (loss, loss)
             g = grad(lambda x: critic(p, x).sum())(x_hat)  # (B, d), differentiable in p: grad of grad

@@ -34,7 +34,7 @@ from .nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
 from .penalties import clip_weights_, input_gradient_norms, interpolates, make_penalty, warn_if_batchnorm
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 
 
 def pick_device(name: str) -> torch.device:
@@ -91,8 +91,7 @@ class Trainer:
         self.opt_g = make_optimizer(op.name, g_params, op.lr, op.beta1, op.beta2) if g_params else None
         self.step = 0
         self.elapsed_s = 0.0
-        self._sums: dict[str, torch.Tensor] = {}
-        self._counts: dict[str, int] = {}
+        self._pending: dict[str, list[torch.Tensor]] = {}  # values logged since the last record
         self._stop_requested = False
         self._eval_cache: dict[str, Any] = {}
 
@@ -116,13 +115,13 @@ class Trainer:
         loss = self.objective.critic_loss(real_out, fake_out)
         total = loss
         self._add("loss/critic", loss)
-        self._add("critic/real_mean", real_out.mean())
-        self._add("critic/fake_mean", fake_out.mean())
+        self._add("critic/real_mean", real_out)
+        self._add("critic/fake_mean", fake_out)
         if self.penalty is not None:
             pen, norms = self.penalty(self.D, real, fake, self.noise_rng)
             total = loss + self.penalty.weight * pen
             self._add(f"penalty/{self.penalty.name}", pen)
-            self._add_norms(norms)
+            self._add("gradnorm", norms)
         self.opt_d.zero_grad(set_to_none=True)
         total.backward()
         self.opt_d.step()
@@ -153,28 +152,23 @@ class Trainer:
         return real, fake
 
     # ------------------------------------------------------------------ running means for logging
-    _EXTREMA = {"gradnorm/min": torch.minimum, "gradnorm/max": torch.maximum}
-
     def _add(self, key: str, value: torch.Tensor) -> None:
-        """Accumulate a scalar without a device sync: a mean over the log interval, or for the
-        ``_EXTREMA`` keys the interval's minimum/maximum."""
-        v = value.detach()
-        if key not in self._sums:
-            self._sums[key] = v.clone()
-        else:
-            combine = self._EXTREMA.get(key)
-            self._sums[key] = combine(self._sums[key], v) if combine else self._sums[key] + v
-        self._counts[key] = self._counts.get(key, 0) + 1
-
-    def _add_norms(self, norms: torch.Tensor) -> None:
-        norms = norms.detach()
-        self._add("gradnorm/mean", norms.mean())
-        self._add("gradnorm/min", norms.min())
-        self._add("gradnorm/max", norms.max())
+        """Keep a detached scalar or ``(B,)`` tensor for the next record. Nothing is reduced or synced
+        on the hot path; ``_flush`` reduces each key once per log interval."""
+        self._pending.setdefault(key, []).append(value.detach())
 
     def _flush(self) -> dict[str, float]:
-        out = {k: (v if k in self._EXTREMA else v / self._counts[k]).item() for k, v in self._sums.items()}
-        self._sums, self._counts = {}, {}
+        """Means over the interval (of every element logged under a key); ``gradnorm`` also gives the
+        interval's minimum and maximum per-sample norm."""
+        out: dict[str, float] = {}
+        for key, values in self._pending.items():
+            flat = torch.cat([v.reshape(-1) for v in values]).float()
+            if key == "gradnorm":
+                out["gradnorm/mean"], out["gradnorm/min"], out["gradnorm/max"] = (
+                    flat.mean().item(), flat.min().item(), flat.max().item())
+            else:
+                out[key] = flat.mean().item()
+        self._pending = {}
         if "loss/critic" in out:
             est = self.objective.divergence_estimate(out["loss/critic"])
             if est is not None:
@@ -252,7 +246,7 @@ class Trainer:
                 "noise": self.noise_rng.get_state(),
                 "diag": self.diag_rng.get_state(),
             },
-            "running": {"sums": dict(self._sums), "counts": dict(self._counts)},
+            "pending": {k: list(v) for k, v in self._pending.items()},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -268,8 +262,7 @@ class Trainer:
         self.data_rng.set_state(rng["data"])
         self.noise_rng.set_state(rng["noise"])
         self.diag_rng.set_state(rng["diag"])
-        self._sums = dict(state["running"]["sums"])
-        self._counts = dict(state["running"]["counts"])
+        self._pending = {k: list(v) for k, v in state["pending"].items()}
         self.step = int(state["step"])
         self.elapsed_s = float(state["elapsed_s"])
         self._eval_cache.pop("result", None)
@@ -327,7 +320,7 @@ class Trainer:
                 final = s == t.steps
                 if s % t.log_every == 0 or final:
                     if self.penalty is None:
-                        self._add_norms(self.gradient_norms(last_real, last_fake))
+                        self._add("gradnorm", self.gradient_norms(last_real, last_fake))
                     record: dict[str, Any] = {"step": s, **self._flush(), "time/elapsed_s": self.elapsed_s}
                     if s % t.eval_every == 0 or final:
                         record.update(self.evaluate())

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from ..objectives import Objective
 from ..penalties import Penalty, clip_weights_, input_gradient_norms
 from ..train import Trainer
 from . import Claim, Context, Result, register
+from ._common import single_thread
 
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
 
@@ -80,16 +80,6 @@ def heldout_critic_loss(critic: nn.Module, objective: Objective, sample_real: Sa
     return float(objective.critic_loss(critic(sample_real(n, rng)), critic(sample_fake(n, rng))))
 
 
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """Run tiny networks on one intra-op thread (restored afterwards): for MLPs of width 64 on a shared
-    2-core machine, a second thread only adds synchronisation (measured: 2-4 ms vs 10-36 ms per step)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def one_thread(fn: Callable[[Context], Result]) -> Callable[[Context], Result]:

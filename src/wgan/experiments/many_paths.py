@@ -30,14 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from ..config import Config, apply_sets
 from ..data import LineData
 from ..ensemble import Ensemble, Summary, plot_sweep, summarize
+from ..errors import ConfigError
 from ..metrics.frechet import frechet_distance
 from ..train import Trainer
 from . import Claim, Context, Result, register
+from ._common import single_thread
 
 MODELS: tuple[str, ...] = ("ns-gan", "gan-gp", "dragan-ns", "wgan", "wgan-gp")
 PENALISED = {"ns-gan": ("gan-gp", "dragan-ns"), "wgan": ("wgan-gp",)}
@@ -126,7 +127,7 @@ def make_plan(ctx: Context) -> Plan:
                  fixed_lr=1e-3)
     else:
         p = Plan(steps=1000, seeds=10, lrs=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2), dims=(2, 5, 10, 20),
-                 n_critics=(1, 5, 10, 100), n_critic_steps=250, fixed_lr=1e-3)
+                 n_critics=(1, 5, 10, 100), n_critic_steps=250, fixed_lr=3e-3)
     if ctx.steps is not None:
         p = replace(p, steps=ctx.steps, n_critic_steps=max(1, ctx.steps // 4))
     if ctx.seeds is not None:
@@ -212,17 +213,14 @@ def _geo_median(block: dict[str, Any], model: str) -> float:
 
 # ------------------------------------------------------------------------------------------ the reproduction
 def _reproduce(ctx: Context, setting: Setting, tag: str, label: str) -> Result:
+    if ctx.device != "cpu":
+        raise ConfigError(f"many-paths reproductions train on the CPU (vectorised ensembles); got --device "
+                          f"{ctx.device}: drop --device")
     plan = make_plan(ctx)
-    threads = torch.get_num_threads()
-    # One thread: these steps are many small kernels, and on a shared 2-core machine a second torch thread
-    # that has to wait for a busy core made them ~50x slower (measured: 240 ms vs 4 ms per critic step).
-    torch.set_num_threads(1)
-    try:
+    with single_thread():  # many small kernels: see _common.single_thread
         lr_block = sweep_lr(setting, plan)
         dim_block = sweep_dim(setting, plan)
         nc_block = sweep_n_critic(setting, plan)
-    finally:
-        torch.set_num_threads(threads)
     ref = lr_block["random_init"]["median"]
     figs = []
     name = f"many-paths-{tag}-lr.png"
