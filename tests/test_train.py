@@ -277,3 +277,23 @@ def test_batchnorm_critic_is_not_fused():
     with pytest.warns(UserWarning):
         tr = Trainer(tiny_config("critic.norm=batch"))
     assert not tr.fuse_critic_passes
+
+
+def test_sampler_given_in_code(tmp_path):
+    """A distribution defined in code trains through the same loop and resumes with the same sampler."""
+    from wgan.data import Sampler
+
+    class Shifted(Sampler):
+        name, dim = "shifted", 3
+
+        def sample(self, n, generator):
+            return torch.randn(n, 3, generator=generator) + 5.0
+
+    tr = Trainer(tiny_config("data.name=shifted"), sampler=Shifted())
+    tr.fit(tmp_path / "run")
+    assert tr.G(tr.noise(4)).shape == (4, 3)
+    resumed = Trainer.resume(tmp_path / "run", steps=6, sampler=Shifted())
+    resumed.fit(tmp_path / "run")
+    assert resumed.step == 6
+    with pytest.raises(ValueError, match="shifted"):
+        Trainer.resume(tmp_path / "run")  # the name alone cannot rebuild a code-defined distribution

@@ -207,8 +207,10 @@ def apply_sets(cfg: Config, items: list[str]) -> Config:
     return cfg
 
 
-def resolve(cfg: Config) -> Config:
-    """Fill unset objective/optimiser fields from the objective preset and validate every choice."""
+def resolve(cfg: Config, check_data: bool = True) -> Config:
+    """Fill unset objective/optimiser fields from the objective preset and validate every choice.
+
+    ``check_data=False`` skips the data-name check, for code that hands the loop its own sampler."""
     from .data import TOY_DATA
     from .nets import CRITICS, GENERATORS
     from .nets.mlp import ACTIVATIONS, INITS, NORMS
@@ -262,7 +264,7 @@ def resolve(cfg: Config) -> Config:
         raise ConfigError("objective.penalty_weight and objective.clip must be >= 0 (clip = 0 disables clipping)")
     if not (0 <= opt.beta1 < 1 and 0 <= opt.beta2 < 1):
         raise ConfigError(f"optim.beta1 and optim.beta2 must lie in [0, 1), got {opt.beta1}, {opt.beta2}")
-    if cfg.data.name not in TOY_DATA:
+    if check_data and cfg.data.name not in TOY_DATA:
         if not Path(cfg.data.name).is_file():
             raise ConfigError(f"data {cfg.data.name!r} is neither a toy distribution ({', '.join(TOY_DATA)}) "
                               "nor an existing .npy/.csv file")

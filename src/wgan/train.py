@@ -63,13 +63,15 @@ class Trainer:
     continues a run from its latest checkpoint. ``run_dir=None`` trains in memory (no files).
     """
 
-    def __init__(self, cfg: Config) -> None:
-        cfg = resolve(cfg)
+    def __init__(self, cfg: Config, sampler: Sampler | None = None) -> None:
+        """``sampler`` replaces the data named by ``cfg.data.name`` (a distribution defined in code, such as
+        :class:`wgan.data.LineData`); such a run resumes only in code, ``Trainer.resume(dir, sampler=...)``."""
+        cfg = resolve(cfg, check_data=sampler is None)
         self.cfg = cfg
         t, o = cfg.train, cfg.objective
         self.device = pick_device(t.device)
         torch.manual_seed(t.seed)  # parameter initialisation
-        self.sampler: Sampler = make_sampler(cfg.data.name)
+        self.sampler: Sampler = sampler if sampler is not None else make_sampler(cfg.data.name)
         self.G = build_generator(cfg.generator, self.sampler.dim).to(self.device)
         self.D = build_critic(cfg.critic, self.sampler.dim).to(self.device)
         self.latent_dim: int = getattr(self.G, "latent_dim", cfg.generator.latent_dim)
@@ -278,15 +280,16 @@ class Trainer:
         return folder / "latest.pt"
 
     @classmethod
-    def resume(cls, run_dir: str | Path, steps: int | None = None) -> Trainer:
-        """Rebuild a run from ``run_dir/checkpoints/latest.pt``; ``steps`` sets a new total."""
+    def resume(cls, run_dir: str | Path, steps: int | None = None, sampler: Sampler | None = None) -> Trainer:
+        """Rebuild a run from ``run_dir/checkpoints/latest.pt``; ``steps`` sets a new total; ``sampler`` as in
+        ``__init__`` for runs trained on a sampler given in code."""
         state = load_checkpoint(run_dir)
         cfg = from_dict(state["config"])
         if steps is not None:
             if steps < state["step"]:
                 raise ConfigError(f"--steps {steps} is below the {state['step']} steps this run has done")
             cfg = replace(cfg, train=replace(cfg.train, steps=steps))
-        trainer = cls(cfg)
+        trainer = cls(cfg, sampler=sampler)
         trainer.load_state_dict(state)
         return trainer
 

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import math
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,15 +78,8 @@ def experiment_config(setting: Setting, model: str, dim: int | None = None, n_cr
 
 
 def line_trainer(cfg: Config, sampler: LineData, seed: int) -> Trainer:
-    """The normal training loop (:class:`wgan.train.Trainer`) on line data: the networks are built for the
-    data's dimension (through a placeholder point file), then the sampler is the line."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "shape.npy"
-        np.save(path, np.zeros((2, sampler.dim), dtype=np.float32))
-        trainer = Trainer(apply_sets(cfg, [f"data.name={path}", f"train.seed={seed}"]))
-    trainer.sampler = sampler
-    trainer._eval_cache.clear()
-    return trainer
+    """The normal training loop (:class:`wgan.train.Trainer`) on line data."""
+    return Trainer(apply_sets(cfg, [f"data.name={sampler.name}", f"train.seed={seed}"]), sampler=sampler)
 
 
 def generator_gaussians(ens: Ensemble) -> tuple[np.ndarray, np.ndarray]:
