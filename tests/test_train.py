@@ -297,3 +297,11 @@ def test_sampler_given_in_code(tmp_path):
     assert resumed.step == 6
     with pytest.raises(ValueError, match="shifted"):
         Trainer.resume(tmp_path / "run")  # the name alone cannot rebuild a code-defined distribution
+
+
+def test_a_new_run_never_overwrites_an_existing_one(tmp_path):
+    Trainer(tiny_config()).fit(tmp_path / "run")
+    before = (tmp_path / "run" / "metrics.jsonl").read_bytes()
+    with pytest.raises(ValueError, match="already holds a run"):
+        Trainer(tiny_config("train.seed=5")).fit(tmp_path / "run")
+    assert (tmp_path / "run" / "metrics.jsonl").read_bytes() == before

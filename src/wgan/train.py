@@ -306,6 +306,9 @@ class Trainer:
         t = self.cfg.train
         run_dir = Path(run_dir) if run_dir is not None else None
         if run_dir is not None:
+            if self.step == 0 and any((run_dir / f).exists() for f in ("metrics.jsonl", "checkpoints/latest.pt")):
+                raise ConfigError(f"{str(run_dir)!r} already holds a run; continue it with Trainer.resume (wgan train "
+                                  "--resume) or train into a new directory")
             write_json(run_dir / "config.json", self.run_info())
             _truncate_metrics(run_dir / "metrics.jsonl", self.step)
         metrics_file = open(run_dir / "metrics.jsonl", "a") if run_dir is not None else None
