@@ -16,12 +16,7 @@ SMALL = Setting(dim=3, latent=1, width=8, batch_size=16, data_seed=5)
 OBJECTIVES = ["ns-gan", "gan-gp", "dragan-ns", "wgan", "wgan-gp"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _assert_member_matches_trainer(ens: Ensemble, i: int, trainer, rtol=1e-5, atol=1e-6):

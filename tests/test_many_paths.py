@@ -12,13 +12,7 @@ from wgan.experiments import Context, get, run_experiment
 from wgan.experiments.many_paths import EXP1, EXP2, Setting, experiment_config, make_plan, member_distances
 from wgan.metrics import frechet_distance, frechet_distance_from_samples
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_line_data_lies_on_its_line_with_the_stated_gaussian():
