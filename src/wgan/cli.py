@@ -191,11 +191,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .io import write_json
     from .train import Trainer
 
-    trainer = Trainer.resume(args.run_dir)
-    result = trainer.evaluate()
-    summary = {"steps": trainer.step, "w1": result["eval/w1"], "w1_floor": result["eval/w1_floor"],
-               "w1_over_floor": result["eval/w1"] / result["eval/w1_floor"],
-               **{k.split("/", 1)[1]: v for k, v in result.items() if k not in ("eval/w1", "eval/w1_floor")}}
+    summary = Trainer.resume(args.run_dir).eval_summary()
     write_json(Path(args.run_dir) / "eval.json", summary)
     _print_summary(summary)
     print(json.dumps(summary))

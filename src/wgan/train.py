@@ -357,26 +357,34 @@ class Trainer:
 
             plot_curves(read_jsonl(run_dir / "metrics.jsonl"), run_dir / "curves.png",
                         title=f"{self.cfg.data.name} / {self.cfg.objective.name}")
-        ev = self.evaluate()
         summary = {
+            **self.eval_summary(),
+            "train_time_s": self.elapsed_s,
+            "wall_time_s": time.perf_counter() - wall_start if wall_start is not None else self.elapsed_s,
+        }
+        summary["protocol"] = summary.pop("protocol")  # last, for readers of summary.json
+        if run_dir is not None:
+            write_json(run_dir / "summary.json", summary)
+        return summary
+
+    def eval_summary(self) -> dict[str, Any]:
+        """The evaluation at the current step as reported figures (``summary.json``, ``wgan eval``):
+        ``steps``, ``w1``, ``w1_floor``, ``w1_over_floor``, mode statistics and the protocol."""
+        ev = self.evaluate()
+        n = self.cfg.eval.n_samples
+        return {
             "steps": self.step,
             "w1": ev["eval/w1"],
             "w1_floor": ev["eval/w1_floor"],
             "w1_over_floor": ev["eval/w1"] / ev["eval/w1_floor"],
             **{k.split("/", 1)[1]: v for k, v in ev.items() if k not in ("eval/w1", "eval/w1_floor")},
-            "train_time_s": self.elapsed_s,
-            "wall_time_s": time.perf_counter() - wall_start if wall_start is not None else self.elapsed_s,
             "protocol": {
-                "w1": f"w1_exact_2k: exact W1 (POT) between {self.cfg.eval.n_samples} generated and "
-                      f"{self.cfg.eval.n_samples} data points; floor = W1 between two independent "
-                      f"{self.cfg.eval.n_samples}-point data samples",
+                "w1": f"w1_exact_2k: exact W1 (POT) between {n} generated and {n} data points; floor = W1 between "
+                      f"two independent {n}-point data samples",
                 "modes": "modes_3std: high quality = within 3 std of the nearest mode; a mode is covered "
                          "with >= 10% of its uniform share of high-quality samples",
             },
         }
-        if run_dir is not None:
-            write_json(run_dir / "summary.json", summary)
-        return summary
 
     def run_info(self) -> dict[str, Any]:
         return {"config": self.cfg.to_dict(), "version": __version__, "seed": self.cfg.train.seed,
