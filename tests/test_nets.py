@@ -12,8 +12,8 @@ from wgan.nets import MLP, DataPlusNoise, build_critic, build_generator
 
 def test_mlp_generator_and_critic_shapes():
     torch.manual_seed(0)
-    g = build_generator(GeneratorConfig(latent_dim=3, depth=2, width=16), data_dim=2)
-    d = build_critic(CriticConfig(depth=2, width=16), data_dim=2)
+    g = build_generator(GeneratorConfig(latent_dim=3, depth=2, width=16), 2)
+    d = build_critic(CriticConfig(depth=2, width=16), 2)
     z = torch.randn(5, 3)
     x = g(z)
     assert x.shape == (5, 2)
@@ -74,7 +74,7 @@ def test_build_unknown_nets():
 
 def test_data_plus_noise():
     """WGAN-GP Fig. 1a's fixed generator: G(z) = x + noise_std * z, x a fresh data sample, no parameters."""
-    g = build_generator(GeneratorConfig(net="data-plus-noise", noise_std=0.3, latent_dim=7), data_dim=3)
+    g = build_generator(GeneratorConfig(net="data-plus-noise", noise_std=0.3, latent_dim=7), 3)
     assert isinstance(g, DataPlusNoise)
     assert list(g.parameters()) == []
     assert g.latent_dim == 3  # z has the data's shape, whatever generator.latent_dim says

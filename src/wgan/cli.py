@@ -139,7 +139,7 @@ def _print_summary(summary: dict) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from .data import TOY_DATA
+    from .data import NAMED_DATA
     from .metrics import METRICS
     from .nets import CRITICS, GENERATORS
     from .objectives import PRESETS
@@ -151,7 +151,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         extra = f", penalty {p.penalty} lambda {p.penalty_weight:g}" if p.penalty != "none" else ""
         extra += f", clip {p.clip:g}" if p.clip else ""
         print(f"  {name:<10} {p.loss} loss{extra}, n_critic {p.n_critic}, {opt}\n  {'':<10} source: {p.source}")
-    for title, table in (("penalties (objective.penalty)", PENALTIES), ("data (--data)", TOY_DATA),
+    for title, table in (("penalties (objective.penalty)", PENALTIES), ("data (--data)", NAMED_DATA),
                          ("generators (generator.net)", GENERATORS), ("critics (critic.net)", CRITICS),
                          ("metrics", METRICS)):
         print(f"\n{title}:")

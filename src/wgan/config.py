@@ -211,7 +211,7 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     """Fill unset objective/optimiser fields from the objective preset and validate every choice.
 
     ``check_data=False`` skips the data-name check, for code that hands the loop its own sampler."""
-    from .data import TOY_DATA
+    from .data import NAMED_DATA
     from .nets import CRITICS, GENERATORS
     from .nets.mlp import ACTIVATIONS, INITS, NORMS
     from .objectives import LOSSES, get_preset
@@ -264,10 +264,10 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
         raise ConfigError("objective.penalty_weight and objective.clip must be >= 0 (clip = 0 disables clipping)")
     if not (0 <= opt.beta1 < 1 and 0 <= opt.beta2 < 1):
         raise ConfigError(f"optim.beta1 and optim.beta2 must lie in [0, 1), got {opt.beta1}, {opt.beta2}")
-    if check_data and cfg.data.name not in TOY_DATA:
-        if not Path(cfg.data.name).is_file():
-            raise ConfigError(f"data {cfg.data.name!r} is neither a toy distribution ({', '.join(TOY_DATA)}) "
-                              "nor an existing .npy/.csv file")
+    if check_data and cfg.data.name not in NAMED_DATA:
+        if not Path(cfg.data.name).exists():
+            raise ConfigError(f"data {cfg.data.name!r} is neither a named dataset ({', '.join(NAMED_DATA)}) "
+                              "nor an existing file or folder")
         # an absolute path keeps the saved config valid when a run is resumed from another folder
         out = replace(out, data=replace(cfg.data, name=str(Path(cfg.data.name).resolve())))
     dev = cfg.train.device

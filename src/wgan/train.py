@@ -12,13 +12,15 @@ Evaluation draws from its own freshly seeded streams and never disturbs training
 
 from __future__ import annotations
 
+import importlib
 import io
 import math
 import signal
 import sys
 import threading
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,33 @@ def make_optimizer(name: str, params, lr: float, beta1: float, beta2: float) -> 
     raise ConfigError(f"unknown optimizer {name!r}; choose adam, rmsprop or sgd")
 
 
+@dataclass(frozen=True)
+class DataKind:
+    """What the loop does that depends on the kind of data (``Sampler.kind``), never on the objective:
+    how a run evaluates itself, what it reports, how it writes samples.
+
+    ``evaluate(trainer)`` returns ``eval/*`` scalars at the current step (deterministic: own seeded streams);
+    ``summary(trainer, ev)`` turns them into reported figures with a ``"protocol"`` dict saying how each was
+    measured; ``save_samples(trainer, folder)`` writes ``folder/step-NNNNNNN.<ext>`` (or is None)."""
+
+    evaluate: Callable[[Trainer], dict[str, float]]
+    summary: Callable[[Trainer, dict[str, float]], dict[str, Any]]
+    save_samples: Callable[[Trainer, Path], None] | None = None
+
+
+def data_kind(kind: str) -> DataKind:
+    """The hooks of a data kind: ``points`` here; any other kind ``k`` from module ``wgan.kinds.k`` (its
+    ``KIND``), imported only when a run of that kind starts."""
+    if kind == "points":
+        return DataKind(Trainer._evaluate_points, Trainer._points_summary, Trainer._save_points_samples)
+    try:
+        module = importlib.import_module(f"wgan.kinds.{kind}")
+    except ModuleNotFoundError:
+        raise ConfigError(f"no evaluation hooks for data of kind {kind!r} (expected module wgan.kinds.{kind})"
+                          ) from None
+    return module.KIND
+
+
 class Trainer:
     """Owns the networks, optimisers, RNG streams and step count of one run.
 
@@ -71,9 +100,10 @@ class Trainer:
         t, o = cfg.train, cfg.objective
         self.device = pick_device(t.device)
         torch.manual_seed(t.seed)  # parameter initialisation
-        self.sampler: Sampler = sampler if sampler is not None else make_sampler(cfg.data.name)
-        self.G = build_generator(cfg.generator, self.sampler.dim).to(self.device)
-        self.D = build_critic(cfg.critic, self.sampler.dim).to(self.device)
+        self.sampler: Sampler = sampler if sampler is not None else make_sampler(cfg.data.name, cfg.data)
+        self.kind = data_kind(self.sampler.kind)
+        self.G = build_generator(cfg.generator, self.sampler.shape).to(self.device)
+        self.D = build_critic(cfg.critic, self.sampler.shape).to(self.device)
         self.latent_dim: int = getattr(self.G, "latent_dim", cfg.generator.latent_dim)
         self.data_rng = torch.Generator().manual_seed(t.seed)
         self.noise_rng = torch.Generator(device=self.device).manual_seed(t.seed + 1)
@@ -180,7 +210,7 @@ class Trainer:
     # ------------------------------------------------------------------ evaluation (own RNG streams)
     @torch.no_grad()
     def generate(self, n: int, seed: int) -> torch.Tensor:
-        """``n`` generator samples ``(n, D)`` on the CPU from streams seeded by ``seed`` alone."""
+        """``n`` generator samples ``(n, *shape)`` on the CPU from streams seeded by ``seed`` alone."""
         z_rng = torch.Generator(device=self.device).manual_seed(seed)
         self._g_data_rng = torch.Generator().manual_seed(seed + 1)
         was_training = self.G.training
@@ -203,12 +233,18 @@ class Trainer:
         return self._eval_cache["ref"]
 
     def evaluate(self) -> dict[str, float]:
-        """Exact W1 (``w1_exact_2k`` protocol), its data-vs-data floor and, for mixtures, mode stats.
+        """The data kind's evaluation (``DataKind.evaluate``) at the current step.
 
         Deterministic given the parameters (own seeded streams), so the result is cached per step."""
         cached = self._eval_cache.get("result")
         if cached is not None and cached[0] == self.step:
             return dict(cached[1])
+        out = self.kind.evaluate(self)
+        self._eval_cache["result"] = (self.step, dict(out))
+        return out
+
+    def _evaluate_points(self) -> dict[str, float]:
+        """Exact W1 (``w1_exact_2k`` protocol), its data-vs-data floor and, for mixtures, mode stats."""
         ref, _ = self.reference_data()
         fake = self.generate(self.cfg.eval.n_samples, seed=30_000 + self.cfg.train.seed)
         out: dict[str, float] = {}
@@ -222,7 +258,6 @@ class Trainer:
             out["eval/modes_covered"] = ms.modes_covered
             out["eval/n_modes"] = ms.n_modes
             out["eval/high_quality_share"] = ms.high_quality_share
-        self._eval_cache["result"] = (self.step, dict(out))
         return out
 
     def gradient_norms(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -334,8 +369,8 @@ class Trainer:
                         metrics_file.write(_json_line(record))
                         metrics_file.flush()
                     bar.set_postfix(self._postfix(record), refresh=False)
-                if run_dir is not None and self.sampler.dim == 2 and (s % t.sample_every == 0 or final):
-                    self.save_toy_plot(run_dir / "samples" / f"step-{s:07d}.png")
+                if run_dir is not None and self.kind.save_samples and (s % t.sample_every == 0 or final):
+                    self.kind.save_samples(self, run_dir / "samples")
                 if run_dir is not None and (s % t.checkpoint_every == 0 or final or self._stop_requested):
                     self.save_checkpoint(run_dir, keep=t.keep_checkpoints and s % t.checkpoint_every == 0)
                 bar.update(1)
@@ -369,11 +404,13 @@ class Trainer:
 
     def eval_summary(self) -> dict[str, Any]:
         """The evaluation at the current step as reported figures (``summary.json``, ``wgan eval``):
-        ``steps``, ``w1``, ``w1_floor``, ``w1_over_floor``, mode statistics and the protocol."""
-        ev = self.evaluate()
+        ``steps``, the data kind's figures and their ``protocol``."""
+        return {"steps": self.step, **self.kind.summary(self, self.evaluate())}
+
+    def _points_summary(self, ev: dict[str, float]) -> dict[str, Any]:
+        """``w1``, ``w1_floor``, ``w1_over_floor``, mode statistics and the protocol."""
         n = self.cfg.eval.n_samples
         return {
-            "steps": self.step,
             "w1": ev["eval/w1"],
             "w1_floor": ev["eval/w1_floor"],
             "w1_over_floor": ev["eval/w1"] / ev["eval/w1_floor"],
@@ -389,6 +426,10 @@ class Trainer:
     def run_info(self) -> dict[str, Any]:
         return {"config": self.cfg.to_dict(), "version": __version__, "seed": self.cfg.train.seed,
                 "device": str(self.device), "torch": torch.__version__}
+
+    def _save_points_samples(self, folder: Path) -> None:
+        if self.sampler.dim == 2:  # scatter + critic contour; higher-dimensional points have no picture
+            self.save_toy_plot(folder / f"step-{self.step:07d}.png")
 
     def save_toy_plot(self, path: Path) -> None:
         from .diagnostics.plots import plot_toy

@@ -24,15 +24,25 @@ from ..errors import ConfigError
 
 
 class Sampler:
-    """A source of data batches: ``sample(n, generator) -> (n, dim)`` float32 on the CPU.
+    """A source of data batches: ``sample(n, generator) -> (n, *shape)`` float32 on the CPU.
 
-    Mixtures also expose ``modes`` ``(K, dim)`` and ``mode_std`` for mode-coverage metrics.
+    ``kind`` says what one sample is and so how a run evaluates and draws samples (``wgan.train`` looks up
+    the hooks of its kind): ``"points"`` (vectors ``(dim,)``: toy and manifold data), ``"images"``
+    (``(C, H, W)`` in [-1, 1]) or ``"text"`` (``(L, V)`` one-hot characters). ``dim`` is the number of
+    values in one sample (``prod(shape)``). Mixtures also expose ``modes`` ``(K, dim)`` and ``mode_std``
+    for mode-coverage metrics.
     """
 
     name: str = "sampler"
+    kind: str = "points"
     dim: int = 2
     modes: torch.Tensor | None = None
     mode_std: float | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one sample; vectors by default."""
+        return (self.dim,)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         raise NotImplementedError

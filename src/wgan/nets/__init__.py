@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -29,7 +30,13 @@ class DataPlusNoise(nn.Module):
         return self.sample_real(z.shape[0]).to(z) + self.std * z
 
 
-def build_generator(cfg, data_dim: int) -> nn.Module:
+def _flat(shape: int | tuple[int, ...]) -> int:
+    return shape if isinstance(shape, int) else math.prod(shape)
+
+
+def build_generator(cfg, shape: int | tuple[int, ...]) -> nn.Module:
+    """The generator for data samples of ``shape`` (an int for vectors); output ``(B, *shape)``."""
+    data_dim = _flat(shape)
     if cfg.net == "mlp":
         return MLP(cfg.latent_dim, data_dim, cfg.depth, cfg.width, cfg.activation, cfg.norm, init=cfg.init)
     if cfg.net == "data-plus-noise":
@@ -37,7 +44,9 @@ def build_generator(cfg, data_dim: int) -> nn.Module:
     raise ValueError(f"unknown generator net {cfg.net!r}; choose one of: {', '.join(GENERATORS)}")
 
 
-def build_critic(cfg, data_dim: int) -> nn.Module:
+def build_critic(cfg, shape: int | tuple[int, ...]) -> nn.Module:
+    """The critic for data samples of ``shape``; output ``(B,)``."""
+    data_dim = _flat(shape)
     if cfg.net == "mlp":
         return MLP(data_dim, 1, cfg.depth, cfg.width, cfg.activation, cfg.norm, squeeze=True, init=cfg.init)
     raise ValueError(f"unknown critic net {cfg.net!r}; choose one of: {', '.join(CRITICS)}")
