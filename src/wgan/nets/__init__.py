@@ -53,7 +53,10 @@ def build_critic(cfg, shape: int | tuple[int, ...]) -> nn.Module:
 
 
 _PER_SAMPLE = (nn.Linear, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.ELU, nn.Softplus, nn.LayerNorm, nn.Identity,
-               nn.Sequential, nn.ModuleList, MLP)
+               nn.Sequential, nn.ModuleList, MLP,
+               # convolutions, pooling, resizing and lookups act on each sample alone
+               nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.AvgPool1d, nn.AvgPool2d,
+               nn.Upsample, nn.Flatten, nn.Unflatten, nn.Embedding, nn.Sigmoid)
 
 
 def is_per_sample(module: nn.Module) -> bool:
