@@ -12,6 +12,24 @@ METRICS = {
     "frechet_gaussian_closed_form": "squared Frechet distance between the data Gaussian and the generator's "
                                     "Gaussian, both from parameters in closed form (no samples; exact for "
                                     "singular covariances), Fedus et al. 2018 sec. 4",
+    "ngram_js_bits_640": "text: character n-gram (n = 1..4) Jensen-Shannon divergence in bits between 640 argmax-"
+                         "decoded generated sequences and all training lines, with the 640 held-out validation "
+                         "lines vs training as the baseline (WGAN-GP sec. 5.5, the authors' js_with)",
+    # images (wgan.metrics.images): <family><count>_<network>; any sample count may replace the number
+    "fid5k_classifier": "FID (torchmetrics), 5,000 generated vs 5,000 training images, features of the library's "
+                        "classifier (`wgan classifier train`; its held-out accuracy is recorded)",
+    "kid5k_classifier": "KID (torchmetrics, unbiased MMD^2, cubic kernel, 100 subsets of 1,000), classifier features",
+    "is5k_classifier": "Inception Score (torchmetrics, 10 splits) of 5,000 generated images, classifier logits",
+    "fid10k_inception": "FID, 10,000 vs 10,000 images, Inception v3 pool3 from --inception-weights PATH "
+                        "(never downloaded)",
+    "kid10k_inception": "KID, 10,000 vs 10,000 images, Inception v3 pool3 from --inception-weights PATH",
+    "is10k_inception": "Inception Score of 10,000 images, Inception v3 logits from --inception-weights PATH",
+    "modes26k_stacked_classifier": "Stacked MNIST: modes hit of 1,000 and KL(mode histogram || uniform) over "
+                                   "26,000 samples, each channel labelled by an MNIST classifier",
+    "msssim1k_pairs": "MS-SSIM (torchmetrics, scales reduced for small images) over 1,000 random generated pairs, "
+                      "next to the same over real pairs (lower = more diverse)",
+    "w2k_indep_critic": "independent WGAN-GP critic trained on held-out real vs generated images; E f(real) - "
+                        "E f(fake) on a further held-out split, 2,000 per side (Many Paths sec. 5.1)",
 }
 
 __all__ = ["METRICS", "ModeStats", "frechet_distance", "frechet_distance_from_samples", "mode_stats", "w1_exact"]

@@ -1,0 +1,310 @@
+"""Image metrics with a pluggable feature network, registered by names that state their protocol.
+
+* **FID** (Heusel et al. 2017, eq. 6: the squared Fréchet distance between Gaussians fitted to features of
+  generated and reference images), **KID** (Bińkowski et al. 2018: the unbiased MMD^2 with the cubic
+  polynomial kernel, mean over subsets) and the **Inception Score** (Salimans et al. 2016:
+  exp E_x KL(p(y|x) || p(y))) come from torchmetrics, given a feature network: the library's own classifier
+  (:mod:`wgan.metrics.classifier`, the offline default, as Fedus et al. 2018 sec. 5 used a CIFAR-trained
+  network) or the Inception v3 network from a weights file the user names (:mod:`wgan.metrics.inception`).
+* **Stacked MNIST mode counting** (Metz et al. 2017, sec. 3.3.2; VEEGAN/PacGAN protocol): each of the three
+  channels is labelled by a 1-channel digit classifier, the triple is one of 1,000 modes; report modes hit
+  and KL(mode histogram || uniform). Written by hand: no library counts modes.
+* **MS-SSIM diversity** (Odena et al. 2017, AC-GAN sec. 4.2): mean MS-SSIM over random pairs of generated
+  images next to the same over real pairs (lower = more diverse), torchmetrics' multiscale SSIM with the
+  number of scales and the kernel reduced for small images (:func:`ms_ssim_settings`).
+* **Independent Wasserstein critic** (Fedus et al. 2018, *Many Paths*, sec. 5.1; Danihelka et al. 2017): a
+  fresh critic trained with WGAN-GP on held-out real images against generated ones; its estimate
+  E f(real) - E f(fake) on a further held-out split and fresh samples. Written by hand (a short loop).
+
+Metric names: ``<family><count>_<network>``, e.g. ``fid5k_classifier`` (5,000 generated vs 5,000 reference
+images, classifier features); the count is the number of generated samples and may be any number
+(``fid2000_classifier``, ``fid50k_inception``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+
+# family -> (networks it accepts, protocol text); the names `wgan list` shows are in METRICS (metrics/__init__)
+FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
+    "fid": (("classifier", "inception"), "FID (torchmetrics): squared Frechet distance of Gaussians fitted to "
+            "the features of N generated and N reference images"),
+    "kid": (("classifier", "inception"), "KID (torchmetrics): unbiased MMD^2, cubic polynomial kernel, mean and "
+            "std over 100 subsets of min(1000, N) images"),
+    "is": (("classifier", "inception"), "Inception Score (torchmetrics): exp E KL(p(y|x) || p(y)) over N "
+           "generated images in 10 splits, from the network's logits"),
+    "modes": (("stacked_classifier",), "Stacked MNIST: each channel of N generated images labelled by a "
+              "1-channel digit classifier; modes hit out of 1,000 and KL(mode histogram || uniform)"),
+    "msssim": (("pairs",), "MS-SSIM (torchmetrics, scales reduced for small images) averaged over N random "
+               "pairs of generated images, next to the same over N pairs of real images"),
+    "w": (("indep_critic",), "independent critic (Many Paths sec. 5.1): a fresh WGAN-GP critic trained on "
+          "held-out real vs generated images; E f(real) - E f(fake) on a further held-out split, N per side"),
+}
+_NAME = re.compile(r"^(fid|kid|is|modes|msssim|w)(\d+)(k?)_([a-z_]+)$")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A parsed metric name: ``family``, sample ``count``, ``network`` (see :data:`FAMILIES`)."""
+
+    family: str
+    count: int
+    network: str
+
+    @property
+    def name(self) -> str:
+        return metric_name(self.family, self.count, self.network)
+
+
+def count_text(n: int) -> str:
+    """5000 -> '5k', 2500 -> '2500'."""
+    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def metric_name(family: str, count: int, network: str) -> str:
+    return f"{family}{count_text(count)}_{network}"
+
+
+def parse_metric(name: str) -> MetricSpec:
+    """``fid5k_classifier`` -> MetricSpec('fid', 5000, 'classifier'); a bad name is a ConfigError listing
+    the valid forms."""
+    from . import METRICS
+
+    m = _NAME.match(name.strip())
+    valid = ", ".join(k for k in METRICS if _NAME.match(k))
+    if not m:
+        raise ConfigError(f"unknown image metric {name!r}; valid: {valid} (any sample count may replace the "
+                          "number, e.g. fid2k_classifier)")
+    family, digits, k, network = m.groups()
+    if network not in FAMILIES[family][0]:
+        raise ConfigError(f"metric {name!r}: {family} works with {' or '.join(FAMILIES[family][0])}, not {network!r}")
+    count = int(digits) * (1000 if k else 1)
+    if count < 2:
+        raise ConfigError(f"metric {name!r}: needs at least 2 samples")
+    return MetricSpec(family, count, network)
+
+
+# ---------------------------------------------------------------------------------------------- networks
+@dataclass
+class FeatureNetwork:
+    """A feature network for FID/KID (``features``: ``(B, C, H, W) -> (B, F)``) and the Inception Score
+    (``logits``: ``-> (B, K)``), both carrying ``num_features``; ``description`` goes into the protocol."""
+
+    name: str  # "classifier" or "inception"
+    features: nn.Module
+    logits: nn.Module
+    description: str
+    accuracy: float | None = None  # held-out accuracy of a trained classifier
+
+    def to(self, device: torch.device | str) -> FeatureNetwork:
+        self.features.to(device)
+        self.logits.to(device)
+        return self
+
+
+def classifier_network(net, info=None) -> FeatureNetwork:
+    """A :class:`~wgan.metrics.classifier.ImageClassifier` (and its :class:`ClassifierInfo`) as a
+    :class:`FeatureNetwork`."""
+    from .classifier import FeatureNet, LogitNet
+
+    desc = f"classifier penultimate layer ({net.n_features} features), trained on images of shape {net.shape}"
+    if info is not None:
+        desc = (f"classifier trained on {info.dataset} ({net.n_features} features; held-out accuracy "
+                f"{info.held_out_accuracy:.4f} on {info.n_held_out} images)")
+    return FeatureNetwork("classifier", FeatureNet(net), LogitNet(net), desc,
+                          info.held_out_accuracy if info is not None else None)
+
+
+def _device_of(module: nn.Module) -> torch.device:
+    p = next(module.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+def _batches(x: torch.Tensor, batch_size: int):
+    for i in range(0, len(x), batch_size):
+        yield x[i:i + batch_size]
+
+
+# ---------------------------------------------------------------------------------------------- FID / KID / IS
+def fid(real: torch.Tensor, fake: torch.Tensor, net: FeatureNetwork, batch_size: int = 500) -> float:
+    """FID between ``real`` and ``fake`` ``(N, C, H, W)`` in [-1, 1] in ``net``'s feature space (torchmetrics'
+    ``FrechetInceptionDistance(feature=net.features)``, float64 statistics)."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    device = _device_of(net.features)
+    metric = FrechetInceptionDistance(feature=net.features, reset_real_features=True).to(device)
+    with torch.no_grad():
+        for b in _batches(real, batch_size):
+            metric.update(b.to(device), real=True)
+        for b in _batches(fake, batch_size):
+            metric.update(b.to(device), real=False)
+        return float(metric.compute())
+
+
+def kid(real: torch.Tensor, fake: torch.Tensor, net: FeatureNetwork, subsets: int = 100,
+        subset_size: int = 1000, seed: int = 0, batch_size: int = 500) -> tuple[float, float]:
+    """KID mean and std over ``subsets`` random subsets of ``min(subset_size, N)`` images (torchmetrics'
+    ``KernelInceptionDistance``); the subsets come from torch's global RNG, seeded here and restored."""
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    device = _device_of(net.features)
+    size = min(subset_size, len(real), len(fake))
+    with warnings.catch_warnings():  # torchmetrics warns that KID keeps every feature vector: we know
+        warnings.filterwarnings("ignore", message=".*will save all extracted features")
+        metric = KernelInceptionDistance(feature=net.features, subsets=subsets, subset_size=size).to(device)
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for b in _batches(real, batch_size):
+            metric.update(b.to(device), real=True)
+        for b in _batches(fake, batch_size):
+            metric.update(b.to(device), real=False)
+        mean, std = metric.compute()
+    return float(mean), float(std)
+
+
+def inception_score(fake: torch.Tensor, net: FeatureNetwork, splits: int = 10, seed: int = 0,
+                    batch_size: int = 500) -> tuple[float, float]:
+    """Inception Score mean and std over ``splits`` splits (torchmetrics' ``InceptionScore(feature=net.logits)``;
+    its shuffle uses torch's global RNG, seeded here and restored)."""
+    from torchmetrics.image.inception import InceptionScore
+
+    device = _device_of(net.logits)
+    with warnings.catch_warnings():  # the feature-buffer note, and std() of a single split
+        warnings.filterwarnings("ignore", message=".*will save all extracted features|std\\(\\): degrees of freedom")
+        metric = InceptionScore(feature=net.logits, splits=splits).to(device)
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for b in _batches(fake, batch_size):
+                metric.update(b.to(device))
+            mean, std = metric.compute()
+    return float(mean), float(std) if splits > 1 else 0.0
+
+
+# ---------------------------------------------------------------------------------------------- modes
+@dataclass(frozen=True)
+class StackedModes:
+    modes_hit: int
+    n_modes: int
+    kl_to_uniform: float
+    counts: list[int]
+
+
+@torch.no_grad()
+def stacked_mnist_modes(x: torch.Tensor, classifier: nn.Module, batch_size: int = 500) -> StackedModes:
+    """Modes of Stacked MNIST samples ``x`` ``(N, 3, H, W)``: channel ``c`` is labelled by ``classifier``
+    (logits ``(B, 10)`` for ``(B, 1, H, W)`` inputs), mode = 100 d0 + 10 d1 + d2. ``kl_to_uniform`` =
+    sum_m p_m log(1000 p_m) over the modes hit (0 for a uniform histogram, log 1000 for a single mode)."""
+    if x.dim() != 4 or x.shape[1] != 3:
+        raise ConfigError(f"Stacked MNIST mode counting needs (N, 3, H, W) images, got {tuple(x.shape)}")
+    device = _device_of(classifier)
+    n, _, h, w = x.shape
+    labels = []
+    for b in _batches(x, batch_size):
+        logits = classifier(b.reshape(-1, 1, h, w).to(device))  # (3B, 10)
+        if logits.shape[1] != 10:
+            raise ConfigError(f"Stacked MNIST mode counting needs a 10-class digit classifier, got "
+                              f"{logits.shape[1]} classes")
+        labels.append(logits.argmax(1).reshape(-1, 3).cpu())  # (B, 3)
+    d = torch.cat(labels)  # (N, 3)
+    modes = d[:, 0] * 100 + d[:, 1] * 10 + d[:, 2]
+    counts = torch.bincount(modes, minlength=1000)
+    p = counts[counts > 0].double() / n
+    return StackedModes(int((counts > 0).sum()), 1000, float((p * torch.log(1000 * p)).sum()), counts.tolist())
+
+
+# ---------------------------------------------------------------------------------------------- MS-SSIM
+_BETAS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang et al. 2003, the 5-scale weights
+
+
+def ms_ssim_settings(height: int, width: int) -> tuple[int, int, float, tuple[float, ...]]:
+    """(scales, kernel size, Gaussian sigma, betas) for images of this size.
+
+    Standard MS-SSIM uses 5 scales and an 11x11 Gaussian window (sigma 1.5), which needs >= 176 pixels a
+    side. For smaller images: the most scales (at most 5) whose coarsest level still holds a window of
+    >= 7 pixels (else >= 3), the largest such window (11, 9, 7, 5, 3) and sigma = 1.5 * k / 11 (torchmetrics
+    sizes the Gaussian window from sigma); the betas are the first ``scales`` standard weights renormalised
+    to sum 1. 28x28 / 32x32 -> 3 scales, 7x7; 64x64 -> 4 scales, 7x7; 8x8 -> 2 scales, 3x3."""
+    side = min(height, width)
+    for k_min, m_min in ((7, 2), (3, 2), (3, 1)):
+        for m in range(5, m_min - 1, -1):
+            for k in (11, 9, 7, 5, 3):
+                # torchmetrics also requires side // (m - 1)^2 > k - 1
+                if k >= k_min and side / 2 ** (m - 1) >= k and side // max(1, m - 1) ** 2 > k - 1:
+                    betas = _BETAS[:m]
+                    return m, k, 1.5 * k / 11, tuple(b / sum(betas) for b in betas)
+    raise ConfigError(f"images of {height}x{width} pixels are too small for MS-SSIM (need at least 3x3)")
+
+
+def ms_ssim_pairs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """MS-SSIM of each pair ``(a[i], b[i])``, ``(N, C, H, W)`` in [-1, 1] -> ``(N,)`` (torchmetrics)."""
+    from torchmetrics.functional.image import multiscale_structural_similarity_index_measure as msssim
+
+    _, k, sigma, betas = ms_ssim_settings(a.shape[-2], a.shape[-1])
+    return msssim(a.float(), b.float(), sigma=sigma, kernel_size=k, betas=betas, data_range=(-1.0, 1.0),
+                  reduction="none")
+
+
+def ms_ssim_diversity(x: torch.Tensor, n_pairs: int, seed: int = 0, batch_size: int = 500) -> float:
+    """Mean MS-SSIM over ``n_pairs`` random pairs of distinct images of ``x`` ``(N, C, H, W)``."""
+    if len(x) < 2:
+        raise ConfigError("MS-SSIM diversity needs at least 2 images")
+    g = torch.Generator().manual_seed(seed)
+    i = torch.randint(len(x), (n_pairs,), generator=g)
+    j = (i + torch.randint(1, len(x), (n_pairs,), generator=g)) % len(x)  # j != i
+    total = 0.0
+    for s in range(0, n_pairs, batch_size):
+        total += float(ms_ssim_pairs(x[i[s:s + batch_size]], x[j[s:s + batch_size]]).double().sum())
+    return total / n_pairs
+
+
+# ---------------------------------------------------------------------------------------------- independent critic
+@dataclass(frozen=True)
+class CriticEstimate:
+    w_estimate: float  # E f(real_eval) - E f(fake_eval)
+    steps: int
+    final_train_w: float  # the same on the last training batch
+
+
+def independent_critic_w(make_critic: Callable[[], nn.Module], real_train: torch.Tensor, fake_train: torch.Tensor,
+                         real_eval: torch.Tensor, fake_eval: torch.Tensor, steps: int = 500, batch_size: int = 64,
+                         lr: float = 1e-4, penalty_weight: float = 10.0, seed: int = 0,
+                         device: torch.device | str = "cpu") -> CriticEstimate:
+    """Train a fresh critic with the WGAN-GP loss (Adam lr 1e-4, betas (0, 0.9), lambda 10; WGAN-GP
+    Algorithm 1) on ``real_train`` vs ``fake_train`` for ``steps`` steps, then estimate W on the held-out
+    ``real_eval`` vs ``fake_eval``: E f(real) - E f(fake), a lower bound on W1 up to the critic's Lipschitz
+    constant."""
+    from ..penalties import make_penalty
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        critic = make_critic().to(device)
+    penalty = make_penalty("gp", penalty_weight)
+    assert penalty is not None
+    opt = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.0, 0.9))
+    rng = torch.Generator().manual_seed(seed)
+    pen_rng = torch.Generator(device=device).manual_seed(seed + 1)
+    w = math.nan
+    critic.train()
+    for _ in range(steps):
+        real = real_train[torch.randint(len(real_train), (batch_size,), generator=rng)].to(device)
+        fake = fake_train[torch.randint(len(fake_train), (batch_size,), generator=rng)].to(device)
+        gap = critic(real).mean() - critic(fake).mean()
+        pen, _ = penalty(critic, real, fake, pen_rng)
+        opt.zero_grad(set_to_none=True)
+        (-gap + penalty.weight * pen).backward()
+        opt.step()
+        w = float(gap.detach())
+    critic.eval()
+    with torch.no_grad():
+        f_real = torch.cat([critic(b.to(device)).float().cpu() for b in _batches(real_eval, 500)])
+        f_fake = torch.cat([critic(b.to(device)).float().cpu() for b in _batches(fake_eval, 500)])
+    return CriticEstimate(float(f_real.double().mean() - f_fake.double().mean()), steps, w)

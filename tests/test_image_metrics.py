@@ -1,0 +1,208 @@
+"""Image metrics: closed forms of FID/KID/IS through a feature network, MS-SSIM, mode counting, the
+library's classifier, the Inception loader's errors, and the images data kind in a tiny run."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from wgan.errors import ConfigError
+from wgan.metrics import frechet_distance_from_samples
+from wgan.metrics.classifier import load_classifier, save_classifier, train_classifier
+from wgan.metrics.images import (
+    FeatureNetwork,
+    classifier_network,
+    fid,
+    inception_score,
+    independent_critic_w,
+    kid,
+    ms_ssim_diversity,
+    ms_ssim_pairs,
+    ms_ssim_settings,
+    parse_metric,
+    stacked_mnist_modes,
+)
+
+
+def _digits() -> tuple[torch.Tensor, torch.Tensor]:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 8 - 1  # (1797, 1, 8, 8) in [-1, 1]
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+    return x[perm], torch.tensor(d.target)[perm]
+
+
+class _Linear(nn.Module):
+    """A fixed linear feature map of flattened images, with ``num_features`` as torchmetrics reads it."""
+
+    def __init__(self, d_in: int, d_out: int) -> None:
+        super().__init__()
+        self.lin = nn.Linear(d_in, d_out)
+        self.num_features = d_out
+
+    def forward(self, x):
+        return self.lin(x.flatten(1))
+
+
+class _OneHot(nn.Module):
+    """Logits = 50 * one-hot of the class written in pixel (0, 0, 0) (an integer 0..K-1)."""
+
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.k, self.num_features = k, k
+        self.dummy = nn.Parameter(torch.zeros(()))  # a parameter, so the metrics find a device
+
+    def forward(self, x):
+        return 50.0 * nn.functional.one_hot(x[:, 0, 0, 0].long(), self.k).double()
+
+
+@pytest.fixture(scope="module")
+def linear_net() -> FeatureNetwork:
+    torch.manual_seed(0)
+    lin = _Linear(64, 8)
+    return FeatureNetwork("classifier", lin, lin, "fixed linear map")
+
+
+def test_fid_matches_frechet_distance_and_vanishes_on_itself(linear_net, one_thread):
+    g = torch.Generator().manual_seed(1)
+    a = torch.rand(400, 1, 8, 8, generator=g) * 2 - 1
+    b = (torch.rand(300, 1, 8, 8, generator=g) * 2 - 1) * 0.7 + 0.1
+    assert fid(a, a, linear_net) == pytest.approx(0.0, abs=1e-6)
+    with torch.no_grad():
+        fa, fb = linear_net.features(a).double().numpy(), linear_net.features(b).double().numpy()
+    expected = frechet_distance_from_samples(fa, fb)
+    assert expected > 0.01
+    assert fid(a, b, linear_net, batch_size=128) == pytest.approx(expected, rel=1e-6)
+
+
+def test_kid_unbiased_near_zero_for_same_distribution(linear_net):
+    g = torch.Generator().manual_seed(2)
+    a = torch.rand(600, 1, 8, 8, generator=g) * 2 - 1
+    b = torch.rand(600, 1, 8, 8, generator=g) * 2 - 1
+    c = a * 0.5 + 0.5
+    same, _ = kid(a, b, linear_net, subsets=20, subset_size=300)
+    different, _ = kid(a, c, linear_net, subsets=20, subset_size=300)
+    assert abs(same) < 0.1 * different
+    assert kid(a, b, linear_net, subsets=20, subset_size=300) == kid(a, b, linear_net, subsets=20, subset_size=300)
+
+
+@pytest.mark.parametrize("k", [3, 10])
+def test_inception_score_closed_forms(k):
+    net = FeatureNetwork("classifier", _OneHot(k), _OneHot(k), "one-hot")
+    x = torch.zeros(20 * k, 1, 4, 4)
+    x[:, 0, 0, 0] = torch.arange(20 * k) % k  # every class equally often: p(y) uniform, p(y|x) one-hot
+    mean, _ = inception_score(x, net, splits=1)
+    assert mean == pytest.approx(k, rel=1e-9)
+    x[:, 0, 0, 0] = 1  # every prediction the same: KL(p(y|x) || p(y)) = 0
+    mean, std = inception_score(x, net, splits=4)
+    assert mean == pytest.approx(1.0, abs=1e-9) and std == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("side,expected", [(8, (2, 3)), (28, (3, 7)), (32, (3, 7)), (64, (4, 7)), (180, (5, 11))])
+def test_ms_ssim_settings_and_identity(side, expected, one_thread):
+    scales, k, _, betas = ms_ssim_settings(side, side)
+    assert (scales, k) == expected and sum(betas) == pytest.approx(1.0)
+    x = torch.rand(3, 1, side, side, generator=torch.Generator().manual_seed(side)) * 2 - 1
+    torch.testing.assert_close(ms_ssim_pairs(x, x), torch.ones(3), atol=1e-5, rtol=0)
+    assert ms_ssim_pairs(x, -x).max() < 0.5
+
+
+def test_ms_ssim_diversity_orders_collapse_above_variety():
+    x, _ = _digits()
+    noise = torch.randn(50, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    collapsed = x[:1].expand(50, -1, -1, -1) + 0.01 * noise
+    assert ms_ssim_diversity(collapsed, 100) > 0.95
+    assert ms_ssim_diversity(x[:200], 100) < 0.8
+
+
+def test_stacked_mnist_mode_counting_on_constructed_images():
+    # a "classifier" reading the digit from the mean pixel value: digit d is drawn as a constant image d/10
+    class MeanDigit(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dummy = nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):  # (B, 1, H, W) -> (B, 10)
+            d = (x.mean((1, 2, 3)) * 10).round().long()
+            return nn.functional.one_hot(d, 10).float()
+
+    triples = torch.tensor([[1, 2, 3], [1, 2, 3], [9, 0, 0], [4, 5, 6]])
+    x = (triples.float() / 10)[:, :, None, None].expand(-1, -1, 6, 6)  # (4, 3, 6, 6)
+    m = stacked_mnist_modes(x, MeanDigit(), batch_size=3)
+    assert m.modes_hit == 3 and m.counts[123] == 2 and m.counts[900] == 1 and m.counts[456] == 1
+    expected_kl = 0.5 * math.log(1000 * 0.5) + 2 * 0.25 * math.log(1000 * 0.25)
+    assert m.kl_to_uniform == pytest.approx(expected_kl)
+    every = torch.arange(1000)
+    digits = torch.stack([every // 100, every // 10 % 10, every % 10], 1).float() / 10
+    m = stacked_mnist_modes(digits[:, :, None, None].expand(-1, -1, 4, 4), MeanDigit())
+    assert m.modes_hit == 1000 and m.kl_to_uniform == pytest.approx(0.0, abs=1e-12)
+
+
+def test_classifier_trains_on_digits_saves_and_scores(tmp_path, one_thread):
+    x, y = _digits()
+    net, info = train_classifier(x[:1400], y[:1400], x[1400:], y[1400:], 10, dataset="digits", steps=250,
+                                 width=16, n_features=32)
+    assert info.held_out_accuracy > 0.9 and info.n_held_out == 397
+    save_classifier(tmp_path / "c.pt", net, info)
+    net2, info2 = load_classifier(tmp_path / "c.pt")
+    assert info2 == info
+    torch.testing.assert_close(net2(x[:5]), net(x[:5]))
+    cnet = classifier_network(net2, info2)
+    assert cnet.features.num_features == 32 and cnet.logits.num_features == 10
+    assert "digits" in cnet.description
+    real, held = x[:600], x[1200:1797]
+    assert fid(real, held, cnet) < fid(real, torch.rand_like(held) * 2 - 1, cnet)
+    is_real, _ = inception_score(held, cnet)
+    assert 5 < is_real <= 10
+    with pytest.raises(ConfigError, match="shape"):
+        fid(real, torch.zeros(10, 1, 9, 9), cnet)
+
+
+def test_classifier_file_errors(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_classifier(tmp_path / "missing.pt")
+    torch.save({"a": 1}, tmp_path / "foreign.pt")
+    with pytest.raises(ConfigError, match="not a classifier"):
+        load_classifier(tmp_path / "foreign.pt")
+
+
+def test_inception_weights_missing_or_wrong_is_config_error(tmp_path):
+    from wgan.metrics.inception import load_inception
+
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_inception(tmp_path / "nope.pth")
+    (tmp_path / "junk.pth").write_bytes(b"not a torch file")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_inception(tmp_path / "junk.pth")
+    torch.save(nn.Linear(3, 2).state_dict(), tmp_path / "other.pth")
+    with pytest.raises(ConfigError, match="not an Inception"):
+        load_inception(tmp_path / "other.pth")
+    torch.save({"fc.weight": torch.zeros(1000, 2048), "fc.bias": torch.zeros(1000)}, tmp_path / "partial.pth")
+    with pytest.raises(ConfigError, match="does not match"):
+        load_inception(tmp_path / "partial.pth")
+
+
+def test_metric_names_state_their_protocol():
+    s = parse_metric("fid5k_classifier")
+    assert (s.family, s.count, s.network, s.name) == ("fid", 5000, "classifier", "fid5k_classifier")
+    assert parse_metric("msssim250_pairs").count == 250
+    for bad in ("fid_classifier", "fid5k_pairs", "xyz5k_classifier"):
+        with pytest.raises(ConfigError, match="valid|works with"):
+            parse_metric(bad)
+
+
+def test_independent_critic_separates_shifted_data(one_thread):
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(800, 1, 4, 4, generator=g)
+    fake = torch.randn(800, 1, 4, 4, generator=g)
+
+    def make():
+        return nn.Sequential(nn.Flatten(), nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 1), nn.Flatten(0))
+
+    near = independent_critic_w(make, real[:400], fake[:400], real[400:], fake[400:], steps=150, lr=1e-3)
+    far = independent_critic_w(make, real[:400], fake[:400] + 1.0, real[400:], fake[400:] + 1.0, steps=150, lr=1e-3)
+    # W1 between N(0, I) and N(1, I) in 16 dimensions is |shift| * 4 = 4; a 1-Lipschitz critic stays below it
+    assert far.w_estimate > 2.0 and far.w_estimate < 4.4
+    assert abs(near.w_estimate) < 0.5
