@@ -52,17 +52,19 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     ap.add_argument("--backend", default="fused", choices=["fused", "bmm", "vmap"])
     ap.add_argument("--dim", type=int, default=EXP1.dim)
+    ap.add_argument("--compile", action="store_true", help="torch.compile the fused step (needs a C++ compiler)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = experiment_config(EXP1, "wgan-gp")
     sampler = EXP1.sampler(args.dim)
     trainer = line_trainer(cfg, sampler, seed=0)
-    ens = Ensemble(cfg, range(args.members), sampler, backend=args.backend)
+    ens = Ensemble(cfg, range(args.members), sampler, backend=args.backend, compile=args.compile)
     sequential(trainer, 20)  # warm-up
     vectorised(ens, 2)
     print(f"Experiment I, d={args.dim}, critic width {EXP1.width}, batch {EXP1.batch_size}, wgan-gp critic "
-          f"steps; torch threads {torch.get_num_threads()}; backend {ens.backend}; S={args.members}")
+          f"steps; torch threads {torch.get_num_threads()}; backend {ens.backend}"
+          f"{' (compiled)' if args.compile else ''}; S={args.members}")
     seq, vec = [], []
     for r in range(args.rounds):
         seq.append(sequential(trainer, args.seq_steps))

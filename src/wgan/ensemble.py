@@ -39,6 +39,8 @@ Initialisation always matches ``Trainer``: member ``s`` builds its networks righ
 from __future__ import annotations
 
 import copy
+import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,18 +165,84 @@ def _bmm_mlp(layers: list[tuple[torch.Tensor, torch.Tensor]], act: nn.Module, x:
 
 
 # ---------------------------------------------------------------------------------------------- ensemble
+def has_cpp_compiler() -> bool:
+    """Whether torch.compile's CPU backend (Inductor) can find a C++ compiler: $CXX, g++, c++ or clang++."""
+    cxx = os.environ.get("CXX")
+    return any(shutil.which(c) for c in ([cxx] if cxx else []) + ["g++", "c++", "clang++"])
+
+
+def _fused_chunk_fn(x: torch.Tensor, u: torch.Tensor | None, alpha: torch.Tensor | None, w1: torch.Tensor,
+                    c: torch.Tensor, a_out: torch.Tensor, e: torch.Tensor, lam: torch.Tensor, objective: Objective,
+                    penalty) -> tuple[torch.Tensor, ...]:
+    """The fused critic gradient of :meth:`Ensemble._critic_grads_fused` as one pure function of a chunk of
+    members, for ``torch.compile``: the same formulas, with the loss and penalty derivatives by
+    ``torch.func.grad`` of the library's own objective and penalty (so the compiled graph holds them too).
+
+    ``x`` ``(S, 2B, d)`` real|fake rows; ``alpha`` the gp/lp epsilons ``(S, B, 1)`` (dragan: alpha, with the
+    delta-uniforms ``u`` ``(S, B, d)``). Returns the gradients of ``(W, c, a, e)`` and the per-member loss and
+    penalty (``None`` without a penalty)."""
+    S, n2, d = x.shape
+    B = n2 // 2
+    hid = torch.baddbmm(c.unsqueeze(1), x, w1.transpose(1, 2))  # (S, 2B, H) pre-activations
+    m = (hid > 0).to(x.dtype)  # ReLU mask
+    out = torch.bmm(a_out, hid.clamp_min(0).transpose(1, 2)).squeeze(1) + e  # (S, 2B) critic outputs
+    if penalty is None:
+        def total(out):
+            loss = vmap(objective.critic_loss)(out[:, :B], out[:, B:])  # (S,)
+            return loss.sum(), loss
+
+        q, loss = grad(total, has_aux=True)(out)  # q = dL/dD(x): (S, 2B)
+        pen = None
+        lhs = torch.cat([x.transpose(1, 2) * q.unsqueeze(1), q.unsqueeze(1)], 1)  # (S, d + 1, 2B)
+        mask = m
+    else:
+        if penalty.name == "dragan":  # x_hat as wgan.penalties.dragan_points, per member
+            real = x[:, :B]
+            std = real.reshape(S, -1).std(dim=1).view(-1, 1, 1)
+            x_hat = real + (1 - alpha) * ((penalty.dragan_scale * std) * u)
+            h_hat = torch.baddbmm(c.unsqueeze(1), x_hat, w1.transpose(1, 2))
+        else:  # h(eps real + (1 - eps) fake) = eps h(real) + (1 - eps) h(fake)
+            h_hat = torch.lerp(hid[:, B:], hid[:, :B], alpha)
+        m_hat = (h_hat > 0).to(x.dtype)  # (S, B, H)
+        g_t = torch.bmm(w1.transpose(1, 2) * a_out, m_hat.transpose(1, 2))  # (S, d, B): grad_x D(x_hat)^T
+        norms = (g_t * g_t).sum(1).sqrt()  # (S, B)
+
+        def total(out, norms):
+            loss = vmap(objective.critic_loss)(out[:, :B], out[:, B:])  # (S,)
+            pen = vmap(penalty.from_norms)(norms)  # (S,)
+            return (loss + lam * pen).sum(), (loss, pen)
+
+        (q, d_norm), (loss, pen) = grad(total, argnums=(0, 1), has_aux=True)(out, norms)
+        # r = dP/dg = dP/d||g|| g / ||g||, and 0 where g = 0 (as wgan.penalties.safe_norm defines it)
+        scale = torch.where(norms > 0, d_norm / norms.clamp_min(torch.finfo(x.dtype).tiny), 0.0)
+        top = torch.cat([x.transpose(1, 2) * q.unsqueeze(1), g_t * scale.unsqueeze(1)], 2)  # (S, d, 3B)
+        bottom = torch.cat([q, torch.zeros_like(scale)], 1).unsqueeze(1)  # (S, 1, 3B)
+        lhs = torch.cat([top, bottom], 1)  # L = [q x | q ; r | 0]^T
+        mask = torch.cat([m, m_hat], 1)  # (S, 3B, H)
+    y = torch.bmm(lhs, mask)  # (S, d + 1, H): [(D + M)^T ; Dc]
+    y_t = y.transpose(1, 2)  # (S, H, d + 1)
+    g_w1 = y_t[:, :, :d] * a_out.transpose(1, 2)  # dW = a (D + M)
+    g_c = y[:, d] * a_out.squeeze(1)  # dc = a Dc
+    g_a = ((w1 * y_t[:, :, :d]).sum(-1) + c * y[:, d]).unsqueeze(1)  # da = sum_k W (D + M) + c Dc
+    g_e = q.sum(1, keepdim=True)  # de = sum_b q_b
+    return g_w1, g_c, g_a, g_e, loss, pen
+
+
 class Ensemble:
     """``S`` independent GANs of one resolved config, trained together (see the module docstring).
 
     ``lr`` / ``critic_lr`` / ``penalty_weight``: one value or one per member (default: the config's).
     ``sampler`` replaces ``cfg.data.name`` (e.g. :class:`wgan.data.LineData`).
+    ``compile=True`` (fused backend): ``torch.compile`` the fused step's chunk (:func:`_fused_chunk_fn`);
+    the first step of each shape compiles (seconds), later steps run ~1.5x faster on the Exp. I model.
     """
 
     def __init__(self, cfg: Config, seeds: Sequence[int], sampler: Sampler | None = None, *,
                  lr: float | Sequence[float] | torch.Tensor | None = None,
                  critic_lr: float | Sequence[float] | torch.Tensor | None = None,
                  penalty_weight: float | Sequence[float] | torch.Tensor | None = None,
-                 rng: RngMode = "shared", rng_seed: int = 0, backend: Backend = "auto") -> None:
+                 rng: RngMode = "shared", rng_seed: int = 0, backend: Backend = "auto",
+                 compile: bool = False) -> None:
         cfg = resolve(cfg)
         self.cfg = cfg
         seeds = [int(s) for s in seeds]
@@ -218,6 +286,14 @@ class Ensemble:
             raise ConfigError("backend 'fused' needs a critic with one hidden ReLU layer (critic.depth = 1, "
                               "critic.activation = \"relu\"); use backend='bmm'")
         self.backend = backend
+        if compile and backend != "fused":
+            raise ConfigError(f"compile=True applies to the fused backend only (this ensemble uses {backend!r})")
+        if compile and not has_cpp_compiler():
+            raise ConfigError("compile=True needs a C++ compiler for torch.compile on the CPU (g++ or clang++ on "
+                              "PATH, or $CXX); install one or use compile=False")
+        # torch.compile (Inductor) of the fused step's chunk: one generated C++ loop nest instead of ~30
+        # eager kernels; needs a C++ compiler at run time (see docs/ensemble.md, Throughput)
+        self._chunk_fn = torch.compile(_fused_chunk_fn, dynamic=False) if compile else None
         self._g_layers, self._d_layers = g_layers, d_layers
         if backend in ("bmm", "fused"):
             self._g_act, self._d_act = _mlp_activation(gens[0]), _mlp_activation(crits[0])
@@ -383,6 +459,19 @@ class Ensemble:
         grads = [self._buf(f"grad/{k}", tuple(t.shape)) for k, t in zip(names, params, strict=True)]
         loss = torch.empty(S)
         pen = torch.empty(S) if self.penalty is not None else None
+        if self._chunk_fn is not None:
+            k = min(S, self._COMPILED_CHUNK)
+            for s0 in range(0, S, k):
+                m = slice(s0, s0 + k)
+                res = self._chunk_fn(x[m], u[m] if u is not None else None, a[m] if a is not None else None,
+                                     *[t[m] for t in params], self.penalty_weight[m], self.objective, self.penalty)
+                for g, r in zip(grads, res[:4], strict=True):
+                    g[m].copy_(r)
+                loss[m] = res[4]
+                if pen is not None:
+                    pen[m] = res[5]
+            by_name = dict(zip(names, grads, strict=True))
+            return [by_name[k] for k in self.d_params], loss, pen
         k = min(S, self._FUSED_CHUNK)
         for s0 in range(0, S, k):
             m = slice(s0, s0 + k)
@@ -395,6 +484,8 @@ class Ensemble:
     # members per pass of the fused step: a chunk's (S, N, H) temporaries (~3 MB) stay in the CPU's cache
     # between the passes over them (benchmarks/ensemble_throughput.py: ~15% faster than one pass over S = 1000)
     _FUSED_CHUNK = 250
+    # members per call of the compiled chunk (its temporaries are fresh tensors: smaller chunks stay in cache)
+    _COMPILED_CHUNK = 200
 
     def _fused_chunk(self, k, x, u, a, params, lam, grads, loss_out, pen_out):
         """One chunk of members of :meth:`_critic_grads_fused` (``k``: the chunk size buffers are sized
