@@ -144,6 +144,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from .nets import CRITICS, GENERATORS
     from .objectives import PRESETS
     from .penalties import PENALTIES
+    from .tricks import TRICKS
 
     print("objectives (--objective NAME; defaults from the cited source):")
     for name, p in PRESETS.items():
@@ -153,7 +154,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"  {name:<10} {p.loss} loss{extra}, n_critic {p.n_critic}, {opt}\n  {'':<10} source: {p.source}")
     for title, table in (("penalties (objective.penalty)", PENALTIES), ("data (--data)", NAMED_DATA),
                          ("generators (generator.net)", GENERATORS), ("critics (critic.net)", CRITICS),
-                         ("metrics", METRICS)):
+                         ("metrics", METRICS),
+                         ("Improved-GAN techniques, any objective (--set tricks.KEY=VALUE, [tricks] in TOML)", TRICKS)):
         print(f"\n{title}:")
         for k, v in table.items():
             print(f"  {k:<16} {v}")

@@ -91,6 +91,22 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class TricksConfig:
+    """Improved-GAN techniques, each usable with every objective (wgan.tricks; all off by default)."""
+
+    feature_matching: bool = False  # Salimans et al. 2016 sec. 3.1: G minimises ||E f(x) - E f(G(z))||^2
+    minibatch_kernels: int = 0  # Salimans sec. 3.2: B minibatch-discrimination kernels in the critic; 0 = off
+    minibatch_kernel_dim: int = 5  # Salimans sec. 3.2: C, the dimension of each kernel
+    historical_averaging_critic: float = 0.0  # Salimans sec. 3.3: lambda_h ||theta - mean of past theta||^2
+    historical_averaging_generator: float = 0.0  # the same for the generator's parameters
+    label_smoothing: float = 0.0  # Salimans sec. 3.4, one-sided: real targets 1 - this (0.1 -> 0.9)
+    virtual_batch_norm: str = "none"  # Salimans sec. 3.5: none, generator, critic, both (batch-norm layers)
+    vbn_reference_size: int = 64  # rows of the reference batch fixed at the start of training
+    instance_noise: float = 0.0  # Sonderby et al. 2016: std of Gaussian noise on critic inputs (real, fake)
+    instance_noise_anneal: bool = False  # anneal the instance-noise std linearly to 0 over train.steps
+
+
+@dataclass(frozen=True)
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
@@ -99,6 +115,7 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    tricks: TricksConfig = field(default_factory=TricksConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -270,10 +287,30 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
                               "nor an existing file or folder")
         # an absolute path keeps the saved config valid when a run is resumed from another folder
         out = replace(out, data=replace(cfg.data, name=str(Path(cfg.data.name).resolve())))
+    _check_tricks(cfg.tricks, obj.loss)
     dev = cfg.train.device
     if not (dev in ("auto", "cpu") or dev == "cuda" or dev.startswith("cuda:")):
         raise ConfigError(f"train.device must be auto, cpu, cuda or cuda:N, got {dev!r}")
     return out
+
+
+def _check_tricks(t: TricksConfig, loss: str) -> None:
+    """Validate the [tricks] section (wgan.tricks) against the resolved loss."""
+    from .tricks import VBN_CHOICES
+
+    if t.virtual_batch_norm not in VBN_CHOICES:
+        raise _unknown("tricks.virtual_batch_norm", t.virtual_batch_norm, list(VBN_CHOICES))
+    if t.minibatch_kernels < 0 or t.minibatch_kernel_dim < 1 or t.vbn_reference_size < 1:
+        raise ConfigError("tricks.minibatch_kernels must be >= 0 (0 = off), tricks.minibatch_kernel_dim and "
+                          "tricks.vbn_reference_size >= 1")
+    for key in ("historical_averaging_critic", "historical_averaging_generator", "instance_noise"):
+        if not getattr(t, key) >= 0:
+            raise ConfigError(f"tricks.{key} must be >= 0 (0 = off), got {getattr(t, key)}")
+    if not 0 <= t.label_smoothing < 1:
+        raise ConfigError(f"tricks.label_smoothing must lie in [0, 1) (real target 1 - value), got {t.label_smoothing}")
+    if t.label_smoothing > 0 and loss == "wasserstein":
+        raise ConfigError("tricks.label_smoothing needs a loss with targets (minimax, non-saturating, least-squares); "
+                          "the Wasserstein critic has no labels to smooth: set tricks.label_smoothing = 0")
 
 
 def from_dict(d: dict[str, Any]) -> Config:

@@ -34,21 +34,37 @@ def _check(real_out: torch.Tensor, fake_out: torch.Tensor | None = None) -> None
 
 @dataclass(frozen=True)
 class Objective:
-    """An adversarial loss pair. ``loss`` selects the formulas below."""
+    """An adversarial loss pair. ``loss`` selects the formulas below.
+
+    ``label_smoothing`` = s > 0 is one-sided label smoothing (Salimans et al. 2016, sec. 3.4): the critic's
+    real target becomes 1 - s (fake targets stay 0; the generator's loss is unchanged). For the logistic
+    losses the optimal discriminator becomes D*(x) = (1 - s) p_r / (p_r + p_g); for least squares the real
+    target b = 1 - s of Mao et al. eq. 2, whose minimiser is the same expression. The Wasserstein loss
+    has no targets, so smoothing is rejected there."""
 
     loss: LossName
+    label_smoothing: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must lie in [0, 1), got {self.label_smoothing}")
+        if self.label_smoothing > 0 and self.loss == "wasserstein":
+            raise ValueError("label smoothing needs a loss with targets (minimax, non-saturating, least-squares)")
 
     def critic_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
         _check(real_out, fake_out)
+        s = self.label_smoothing
         if self.loss == "wasserstein":
             # WGAN, Algorithm 1 line 5: the critic maximises E f(x) - E f(G(z)).
             return fake_out.mean() - real_out.mean()
         if self.loss in ("minimax", "non-saturating"):
-            # Goodfellow et al. 2014, eq. 1: -E log D(x) - E log(1 - D(G(z))), D = sigmoid(logit).
-            return F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
+            # Goodfellow et al. 2014, eq. 1: -E log D(x) - E log(1 - D(G(z))), D = sigmoid(logit); with
+            # smoothing the real term is the cross-entropy to target 1 - s: -(1-s) log D(x) - s log(1 - D(x)).
+            real_term = F.softplus(-real_out) if s == 0 else (1 - s) * F.softplus(-real_out) + s * F.softplus(real_out)
+            return real_term.mean() + F.softplus(fake_out).mean()
         if self.loss == "least-squares":
-            # Mao et al. 2017, eq. 2 with a = 0, b = 1: 1/2 E (D(x) - 1)^2 + 1/2 E D(G(z))^2.
-            return 0.5 * (real_out - 1).pow(2).mean() + 0.5 * fake_out.pow(2).mean()
+            # Mao et al. 2017, eq. 2 with a = 0, b = 1 - s: 1/2 E (D(x) - b)^2 + 1/2 E D(G(z))^2.
+            return 0.5 * (real_out - (1 - s)).pow(2).mean() + 0.5 * fake_out.pow(2).mean()
         raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
 
     def generator_loss(self, fake_out: torch.Tensor) -> torch.Tensor:

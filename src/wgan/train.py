@@ -35,6 +35,7 @@ from .metrics import mode_stats, w1_exact
 from .nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
 from .penalties import clip_weights_, input_gradient_norms, interpolates, make_penalty, warn_if_batchnorm
+from .tricks import Tricks, feature_matching_loss
 
 CHECKPOINT_FORMAT = 2
 
@@ -105,13 +106,15 @@ class Trainer:
         self.G = build_generator(cfg.generator, self.sampler.shape).to(self.device)
         self.D = build_critic(cfg.critic, self.sampler.shape).to(self.device)
         self.latent_dim: int = getattr(self.G, "latent_dim", cfg.generator.latent_dim)
+        self.tricks = Tricks(cfg)  # the [tricks] switches (wgan.tricks); all identities when off
+        self.G, self.D = self.tricks.wrap(self.G, self.D, self.sampler, self.latent_dim, self.device)
         self.data_rng = torch.Generator().manual_seed(t.seed)
         self.noise_rng = torch.Generator(device=self.device).manual_seed(t.seed + 1)
         self.diag_rng = torch.Generator(device=self.device).manual_seed(t.seed + 2)
         self._g_data_rng = self.data_rng  # the stream a data-plus-noise generator draws its data from
         if isinstance(self.G, DataPlusNoise):
             self.G.sample_real = lambda n: self.sampler.sample(n, self._g_data_rng)
-        self.objective = Objective(o.loss)  # type: ignore[arg-type]
+        self.objective = Objective(o.loss, cfg.tricks.label_smoothing)  # type: ignore[arg-type]
         self.penalty = make_penalty(o.penalty, o.penalty_weight, o.dragan_scale)
         warn_if_batchnorm(self.D, self.penalty)
         # a critic that treats samples independently scores real and fake batches in one call; with batch
@@ -139,6 +142,8 @@ class Trainer:
         z = self.noise(n)
         with torch.no_grad():
             fake = self.G(z)  # (B, D)
+        real = self.tricks.noisy(real, self.step, self.noise_rng)  # instance noise, when switched on
+        fake = self.tricks.noisy(fake, self.step, self.noise_rng)
         if self.fuse_critic_passes:  # one pass over 2B rows: same values, half the per-call overhead
             out = self.D(torch.cat([real, fake]))  # (2B,)
             real_out, fake_out = out[:n], out[n:]
@@ -154,11 +159,13 @@ class Trainer:
             total = loss + self.penalty.weight * pen
             self._add(f"penalty/{self.penalty.name}", pen)
             self._add("gradnorm", norms)
+        total = self.tricks.add_history_penalty("critic", total, self._add)
         self.opt_d.zero_grad(set_to_none=True)
         total.backward()
         self.opt_d.step()
         if o.clip > 0:
             clip_weights_(self.D, o.clip)
+        self.tricks.record_history("critic")
         return real, fake
 
     def generator_step(self) -> None:
@@ -166,11 +173,18 @@ class Trainer:
             return
         for p in self.D.parameters():
             p.requires_grad_(False)  # the generator step needs no critic parameter gradients
-        fake = self.G(self.noise(self.cfg.data.batch_size))
-        loss = self.objective.generator_loss(self.D(fake))
+        n = self.cfg.data.batch_size
+        fake = self.tricks.noisy(self.G(self.noise(n)), self.step, self.noise_rng)
+        if self.tricks.feature_matching:  # Salimans et al. 2016 sec. 3.1: replaces the objective's generator loss
+            real = self.tricks.noisy(self.sampler.sample(n, self.data_rng).to(self.device), self.step, self.noise_rng)
+            loss = feature_matching_loss(self.D, real, fake)
+        else:
+            loss = self.objective.generator_loss(self.D(fake))
+        total = self.tricks.add_history_penalty("generator", loss, self._add)
         self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
+        total.backward()
         self.opt_g.step()
+        self.tricks.record_history("generator")
         for p in self.D.parameters():
             p.requires_grad_(True)
         self._add("loss/generator", loss)
@@ -284,6 +298,7 @@ class Trainer:
                 "diag": self.diag_rng.get_state(),
             },
             "pending": {k: list(v) for k, v in self._pending.items()},
+            "tricks": self.tricks.state_dict(),  # historical-averaging means
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -300,6 +315,7 @@ class Trainer:
         self.noise_rng.set_state(rng["noise"])
         self.diag_rng.set_state(rng["diag"])
         self._pending = {k: list(v) for k, v in state["pending"].items()}
+        self.tricks.load_state_dict(state.get("tricks", {}))
         self.step = int(state["step"])
         self.elapsed_s = float(state["elapsed_s"])
         self._eval_cache.pop("result", None)

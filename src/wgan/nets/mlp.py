@@ -70,8 +70,14 @@ class MLP(nn.Module):
         self.out.weight.uniform_(-bound, bound)
         self.out.bias.zero_()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, in_dim) -> (B, out_dim) or (B,)
+    def features(self, x: torch.Tensor) -> torch.Tensor:  # (B, in_dim) -> (B, width): the last hidden layer
         for block in self.hidden:
             x = block(x)
-        x = self.out(x)
+        return x
+
+    def head(self, h: torch.Tensor) -> torch.Tensor:  # (B, width) -> (B, out_dim) or (B,)
+        x = self.out(h)
         return x.squeeze(1) if self.squeeze else x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, in_dim) -> (B, out_dim) or (B,)
+        return self.head(self.features(x))
