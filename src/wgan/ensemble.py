@@ -171,18 +171,20 @@ def has_cpp_compiler() -> bool:
     return any(shutil.which(c) for c in ([cxx] if cxx else []) + ["g++", "c++", "clang++"])
 
 
-def _fused_chunk_fn(x: torch.Tensor, u: torch.Tensor | None, alpha: torch.Tensor | None, w1: torch.Tensor,
+def _fused_chunk_fn(real: torch.Tensor, z: torch.Tensor, g_layers: list[tuple[torch.Tensor, torch.Tensor]],
+                    g_act: nn.Module, u: torch.Tensor | None, alpha: torch.Tensor | None, w1: torch.Tensor,
                     c: torch.Tensor, a_out: torch.Tensor, e: torch.Tensor, lam: torch.Tensor, objective: Objective,
                     penalty) -> tuple[torch.Tensor, ...]:
-    """The fused critic gradient of :meth:`Ensemble._critic_grads_fused` as one pure function of a chunk of
-    members, for ``torch.compile``: the same formulas, with the loss and penalty derivatives by
-    ``torch.func.grad`` of the library's own objective and penalty (so the compiled graph holds them too).
+    """The generator's fakes and the fused critic gradient of :meth:`Ensemble._critic_grads_fused` as one pure
+    function of a chunk of members, for ``torch.compile``: the same formulas, with the loss and penalty
+    derivatives by ``torch.func.grad`` of the library's own objective and penalty (so the compiled graph
+    holds them too).
 
-    ``x`` ``(S, 2B, d)`` real|fake rows; ``alpha`` the gp/lp epsilons ``(S, B, 1)`` (dragan: alpha, with the
-    delta-uniforms ``u`` ``(S, B, d)``). Returns the gradients of ``(W, c, a, e)`` and the per-member loss and
-    penalty (``None`` without a penalty)."""
-    S, n2, d = x.shape
-    B = n2 // 2
+    ``real`` ``(S, B, d)``; ``z`` ``(S, B, l)`` and the generator's (detached) stacked layers; ``alpha`` the
+    gp/lp epsilons ``(S, B, 1)`` (dragan: alpha, with the delta-uniforms ``u`` ``(S, B, d)``). Returns the
+    gradients of ``(W, c, a, e)`` and the per-member loss and penalty (``None`` without a penalty)."""
+    S, B, d = real.shape
+    x = torch.cat([real, _bmm_mlp(g_layers, g_act, z)], 1)  # (S, 2B, d): real | fake rows
     hid = torch.baddbmm(c.unsqueeze(1), x, w1.transpose(1, 2))  # (S, 2B, H) pre-activations
     m = (hid > 0).to(x.dtype)  # ReLU mask
     out = torch.bmm(a_out, hid.clamp_min(0).transpose(1, 2)).squeeze(1) + e  # (S, 2B) critic outputs
@@ -388,19 +390,18 @@ class Ensemble:
     # ------------------------------------------------------------------------------ one step of each player
     def critic_step(self) -> None:
         real, z, u, a = self._draw_critic()
-        if self.backend == "fused":  # real and fake straight into the critic's input buffer
+        if self._chunk_fn is not None:  # compiled: the generator runs inside the compiled chunk
+            grads, loss, pen = self._critic_grads_compiled(real, z, u, a)
+        elif self.backend == "fused":  # real and fake straight into the critic's input buffer
             S, B, d = real.shape
             x = self._buf("x", (S, 2 * B, d))
             real = x[:, :B].copy_(real)
             fake = self.generate(z, out=x[:, B:])  # (S, B, d)
-        else:
-            fake = self.generate(z)  # (S, B, d)
-        if self.backend == "fused":
             grads, loss, pen = self._critic_grads_fused(real, fake, u, a)
         elif self.backend == "bmm":
-            grads, loss, pen = self._critic_grads_bmm(real, fake, u, a)
+            grads, loss, pen = self._critic_grads_bmm(real, self.generate(z), u, a)
         else:
-            grads, loss, pen = self._critic_grads_vmap(real, fake, u, a)
+            grads, loss, pen = self._critic_grads_vmap(real, self.generate(z), u, a)
         self.opt_d.step(grads)
         if self.clip > 0:
             with torch.no_grad():
@@ -409,6 +410,29 @@ class Ensemble:
         self.last = {"loss/critic": loss.detach()}
         if pen is not None:
             self.last[f"penalty/{self.penalty.name}"] = pen.detach()
+
+    def _critic_grads_compiled(self, real, z, u, a):
+        """:func:`_fused_chunk_fn` (compiled) over chunks of ``_COMPILED_CHUNK`` members."""
+        S = real.shape[0]
+        names = ("hidden.0.0.weight", "hidden.0.0.bias", "out.weight", "out.bias")
+        params = [self.d_params[k].detach() for k in names]
+        g_layers = self._layers(self.g_params, self._g_layers, detach=True)
+        grads = [self._buf(f"grad/{k}", tuple(t.shape)) for k, t in zip(names, params, strict=True)]
+        loss = torch.empty(S)
+        pen = torch.empty(S) if self.penalty is not None else None
+        k = min(S, self._COMPILED_CHUNK)
+        for s0 in range(0, S, k):
+            m = slice(s0, s0 + k)
+            res = self._chunk_fn(real[m], z[m], [(w[m], b[m]) for w, b in g_layers], self._g_act,
+                                 u[m] if u is not None else None, a[m] if a is not None else None,
+                                 *[t[m] for t in params], self.penalty_weight[m], self.objective, self.penalty)
+            for g, r in zip(grads, res[:4], strict=True):
+                g[m].copy_(r)
+            loss[m] = res[4]
+            if pen is not None:
+                pen[m] = res[5]
+        by_name = dict(zip(names, grads, strict=True))
+        return [by_name[k] for k in self.d_params], loss, pen
 
     def _critic_grads_bmm(self, real, fake, u, a):
         S, B = real.shape[:2]
@@ -459,19 +483,6 @@ class Ensemble:
         grads = [self._buf(f"grad/{k}", tuple(t.shape)) for k, t in zip(names, params, strict=True)]
         loss = torch.empty(S)
         pen = torch.empty(S) if self.penalty is not None else None
-        if self._chunk_fn is not None:
-            k = min(S, self._COMPILED_CHUNK)
-            for s0 in range(0, S, k):
-                m = slice(s0, s0 + k)
-                res = self._chunk_fn(x[m], u[m] if u is not None else None, a[m] if a is not None else None,
-                                     *[t[m] for t in params], self.penalty_weight[m], self.objective, self.penalty)
-                for g, r in zip(grads, res[:4], strict=True):
-                    g[m].copy_(r)
-                loss[m] = res[4]
-                if pen is not None:
-                    pen[m] = res[5]
-            by_name = dict(zip(names, grads, strict=True))
-            return [by_name[k] for k in self.d_params], loss, pen
         k = min(S, self._FUSED_CHUNK)
         for s0 in range(0, S, k):
             m = slice(s0, s0 + k)
