@@ -67,9 +67,9 @@ def test_mlp_bad_arguments(kwargs, match):
 
 def test_build_unknown_nets():
     with pytest.raises(ValueError, match="generator net"):
-        build_generator(GeneratorConfig(net="resnet"), 2)
+        build_generator(GeneratorConfig(net="no-such-net"), 2)
     with pytest.raises(ValueError, match="critic net"):
-        build_critic(CriticConfig(net="resnet"), 2)
+        build_critic(CriticConfig(net="no-such-net"), 2)
 
 
 def test_data_plus_noise():

@@ -29,28 +29,44 @@ else:  # pragma: no cover
 class DataConfig:
     name: str = "8gaussians"  # a toy distribution (`wgan list`) or a path to a .npy/.csv file of points
     batch_size: int = 256  # critic batch; the generator step uses the same size
+    # text corpora (a .txt file or a folder of text files, one example per line; wgan.data.text)
+    seq_len: int = 32  # characters per example: lines are truncated or padded to this (WGAN-GP sec. 5.5)
+    vocab_size: int = 96  # at most this many symbols: padding, unknown and the most frequent characters
+    val_size: int = 640  # lines held out for validation (the authors: 10 batches of 64); images: see below
+    max_lines: int = 10_000_000  # read at most this many lines (the authors' MAX_N_EXAMPLES); 0 = all
+    # image datasets (digits, MNIST IDX, CIFAR-10 batches, image folders; wgan.data.images). Validation
+    # images: the dataset's test split when it has a separate one, else the last val_size images held out
+    image_size: int = 0  # resize to image_size x image_size; 0 = the dataset's own size (digits 8, MNIST 28)
+    subset: int = 0  # train on the first `subset` training images only (WGAN-GP Fig. 5b: 1000); 0 = all
+    dequantize: bool = False  # add U[0, 1) noise to the 8-bit pixel values before scaling to [-1, 1]
+    variant: str = "plain"  # MNIST only: "plain", "stacked" (3 digits as RGB, 1000 classes) or "color"
 
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    net: str = "mlp"  # "mlp" or "data-plus-noise" (fixed generator G(z) = x + noise_std * z)
+    net: str = "mlp"  # a family of `wgan list` (mlp, data-plus-noise, dcgan, resnet, resnet64, mnist-conv, ...)
     latent_dim: int = 2
-    depth: int = 3  # hidden layers
-    width: int = 512
-    activation: str = "relu"
-    norm: str = "none"  # "none", "batch" or "layer"
+    depth: int = 3  # hidden layers (mlp); residual blocks per resolution (resnet, resnet64)
+    width: int = 512  # hidden units (mlp); filters of the last hidden layer (dcgan ngf, resnet: per block)
+    activation: str = "relu"  # image nets also take "gated" (dcgan: tanh(a) * sigmoid(b), WGAN-GP sec. 5.2)
+    norm: str = "none"  # "none", "batch" or "layer"; image generators: "none", "batch" or "cond-batch"
     init: str = "default"  # "default" (PyTorch) or "he" (the WGAN-GP authors' toy code)
     noise_std: float = 1.0  # data-plus-noise only
+    n_classes: int = 0  # > 0: class-conditional image generator G(z, y) (cond-batch norm or one-hot input)
+    extra_layers: int = 0  # dcgan: extra 3x3 conv layers at the last resolution (WGAN code's n_extra_layers)
+    constant_width: bool = False  # dcgan: `width` filters in every layer (WGAN Fig. 7, WGAN-GP Fig. 2)
 
 
 @dataclass(frozen=True)
 class CriticConfig:
-    net: str = "mlp"
-    depth: int = 3
-    width: int = 512
-    activation: str = "relu"
+    net: str = "mlp"  # a family of `wgan list` (mlp, dcgan, resnet, resnet64, mnist-conv, ...)
+    depth: int = 3  # hidden layers (mlp); residual blocks per resolution (resnet, resnet64)
+    width: int = 512  # hidden units (mlp); filters of the first layer (dcgan ndf, resnet: per block)
+    activation: str = "relu"  # dcgan/mnist-conv: "leaky_relu" is slope 0.2 (the authors'); also "gated"
     norm: str = "none"  # batch norm is warned against with a gradient penalty (WGAN-GP sec. 4)
     init: str = "default"  # "default" (PyTorch) or "he" (the WGAN-GP authors' toy code)
+    n_classes: int = 0  # > 0: AC-GAN auxiliary classifier head class_logits(features) (image critics)
+    extra_layers: int = 0  # dcgan: extra 3x3 conv layers at the first resolution (WGAN code's n_extra_layers)
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,9 @@ class ObjectiveConfig:
     clip: float | None = None  # weight clipping bound c; 0 disables
     n_critic: int | None = None  # critic steps per generator step
     dragan_scale: float = 0.5  # DRAGAN perturbation: delta = dragan_scale * std(x) * U[0, 1]
+    # AC-GAN (conditional runs: critic.n_classes > 0 and labelled data), WGAN-GP conditional CIFAR code:
+    acgan_critic_scale: float = 1.0  # weight of the cross-entropy on real samples in the critic's loss
+    acgan_generator_scale: float = 0.1  # weight of the cross-entropy on fakes in the generator's loss
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,7 @@ class OptimConfig:
     beta1: float | None = None  # Adam only
     beta2: float | None = None  # Adam only
     critic_lr: float | None = None  # defaults to lr
+    lr_decay: str = "none"  # "none" or "linear": both lrs decay linearly to 0 over train.steps (WGAN-GP CIFAR)
 
 
 @dataclass(frozen=True)
@@ -82,12 +102,23 @@ class TrainConfig:
     sample_every: int = 500
     checkpoint_every: int = 500
     keep_checkpoints: bool = False  # also keep checkpoints/step-NNNNNNN.pt at every checkpoint_every
-    device: str = "auto"  # auto, cpu, cuda, cuda:N
+    device: str = "auto"  # auto, cpu, cuda, cuda:N (under torchrun: auto/cuda mean cuda:LOCAL_RANK)
+    g_batch_multiple: int = 1  # generator batch = g_batch_multiple * data.batch_size (WGAN-GP CIFAR code: 2)
+    ema: float = 0.0  # decay of an exponential moving average of the generator for eval/samples; 0 = off
+    amp: bool = False  # automatic mixed precision (autocast; fp16 adds loss scaling); on the CPU: autocast too
+    amp_dtype: str = "bfloat16"  # "bfloat16" (no loss scaling needed) or "float16" (GradScaler)
+    channels_last: bool = False  # channels-last memory format for image nets and batches (faster convs on GPUs)
+    log_val_every: int = 0  # critic loss on the held-out split (loss/critic_val) every N steps; 0 = log_every
 
 
 @dataclass(frozen=True)
 class EvalConfig:
-    n_samples: int = 2000  # generated and data points for exact W1 and mode statistics
+    n_samples: int = 2000  # generated and data points for exact W1 and mode statistics; images: per metric
+    # image runs (wgan.kinds.images, wgan.metrics.images): comma-separated metric names (`wgan list`, e.g.
+    # "fid2k_classifier,msssim1k_pairs") or "default" (classifier FID + IS when a classifier fits, MS-SSIM)
+    metrics: str = "default"
+    classifier: str = ""  # feature network file from `wgan classifier train`, "auto" (train one in-process), "" none
+    inception_weights: str = ""  # a local Inception v3 state_dict for the *_inception metrics (never downloaded)
 
 
 @dataclass(frozen=True)
@@ -230,7 +261,8 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     ``check_data=False`` skips the data-name check, for code that hands the loop its own sampler."""
     from .data import NAMED_DATA
     from .nets import CRITICS, GENERATORS
-    from .nets.mlp import ACTIVATIONS, INITS, NORMS
+    from .nets.images import net_options
+    from .nets.mlp import INITS
     from .objectives import LOSSES, get_preset
     from .penalties import PENALTIES
 
@@ -262,8 +294,12 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     choice("critic.net", cfg.critic.net, CRITICS)
     for section in ("generator", "critic"):
         s = getattr(cfg, section)
-        choice(f"{section}.activation", s.activation, ACTIVATIONS)
-        choice(f"{section}.norm", s.norm, NORMS)
+        norms, activations = net_options(section, s.net)  # what this network family accepts
+        choice(f"{section}.activation", s.activation, activations)
+        choice(f"{section}.norm", s.norm, norms)
+        if s.n_classes < 0 or s.extra_layers < 0:
+            raise ConfigError(f"{section}.n_classes and {section}.extra_layers must be >= 0, got "
+                              f"{s.n_classes} and {s.extra_layers}")
         choice(f"{section}.init", s.init, INITS)
     positive = {"data.batch_size": cfg.data.batch_size, "train.steps": cfg.train.steps,
                 "objective.n_critic": obj.n_critic, "train.log_every": cfg.train.log_every,
@@ -274,6 +310,15 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     for key, v in positive.items():
         if v < 1:
             raise ConfigError(f"{key} must be at least 1, got {v}")
+    d = cfg.data
+    if d.seq_len < 1 or d.vocab_size < 3 or d.val_size < 1 or d.max_lines < 0:
+        raise ConfigError(f"text data needs data.seq_len >= 1, data.vocab_size >= 3 (padding, unknown, one character), "
+                          f"data.val_size >= 1 and data.max_lines >= 0 (0 = all); got {d.seq_len}, {d.vocab_size}, "
+                          f"{d.val_size}, {d.max_lines}")
+    if d.image_size < 0 or d.subset < 0:  # image data (wgan.data.images)
+        raise ConfigError(f"data.image_size and data.subset must be >= 0 (0 = the dataset's own size / all images), "
+                          f"got {d.image_size} and {d.subset}")
+    choice("data.variant", d.variant, ("plain", "stacked", "color"))
     for key, v in {"optim.lr": opt.lr, "optim.critic_lr": opt.critic_lr}.items():
         if not v > 0:
             raise ConfigError(f"{key} must be positive, got {v}")
@@ -288,6 +333,22 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
         # an absolute path keeps the saved config valid when a run is resumed from another folder
         out = replace(out, data=replace(cfg.data, name=str(Path(cfg.data.name).resolve())))
     _check_tricks(cfg.tricks, obj.loss)
+    t = cfg.train
+    choice("optim.lr_decay", opt.lr_decay, ("none", "linear"))
+    choice("train.amp_dtype", t.amp_dtype, ("bfloat16", "float16"))
+    if t.g_batch_multiple < 1:
+        raise ConfigError(f"train.g_batch_multiple must be at least 1, got {t.g_batch_multiple}")
+    if not 0 <= t.ema < 1:
+        raise ConfigError(f"train.ema is the EMA decay of the generator and must lie in [0, 1) (0 = off), got {t.ema}")
+    if t.log_val_every < 0:
+        raise ConfigError(f"train.log_val_every must be >= 0 (0 = every log_every steps), got {t.log_val_every}")
+    if obj.acgan_critic_scale < 0 or obj.acgan_generator_scale < 0:
+        raise ConfigError("objective.acgan_critic_scale and objective.acgan_generator_scale must be >= 0")
+    n_g, n_d = getattr(cfg.generator, "n_classes", 0), getattr(cfg.critic, "n_classes", 0)
+    if n_d != n_g and n_d > 0:
+        raise ConfigError(f"critic.n_classes = {n_d} but generator.n_classes = {n_g}: an AC-GAN run needs both set to "
+                          "the number of classes of the data")
+    out = _resolve_eval(out)
     dev = cfg.train.device
     if not (dev in ("auto", "cpu") or dev == "cuda" or dev.startswith("cuda:")):
         raise ConfigError(f"train.device must be auto, cpu, cuda or cuda:N, got {dev!r}")
@@ -311,6 +372,28 @@ def _check_tricks(t: TricksConfig, loss: str) -> None:
     if t.label_smoothing > 0 and loss == "wasserstein":
         raise ConfigError("tricks.label_smoothing needs a loss with targets (minimax, non-saturating, least-squares); "
                           "the Wasserstein critic has no labels to smooth: set tricks.label_smoothing = 0")
+
+
+def _resolve_eval(cfg: Config) -> Config:
+    """Check image metric names; make the classifier / Inception paths absolute (they must exist)."""
+    from .metrics.images import parse_metric
+
+    e = cfg.eval
+    names = [m.strip() for m in e.metrics.split(",") if m.strip()]
+    if names != ["default"]:
+        if not names:
+            raise ConfigError('eval.metrics is empty; name metrics (see `wgan list`) or use "default"')
+        for m in names:
+            parse_metric(m)
+    paths = {}
+    for key, value in (("classifier", e.classifier), ("inception_weights", e.inception_weights)):
+        if value and not (key == "classifier" and value == "auto"):
+            if not Path(value).is_file():
+                raise ConfigError(f"eval.{key} = {value!r} is not a file" + (
+                    ' (train one with `wgan classifier train`, or use "auto")' if key == "classifier" else
+                    " (a local Inception v3 state_dict; nothing is downloaded)"))
+            paths[key] = str(Path(value).resolve())
+    return replace(cfg, eval=replace(e, **paths)) if paths else cfg
 
 
 def from_dict(d: dict[str, Any]) -> Config:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .conv1d import build_sequence_critic, build_sequence_generator
+from .images import IMAGE_CRITICS, IMAGE_GENERATORS, adapt_mlp, build_image_critic, build_image_generator
 from .mlp import MLP
 
 
@@ -37,18 +39,28 @@ def _flat(shape: int | tuple[int, ...]) -> int:
 def build_generator(cfg, shape: int | tuple[int, ...]) -> nn.Module:
     """The generator for data samples of ``shape`` (an int for vectors); output ``(B, *shape)``."""
     data_dim = _flat(shape)
-    if cfg.net == "mlp":
-        return MLP(cfg.latent_dim, data_dim, cfg.depth, cfg.width, cfg.activation, cfg.norm, init=cfg.init)
+    if cfg.net == "mlp":  # images: reshaped to (B, C, H, W) after a tanh
+        mlp = MLP(cfg.latent_dim, data_dim, cfg.depth, cfg.width, cfg.activation, cfg.norm, init=cfg.init)
+        return adapt_mlp(mlp, shape if isinstance(shape, tuple) else (shape,), "generator")
+    if cfg.net in IMAGE_GENERATORS:
+        return build_image_generator(cfg, shape)
     if cfg.net == "data-plus-noise":
         return DataPlusNoise(data_dim, cfg.noise_std)
+    if cfg.net == "conv1d":
+        return build_sequence_generator(cfg, shape)
     raise ValueError(f"unknown generator net {cfg.net!r}; choose one of: {', '.join(GENERATORS)}")
 
 
 def build_critic(cfg, shape: int | tuple[int, ...]) -> nn.Module:
     """The critic for data samples of ``shape``; output ``(B,)``."""
     data_dim = _flat(shape)
-    if cfg.net == "mlp":
-        return MLP(data_dim, 1, cfg.depth, cfg.width, cfg.activation, cfg.norm, squeeze=True, init=cfg.init)
+    if cfg.net == "mlp":  # images: flattened first
+        mlp = MLP(data_dim, 1, cfg.depth, cfg.width, cfg.activation, cfg.norm, squeeze=True, init=cfg.init)
+        return adapt_mlp(mlp, shape if isinstance(shape, tuple) else (shape,), "critic", getattr(cfg, "n_classes", 0))
+    if cfg.net in IMAGE_CRITICS:
+        return build_image_critic(cfg, shape)
+    if cfg.net == "conv1d":
+        return build_sequence_critic(cfg, shape)
     raise ValueError(f"unknown critic net {cfg.net!r}; choose one of: {', '.join(CRITICS)}")
 
 
@@ -69,7 +81,11 @@ def is_per_sample(module: nn.Module) -> bool:
 GENERATORS = {
     "mlp": "multilayer perceptron (depth, width, activation, norm)",
     "data-plus-noise": "fixed generator G(z) = real + noise_std * N(0, I), for critic studies (WGAN-GP Fig. 1a)",
+    "conv1d": "text: latent -> (width, L) -> depth 1-D residual blocks -> softmax over the vocabulary (WGAN-GP LM)",
+    **IMAGE_GENERATORS,  # dcgan, resnet, resnet64, mnist-conv (wgan.nets.images)
 }
-CRITICS = {"mlp": "multilayer perceptron (depth, width, activation, norm); output (B,)"}
+CRITICS = {"mlp": "multilayer perceptron (depth, width, activation, norm); output (B,)",
+           "conv1d": "text: one-hot/softmax (L, V) -> 1x1 conv -> depth 1-D residual blocks -> linear (WGAN-GP LM)",
+           **IMAGE_CRITICS}
 
 __all__ = ["MLP", "DataPlusNoise", "build_generator", "build_critic", "is_per_sample", "GENERATORS", "CRITICS"]

@@ -174,5 +174,80 @@ class OptimizedDownBlock(nn.Module):
         return self.shortcut(mean_pool(x)) + mean_pool(self.conv2(self.act(self.conv1(x))))
 
 
-__all__ = ["BLOCK_NORMS", "ChannelLayerNorm", "ConditionalBatchNorm", "OptimizedDownBlock", "ResBlock",
-           "apply_norm", "conv", "make_activation", "make_norm", "mean_pool", "upsample"]
+
+
+class Gated(nn.Module):
+    """Gated multiplicative nonlinearity (WGAN-GP sec. 5.2, after van den Oord et al. 2016's PixelCNN):
+    the channels are split in halves ``a, b`` and ``tanh(a) * sigmoid(b)`` is returned, so the layer
+    before it produces twice the channels. ``(B, 2C, *S) -> (B, C, *S)``."""
+
+    per_sample = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = x.chunk(2, dim=1)
+        return torch.tanh(a) * torch.sigmoid(b)
+
+
+def run_layers(layers: nn.ModuleList, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """Apply ``layers`` in order, passing the labels ``y`` to the modules that take them
+    (conditional batch norm and residual blocks)."""
+    for layer in layers:
+        x = layer(x, y) if isinstance(layer, (ConditionalBatchNorm, ResBlock, OptimizedDownBlock)) else layer(x)
+    return x
+
+
+class ImageGenerator(nn.Module):
+    """Shared by the image generators: ``forward(z, y=None) -> (B, C, H, W)`` in [-1, 1].
+
+    A class-conditional generator (``n_classes > 0``) takes labels ``y`` (B,): through conditional batch
+    norm when ``norm == "cond-batch"``, otherwise as a one-hot vector appended to ``z`` (``in_dim``)."""
+
+    per_sample = True  # itself; batch-norm sub-modules still make is_per_sample False
+
+    def __init__(self, shape: tuple[int, ...], latent_dim: int, n_classes: int, norm: str) -> None:
+        super().__init__()
+        if norm == "cond-batch" and n_classes < 1:
+            raise ValueError("generator.norm = 'cond-batch' needs generator.n_classes >= 1")
+        self.shape, self.latent_dim, self.n_classes = tuple(shape), latent_dim, n_classes
+        self.concat_labels = n_classes > 0 and norm != "cond-batch"
+        self.in_dim = latent_dim + (n_classes if self.concat_labels else 0)
+
+    def _input(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:  # (B, latent) -> (B, in_dim)
+        if self.n_classes > 0 and y is None:
+            raise ValueError(f"this generator is class-conditional ({self.n_classes} classes): pass labels, G(z, y)")
+        if self.concat_labels:
+            return torch.cat([z, F.one_hot(y, self.n_classes).to(z.dtype)], dim=1)
+        return z
+
+
+class FeatureCritic(nn.Module):
+    """Shared by the image critics: ``forward(x) == head(features(x))`` ``(B,)``, ``features(x)`` the
+    penultimate per-sample features ``(B, n_features)`` and, when ``n_classes > 0``, an AC-GAN auxiliary
+    classifier ``class_logits(features) -> (B, n_classes)`` on the same features (the WGAN-GP authors'
+    conditional CIFAR critic: two linear outputs on the mean-pooled features)."""
+
+    per_sample = True
+
+    def __init__(self, n_features: int, n_classes: int = 0) -> None:
+        super().__init__()
+        self.n_features, self.n_classes = n_features, n_classes
+        self.classifier = nn.Linear(n_features, n_classes) if n_classes > 0 else None
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def head(self, h: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B,)
+        return self.head(self.features(x))
+
+    def class_logits(self, h: torch.Tensor) -> torch.Tensor:  # (B, n_features) -> (B, n_classes)
+        if self.classifier is None:
+            raise ValueError("this critic has no classifier head; set critic.n_classes > 0 for AC-GAN")
+        return self.classifier(h)
+
+
+__all__ = ["BLOCK_NORMS", "ChannelLayerNorm", "ConditionalBatchNorm", "FeatureCritic", "Gated", "ImageGenerator",
+           "OptimizedDownBlock", "ResBlock", "apply_norm", "conv", "make_activation", "make_norm", "mean_pool",
+           "run_layers", "upsample"]
