@@ -52,15 +52,35 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", type=int, metavar="N", help="number of seeds (default: the reproduction's own)")
     r.add_argument("--steps", type=int, metavar="N", help="training steps (default: the reproduction's own)")
     r.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    r.add_argument("--data", metavar="PATH", help="data file or folder, for reproductions that need one (char-lm)")
     r.add_argument("--force", action="store_true", help="overwrite an existing results.json in the output folder")
 
-    e = sub.add_parser("eval", help="evaluate a run's latest checkpoint (exact W1, floor, modes)")
+    e = sub.add_parser("eval", help="evaluate a run's latest checkpoint (points: exact W1, floor, modes; images: "
+                                    "--metrics) into RUN_DIR/eval.json")
     e.add_argument("run_dir", metavar="RUN_DIR")
+    e.add_argument("--metrics", metavar="NAME,NAME", help="image metrics (see `wgan list`), e.g. "
+                   "fid5k_classifier,is5k_classifier,msssim1k_pairs,w2k_indep_critic (default: the run's eval.metrics)")
+    e.add_argument("--classifier", metavar="PATH", help="feature network from `wgan classifier train`, or auto")
+    e.add_argument("--inception-weights", metavar="PATH", help="local Inception v3 state_dict (*_inception metrics)")
+    e.add_argument("--n-samples", type=int, metavar="N", help="samples per metric (replaces the count in the names)")
+
+    c = sub.add_parser("classifier", help="train the image classifier that image metrics use as feature network")
+    csub = c.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ct = csub.add_parser("train", help="train on a dataset's training split; report and save held-out accuracy")
+    ct.add_argument("--data", required=True, metavar="NAME|PATH",
+                    help="digits or a folder of MNIST / CIFAR-10 / images")
+    ct.add_argument("--out", required=True, metavar="FILE", help="weights file to write (e.g. mnist-classifier.pt)")
+    ct.add_argument("--steps", type=int, metavar="N", help="Adam steps (default: about 10 epochs, 300..3000)")
+    ct.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    ct.add_argument("--set", dest="sets", action="append", default=[], metavar="data.KEY=VALUE",
+                    help="data options, e.g. --set data.image_size=32 (repeatable)")
+    ct.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
     s = sub.add_parser("sample", help="draw samples from a run's generator into a .npy, .csv or .png file")
     s.add_argument("run_dir", metavar="RUN_DIR")
     s.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
-    s.add_argument("--out", required=True, metavar="FILE", help="output file: .npy, .csv or .png")
+    s.add_argument("--out", default=None, metavar="FILE",
+                   help="output file: .npy, .csv or .png (text runs: .txt, or print sentences when left out)")
     s.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     s.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     return p
@@ -92,10 +112,13 @@ def build_config(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from . import distributed
     from .config import to_toml
     from .train import Trainer, create_run_dir
 
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    distributed.init_from_env()  # under torchrun: join the process group (one rank per GPU)
+    lead = distributed.rank() == 0  # only rank 0 creates the run directory and prints
+    progress = (sys.stderr.isatty() if args.progress is None else args.progress) and lead
     if args.resume:
         clash = [f for f in ("config", "objective", "data", "seed") if getattr(args, f)] + (["set"] if args.sets
                                                                                            else [])
@@ -107,27 +130,39 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(to_toml(trainer.cfg))
             return 0
-        print(f"resuming {run_dir} at step {trainer.step} of {trainer.cfg.train.steps}", file=sys.stderr)
+        if lead:
+            print(f"resuming {run_dir} at step {trainer.step} of {trainer.cfg.train.steps}", file=sys.stderr)
     else:
         cfg = build_config(args)
         if args.dry_run:
             print(to_toml(cfg))
             return 0
         trainer = Trainer(cfg)
-        run_dir = create_run_dir(args.out, cfg.data.name, cfg.objective.name)
-        print(f"run directory: {run_dir}", file=sys.stderr)
+        run_dir = distributed.broadcast_object(create_run_dir(args.out, cfg.data.name, cfg.objective.name)
+                                               if lead else None)
+        if lead:
+            print(f"run directory: {run_dir}", file=sys.stderr)
     try:
         summary = trainer.fit(run_dir, progress=progress)
     except KeyboardInterrupt:
         print(f"\ninterrupted at step {trainer.step}; checkpoint: {run_dir / 'checkpoints' / 'latest.pt'}\n"
               f"resume with: wgan train --resume {run_dir}", file=sys.stderr)
         return 130
+    finally:
+        distributed.shutdown()
+    if not lead:
+        return 0
     _print_summary(summary)
     print(f"run directory: {run_dir}")
     return 0
 
 
 def _print_summary(summary: dict) -> None:
+    if "w1" not in summary:  # images, text: the data kind's figures, one per line
+        for k, v in summary.items():
+            if isinstance(v, (int, float)):
+                print(f"{k:<32} {v:.6g}")
+        return
     line = (f"W1 = {summary['w1']:.4f}  (data-vs-data floor {summary['w1_floor']:.4f}, "
             f"{summary['w1_over_floor']:.2f}x floor)  after {summary['steps']} steps")
     if "modes_covered" in summary:
@@ -182,7 +217,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         raise ConfigError(f"{out / 'results.json'} exists; choose another --out or pass --force to overwrite it")
     print(f"{exp.name}: {exp.paper}, {exp.figure}{' (quick)' if args.quick else ''}", file=sys.stderr)
     result = run_experiment(exp.name, Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps,
-                                              device=args.device))
+                                              device=args.device, data=args.data))
     for claim in result.claims:
         print(claim.verdict())
     print(f"results: {out / 'results.json'}" + "".join(f"\nfigure: {out / f}" for f in result.figures))
@@ -193,10 +228,42 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .io import write_json
     from .train import Trainer
 
-    summary = Trainer.resume(args.run_dir).eval_summary()
+    trainer = Trainer.resume(args.run_dir)
+    if any(v is not None for v in (args.metrics, args.classifier, args.inception_weights, args.n_samples)):
+        from .kinds.images import eval_config
+
+        trainer.cfg = eval_config(trainer.cfg, args.metrics, args.classifier, args.inception_weights, args.n_samples)
+        trainer._eval_cache.clear()
+    summary = trainer.eval_summary()
     write_json(Path(args.run_dir) / "eval.json", summary)
     _print_summary(summary)
     print(json.dumps(summary))
+    return 0
+
+
+def cmd_classifier(args: argparse.Namespace) -> int:
+    import torch
+
+    from .config import Config, apply_sets, resolve
+    from .data import make_sampler
+    from .kinds.images import train_data_classifier
+    from .metrics.classifier import save_classifier
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise ConfigError(f"{args.out!r} exists; choose another name or pass --force to overwrite it")
+    if any(not item.startswith("data.") for item in args.sets):
+        raise ConfigError("wgan classifier train: --set takes data options only, e.g. --set data.image_size=32")
+    cfg = resolve(apply_sets(Config(), [f"data.name={args.data}", *args.sets]))
+    sampler = make_sampler(cfg.data.name, cfg.data)
+    if sampler.kind != "images":
+        raise ConfigError(f"--data {args.data!r} is {sampler.kind} data; a classifier needs images")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    net, info = train_data_classifier(sampler, steps=args.steps, seed=args.seed, device=device)
+    save_classifier(out, net, info)
+    print(f"held-out accuracy {info.held_out_accuracy:.4f} on {info.n_held_out} images ({info.n_train} training "
+          f"images, {info.steps} steps, {info.train_time_s:.1f} s, {torch.get_num_threads()} threads)")
+    print(f"wrote {out}")
     return 0
 
 
@@ -205,6 +272,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     from .train import Trainer
 
+    if args.out is None or args.out.endswith(".txt"):
+        return _sample_text(args)
     out = Path(args.out)
     if out.suffix not in (".npy", ".csv", ".png"):
         raise ConfigError(f"--out {args.out!r}: use a file name ending in .npy, .csv or .png")
@@ -230,6 +299,33 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample_text(args: argparse.Namespace) -> int:
+    """``wgan sample RUN`` for text runs: argmax-decoded sentences, printed or written one a line to ``--out``."""
+    from .train import Trainer
+
+    if args.n < 1:
+        raise ConfigError(f"--n must be at least 1, got {args.n}")
+    out = Path(args.out) if args.out is not None else None
+    if out is not None and out.exists() and not args.force:
+        raise ConfigError(f"{args.out!r} exists; choose another name or pass --force to overwrite it")
+    trainer = Trainer.resume(args.run_dir)
+    if trainer.sampler.kind != "text":
+        raise ConfigError(f"this run's data is of kind {trainer.sampler.kind!r}, not text: give --out FILE (.npy, "
+                          ".csv or .png)")
+    from .kinds.text import sample_lines
+
+    lines = sample_lines(trainer, args.n, seed=args.seed)
+    if out is None:
+        print("\n".join(lines))
+        return 0
+    from .io import atomic_write
+
+    data = "".join(line + "\n" for line in lines).encode()
+    atomic_write(out, lambda f: f.write(data))
+    print(f"wrote {args.n} sentences to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -237,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     handler = {"train": cmd_train, "list": cmd_list, "eval": cmd_eval, "sample": cmd_sample,
-               "reproduce": cmd_reproduce}[args.command]
+               "reproduce": cmd_reproduce, "classifier": cmd_classifier}[args.command]
     try:
         return handler(args)
     except ConfigError as e:

@@ -18,6 +18,7 @@ optimiser step, never a term of a loss: see ``clip_weights_``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,16 +43,24 @@ def safe_norm(x: torch.Tensor) -> torch.Tensor:
 
 
 def input_gradient_norms(
-    critic: nn.Module, points: torch.Tensor, create_graph: bool = True
+    critic: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor, create_graph: bool = True,
+    scale: float = 1.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-sample ``||grad_x D(x)||_2`` at ``points`` ``(B, ...)``; returns ``(norms (B,), outputs (B,))``.
 
     With ``create_graph`` the norms can be differentiated w.r.t. the critic's parameters (double
     backward), as a penalty requires.
+
+    ``scale`` is a mixed-precision loss scale (``GradScaler.get_scale()``), PyTorch's documented AMP recipe
+    for gradient penalties: differentiate ``scale * D(x)`` so float16 intermediate gradients do not underflow,
+    then multiply the input gradient by ``1 / scale`` before the norm, which is taken in float32.
     """
     points = points.detach().requires_grad_(True)
     out = critic(points)
-    (grad,) = torch.autograd.grad(out.sum(), points, create_graph=create_graph)
+    total = out.sum() if scale == 1.0 else out.float().sum() * scale
+    (grad,) = torch.autograd.grad(total, points, create_graph=create_graph)
+    if scale != 1.0:
+        grad = grad.float() * (1.0 / scale)
     return safe_norm(grad), out
 
 
@@ -101,10 +110,11 @@ class Penalty:
             gap = gap.clamp_min(0)
         return gap.pow(2).mean()
 
-    def __call__(self, critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Returns ``(unweighted penalty, per-sample gradient norms (B,))``; multiply by ``weight``."""
-        norms, _ = input_gradient_norms(critic, self.points(real, fake, generator), create_graph=True)
+    def __call__(self, critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
+                 generator: torch.Generator | None = None, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns ``(unweighted penalty, per-sample gradient norms (B,))``; multiply by ``weight``.
+        ``scale``: a mixed-precision loss scale, see :func:`input_gradient_norms`."""
+        norms, _ = input_gradient_norms(critic, self.points(real, fake, generator), create_graph=True, scale=scale)
         return self.from_norms(norms), norms
 
 

@@ -12,6 +12,7 @@ Evaluation draws from its own freshly seeded streams and never disturbs training
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import math
@@ -19,15 +20,19 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from . import __version__
+from . import distributed as dist
 from .config import Config, ConfigError, from_dict, resolve
 from .data import Sampler, make_sampler
 from .io import atomic_write, read_jsonl, write_json
@@ -37,10 +42,13 @@ from .objectives import Objective
 from .penalties import clip_weights_, input_gradient_norms, interpolates, make_penalty, warn_if_batchnorm
 from .tricks import Tricks, feature_matching_loss
 
-CHECKPOINT_FORMAT = 2
+CHECKPOINT_FORMAT = 3  # 3: lr schedulers, loss scalers, generator EMA, validation stream, per-rank RNG states
 
 
-def pick_device(name: str) -> torch.device:
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto`` -> CUDA when available; under torchrun ``auto``/``cuda`` mean ``cuda:LOCAL_RANK``."""
+    if name in ("auto", "cuda") and torch.cuda.is_available() and dist.is_distributed():
+        return torch.device("cuda", local_rank)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -86,6 +94,15 @@ def data_kind(kind: str) -> DataKind:
     return module.KIND
 
 
+def validation_sampler(sampler: Sampler) -> Sampler | None:
+    """The held-out split a sampler offers (duck-typed): a ``validation`` attribute that is a sampler, or a
+    method returning one; None when there is none."""
+    v = getattr(sampler, "validation", None)
+    if v is not None and not hasattr(v, "sample") and callable(v):
+        v = v()
+    return v
+
+
 class Trainer:
     """Owns the networks, optimisers, RNG streams and step count of one run.
 
@@ -99,18 +116,23 @@ class Trainer:
         cfg = resolve(cfg, check_data=sampler is None)
         self.cfg = cfg
         t, o = cfg.train, cfg.objective
-        self.device = pick_device(t.device)
-        torch.manual_seed(t.seed)  # parameter initialisation
+        # data parallel under torchrun (wgan.distributed): every rank its own streams, rank 0 writes files
+        self.rank, self.world = dist.rank(), dist.world_size()
+        self.device = pick_device(t.device, dist.local_rank())
+        torch.manual_seed(t.seed)  # parameter initialisation (the same on every rank)
         self.sampler: Sampler = sampler if sampler is not None else make_sampler(cfg.data.name, cfg.data)
         self.kind = data_kind(self.sampler.kind)
+        self._check_features()
         self.G = build_generator(cfg.generator, self.sampler.shape).to(self.device)
         self.D = build_critic(cfg.critic, self.sampler.shape).to(self.device)
         self.latent_dim: int = getattr(self.G, "latent_dim", cfg.generator.latent_dim)
         self.tricks = Tricks(cfg)  # the [tricks] switches (wgan.tricks); all identities when off
         self.G, self.D = self.tricks.wrap(self.G, self.D, self.sampler, self.latent_dim, self.device)
-        self.data_rng = torch.Generator().manual_seed(t.seed)
-        self.noise_rng = torch.Generator(device=self.device).manual_seed(t.seed + 1)
-        self.diag_rng = torch.Generator(device=self.device).manual_seed(t.seed + 2)
+        seed = t.seed + self.rank * dist.RANK_SEED_OFFSET  # rank 0: the single-process streams
+        self.data_rng = torch.Generator().manual_seed(seed)
+        self.noise_rng = torch.Generator(device=self.device).manual_seed(seed + 1)
+        self.diag_rng = torch.Generator(device=self.device).manual_seed(seed + 2)
+        self.val_rng = torch.Generator().manual_seed(seed + 3)  # held-out critic loss: real batches and noise
         self._g_data_rng = self.data_rng  # the stream a data-plus-noise generator draws its data from
         if isinstance(self.G, DataPlusNoise):
             self.G.sample_real = lambda n: self.sampler.sample(n, self._g_data_rng)
@@ -124,11 +146,142 @@ class Trainer:
         self.opt_d = make_optimizer(op.name, self.D.parameters(), op.critic_lr, op.beta1, op.beta2)
         g_params = list(self.G.parameters())
         self.opt_g = make_optimizer(op.name, g_params, op.lr, op.beta1, op.beta2) if g_params else None
+        self._setup_features()
         self.step = 0
         self.elapsed_s = 0.0
         self._pending: dict[str, list[torch.Tensor]] = {}  # values logged since the last record
         self._stop_requested = False
         self._eval_cache: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ image-scale features
+    def _check_features(self) -> None:
+        """Choices that depend on the data: AC-GAN conditioning needs labels, channels-last needs images."""
+        t = self.cfg.train
+        self.n_classes = int(getattr(self.cfg.critic, "n_classes", 0) or 0)
+        self.conditional = self.n_classes > 0
+        if self.conditional:
+            k = int(getattr(self.sampler, "n_classes", 0) or 0)
+            if not hasattr(self.sampler, "sample_with_labels") or k == 0:
+                raise ConfigError(f"critic.n_classes = {self.n_classes} asks for AC-GAN training but data "
+                                  f"{self.sampler.name!r} has no labels; set critic.n_classes = "
+                                  "generator.n_classes = 0")
+            if k != self.n_classes:
+                raise ConfigError(f"critic.n_classes = {self.n_classes} but data {self.sampler.name!r} has {k} "
+                                  f"classes; set critic.n_classes = generator.n_classes = {k}")
+        if t.channels_last and len(self.sampler.shape) != 3:
+            raise ConfigError(f"train.channels_last applies to images (C, H, W) but data {self.sampler.name!r} has "
+                              f"samples of shape {tuple(self.sampler.shape)}; set train.channels_last = false")
+        # Mixed precision: autocast on CUDA and on the CPU alike (CPU autocast runs bfloat16 natively on CPUs with
+        # AMX/AVX512-BF16 and is correct everywhere), so the code the GPU runs is the code the CPU tests run.
+        self.amp_dtype = torch.float16 if t.amp_dtype == "float16" else torch.bfloat16
+
+    def _setup_features(self) -> None:
+        """Loss scalers, learning-rate schedules, channels-last, the generator EMA, the validation split."""
+        t, op = self.cfg.train, self.cfg.optim
+        fp16 = t.amp and self.amp_dtype == torch.float16
+        # one scaler per player (each has its own backward/step cadence); a disabled scaler is a pass-through
+        self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self._autocast = ((lambda: torch.autocast(self.device.type, dtype=self.amp_dtype)) if t.amp
+                          else contextlib.nullcontext)
+        self.schedulers: list[torch.optim.lr_scheduler.LRScheduler] = []
+        if op.lr_decay == "linear":  # WGAN-GP CIFAR code: lr * max(0, 1 - iteration / ITERS), both players
+            total = t.steps
+
+            def decay(i: int) -> float:
+                return max(0.0, 1.0 - i / total)
+
+            self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, decay)
+                               for opt in (self.opt_d, self.opt_g) if opt is not None]
+        if t.channels_last:
+            self.G.to(memory_format=torch.channels_last)
+            self.D.to(memory_format=torch.channels_last)
+        if self.world > 1:
+            dist.broadcast_module(self.G)
+            dist.broadcast_module(self.D)
+        # The EMA generator: AveragedModel keeps a copy and lerps it (torch._foreach_lerp_, one fused call per
+        # step) towards the generator's parameters *and* buffers (use_buffers: batch-norm statistics too).
+        self.G_ema: AveragedModel | None = None
+        if t.ema > 0 and self.opt_g is not None:
+            self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(t.ema), use_buffers=True)
+        self.val_sampler = validation_sampler(self.sampler)
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The generator evaluation and sample grids use: the EMA copy when ``train.ema > 0``."""
+        return self.G_ema.module if self.G_ema is not None else self.G
+
+    def _real_batch(self, n: int, sampler: Sampler, rng: torch.Generator
+                    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``n`` data samples on the device ``(n, *shape)`` and, in conditional runs, their labels ``(n,)``."""
+        if self.conditional:
+            x, y = sampler.sample_with_labels(n, rng)  # type: ignore[attr-defined]
+            y = y.to(self.device, non_blocking=True)
+        else:
+            x, y = sampler.sample(n, rng), None
+        x = x.to(self.device, non_blocking=True)
+        if self.cfg.train.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, y
+
+    def _generate(self, G: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return G(z) if y is None else G(z, y)
+
+    def _fake_labels(self, n: int) -> torch.Tensor | None:
+        """Uniform class labels for the generator step (AC-GAN), from the noise stream."""
+        if not self.conditional:
+            return None
+        return torch.randint(self.n_classes, (n,), generator=self.noise_rng, device=self.device)
+
+    def _score_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The critic's output ``(B,)`` and, in conditional runs, its class logits ``(B, K)`` from one pass
+        (image critics: ``forward(x) == head(features(x))``, ``class_logits(features)``, wgan.nets.images)."""
+        if not self.conditional:
+            return self.D(x), None
+        h = self.D.features(x)
+        score = self.D.head(h) if hasattr(self.D, "head") else self.D(x)
+        return score, self.D.class_logits(h)
+
+    def _critic_amp(self, x: torch.Tensor) -> torch.Tensor:
+        """The critic under autocast with a float32 output: the forward pass the penalty differentiates."""
+        with self._autocast():
+            return self.D(x).float()
+
+    def _update(self, total: torch.Tensor, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
+                module: nn.Module) -> None:
+        """Backward (loss-scaled under float16), gradients averaged over ranks, optimiser step."""
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(total).backward()
+        if self.world > 1:
+            dist.all_reduce_gradients(module.parameters())
+        scaler.step(opt)  # float16: unscales, skips the step when a gradient is inf/NaN
+        scaler.update()
+
+    def _end_of_iteration(self) -> None:
+        """After each generator iteration: lr schedules, rank-averaged buffers, the EMA generator."""
+        for s in self.schedulers:
+            s.step()
+        if self.world > 1:
+            dist.average_buffers(self.G)
+            dist.average_buffers(self.D)
+        if self.G_ema is not None:
+            self.G_ema.update_parameters(self.G)
+
+    @torch.no_grad()
+    def validation_losses(self) -> dict[str, torch.Tensor]:
+        """WGAN-GP Fig. 5b (critic overfitting): the objective's critic loss on a held-out real batch against
+        fresh fakes (``loss/critic_val``) and, for a like-for-like comparison, on a training batch against the
+        same fakes (``loss/critic_trainset``). No gradients; its own stream (``val_rng``), so training is
+        undisturbed. (A batch-norm generator sees the fakes in training mode, as in a training step.)"""
+        n = self.cfg.data.batch_size
+        val, y = self._real_batch(n, self.val_sampler, self.val_rng)
+        train, _ = self._real_batch(n, self.sampler, self.val_rng)
+        z = torch.randn(n, self.latent_dim, generator=self.val_rng).to(self.device)
+        with self._autocast():
+            fake_out = self.D(self._generate(self.G, z, y)).float()
+            val_out, train_out = self.D(val).float(), self.D(train).float()
+        return {"loss/critic_val": self.objective.critic_loss(val_out, fake_out),
+                "loss/critic_trainset": self.objective.critic_loss(train_out, fake_out)}
 
     # ------------------------------------------------------------------ one step of each player
     def noise(self, n: int) -> torch.Tensor:
@@ -138,31 +291,42 @@ class Trainer:
         """One critic update on a fresh real batch; returns the (real, fake) batch it used."""
         o = self.cfg.objective
         n = self.cfg.data.batch_size
-        real = self.sampler.sample(n, self.data_rng).to(self.device, non_blocking=True)  # (B, D)
+        real, y = self._real_batch(n, self.sampler, self.data_rng)  # (B, *shape), labels (B,) or None
         z = self.noise(n)
-        with torch.no_grad():
-            fake = self.G(z)  # (B, D)
+        with torch.no_grad(), self._autocast():
+            # conditional runs: the fakes get the real batch's labels (the WGAN-GP authors' AC-GAN code)
+            fake = self._generate(self.G, z, y).float()  # (B, *shape)
         real = self.tricks.noisy(real, self.step, self.noise_rng)  # instance noise, when switched on
         fake = self.tricks.noisy(fake, self.step, self.noise_rng)
-        if self.fuse_critic_passes:  # one pass over 2B rows: same values, half the per-call overhead
-            out = self.D(torch.cat([real, fake]))  # (2B,)
-            real_out, fake_out = out[:n], out[n:]
-        else:
-            real_out, fake_out = self.D(real), self.D(fake)  # (B,), (B,)
+        with self._autocast():
+            if self.fuse_critic_passes:  # one pass over 2B rows: same values, half the per-call overhead
+                out, logits = self._score_and_logits(torch.cat([real, fake]))  # (2B,), (2B, K) or None
+                real_out, fake_out = out[:n].float(), out[n:].float()
+                real_logits = logits[:n] if logits is not None else None
+            else:
+                (real_out, real_logits), (fake_out, _) = self._score_and_logits(real), self._score_and_logits(fake)
+                real_out, fake_out = real_out.float(), fake_out.float()  # (B,), (B,)
         loss = self.objective.critic_loss(real_out, fake_out)
         total = loss
+        if real_logits is not None:  # AC-GAN: the critic's classifier learns the real labels
+            ac = F.cross_entropy(real_logits.float(), y)
+            total = total + o.acgan_critic_scale * ac
+            self._add("loss/ac_real", ac)
+            self._add("acgan/real_accuracy", (real_logits.argmax(1) == y).float())
         self._add("loss/critic", loss)
         self._add("critic/real_mean", real_out)
         self._add("critic/fake_mean", fake_out)
         if self.penalty is not None:
-            pen, norms = self.penalty(self.D, real, fake, self.noise_rng)
-            total = loss + self.penalty.weight * pen
+            # under float16 the penalty differentiates the scaled output and unscales the input gradient
+            # (PyTorch's AMP recipe); its norm and value are float32, outside autocast
+            critic = self._critic_amp if self.cfg.train.amp else self.D
+            scale = self.scaler_d.get_scale() if self.scaler_d.is_enabled() else 1.0
+            pen, norms = self.penalty(critic, real, fake, self.noise_rng, scale=scale)
+            total = total + self.penalty.weight * pen
             self._add(f"penalty/{self.penalty.name}", pen)
             self._add("gradnorm", norms)
         total = self.tricks.add_history_penalty("critic", total, self._add)
-        self.opt_d.zero_grad(set_to_none=True)
-        total.backward()
-        self.opt_d.step()
+        self._update(total, self.opt_d, self.scaler_d, self.D)
         if o.clip > 0:
             clip_weights_(self.D, o.clip)
         self.tricks.record_history("critic")
@@ -173,17 +337,26 @@ class Trainer:
             return
         for p in self.D.parameters():
             p.requires_grad_(False)  # the generator step needs no critic parameter gradients
-        n = self.cfg.data.batch_size
-        fake = self.tricks.noisy(self.G(self.noise(n)), self.step, self.noise_rng)
-        if self.tricks.feature_matching:  # Salimans et al. 2016 sec. 3.1: replaces the objective's generator loss
-            real = self.tricks.noisy(self.sampler.sample(n, self.data_rng).to(self.device), self.step, self.noise_rng)
-            loss = feature_matching_loss(self.D, real, fake)
-        else:
-            loss = self.objective.generator_loss(self.D(fake))
+        n = self.cfg.data.batch_size * self.cfg.train.g_batch_multiple  # WGAN-GP CIFAR code: 2x the critic batch
+        z = self.noise(n)
+        y = self._fake_labels(n)  # (n,) uniform labels in conditional runs, else None
+        logits = None
+        with self._autocast():
+            fake = self.tricks.noisy(self._generate(self.G, z, y), self.step, self.noise_rng)
+            if self.tricks.feature_matching:  # Salimans et al. 2016 sec. 3.1: replaces the objective's generator loss
+                real = self.tricks.noisy(self.sampler.sample(n, self.data_rng).to(self.device), self.step,
+                                         self.noise_rng)
+                loss = feature_matching_loss(self.D, real, fake)
+            else:
+                fake_out, logits = self._score_and_logits(fake)
+                loss = self.objective.generator_loss(fake_out.float())
         total = self.tricks.add_history_penalty("generator", loss, self._add)
-        self.opt_g.zero_grad(set_to_none=True)
-        total.backward()
-        self.opt_g.step()
+        if logits is not None:  # AC-GAN: the generator makes fakes the critic's classifier recognises
+            ac = F.cross_entropy(logits.float(), y)
+            total = total + self.cfg.objective.acgan_generator_scale * ac
+            self._add("loss/ac_fake", ac)
+            self._add("acgan/fake_accuracy", (logits.argmax(1) == y).float())
+        self._update(total, self.opt_g, self.scaler_g, self.G)
         self.tricks.record_history("generator")
         for p in self.D.parameters():
             p.requires_grad_(True)
@@ -194,6 +367,7 @@ class Trainer:
         for _ in range(self.cfg.objective.n_critic):
             real, fake = self.critic_step()
         self.generator_step()
+        self._end_of_iteration()
         self.step += 1
         return real, fake
 
@@ -215,6 +389,12 @@ class Trainer:
             else:
                 out[key] = flat.mean().item()
         self._pending = {}
+        if self.world > 1:  # means over ranks; the per-sample gradient-norm range over all ranks
+            ext = ("gradnorm/min", "gradnorm/max")
+            means, lo, hi = dist.all_reduce_means({k: v for k, v in out.items() if k not in ext},
+                                                  {k: v for k, v in out.items() if k == ext[0]},
+                                                  {k: v for k, v in out.items() if k == ext[1]})
+            out = {**means, **lo, **hi}
         if "loss/critic" in out:
             est = self.objective.divergence_estimate(out["loss/critic"])
             if est is not None:
@@ -223,17 +403,23 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluation (own RNG streams)
     @torch.no_grad()
-    def generate(self, n: int, seed: int) -> torch.Tensor:
-        """``n`` generator samples ``(n, *shape)`` on the CPU from streams seeded by ``seed`` alone."""
+    def generate(self, n: int, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """``n`` generator samples ``(n, *shape)`` on the CPU from streams seeded by ``seed`` alone, from the
+        EMA generator when ``train.ema > 0``. Conditional runs take ``labels`` ``(n,)``; by default
+        ``i mod n_classes`` (equal counts; a grid with ``n_classes`` columns has one class per column)."""
+        G = self.sampling_generator
         z_rng = torch.Generator(device=self.device).manual_seed(seed)
         self._g_data_rng = torch.Generator().manual_seed(seed + 1)
-        was_training = self.G.training
-        self.G.eval()
+        was_training = G.training
+        G.eval()
         try:
             z = torch.randn(n, self.latent_dim, generator=z_rng, device=self.device)
-            return self.G(z).float().cpu()
+            y = None
+            if self.conditional:
+                y = (labels if labels is not None else torch.arange(n) % self.n_classes).to(self.device)
+            return self._generate(G, z, y).float().cpu()
         finally:
-            self.G.train(was_training)
+            G.train(was_training)
             self._g_data_rng = self.data_rng
 
     def reference_data(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -279,7 +465,23 @@ class Trainer:
         return input_gradient_norms(self.D, interpolates(real, fake, self.diag_rng), create_graph=False)[0]
 
     # ------------------------------------------------------------------ checkpoints
+    def _local_state(self) -> dict[str, Any]:
+        """What differs between ranks: the random streams and the running means since the last record."""
+        return {
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "data": self.data_rng.get_state(),
+                "noise": self.noise_rng.get_state(),
+                "diag": self.diag_rng.get_state(),
+                "val": self.val_rng.get_state(),
+            },
+            "pending": {k: [v.cpu() for v in vs] for k, vs in self._pending.items()},
+        }
+
     def state_dict(self) -> dict[str, Any]:
+        """The whole run state. Under torchrun every rank must call it (it gathers every rank's streams)."""
+        ranks = dist.gather_objects(self._local_state())
         return {
             "format": CHECKPOINT_FORMAT,
             "version": __version__,
@@ -290,14 +492,11 @@ class Trainer:
             "critic": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict() if self.opt_g is not None else None,
             "opt_d": self.opt_d.state_dict(),
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                "data": self.data_rng.get_state(),
-                "noise": self.noise_rng.get_state(),
-                "diag": self.diag_rng.get_state(),
-            },
-            "pending": {k: list(v) for k, v in self._pending.items()},
+            **ranks[0],  # "rng", "pending" of rank 0 (of the only process in a single-process run)
+            "ranks": ranks if len(ranks) > 1 else [],  # every rank's, in rank order, under torchrun
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "scalers": {"critic": self.scaler_d.state_dict(), "generator": self.scaler_g.state_dict()},
+            "ema": self.G_ema.state_dict() if self.G_ema is not None else None,
             "tricks": self.tricks.state_dict(),  # historical-averaging means
         }
 
@@ -307,14 +506,29 @@ class Trainer:
         if self.opt_g is not None:
             self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
-        rng = state["rng"]
+        for s, saved in zip(self.schedulers, state["schedulers"], strict=True):
+            s.load_state_dict(saved)
+        self.scaler_d.load_state_dict(state["scalers"]["critic"])
+        self.scaler_g.load_state_dict(state["scalers"]["generator"])
+        if self.G_ema is not None:
+            self.G_ema.load_state_dict(state["ema"])
+        local = state
+        if len(state["ranks"]) != (self.world if self.world > 1 else 0):
+            if self.world > 1 or state["ranks"]:
+                warnings.warn(f"this checkpoint was written by {max(1, len(state['ranks']))} process(es) and is "
+                              f"resumed by {self.world}: every rank continues rank 0's random streams, so the run "
+                              "does not continue exactly", UserWarning, stacklevel=2)
+        elif self.world > 1:
+            local = state["ranks"][self.rank]
+        rng = local["rng"]
         torch.set_rng_state(rng["torch"])
         if rng["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])
         self.data_rng.set_state(rng["data"])
         self.noise_rng.set_state(rng["noise"])
         self.diag_rng.set_state(rng["diag"])
-        self._pending = {k: list(v) for k, v in state["pending"].items()}
+        self.val_rng.set_state(rng["val"])
+        self._pending = {k: [v.to(self.device) for v in vs] for k, vs in local["pending"].items()}
         self.tricks.load_state_dict(state.get("tricks", {}))
         self.step = int(state["step"])
         self.elapsed_s = float(state["elapsed_s"])
@@ -323,8 +537,11 @@ class Trainer:
     def save_checkpoint(self, run_dir: Path, keep: bool = False) -> Path:
         """Write ``checkpoints/latest.pt`` atomically; with ``keep`` also ``checkpoints/step-NNNNNNN.pt``."""
         folder = Path(run_dir) / "checkpoints"
+        state = self.state_dict()  # every rank takes part (their streams are gathered); rank 0 writes
+        if self.rank != 0:
+            return folder / "latest.pt"
         buf = io.BytesIO()
-        torch.save(self.state_dict(), buf)
+        torch.save(state, buf)
         if keep:
             atomic_write(folder / f"step-{self.step:07d}.pt", lambda f: f.write(buf.getbuffer()))
         atomic_write(folder / "latest.pt", lambda f: f.write(buf.getbuffer()))
@@ -356,16 +573,20 @@ class Trainer:
 
         t = self.cfg.train
         run_dir = Path(run_dir) if run_dir is not None else None
-        if run_dir is not None:
+        files = run_dir if self.rank == 0 else None  # under torchrun only rank 0 writes (all ranks checkpoint)
+        val_every = t.log_val_every or t.log_every
+        if files is not None:
             if self.step == 0 and any((run_dir / f).exists() for f in ("metrics.jsonl", "checkpoints/latest.pt")):
                 raise ConfigError(f"{str(run_dir)!r} already holds a run; continue it with Trainer.resume (wgan train "
                                   "--resume) or train into a new directory")
             write_json(run_dir / "config.json", self.run_info())
             _truncate_metrics(run_dir / "metrics.jsonl", self.step)
-        metrics_file = open(run_dir / "metrics.jsonl", "a") if run_dir is not None else None
-        bar = tqdm(total=t.steps, initial=self.step, disable=not progress, dynamic_ncols=True, file=sys.stderr,
-                   desc="train", unit="it")
-        previous_handler = self._install_sigint()
+        metrics_file = open(files / "metrics.jsonl", "a") if files is not None else None
+        bar = tqdm(total=t.steps, initial=self.step, disable=not progress or self.rank != 0, dynamic_ncols=True,
+                   file=sys.stderr, desc="train", unit="it")
+        # one process: Ctrl-C finishes the step and checkpoints; under torchrun a signal reaches the ranks at
+        # different steps, so it stops them at once and the run resumes from its last periodic checkpoint
+        previous_handler = self._install_sigint() if self.world == 1 else None
         last_real = last_fake = None
         start = time.perf_counter()
         elapsed0 = self.elapsed_s
@@ -375,18 +596,21 @@ class Trainer:
                 s = self.step
                 self.elapsed_s = elapsed0 + time.perf_counter() - start
                 final = s == t.steps
+                if self.val_sampler is not None and (s % val_every == 0 or final):
+                    for key, value in self.validation_losses().items():  # WGAN-GP Fig. 5b
+                        self._add(key, value)
                 if s % t.log_every == 0 or final:
                     if self.penalty is None:
                         self._add("gradnorm", self.gradient_norms(last_real, last_fake))
                     record: dict[str, Any] = {"step": s, **self._flush(), "time/elapsed_s": self.elapsed_s}
-                    if s % t.eval_every == 0 or final:
+                    if (s % t.eval_every == 0 or final) and self.rank == 0:
                         record.update(self.evaluate())
                     if metrics_file is not None:
                         metrics_file.write(_json_line(record))
                         metrics_file.flush()
                     bar.set_postfix(self._postfix(record), refresh=False)
-                if run_dir is not None and self.kind.save_samples and (s % t.sample_every == 0 or final):
-                    self.kind.save_samples(self, run_dir / "samples")
+                if files is not None and self.kind.save_samples and (s % t.sample_every == 0 or final):
+                    self.kind.save_samples(self, files / "samples")
                 if run_dir is not None and (s % t.checkpoint_every == 0 or final or self._stop_requested):
                     self.save_checkpoint(run_dir, keep=t.keep_checkpoints and s % t.checkpoint_every == 0)
                 bar.update(1)
@@ -402,7 +626,10 @@ class Trainer:
     def finish(self, run_dir: Path | None, wall_start: float | None = None) -> dict[str, Any]:
         """Final evaluation, ``summary.json`` and ``curves.png``. ``train_time_s`` is the time spent in
         the loop (all sessions of a resumed run); ``wall_time_s`` adds this final evaluation and plotting
-        (measured from ``wall_start``, a ``time.perf_counter()`` value)."""
+        (measured from ``wall_start``, a ``time.perf_counter()`` value). Under torchrun ranks other than 0
+        only return ``{"steps", "rank"}``."""
+        if self.rank != 0:
+            return {"steps": self.step, "rank": self.rank}
         if run_dir is not None:
             from .diagnostics.plots import plot_curves
 
