@@ -239,6 +239,13 @@ def test_tricks_from_toml_and_set(tmp_path) -> None:
         resolve(apply_sets(cfg, ["tricks.instance_noise=-1"]))
 
 
+def test_the_ensemble_rejects_tricks() -> None:
+    from wgan.ensemble import Ensemble
+
+    with pytest.raises(ConfigError, match=r"\[tricks\]"):
+        Ensemble(tiny_config("tricks.instance_noise=0.1"), seeds=[0, 1])
+
+
 @pytest.mark.parametrize("objective", OBJECTIVES)
 @pytest.mark.parametrize("switch", list(SWITCHES))
 def test_each_switch_trains_with_each_objective(objective: str, switch: str, one_thread) -> None:
@@ -254,3 +261,22 @@ def test_each_switch_trains_with_each_objective(objective: str, switch: str, one
     logged = tr._flush()
     assert math.isfinite(logged["loss/critic"]) and math.isfinite(logged["loss/generator"])
     assert any(not torch.equal(a, b) for a, b in zip(before, tr.G.parameters(), strict=True))
+
+
+# ------------------------------------------------------------------------------------------ the reproduction
+def test_improved_techniques_quick(tmp_path, one_thread) -> None:
+    from wgan.experiments import Context, run_experiment
+    from wgan.experiments.improved_techniques import VARIANTS
+
+    result = run_experiment("improved-techniques", Context(out=tmp_path, quick=True, steps=10))
+    assert (tmp_path / "improved-techniques.png").stat().st_size > 1000
+    table = (tmp_path / "improved-techniques-table.md").read_text()
+    assert all(label in table for label, _ in VARIANTS.values())
+    summary = result.data["summary"]
+    for data, n_modes in (("8gaussians", 8), ("25gaussians", 25)):
+        for v in VARIANTS:
+            m = summary[data][v]
+            assert m["n_modes"] == n_modes and 0 <= m["modes_min"] <= m["modes_mean"] <= m["modes_max"] <= n_modes
+            assert 0 <= m["hq_mean"] <= 1 and m["w1_mean"] > 0
+    assert {c.name for c in result.claims} == {"minibatch-discrimination-vs-collapse", "techniques-vs-ns-gan",
+                                               "wgan-gp-reference"}

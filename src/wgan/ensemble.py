@@ -256,6 +256,9 @@ class Ensemble:
             raise ConfigError(f"unknown backend {backend!r}; choose auto, fused, bmm or vmap")
         if cfg.train.device not in ("auto", "cpu"):
             raise ConfigError("the ensemble runs on the CPU; set train.device = \"cpu\"")
+        if cfg.tricks != type(cfg.tricks)():  # wgan.tricks lives in the Trainer's loop only
+            raise ConfigError("the ensemble does not implement the [tricks] switches (wgan.tricks); train such "
+                              "runs with wgan.train.Trainer (one seed at a time)")
         self.S, self.seeds, self.rng_mode = len(seeds), seeds, rng
         self.sampler = sampler if sampler is not None else make_sampler(cfg.data.name)
         dim = self.sampler.dim

@@ -23,3 +23,15 @@ def single_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def scatter_panel(ax, points, modes, lim: float = 2.0, point_size: float = 2.0, mode_size: float = 25.0) -> None:
+    """One toy-data panel: generated ``points`` (N, 2) in green over the mixture's ``modes`` (K, 2) as orange
+    crosses, in the square [-lim, lim]^2 without ticks."""
+    ax.scatter(modes[:, 0], modes[:, 1], s=mode_size, c="orange", marker="x")
+    ax.scatter(points[:, 0], points[:, 1], s=point_size, c="green", alpha=0.5)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])

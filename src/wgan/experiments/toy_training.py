@@ -28,7 +28,7 @@ from ..config import Config, apply_sets
 from ..metrics import mode_stats
 from ..train import Trainer
 from . import Claim, Context, Result, register
-from ._common import single_thread
+from ._common import scatter_panel, single_thread
 from .critic_studies import WGAN_GP_TOY
 
 WGAN = "Wasserstein GAN (Arjovsky, Chintala, Bottou 2017)"
@@ -213,14 +213,7 @@ def _plot_mixture(runs: dict[str, list[Trajectory]], snaps: tuple[int, ...], pat
         t = ts[0]
         for col, step in enumerate(snaps):
             ax = fig.add_subplot(grid[row, col])
-            pts = t.snapshots[step]
-            ax.scatter(modes[:, 0], modes[:, 1], s=25, c="orange", marker="x")
-            ax.scatter(pts[:, 0], pts[:, 1], s=2, c="green", alpha=0.5)
-            ax.set_xlim(-2, 2)
-            ax.set_ylim(-2, 2)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            scatter_panel(ax, t.snapshots[step], modes)
             if row == 0:
                 ax.set_title(f"step {step}", fontsize=9)
             if col == 0:
