@@ -3,6 +3,7 @@ library's classifier, the Inception loader's errors, and the images data kind in
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -140,13 +141,25 @@ def test_stacked_mnist_mode_counting_on_constructed_images():
     assert m.modes_hit == 1000 and m.kl_to_uniform == pytest.approx(0.0, abs=1e-12)
 
 
-def test_classifier_trains_on_digits_saves_and_scores(tmp_path, one_thread):
+@pytest.fixture(scope="module")
+def digits_classifier(tmp_path_factory):
+    """A tiny classifier trained on 1,400 digits, measured on the other 397, saved to a file."""
+    from wgan.experiments._common import single_thread
+
     x, y = _digits()
-    net, info = train_classifier(x[:1400], y[:1400], x[1400:], y[1400:], 10, dataset="digits", steps=250,
-                                 width=16, n_features=32)
-    assert info.held_out_accuracy > 0.9 and info.n_held_out == 397
-    save_classifier(tmp_path / "c.pt", net, info)
-    net2, info2 = load_classifier(tmp_path / "c.pt")
+    with single_thread():
+        net, info = train_classifier(x[:1400], y[:1400], x[1400:], y[1400:], 10, dataset="digits", steps=250,
+                                     width=16, n_features=32)
+    path = tmp_path_factory.mktemp("clf") / "digits.pt"
+    save_classifier(path, net, info)
+    return net, info, path
+
+
+def test_classifier_trains_on_digits_saves_and_scores(digits_classifier):
+    x, _ = _digits()
+    net, info, path = digits_classifier
+    assert info.held_out_accuracy > 0.9 and info.n_held_out == 397 and info.train_time_s < 30
+    net2, info2 = load_classifier(path)
     assert info2 == info
     torch.testing.assert_close(net2(x[:5]), net(x[:5]))
     cnet = classifier_network(net2, info2)
@@ -206,3 +219,89 @@ def test_independent_critic_separates_shifted_data(one_thread):
     # W1 between N(0, I) and N(1, I) in 16 dimensions is |shift| * 4 = 4; a 1-Lipschitz critic stays below it
     assert far.w_estimate > 2.0 and far.w_estimate < 4.4
     assert abs(near.w_estimate) < 0.5
+
+
+# ---------------------------------------------------------------------------------------------- the images kind
+TINY_IMAGES = ["generator.net=dcgan", "critic.net=dcgan", "generator.width=8", "critic.width=8",
+               "generator.latent_dim=8", "data.name=digits", "eval.n_samples=200"]
+
+
+def test_tiny_image_run_writes_grid_and_summary_with_protocol(tmp_path, digits_classifier, one_thread):
+    from wgan import Trainer
+
+    from .helpers import tiny_config
+
+    _, info, path = digits_classifier
+    tr = Trainer(tiny_config(*TINY_IMAGES, f"eval.classifier={path}"))
+    summary = tr.fit(tmp_path / "run")
+    assert (tmp_path / "run" / "samples" / "step-0000004.png").is_file()
+    assert summary["fid200_classifier"] > summary["fid200_classifier_val"] > 0
+    assert 1 <= summary["is200_classifier"] <= 10 and summary["classifier_held_out_accuracy"] == info.held_out_accuracy
+    assert 0 < summary["msssim200_pairs_real"] < 1
+    p = summary["protocol"]
+    assert "200 generated and 200 reference" in p["fid200_classifier"] and "held-out accuracy" in p["fid200_classifier"]
+    assert "validation" in p["fid200_classifier"]
+    rows = [__import__("json").loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert "eval/fid200_classifier" in rows[-1]
+
+
+def test_without_classifier_reports_ms_ssim_and_says_why(one_thread):
+    from wgan import Trainer
+
+    from .helpers import tiny_config
+
+    tr = Trainer(tiny_config(*TINY_IMAGES, "train.steps=1"))
+    s = tr.fit(None)
+    assert "msssim200_pairs" in s and not any(k.startswith("fid") for k in s)
+    assert "eval.classifier" in s["protocol"]["absent fid/is"]
+
+
+def test_wgan_eval_on_an_image_run(tmp_path, digits_classifier, capsys, one_thread):
+    import json
+
+    from wgan.cli import main
+
+    _, _, path = digits_classifier
+    sets = [a for item in TINY_IMAGES + ["train.steps=2", "data.batch_size=16"] for a in ("--set", item)]
+    assert main(["train", "--out", str(tmp_path), *sets]) == 0
+    run = next(tmp_path.iterdir())
+    assert main(["eval", str(run), "--metrics", "fid5k_classifier,kid5k_classifier,msssim1k_pairs",
+                 "--classifier", str(path), "--n-samples", "150"]) == 0
+    ev = json.loads((run / "eval.json").read_text())
+    assert {"fid150_classifier", "kid150_classifier", "kid150_classifier_std", "msssim150_pairs"} <= set(ev)
+    assert set(ev["protocol"]) >= {"fid150_classifier", "kid150_classifier", "msssim150_pairs"}
+    capsys.readouterr()
+    assert main(["eval", str(run), "--metrics", "fid5k_inception"]) == 2
+    assert "inception_weights" in capsys.readouterr().err
+    assert main(["eval", str(run), "--metrics", "fid5k_pairs"]) == 2
+
+
+def test_classifier_cli_writes_a_measured_file(tmp_path, capsys, one_thread):
+    from wgan.cli import main
+
+    assert main(["classifier", "train", "--data", "digits", "--out", str(tmp_path / "c.pt"), "--steps", "20"]) == 0
+    _, info = load_classifier(tmp_path / "c.pt")
+    assert info.dataset == "digits" and info.steps == 20 and info.shape == [1, 8, 8] and info.n_held_out > 0
+    assert "held-out accuracy" in capsys.readouterr().out
+    assert main(["classifier", "train", "--data", "digits", "--out", str(tmp_path / "c.pt")]) == 2  # exists
+
+
+def test_conditional_grid_has_one_row_per_class(tmp_path):
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from wgan.kinds.images import grid_images, save_grid
+
+    def generate(n, seed, labels=None):  # class c -> a constant image of value -1 + c (classes 0, 1, 2)
+        return (labels.float() - 1.0)[:, None, None, None].expand(n, 1, 4, 4).clone()
+
+    tr = SimpleNamespace(conditional=True, n_classes=3, generate=generate, sampler=SimpleNamespace(shape=(1, 4, 4)),
+                         cfg=SimpleNamespace(train=SimpleNamespace(seed=0)))
+    x, per_row = grid_images(tr)
+    assert x.shape == (24, 1, 4, 4) and per_row == 8
+    save_grid(x, per_row, tmp_path / "g.png")
+    img = torch.from_numpy(np.array(Image.open(tmp_path / "g.png").convert("L")))
+    assert img.shape == (3 * 6 + 2, 8 * 6 + 2)
+    row_values = [img[2 + 6 * r + 1, 2 + 6 * c + 1].item() for r in range(3) for c in range(8)]
+    assert row_values == [0] * 8 + [128] * 8 + [255] * 8

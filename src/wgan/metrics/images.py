@@ -39,7 +39,7 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
     "fid": (("classifier", "inception"), "FID (torchmetrics): squared Frechet distance of Gaussians fitted to "
             "the features of N generated and N reference images"),
     "kid": (("classifier", "inception"), "KID (torchmetrics): unbiased MMD^2, cubic polynomial kernel, mean and "
-            "std over 100 subsets of min(1000, N) images"),
+            "std over 100 subsets of at most 1000 of the N generated and N reference images"),
     "is": (("classifier", "inception"), "Inception Score (torchmetrics): exp E KL(p(y|x) || p(y)) over N "
            "generated images in 10 splits, from the network's logits"),
     "modes": (("stacked_classifier",), "Stacked MNIST: each channel of N generated images labelled by a "

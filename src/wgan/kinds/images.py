@@ -1,0 +1,390 @@
+"""Training-loop hooks for image runs (``Sampler.kind == "images"``): evaluation, summary, sample grids.
+
+* ``evaluate``: the metrics of ``eval.metrics`` (:mod:`wgan.metrics.images`; ``"default"`` = the cheap set
+  below) at the current step, each next to what real held-out images score under the same protocol (the
+  baseline a generator is compared with, like ``w1_floor`` for points and ``js*_val`` for text).
+* ``summary``: the figures and a ``"protocol"`` dict: sample counts, reference split, feature network.
+* ``save_samples``: ``samples/step-NNNNNNN.png``, an 8x8 grid from FIXED noise (the same z at every step;
+  conditional runs: one row per class), written atomically.
+
+Feature network (``eval.classifier``): a file from ``wgan classifier train`` (the offline default), ``"auto"``
+(train one on this run's data in-process at the first evaluation -- deterministic, a few hundred steps on
+small data, kept in memory; its held-out accuracy goes into the protocol), or ``""``: no classifier, so no
+classifier FID/IS/modes, and the protocol says why. ``eval.inception_weights`` names an Inception v3 file for
+the ``*_inception`` metrics.
+
+``"default"`` metrics with n = ``eval.n_samples``: ``fid{n}_classifier`` and ``is{n}_classifier`` when the
+classifier matches the data's shape; ``modes{n}_stacked_classifier`` for 3-channel data with a 1-channel
+10-class classifier (Stacked MNIST); ``msssim{min(n, 1000)}_pairs`` always.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ..errors import ConfigError
+from ..metrics.images import (
+    FAMILIES,
+    FeatureNetwork,
+    MetricSpec,
+    classifier_network,
+    fid,
+    inception_score,
+    independent_critic_w,
+    kid,
+    ms_ssim_diversity,
+    parse_metric,
+    stacked_mnist_modes,
+)
+from ..train import DataKind
+
+if TYPE_CHECKING:
+    from ..train import Trainer
+
+GRID_ROWS = 8  # sample grids are GRID_ROWS x GRID_ROWS images (conditional: one row per class, up to 10)
+GRID_SEED = 50_000  # + train.seed: the fixed noise of every grid
+INDEP_CRITIC_STEPS = 500  # critic steps of the independent critic (w*_indep_critic)
+AUTO_CLASSIFIER_SEED = 0
+
+
+# ---------------------------------------------------------------------------------------------- data access
+def validation_of(sampler) -> Any | None:
+    """The held-out split of ``sampler`` (a ``validation`` attribute, or a method returning one) or None."""
+    v = getattr(sampler, "validation", None)
+    if v is not None and not hasattr(v, "sample") and callable(v):
+        v = v()
+    return v
+
+
+def labelled_images(sampler, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every labelled image of ``sampler`` when it holds them as tensors (uint8 ``pixels`` of
+    :class:`wgan.data.images.ImageSampler`, or float ``images`` in [-1, 1]; with ``labels``), else ``n`` draws
+    of ``sample_with_labels`` from a generator seeded by ``seed``."""
+    y = getattr(sampler, "labels", None)
+    x = getattr(sampler, "pixels", None)
+    if isinstance(x, torch.Tensor) and x.dtype == torch.uint8:
+        from ..data.images import to_unit_range
+
+        x = to_unit_range(x, False, torch.Generator())  # the sampler's own mapping, no dequantisation noise
+    else:
+        x = getattr(sampler, "images", None)
+    if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and len(x) == len(y):
+        return x.float(), y.long()
+    if not hasattr(sampler, "sample_with_labels") or not getattr(sampler, "n_classes", 0):
+        raise ConfigError(f"data {getattr(sampler, 'name', sampler)!r} has no class labels, so a classifier cannot "
+                          "be trained on it; train one on a labelled dataset of the same image size")
+    x, y = sampler.sample_with_labels(n, torch.Generator().manual_seed(seed))
+    return x.float(), y.long()
+
+
+def train_data_classifier(sampler, steps: int | None = None, seed: int = 0, device: str | torch.device = "cpu",
+                          width: int = 32, n_draws: int = 60_000):
+    """Train :class:`~wgan.metrics.classifier.ImageClassifier` on ``sampler``'s training split and measure it
+    on its validation split (``wgan classifier train`` and ``eval.classifier = "auto"``)."""
+    from ..metrics.classifier import default_steps, train_classifier
+
+    val = validation_of(sampler)
+    if val is None:
+        raise ConfigError(f"data {sampler.name!r} has no validation split to measure a classifier on")
+    x_tr, y_tr = labelled_images(sampler, n_draws, seed + 1)
+    x_va, y_va = labelled_images(val, 10_000, seed + 2)
+    n_classes = int(getattr(sampler, "n_classes", 0) or int(y_tr.max()) + 1)
+    return train_classifier(x_tr, y_tr, x_va, y_va, n_classes, dataset=str(sampler.name),
+                            steps=steps or default_steps(len(x_tr)), seed=seed, device=device, width=width)
+
+
+# ---------------------------------------------------------------------------------------------- the plan
+@dataclass
+class Plan:
+    """What an evaluation measures: the metric specs, the feature networks, and why anything is absent."""
+
+    specs: list[MetricSpec]
+    classifier: FeatureNetwork | None = None
+    classifier_net: Any = None  # the ImageClassifier itself (mode counting needs it per channel)
+    inception: FeatureNetwork | None = None
+    absent: dict[str, str] = field(default_factory=dict)
+
+
+def _classifier(trainer: Trainer) -> tuple[FeatureNetwork | None, Any, str]:
+    """(feature network, ImageClassifier, reason when None) for ``eval.classifier``."""
+    from ..metrics.classifier import load_classifier
+
+    path = trainer.cfg.eval.classifier
+    if not path:
+        return None, None, ("no feature network: set eval.classifier = PATH (from `wgan classifier train`) or "
+                            "\"auto\"")
+    if path == "auto":
+        net, info = train_data_classifier(trainer.sampler, seed=AUTO_CLASSIFIER_SEED, device=trainer.device)
+        info = type(info)(**{**info.as_dict(), "dataset": f"{info.dataset} (eval.classifier = \"auto\", trained "
+                                                          "in-process, not saved)"})
+    else:
+        net, info = load_classifier(path, device=trainer.device)
+    return classifier_network(net, info), net, ""
+
+
+def _fits(net, shape: tuple[int, ...]) -> bool:
+    return net is not None and tuple(net.shape) == tuple(shape)
+
+
+def _is_stacked_pair(net, shape: tuple[int, ...]) -> bool:
+    return net is not None and len(shape) == 3 and shape[0] == 3 and tuple(net.shape) == (1, *shape[1:]) \
+        and net.n_classes == 10
+
+
+def plan(trainer: Trainer) -> Plan:
+    """The evaluation plan of this run (cached on the trainer; ``wgan eval`` clears the cache)."""
+    if "image_plan" in trainer._eval_cache:
+        return trainer._eval_cache["image_plan"]
+    e, shape = trainer.cfg.eval, tuple(trainer.sampler.shape)
+    names = [m.strip() for m in e.metrics.split(",") if m.strip()]
+    default = names == ["default"]
+    specs = [] if default else [parse_metric(m) for m in names]
+    needs_classifier = default or any(s.network in ("classifier", "stacked_classifier") for s in specs)
+    cnet, cls, reason = _classifier(trainer) if needs_classifier else (None, None, "")
+    inc = None
+    if any(s.network == "inception" for s in specs):
+        if not e.inception_weights:
+            raise ConfigError("the *_inception metrics need eval.inception_weights = PATH (--inception-weights): a "
+                              "local state_dict of torchvision's inception_v3; nothing is downloaded")
+        from ..metrics.inception import inception_network
+
+        inc = inception_network(e.inception_weights, trainer.device)
+    p = Plan(specs, cnet, cls, inc)
+    n = e.n_samples
+    if default:
+        if _fits(cls, shape):
+            p.specs += [MetricSpec("fid", n, "classifier"), MetricSpec("is", n, "classifier")]
+        elif _is_stacked_pair(cls, shape):
+            p.specs.append(MetricSpec("modes", n, "stacked_classifier"))
+        elif cls is not None:
+            p.absent["fid/is"] = f"the classifier takes images of shape {tuple(cls.shape)}, this data is {shape}"
+        else:
+            p.absent["fid/is"] = reason
+        p.specs.append(MetricSpec("msssim", min(n, 1000), "pairs"))
+    for s in p.specs:
+        if s.network == "classifier" and not _fits(cls, shape):
+            raise ConfigError(f"{s.name}: " + (reason or f"the classifier takes images of shape {tuple(cls.shape)}, "
+                                                          f"this run's are {shape}; train one on this data"))
+        if s.network == "stacked_classifier" and not _is_stacked_pair(cls, shape):
+            raise ConfigError(f"{s.name} needs 3-channel (Stacked MNIST) data and a 1-channel 10-class digit "
+                              f"classifier of the same size; data {shape}, classifier "
+                              f"{tuple(cls.shape) if cls is not None else 'none'}")
+    trainer._eval_cache["image_plan"] = p
+    return p
+
+
+# ---------------------------------------------------------------------------------------------- measuring
+def _real(trainer: Trainer, split: str, n: int, seed: int) -> torch.Tensor:
+    """``n`` real images (drawn with replacement) of the training or validation split, fixed per seed (cached)."""
+    key = ("real", split, n, seed)
+    if key not in trainer._eval_cache:
+        sampler = trainer.sampler if split == "train" else validation_of(trainer.sampler)
+        if sampler is None:
+            return torch.empty(0)
+        trainer._eval_cache[key] = sampler.sample(n, torch.Generator().manual_seed(seed)).float()
+    return trainer._eval_cache[key]
+
+
+def _fake(trainer: Trainer, n: int, seed: int) -> torch.Tensor:
+    x = trainer.generate(n, seed=seed)
+    return x.reshape(n, *trainer.sampler.shape)  # (n, C, H, W)
+
+
+def measure(trainer: Trainer) -> dict[str, float]:
+    """``eval/<metric name>`` (and baselines ``eval/<name>_val`` or ``_real``, ``_std``, ``_kl``) for the plan."""
+    p, s0 = plan(trainer), trainer.cfg.train.seed
+    out: dict[str, float] = {}
+    fakes: dict[int, torch.Tensor] = {}
+
+    def fake(n: int) -> torch.Tensor:
+        if n not in fakes:
+            fakes[n] = _fake(trainer, n, seed=30_000 + s0)
+        return fakes[n]
+
+    for s in p.specs:
+        key, n = f"eval/{s.name}", s.count
+        net = p.inception if s.network == "inception" else p.classifier
+        if s.family in ("fid", "kid", "is"):
+            ref, val = _real(trainer, "train", n, 10_000 + s0), _real(trainer, "val", n, 20_000 + s0)
+            x = fake(n)
+            if not torch.isfinite(x).all():
+                out[key] = float("nan")
+                continue
+            if s.family == "fid":
+                out[key] = fid(ref, x, net)
+                if len(val):
+                    out[f"{key}_val"] = fid(ref, val, net)
+            elif s.family == "kid":
+                out[key], out[f"{key}_std"] = kid(ref, x, net, seed=s0)
+                if len(val):
+                    out[f"{key}_val"], _ = kid(ref, val, net, seed=s0)
+            else:
+                out[key], out[f"{key}_std"] = inception_score(x, net, seed=s0)
+                if len(val):
+                    out[f"{key}_val"], _ = inception_score(val, net, seed=s0)
+        elif s.family == "modes":
+            m = stacked_mnist_modes(fake(n), p.classifier_net)
+            out[key], out[f"{key}_kl"] = float(m.modes_hit), m.kl_to_uniform
+            r = stacked_mnist_modes(_real(trainer, "train", n, 10_000 + s0), p.classifier_net)
+            out[f"{key}_real"], out[f"{key}_real_kl"] = float(r.modes_hit), r.kl_to_uniform
+        elif s.family == "msssim":
+            m_gen = max(n, 2)
+            out[key] = ms_ssim_diversity(fake(max(m_gen, trainer.cfg.eval.n_samples))[:m_gen], n, seed=s0)
+            out[f"{key}_real"] = ms_ssim_diversity(_real(trainer, "train", m_gen, 10_000 + s0), n, seed=s0)
+        elif s.family == "w":
+            out[key], out[f"{key}_train"] = _independent_critic(trainer, n)
+    return out
+
+
+def _independent_critic(trainer: Trainer, n: int) -> tuple[float, float]:
+    """W estimate of a fresh critic trained on validation images (seed A) vs fakes, measured on other
+    validation images (seed B) vs other fakes; falls back to training images when there is no validation
+    split (the protocol says which)."""
+    from dataclasses import replace
+
+    from ..nets import build_critic
+
+    s0 = trainer.cfg.train.seed
+    real_a, real_b, _ = _critic_real(trainer, n)
+    fake_a, fake_b = _fake(trainer, n, 60_000 + s0), _fake(trainer, n, 61_000 + s0)
+    c = trainer.cfg.critic
+    ccfg = replace(c, norm="layer" if c.norm == "batch" else c.norm)
+    if hasattr(ccfg, "n_classes"):
+        ccfg = replace(ccfg, n_classes=0)
+    est = independent_critic_w(lambda: build_critic(ccfg, trainer.sampler.shape), real_a, fake_a, real_b, fake_b,
+                               steps=INDEP_CRITIC_STEPS, seed=s0, device=trainer.device)
+    return est.w_estimate, est.final_train_w
+
+
+def _critic_real(trainer: Trainer, n: int) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """Real images for the independent critic: ``n`` draws from each of two disjoint halves of the validation
+    split when its images are at hand (a random half each, seed ``40_000 + seed``), else two draws with other
+    seeds (which may share images); and the sentence the protocol uses for it."""
+    s0 = trainer.cfg.train.seed
+    val = validation_of(trainer.sampler)
+    source = val if val is not None else trainer.sampler
+    pixels = getattr(source, "pixels", None)
+    where = "validation" if val is not None else "training (no validation split)"
+    if isinstance(pixels, torch.Tensor) and pixels.dtype == torch.uint8 and len(pixels) >= 4:
+        from ..data.images import to_unit_range
+
+        g = torch.Generator().manual_seed(40_000 + s0)
+        perm = torch.randperm(len(pixels), generator=g)
+        half = len(pixels) // 2
+        a, b = perm[:half], perm[half:]
+        pick_a = a[torch.randint(len(a), (n,), generator=g)]
+        pick_b = b[torch.randint(len(b), (n,), generator=g)]
+        return (to_unit_range(pixels[pick_a], False, g), to_unit_range(pixels[pick_b], False, g),
+                f"trained on one random half of the {len(pixels)} {where} images, estimated on the other half")
+    return (source.sample(n, torch.Generator().manual_seed(40_000 + s0)),
+            source.sample(n, torch.Generator().manual_seed(41_000 + s0)),
+            f"trained and estimated on two draws (seeds {40_000 + s0}, {41_000 + s0}) of the {where} images, "
+            "which may share images")
+
+
+def evaluate(trainer: Trainer) -> dict[str, float]:
+    return measure(trainer)
+
+
+def protocol(trainer: Trainer) -> dict[str, str]:
+    """One line per metric: what was measured, on how many images, against which split, with which network."""
+    p, s0 = plan(trainer), trainer.cfg.train.seed
+    has_val = validation_of(trainer.sampler) is not None
+    out: dict[str, str] = {}
+    for s in p.specs:
+        net = p.inception if s.network == "inception" else p.classifier
+        text = f"{s.name}: {FAMILIES[s.family][1].replace(' N ', f' {s.count} ')}"
+        if s.family in ("fid", "kid"):
+            text += (f"; reference: {s.count} training images drawn with replacement (seed {10_000 + s0}); "
+                     f"{s.name}_val: {s.count} validation images vs the same reference" if has_val else
+                     f"; reference: {s.count} training images (seed {10_000 + s0}); no validation split")
+        elif s.family == "is":
+            text += f"; {s.name}_val: the same on {s.count} validation images" if has_val else ""
+        elif s.family == "modes":
+            text += f"; {s.name}_real: the same on {s.count} training images"
+        elif s.family == "msssim":
+            text += f"; {s.name}_real: the same on {s.count} training images"
+        elif s.family == "w":
+            text += (f"; {INDEP_CRITIC_STEPS} critic steps, batch 64, {s.count} real images vs {s.count} fakes; "
+                     f"{_critic_real(trainer, 4)[2]}, vs {s.count} other fakes; critic = the run's critic family "
+                     "with layer norm instead of batch norm; _train = the gap on the last training batch")
+        if net is not None and s.family in ("fid", "kid", "is", "modes"):
+            text += f"; network: {net.description}"
+        out[s.name] = text
+    out["generated"] = f"generated images from noise seeded {30_000 + s0}" + (
+        " (EMA generator)" if getattr(trainer.cfg.train, "ema", 0) else "")
+    out.update({f"absent {k}": v for k, v in p.absent.items()})
+    return out
+
+
+def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
+    out: dict[str, Any] = {k.split("/", 1)[1]: v for k, v in ev.items()}
+    p = plan(trainer)
+    if p.classifier is not None and p.classifier.accuracy is not None:
+        out["classifier_held_out_accuracy"] = p.classifier.accuracy
+    out["protocol"] = protocol(trainer)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- sample grids
+def grid_images(trainer: Trainer) -> tuple[torch.Tensor, int]:
+    """The fixed-noise grid images ``(R * R', C, H, W)`` and the images per row."""
+    seed = GRID_SEED + trainer.cfg.train.seed
+    k = int(getattr(trainer, "n_classes", 0) or 0) if getattr(trainer, "conditional", False) else 0
+    if k:
+        rows = min(k, 10)
+        per_row = GRID_ROWS
+        labels = torch.arange(rows).repeat_interleave(per_row)  # row r: class r
+        x = trainer.generate(rows * per_row, seed=seed, labels=labels)
+    else:
+        per_row = GRID_ROWS
+        x = trainer.generate(GRID_ROWS * GRID_ROWS, seed=seed)
+    return x.reshape(len(x), *trainer.sampler.shape), per_row
+
+
+def save_grid(x: torch.Tensor, per_row: int, path: Path) -> None:
+    """An image grid of ``x`` ``(N, C, H, W)`` in [-1, 1], ``per_row`` images a row, written atomically."""
+    import io
+
+    from torchvision.utils import make_grid, save_image
+
+    from ..io import atomic_write
+
+    grid = make_grid(x.clamp(-1, 1), nrow=per_row, padding=2, normalize=True, value_range=(-1, 1))
+    buf = io.BytesIO()
+    save_image(grid, buf, format="png")
+    atomic_write(path, lambda f: f.write(buf.getbuffer()))
+
+
+def save_samples(trainer: Trainer, folder: Path) -> None:
+    x, per_row = grid_images(trainer)
+    save_grid(x, per_row, Path(folder) / f"step-{trainer.step:07d}.png")
+
+
+KIND = DataKind(evaluate, summary, save_samples)
+
+
+def eval_config(cfg, metrics: str | None = None, classifier: str | None = None, inception_weights: str | None = None,
+                n_samples: int | None = None):
+    """``cfg`` with ``wgan eval``'s options applied to its ``eval`` section and resolved: ``n_samples`` also
+    replaces the count in every metric name (``fid5k_classifier`` -> ``fid2k_classifier`` for 2000)."""
+    from dataclasses import replace
+
+    from ..config import resolve
+
+    e = cfg.eval
+    names = metrics if metrics is not None else e.metrics
+    if n_samples is not None:
+        if n_samples < 2:
+            raise ConfigError(f"--n-samples must be at least 2, got {n_samples}")
+        parts = [m.strip() for m in names.split(",") if m.strip()]
+        if parts != ["default"]:
+            names = ",".join(MetricSpec(s.family, n_samples, s.network).name for s in map(parse_metric, parts))
+    e = replace(e, metrics=names, classifier=e.classifier if classifier is None else classifier,
+                inception_weights=e.inception_weights if inception_weights is None else inception_weights,
+                n_samples=e.n_samples if n_samples is None else n_samples)
+    return resolve(replace(cfg, eval=e))
