@@ -239,6 +239,18 @@ def test_tricks_from_toml_and_set(tmp_path) -> None:
         resolve(apply_sets(cfg, ["tricks.instance_noise=-1"]))
 
 
+@pytest.mark.parametrize("sets", [["tricks.feature_matching=true"], ["tricks.minibatch_kernels=4"],
+                                  ["tricks.virtual_batch_norm=both", "tricks.vbn_reference_size=4"]])
+def test_network_tricks_work_with_an_image_critic(sets: list[str], one_thread) -> None:
+    """The DCGAN critic exposes features(x) like the MLP; its batch-norm layers become virtual."""
+    cfg = tiny_config("data.name=digits", "data.image_size=32", "generator.net=dcgan", "critic.net=dcgan",
+                      "generator.width=4", "critic.width=4", "generator.norm=batch", "critic.norm=batch",
+                      "data.batch_size=8", "objective.name=ns-gan", *sets)
+    tr = Trainer(cfg)
+    tr.train_step()
+    assert math.isfinite(tr._flush()["loss/generator"])
+
+
 def test_the_ensemble_rejects_tricks() -> None:
     from wgan.ensemble import Ensemble
 

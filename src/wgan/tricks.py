@@ -120,9 +120,12 @@ class Tricks:
             raise ConfigError(f"feature matching and minibatch discrimination need a critic with a features(x) "
                               f"method; critic.net = {type(D).__name__} has none")
         if t.minibatch_kernels:
+            was_training = D.training
+            D.eval()  # the probe must not touch batch-norm running statistics
             with torch.no_grad():
                 probe = torch.zeros(2, *sampler.shape, device=next(D.parameters()).device)
-                feature_dim = D.features(probe).shape[1]
+                feature_dim = D.features(probe).shape[1]  # (2, F)
+            D.train(was_training)
             D = MinibatchCritic(D, feature_dim, t.minibatch_kernels, t.minibatch_kernel_dim)
             if self.penalty_name != "none":
                 warnings.warn(
