@@ -112,10 +112,13 @@ def build_config(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from . import distributed
     from .config import to_toml
     from .train import Trainer, create_run_dir
 
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    distributed.init_from_env()  # under torchrun: join the process group (one rank per GPU)
+    lead = distributed.rank() == 0  # only rank 0 creates the run directory and prints
+    progress = (sys.stderr.isatty() if args.progress is None else args.progress) and lead
     if args.resume:
         clash = [f for f in ("config", "objective", "data", "seed") if getattr(args, f)] + (["set"] if args.sets
                                                                                            else [])
@@ -214,7 +217,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         raise ConfigError(f"{out / 'results.json'} exists; choose another --out or pass --force to overwrite it")
     print(f"{exp.name}: {exp.paper}, {exp.figure}{' (quick)' if args.quick else ''}", file=sys.stderr)
     result = run_experiment(exp.name, Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps,
-                                              device=args.device))
+                                              device=args.device, data=args.data))
     for claim in result.claims:
         print(claim.verdict())
     print(f"results: {out / 'results.json'}" + "".join(f"\nfigure: {out / f}" for f in result.figures))
@@ -293,6 +296,33 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
         plot_points(pts, out, title=f"{args.n} samples, step {trainer.step}")
     print(f"wrote {args.n} samples to {out}")
+    return 0
+
+
+def _sample_text(args: argparse.Namespace) -> int:
+    """``wgan sample RUN`` for text runs: argmax-decoded sentences, printed or written one a line to ``--out``."""
+    from .train import Trainer
+
+    if args.n < 1:
+        raise ConfigError(f"--n must be at least 1, got {args.n}")
+    out = Path(args.out) if args.out is not None else None
+    if out is not None and out.exists() and not args.force:
+        raise ConfigError(f"{args.out!r} exists; choose another name or pass --force to overwrite it")
+    trainer = Trainer.resume(args.run_dir)
+    if trainer.sampler.kind != "text":
+        raise ConfigError(f"this run's data is of kind {trainer.sampler.kind!r}, not text: give --out FILE (.npy, "
+                          ".csv or .png)")
+    from .kinds.text import sample_lines
+
+    lines = sample_lines(trainer, args.n, seed=args.seed)
+    if out is None:
+        print("\n".join(lines))
+        return 0
+    from .io import atomic_write
+
+    data = "".join(line + "\n" for line in lines).encode()
+    atomic_write(out, lambda f: f.write(data))
+    print(f"wrote {args.n} sentences to {out}")
     return 0
 
 
