@@ -40,7 +40,7 @@ from ..metrics.images import (
     parse_metric,
     stacked_mnist_modes,
 )
-from ..train import DataKind
+from ..train import DataKind, validation_sampler
 
 if TYPE_CHECKING:
     from ..train import Trainer
@@ -52,12 +52,7 @@ AUTO_CLASSIFIER_SEED = 0
 
 
 # ---------------------------------------------------------------------------------------------- data access
-def validation_of(sampler) -> Any | None:
-    """The held-out split of ``sampler`` (a ``validation`` attribute, or a method returning one) or None."""
-    v = getattr(sampler, "validation", None)
-    if v is not None and not hasattr(v, "sample") and callable(v):
-        v = v()
-    return v
+validation_of = validation_sampler  # the held-out split of a sampler, or None
 
 
 def labelled_images(sampler, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -179,16 +179,21 @@ def save_classifier(path: str | Path, net: ImageClassifier, info: ClassifierInfo
     atomic_write(path, lambda f: f.write(buf.getbuffer()))
 
 
-def load_classifier(path: str | Path, device: str | torch.device = "cpu") -> tuple[ImageClassifier, ClassifierInfo]:
-    """The classifier in ``path`` (written by :func:`save_classifier`), in eval mode, and its info."""
+def read_weights(path: str | Path, what: str, fix: str) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU; a missing or unreadable file is a one-line
+    ConfigError naming ``what`` it should be and, for a missing one, the ``fix``."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"classifier file {str(path)!r} does not exist; train one with `wgan classifier train "
-                          "--data DATA --out PATH`")
+        raise ConfigError(f"{what} {str(path)!r} does not exist; {fix}")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # a truncated or foreign file: one line
-        raise ConfigError(f"cannot read classifier file {str(path)!r}: {type(e).__name__}") from None
+        raise ConfigError(f"cannot read {what} {str(path)!r}: {type(e).__name__}") from None
+
+
+def load_classifier(path: str | Path, device: str | torch.device = "cpu") -> tuple[ImageClassifier, ClassifierInfo]:
+    """The classifier in ``path`` (written by :func:`save_classifier`), in eval mode, and its info."""
+    state = read_weights(path, "classifier file", "train one with `wgan classifier train --data DATA --out PATH`")
     if not isinstance(state, dict) or state.get("kind") != "wgan-image-classifier":
         raise ConfigError(f"{str(path)!r} is not a classifier written by `wgan classifier train`")
     if state.get("format") != CLASSIFIER_FORMAT:

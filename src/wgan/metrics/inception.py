@@ -54,14 +54,10 @@ def load_inception(path: str | Path, device: str | torch.device = "cpu") -> tupl
     unreadable file, or one that does not hold Inception v3 weights, is a ConfigError."""
     from torchvision.models.inception import Inception3
 
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"Inception weights file {str(path)!r} does not exist; name a local state_dict of "
-                          "torchvision's inception_v3 (nothing is downloaded)")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ConfigError(f"cannot read Inception weights {str(path)!r}: {type(e).__name__}") from None
+    from .classifier import read_weights
+
+    state = read_weights(path, "Inception weights file", "name a local state_dict of torchvision's inception_v3 "
+                         "(nothing is downloaded)")
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not isinstance(state.get("fc.weight"), torch.Tensor):
