@@ -57,6 +57,7 @@ class Context:
     seeds: int | None = None  # None: the experiment's default
     steps: int | None = None
     device: str = "cpu"
+    data: str | None = None  # a data file or folder, for reproductions that train on a corpus or dataset
 
 
 @dataclass(frozen=True)
