@@ -55,8 +55,26 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--data", metavar="PATH", help="data file or folder, for reproductions that need one (char-lm)")
     r.add_argument("--force", action="store_true", help="overwrite an existing results.json in the output folder")
 
-    e = sub.add_parser("eval", help="evaluate a run's latest checkpoint (exact W1, floor, modes)")
+    e = sub.add_parser("eval", help="evaluate a run's latest checkpoint (points: exact W1, floor, modes; images: "
+                                    "--metrics) into RUN_DIR/eval.json")
     e.add_argument("run_dir", metavar="RUN_DIR")
+    e.add_argument("--metrics", metavar="NAME,NAME", help="image metrics (see `wgan list`), e.g. "
+                   "fid5k_classifier,is5k_classifier,msssim1k_pairs,w2k_indep_critic (default: the run's eval.metrics)")
+    e.add_argument("--classifier", metavar="PATH", help="feature network from `wgan classifier train`, or auto")
+    e.add_argument("--inception-weights", metavar="PATH", help="local Inception v3 state_dict (*_inception metrics)")
+    e.add_argument("--n-samples", type=int, metavar="N", help="samples per metric (replaces the count in the names)")
+
+    c = sub.add_parser("classifier", help="train the image classifier that image metrics use as feature network")
+    csub = c.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ct = csub.add_parser("train", help="train on a dataset's training split; report and save held-out accuracy")
+    ct.add_argument("--data", required=True, metavar="NAME|PATH",
+                    help="digits or a folder of MNIST / CIFAR-10 / images")
+    ct.add_argument("--out", required=True, metavar="FILE", help="weights file to write (e.g. mnist-classifier.pt)")
+    ct.add_argument("--steps", type=int, metavar="N", help="Adam steps (default: about 10 epochs, 300..3000)")
+    ct.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    ct.add_argument("--set", dest="sets", action="append", default=[], metavar="data.KEY=VALUE",
+                    help="data options, e.g. --set data.image_size=32 (repeatable)")
+    ct.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
     s = sub.add_parser("sample", help="draw samples from a run's generator into a .npy, .csv or .png file")
     s.add_argument("run_dir", metavar="RUN_DIR")
@@ -94,10 +112,13 @@ def build_config(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from . import distributed
     from .config import to_toml
     from .train import Trainer, create_run_dir
 
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    distributed.init_from_env()  # under torchrun: join the process group (one rank per GPU)
+    lead = distributed.rank() == 0  # only rank 0 creates the run directory and prints
+    progress = (sys.stderr.isatty() if args.progress is None else args.progress) and lead
     if args.resume:
         clash = [f for f in ("config", "objective", "data", "seed") if getattr(args, f)] + (["set"] if args.sets
                                                                                            else [])
@@ -109,27 +130,39 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(to_toml(trainer.cfg))
             return 0
-        print(f"resuming {run_dir} at step {trainer.step} of {trainer.cfg.train.steps}", file=sys.stderr)
+        if lead:
+            print(f"resuming {run_dir} at step {trainer.step} of {trainer.cfg.train.steps}", file=sys.stderr)
     else:
         cfg = build_config(args)
         if args.dry_run:
             print(to_toml(cfg))
             return 0
         trainer = Trainer(cfg)
-        run_dir = create_run_dir(args.out, cfg.data.name, cfg.objective.name)
-        print(f"run directory: {run_dir}", file=sys.stderr)
+        run_dir = distributed.broadcast_object(create_run_dir(args.out, cfg.data.name, cfg.objective.name)
+                                               if lead else None)
+        if lead:
+            print(f"run directory: {run_dir}", file=sys.stderr)
     try:
         summary = trainer.fit(run_dir, progress=progress)
     except KeyboardInterrupt:
         print(f"\ninterrupted at step {trainer.step}; checkpoint: {run_dir / 'checkpoints' / 'latest.pt'}\n"
               f"resume with: wgan train --resume {run_dir}", file=sys.stderr)
         return 130
+    finally:
+        distributed.shutdown()
+    if not lead:
+        return 0
     _print_summary(summary)
     print(f"run directory: {run_dir}")
     return 0
 
 
 def _print_summary(summary: dict) -> None:
+    if "w1" not in summary:  # images, text: the data kind's figures, one per line
+        for k, v in summary.items():
+            if isinstance(v, (int, float)):
+                print(f"{k:<32} {v:.6g}")
+        return
     line = (f"W1 = {summary['w1']:.4f}  (data-vs-data floor {summary['w1_floor']:.4f}, "
             f"{summary['w1_over_floor']:.2f}x floor)  after {summary['steps']} steps")
     if "modes_covered" in summary:
@@ -195,10 +228,42 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .io import write_json
     from .train import Trainer
 
-    summary = Trainer.resume(args.run_dir).eval_summary()
+    trainer = Trainer.resume(args.run_dir)
+    if any(v is not None for v in (args.metrics, args.classifier, args.inception_weights, args.n_samples)):
+        from .kinds.images import eval_config
+
+        trainer.cfg = eval_config(trainer.cfg, args.metrics, args.classifier, args.inception_weights, args.n_samples)
+        trainer._eval_cache.clear()
+    summary = trainer.eval_summary()
     write_json(Path(args.run_dir) / "eval.json", summary)
     _print_summary(summary)
     print(json.dumps(summary))
+    return 0
+
+
+def cmd_classifier(args: argparse.Namespace) -> int:
+    import torch
+
+    from .config import Config, apply_sets, resolve
+    from .data import make_sampler
+    from .kinds.images import train_data_classifier
+    from .metrics.classifier import save_classifier
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise ConfigError(f"{args.out!r} exists; choose another name or pass --force to overwrite it")
+    if any(not item.startswith("data.") for item in args.sets):
+        raise ConfigError("wgan classifier train: --set takes data options only, e.g. --set data.image_size=32")
+    cfg = resolve(apply_sets(Config(), [f"data.name={args.data}", *args.sets]))
+    sampler = make_sampler(cfg.data.name, cfg.data)
+    if sampler.kind != "images":
+        raise ConfigError(f"--data {args.data!r} is {sampler.kind} data; a classifier needs images")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    net, info = train_data_classifier(sampler, steps=args.steps, seed=args.seed, device=device)
+    save_classifier(out, net, info)
+    print(f"held-out accuracy {info.held_out_accuracy:.4f} on {info.n_held_out} images ({info.n_train} training "
+          f"images, {info.steps} steps, {info.train_time_s:.1f} s, {torch.get_num_threads()} threads)")
+    print(f"wrote {out}")
     return 0
 
 
@@ -268,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     handler = {"train": cmd_train, "list": cmd_list, "eval": cmd_eval, "sample": cmd_sample,
-               "reproduce": cmd_reproduce}[args.command]
+               "reproduce": cmd_reproduce, "classifier": cmd_classifier}[args.command]
     try:
         return handler(args)
     except ConfigError as e:
