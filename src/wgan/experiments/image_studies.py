@@ -1,0 +1,394 @@
+"""Image studies of WGAN-GP (Gulrajani et al. 2017) with classifier-FID: objectives and critic overfitting.
+
+* ``image-objectives`` (Fig. 3, sec. 5.2 "the gradient penalty trains better than weight clipping"):
+  WGAN-GP, WGAN with weight clipping (RMSProp 5e-5, c = 0.01) and the non-saturating GAN (the DCGAN
+  baseline) with the SAME generator and critic, trained for the same number of generator steps; FID in the
+  feature space of the library's own classifier (:mod:`wgan.metrics.classifier`, trained once on the
+  dataset's training split, its held-out accuracy in the protocol) on a fixed number of samples at regular
+  intervals, against generator steps and against training seconds (Fig. 3's two x-axes); a sample grid per
+  objective from fixed noise.
+* ``critic-overfitting`` (Fig. 5b, sec. 5.3): WGAN-GP on a 1,000-image training subset (``data.subset``)
+  and on the full training split; over training, the critic loss ``E f(fake) - E f(real)`` on training
+  images and on held-out validation images against the same fakes (``Trainer.validation_losses``:
+  ``loss/critic_trainset`` and ``loss/critic_val``). The paper: with a small training set the validation
+  loss drifts away from the training loss (the critic memorises the training images).
+
+Data: ``--data PATH`` (an MNIST IDX folder, also with only the t10k split, whose last 640 images are then
+held out for validation; or any image source ``wgan list`` accepts), default scikit-learn's bundled 8x8
+``digits`` so the command runs on a fresh machine. 28x28 / 32x32 images get the WGAN-GP authors' MNIST conv
+nets (``mnist-conv``, code ``gan_mnist.py``) at a reduced width; other sizes small MLPs.
+
+Training goes through :class:`~wgan.train.Trainer` (``train_step``), FID through its own evaluation hook
+(:mod:`wgan.kinds.images`, metric ``fid<N>_classifier``: N generated vs N training images drawn with
+replacement, and ``_val``: N validation images vs the same reference, the floor a perfect generator reaches).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..config import Config, DataConfig, apply_sets
+from ..data import make_sampler
+from ..metrics.images import count_text
+from ..train import Trainer
+from . import Claim, Context, Result, register
+from ._common import single_thread
+
+WGAN_GP = "Improved Training of Wasserstein GANs (Gulrajani et al. 2017)"
+OBJECTIVES = ("wgan-gp", "wgan", "ns-gan")
+COLORS = {"wgan-gp": "tab:blue", "wgan": "tab:orange", "ns-gan": "tab:green"}
+LABELS = {"wgan-gp": "WGAN-GP", "wgan": "WGAN (clipping)", "ns-gan": "NS-GAN (DCGAN loss)"}
+DEFAULT_DATA = "digits"
+
+
+@dataclass(frozen=True)
+class ImageSetting:
+    data: str  # data.name: "digits" or a path
+    net: str  # "mnist-conv" for 28x28/32x32 images, else "mlp"
+    width: int
+    depth: int  # mlp only
+    latent_dim: int
+    batch: int
+    steps: int  # generator steps
+    n_points: int  # evaluations besides step 0
+    n_fid: int  # generated (and reference) images per FID
+    classifier_steps: int
+    classifier_width: int
+    seeds: int
+    subset: int = 0  # critic-overfitting: the small training set
+
+    def sets(self) -> list[str]:
+        """``--set`` items for the data, the nets and the batch (same for every objective)."""
+        return [f"data.name={self.data}", f"data.batch_size={self.batch}",
+                f"generator.net={self.net}", f"critic.net={self.net}", f"generator.width={self.width}",
+                f"critic.width={self.width}", f"generator.depth={self.depth}", f"critic.depth={self.depth}",
+                f"generator.latent_dim={self.latent_dim}", "generator.norm=none", "critic.norm=none",
+                f"train.steps={self.steps}"]
+
+    def nets_text(self) -> str:
+        if self.net == "mnist-conv":
+            return (f"WGAN-GP authors' MNIST conv nets (mnist-conv) at width {self.width} (theirs: 64), latent "
+                    f"{self.latent_dim}, no batch norm in either network")
+        return f"MLP generator and critic, {self.depth} hidden ReLU layers x {self.width}, latent {self.latent_dim}"
+
+
+def _image_shape(data: str) -> tuple[int, ...]:
+    return tuple(make_sampler(data, DataConfig(name=data)).shape)
+
+
+def image_setting(ctx: Context, full_steps: int, full_width: int) -> ImageSetting:
+    """Quick: digits-sized and tiny (seconds). Otherwise ``full_steps`` generator steps at ``full_width``."""
+    data = ctx.data or DEFAULT_DATA
+    shape = _image_shape(data)
+    conv = len(shape) == 3 and shape[1] == shape[2] and shape[1] in (28, 32)
+    if ctx.quick:
+        return ImageSetting(data, "mnist-conv" if conv else "mlp", width=4 if conv else 32, depth=2, latent_dim=16,
+                            batch=32, steps=ctx.steps or 30, n_points=3, n_fid=200, classifier_steps=100,
+                            classifier_width=8, seeds=ctx.seeds or 1)
+    return ImageSetting(data, "mnist-conv" if conv else "mlp", width=full_width if conv else 128, depth=3,
+                        latent_dim=128 if conv else 32, batch=50, steps=ctx.steps or full_steps, n_points=10,
+                        n_fid=1000, classifier_steps=1000, classifier_width=32, seeds=ctx.seeds or 1)
+
+
+# ---------------------------------------------------------------------------------------------- classifier
+_CLASSIFIERS: dict[tuple, tuple[Path, dict[str, Any]]] = {}
+
+
+def data_classifier(s: ImageSetting, out: Path) -> tuple[Path, dict[str, Any]]:
+    """Train the metric's classifier once on the data's training split (cached per process), save it to
+    ``out/classifier.pt``; returns the file and its info (held-out accuracy, protocol)."""
+    from ..kinds.images import train_data_classifier
+    from ..metrics.classifier import save_classifier
+
+    key = (s.data, s.classifier_steps, s.classifier_width)
+    if key in _CLASSIFIERS and _CLASSIFIERS[key][0].is_file():
+        return _CLASSIFIERS[key]
+    sampler = make_sampler(s.data, DataConfig(name=s.data))  # the full training split, whatever subset runs use
+    net, info = train_data_classifier(sampler, steps=s.classifier_steps, seed=0, width=s.classifier_width)
+    path = out / "classifier.pt"
+    out.mkdir(parents=True, exist_ok=True)
+    save_classifier(path, net, info)
+    _CLASSIFIERS[key] = (path, info.as_dict())
+    return _CLASSIFIERS[key]
+
+
+# ---------------------------------------------------------------------------------------------- Fig. 3
+@dataclass
+class FidCurve:
+    """FID of one run at ``steps`` (step 0 first), training seconds up to each point, the validation floor."""
+
+    objective: str
+    seed: int
+    steps: list[int] = field(default_factory=list)
+    train_s: list[float] = field(default_factory=list)
+    fid: list[float] = field(default_factory=list)
+    fid_val: float = float("nan")
+    eval_s: float = 0.0
+    grid: np.ndarray | None = None  # (N, C, H, W) fixed-noise samples at the end
+
+
+def train_fid_curve(objective: str, s: ImageSetting, classifier: Path, seed: int, device: str = "cpu") -> FidCurve:
+    """Train ``objective`` and measure classifier-FID at ``s.n_points`` evenly spaced steps and step 0; the
+    seconds axis counts training only (evaluation excluded)."""
+    from ..kinds.images import grid_images
+
+    metric = f"fid{count_text(s.n_fid)}_classifier"
+    cfg = apply_sets(Config(), [f"objective.name={objective}", *s.sets(), f"eval.metrics={metric}",
+                                f"eval.n_samples={s.n_fid}", f"eval.classifier={classifier}",
+                                f"train.seed={seed}", f"train.device={device}"])
+    trainer = Trainer(cfg)
+    marks = sorted({0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()})
+    curve = FidCurve(objective, seed)
+    trained = 0.0
+    for m in marks:
+        start = time.perf_counter()
+        while trainer.step < m:
+            trainer.train_step()
+        trained += time.perf_counter() - start
+        start = time.perf_counter()
+        ev = trainer.evaluate()
+        curve.eval_s += time.perf_counter() - start
+        curve.steps.append(m)
+        curve.train_s.append(trained)
+        curve.fid.append(float(ev[f"eval/{metric}"]))
+        curve.fid_val = float(ev.get(f"eval/{metric}_val", float("nan")))
+        _progress(f"{objective} seed {seed}: step {m}/{s.steps}, FID {curve.fid[-1]:.3g}, {trained:.0f} s training")
+    x, _ = grid_images(trainer)
+    curve.grid = x.numpy()
+    return curve
+
+
+def _progress(line: str) -> None:
+    """One progress line on stderr per evaluation (the full runs take tens of minutes)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _late(values: list[float], k: int = 3) -> float:
+    """Mean of the last ``k`` evaluations (less noisy than the last one alone)."""
+    tail = [v for v in values[-k:] if np.isfinite(v)]
+    return float(np.mean(tail)) if tail else float("inf")
+
+
+@register("image-objectives", WGAN_GP, "Fig. 3, sec. 5.2 (FID over generator steps and wall-clock time)",
+          "the gradient penalty trains better than weight clipping: lower classifier-FID at equal generator steps")
+def image_objectives(ctx: Context) -> Result:
+    with single_thread():
+        return _image_objectives(ctx)
+
+
+def _image_objectives(ctx: Context) -> Result:
+    s = image_setting(ctx, full_steps=1200, full_width=8)
+    classifier, info = data_classifier(s, ctx.out)
+    runs = {o: [train_fid_curve(o, s, classifier, seed, ctx.device) for seed in range(s.seeds)] for o in OBJECTIVES}
+    late = {o: float(np.mean([_late(c.fid) for c in cs])) for o, cs in runs.items()}
+    floor = float(np.mean([c.fid_val for c in runs["wgan-gp"]]))
+    sec_per_step = {o: float(np.mean([c.train_s[-1] / max(c.steps[-1], 1) for c in cs])) for o, cs in runs.items()}
+    curve_fig, grid_fig = "image-objectives.png", "image-objectives-samples.png"
+    _plot_fid_curves(runs, floor, s, ctx.out / curve_fig)
+    _plot_grids({o: cs[0].grid for o, cs in runs.items()}, s, ctx.out / grid_fig)
+    c1 = Claim(
+        "gp-beats-clipping",
+        "WGAN-GP trains better than WGAN with weight clipping with the same nets (WGAN-GP Fig. 3, sec. 5.2).",
+        "classifier-FID of wgan-gp < wgan (clipping) at the end of training (mean of the last 3 evaluations, "
+        "mean over seeds), equal generator steps",
+        {"fid_wgan-gp": late["wgan-gp"], "fid_wgan": late["wgan"], "fid_val_floor": floor},
+        late["wgan-gp"] < late["wgan"])
+    c2 = Claim(
+        "baseline-and-cost",
+        "NS-GAN (the DCGAN loss, one critic step) as baseline; seconds per generator step (Fig. 3 right).",
+        "final classifier-FID of ns-gan next to the others; training seconds per generator step of each",
+        {"fid_ns-gan": late["ns-gan"], **{f"s_per_step_{o}": v for o, v in sec_per_step.items()}},
+        None)
+    protocol = {
+        "data": s.data, "image_shape": list(_image_shape(s.data)), "networks": s.nets_text(),
+        "generator_steps": s.steps, "batch_size": s.batch, "seeds": list(range(s.seeds)),
+        "objectives": "library presets: wgan-gp (Adam 1e-4, beta (0, 0.9), lambda 10, 5 critic steps; WGAN-GP "
+                      "Algorithm 1), wgan (RMSProp 5e-5, clip 0.01, 5 critic steps; WGAN Algorithm 1), ns-gan "
+                      "(Adam 2e-4, beta (0.5, 0.999), 1 critic step; DCGAN)",
+        "fid": f"fid{count_text(s.n_fid)}_classifier at step 0 and {s.n_points} evenly spaced steps: {s.n_fid} "
+               f"generated images (fixed noise per seed) vs {s.n_fid} training images drawn with replacement; "
+               f"floor = {s.n_fid} validation images vs the same reference",
+        "classifier": info,
+        "seconds": "training seconds only (evaluation excluded), one CPU thread, on a shared machine",
+        "deviations": f"the paper trains CIFAR-10 for 200k generator steps with the DCGAN/ResNet nets and reports "
+                      f"Inception scores; here {s.steps} generator steps with {s.nets_text()} on {s.data}, scored by "
+                      "FID in the feature space of a classifier trained on the same data",
+    }
+    data = {o: [{"seed": c.seed, "steps": c.steps, "train_s": c.train_s, "fid": c.fid, "fid_val": c.fid_val,
+                 "eval_s": c.eval_s} for c in cs] for o, cs in runs.items()}
+    return Result([c1, c2], protocol, [curve_fig, grid_fig], data)
+
+
+def _plot_fid_curves(runs: dict[str, list[FidCurve]], floor: float, s: ImageSetting, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    for o, cs in runs.items():
+        for i, c in enumerate(cs):
+            label = LABELS[o] if i == 0 else None
+            axes[0].plot(c.steps, c.fid, "-o", ms=3, color=COLORS[o], label=label)
+            axes[1].plot(c.train_s, c.fid, "-o", ms=3, color=COLORS[o], label=label)
+    for ax, xlabel in zip(axes, ("generator steps", "training seconds (1 CPU thread)"), strict=True):
+        if np.isfinite(floor):
+            ax.axhline(floor, color="gray", ls="--", lw=1, label="validation images (floor)")
+        ax.set_xlabel(xlabel)
+        ax.set_yscale("log")
+    axes[0].set_ylabel(f"FID ({s.n_fid} samples, own classifier)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"{Path(s.data).name}: WGAN-GP vs weight clipping vs NS-GAN, same nets ({s.net}, width {s.width})",
+                 fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _plot_grids(grids: dict[str, np.ndarray | None], s: ImageSetting, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from torchvision.utils import make_grid
+
+    fig, axes = plt.subplots(1, len(grids), figsize=(3.4 * len(grids), 3.6))
+    for ax, (o, g) in zip(np.atleast_1d(axes), grids.items(), strict=True):
+        img = make_grid(torch.from_numpy(g).clamp(-1, 1), nrow=8, padding=1, normalize=True, value_range=(-1, 1))
+        ax.imshow(img.permute(1, 2, 0).numpy(), interpolation="nearest")  # (H, W, 3)
+        ax.set_title(f"{LABELS[o]}, step {s.steps}", fontsize=9)
+        ax.axis("off")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from ..io import atomic_write
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write(path, lambda f: f.write(buf.getbuffer()))
+
+
+# ---------------------------------------------------------------------------------------------- Fig. 5b
+@dataclass
+class CriticLosses:
+    """Critic losses of one WGAN-GP run over training: on training and on validation images (same fakes)."""
+
+    label: str
+    n_train: int
+    steps: list[int] = field(default_factory=list)
+    train: list[float] = field(default_factory=list)
+    val: list[float] = field(default_factory=list)
+    gap_se: list[float] = field(default_factory=list)  # standard error of (val - train) over the batches
+    train_s: float = 0.0
+
+
+VAL_BATCHES = 8  # batches averaged per measurement (each: batch_size training + validation images, fresh fakes)
+
+
+def train_critic_losses(label: str, s: ImageSetting, subset: int, seed: int, device: str = "cpu") -> CriticLosses:
+    """WGAN-GP on the first ``subset`` training images (0 = all); at ``s.n_points`` evenly spaced steps and
+    step 0 the mean over ``VAL_BATCHES`` calls of :meth:`Trainer.validation_losses`."""
+    cfg = apply_sets(Config(), ["objective.name=wgan-gp", *s.sets(), f"data.subset={subset}",
+                                f"train.seed={seed}", f"train.device={device}"])
+    trainer = Trainer(cfg)
+    marks = sorted({0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()})
+    out = CriticLosses(label, len(trainer.sampler))  # type: ignore[arg-type]
+    start = time.perf_counter()
+    for m in marks:
+        while trainer.step < m:
+            trainer.train_step()
+        rows = [trainer.validation_losses() for _ in range(VAL_BATCHES)]
+        tr = np.array([float(r["loss/critic_trainset"]) for r in rows])
+        va = np.array([float(r["loss/critic_val"]) for r in rows])
+        out.steps.append(m)
+        out.train.append(float(tr.mean()))
+        out.val.append(float(va.mean()))
+        out.gap_se.append(float((va - tr).std(ddof=1) / np.sqrt(len(tr))))
+        _progress(f"{label} ({out.n_train} images) seed {seed}: step {m}/{s.steps}, critic loss train "
+                  f"{out.train[-1]:.3g} val {out.val[-1]:.3g}, {time.perf_counter() - start:.0f} s")
+    out.train_s = time.perf_counter() - start
+    return out
+
+
+@register("critic-overfitting", WGAN_GP, "Fig. 5b, sec. 5.3 (critic loss on training vs validation images)",
+          "on a 1,000-image training set the WGAN-GP critic overfits: its validation loss drifts above its "
+          "training loss, unlike a run on the full training set")
+def critic_overfitting(ctx: Context) -> Result:
+    with single_thread():
+        return _critic_overfitting(ctx)
+
+
+def _critic_overfitting(ctx: Context) -> Result:
+    s = image_setting(ctx, full_steps=800, full_width=16)
+    subset = 200 if ctx.quick else 1000
+    seeds = range(s.seeds)
+    small = [train_critic_losses("subset", s, subset, seed, ctx.device) for seed in seeds]
+    full = [train_critic_losses("full", s, 0, seed, ctx.device) for seed in seeds]
+
+    def late_gap(runs: list[CriticLosses]) -> tuple[float, float]:
+        """Mean (val - train) over the last quarter of the evaluations and its standard error."""
+        k = max(2, len(runs[0].steps) // 4)
+        gaps = np.array([np.array(r.val[-k:]) - np.array(r.train[-k:]) for r in runs]).ravel()
+        se = float(np.sqrt(np.mean([np.mean(np.square(r.gap_se[-k:])) for r in runs]) / gaps.size))
+        return float(gaps.mean()), se
+
+    g_small, se_small = late_gap(small)
+    g_full, se_full = late_gap(full)
+    fig_name = "critic-overfitting.png"
+    _plot_overfitting(small, full, s, ctx.out / fig_name)
+    c1 = Claim(
+        "small-set-overfits",
+        "With a 1,000-image training set the critic overfits: its loss on validation images diverges from its "
+        "loss on training images (WGAN-GP Fig. 5b), while with the full set the two stay together.",
+        "gap = critic loss on validation minus on training images (same fakes), mean over the last quarter of "
+        "training: subset gap > 0 by 2 standard errors, and subset gap > full-set gap by 2 standard errors",
+        {"gap_subset": g_small, "gap_subset_se": se_small, "gap_full": g_full, "gap_full_se": se_full,
+         "n_train_subset": small[0].n_train, "n_train_full": full[0].n_train},
+        g_small > 2 * se_small and g_small - g_full > 2 * float(np.hypot(se_small, se_full)))
+    protocol = {
+        "data": s.data, "networks": s.nets_text(), "objective": "wgan-gp preset (Adam 1e-4, beta (0, 0.9), lambda 10, "
+        "5 critic steps)", "generator_steps": s.steps, "batch_size": s.batch, "seeds": list(seeds),
+        "subset": f"data.subset = {subset}: the first {subset} training images (of {full[0].n_train})",
+        "losses": f"at step 0 and {s.n_points} evenly spaced steps: Trainer.validation_losses averaged over "
+                  f"{VAL_BATCHES} batches of {s.batch}: loss/critic_trainset (training images) and loss/critic_val "
+                  "(held-out validation images), each against the same fresh fakes; no penalty term",
+        "deviations": f"the paper trains CIFAR-10 / its MNIST-style setting for far longer (tens of thousands of "
+                      f"steps); here {s.steps} generator steps with {s.nets_text()} on {s.data}",
+    }
+    data = {r.label: {"n_train": r.n_train, "steps": r.steps, "train": r.train, "val": r.val, "gap_se": r.gap_se,
+                      "train_s": r.train_s} for r in (*small[:1], *full[:1])}
+    return Result([c1], protocol, [fig_name], data)
+
+
+def _plot_overfitting(small: list[CriticLosses], full: list[CriticLosses], s: ImageSetting, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    for ax, runs in zip(axes, (small, full), strict=True):
+        for i, r in enumerate(runs):
+            # negative critic loss = the critic's Wasserstein estimate E f(real) - E f(fake), as Fig. 5b plots
+            ax.plot(r.steps, [-v for v in r.train], color="tab:blue", label="training images" if i == 0 else None)
+            ax.plot(r.steps, [-v for v in r.val], color="tab:red", label="validation images" if i == 0 else None)
+        ax.set_title(f"WGAN-GP, {runs[0].n_train} training images", fontsize=10)
+        ax.set_xlabel("generator steps")
+    axes[0].set_ylabel("negative critic loss  E f(real) - E f(fake)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"{Path(s.data).name}: critic overfitting ({s.net}, width {s.width})", fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)

@@ -1,0 +1,82 @@
+"""The image reproductions of WGAN-GP Fig. 3 (image-objectives) and Fig. 5b (critic-overfitting) in quick mode
+on scikit-learn's digits: results, figures, protocol, and the measured numbers' contracts."""
+
+import json
+
+import numpy as np
+import pytest
+
+from wgan.cli import main
+from wgan.errors import ConfigError
+from wgan.experiments import Context, all_experiments, run_experiment
+
+
+@pytest.fixture(scope="module")
+def objectives(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("image-objectives")
+    return folder, run_experiment("image-objectives", Context(out=folder, quick=True))
+
+
+@pytest.fixture(scope="module")
+def overfitting(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("critic-overfitting")
+    # through the command line, with --data naming the default explicitly
+    assert main(["reproduce", "critic-overfitting", "--quick", "--data", "digits", "--out", str(folder)]) == 0
+    return folder, json.loads((folder / "results.json").read_text())
+
+
+def test_both_registered():
+    exps = all_experiments()
+    for name in ("image-objectives", "critic-overfitting"):
+        assert exps[name].paper.startswith("Improved Training of Wasserstein GANs") and exps[name].claim
+
+
+def test_image_objectives_results(objectives):
+    folder, result = objectives
+    saved = json.loads((folder / "results.json").read_text())
+    assert saved["quick"] is True and saved["protocol"]["data"] == "digits"
+    assert result.figures == ["image-objectives.png", "image-objectives-samples.png"]
+    for fig in result.figures:
+        assert (folder / fig).stat().st_size > 1000
+    acc = saved["protocol"]["classifier"]["held_out_accuracy"]
+    assert 0.5 < acc <= 1.0  # the feature network learnt the digits (chance is 0.1)
+    assert set(result.data) == {"wgan-gp", "wgan", "ns-gan"}
+    for runs in result.data.values():
+        (run,) = runs  # one seed in quick mode
+        assert run["steps"] == [0, 10, 20, 30]
+        assert np.all(np.diff(run["train_s"]) >= 0)
+        # a (nearly) untrained generator is far from the data; real validation images are close to it
+        assert all(np.isfinite(run["fid"])) and min(run["fid"]) > 5 * run["fid_val"] > 0
+    claims = {c.name: c for c in result.claims}
+    gp = claims["gp-beats-clipping"]
+    assert gp.holds == (gp.measured["fid_wgan-gp"] < gp.measured["fid_wgan"])
+    assert claims["baseline-and-cost"].holds is None
+
+
+def test_image_objectives_same_nets_equal_steps(objectives):
+    _, result = objectives
+    assert result.protocol["generator_steps"] == 30
+    assert "MLP" in result.protocol["networks"]  # 8x8 digits: small MLPs (28x28 images get mnist-conv)
+    steps = {o: r[0]["steps"] for o, r in result.data.items()}
+    assert steps["wgan-gp"] == steps["wgan"] == steps["ns-gan"]
+
+
+def test_critic_overfitting_results(overfitting):
+    folder, saved = overfitting
+    assert (folder / "critic-overfitting.png").stat().st_size > 1000
+    sub, full = saved["data"]["subset"], saved["data"]["full"]
+    assert sub["n_train"] == 200  # data.subset = 200 in quick mode
+    assert full["n_train"] == 1797 - 359  # digits: the last min(640, N // 5) images are held out
+    for run in (sub, full):
+        assert run["steps"] == [0, 10, 20, 30]
+        assert all(np.isfinite(run["train"] + run["val"])) and all(se >= 0 for se in run["gap_se"])
+    (claim,) = saved["claims"]
+    m = claim["measured"]
+    expected = m["gap_subset"] > 2 * m["gap_subset_se"] and (
+        m["gap_subset"] - m["gap_full"] > 2 * np.hypot(m["gap_subset_se"], m["gap_full_se"]))
+    assert claim["holds"] == bool(expected)
+
+
+def test_bad_data_path_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError):
+        run_experiment("critic-overfitting", Context(out=tmp_path, quick=True, data=str(tmp_path / "missing")))
