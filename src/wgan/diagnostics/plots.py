@@ -68,9 +68,16 @@ def plot_curves(records: list[dict], path: str | Path, title: str = "") -> None:
         sf, vf = _series(records, "eval/w1_floor")
         ax.axhline(vf[-1], color="gray", ls="--", label=f"data-vs-data floor {vf[-1]:.3f}")
         ax.set_yscale("log")
-    ax.set_xlabel("generator step")
     ax.set_title("exact W1 to data")
-    ax.legend(fontsize=7)
+    for n in range(1, 5):  # text runs (wgan.kinds.text): n-gram JS in bits, validation baseline dashed
+        s, v = _series(records, f"eval/js{n}")
+        if len(s):
+            line = ax.plot(s, v, "o-", ms=3, label=f"{n}-gram JS")[0]
+            ax.axhline(_series(records, f"eval/js{n}_val")[1][-1], color=line.get_color(), ls="--", lw=1)
+            ax.set_title("n-gram JS (bits) to the corpus; dashed: validation lines")
+    ax.set_xlabel("generator step")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
     ax = axes[2]
     for key in ("gradnorm/min", "gradnorm/mean", "gradnorm/max"):
         s, v = _series(records, key)
