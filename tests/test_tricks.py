@@ -292,3 +292,6 @@ def test_improved_techniques_quick(tmp_path, one_thread) -> None:
             assert 0 <= m["hq_mean"] <= 1 and m["w1_mean"] > 0
     assert {c.name for c in result.claims} == {"minibatch-discrimination-vs-collapse", "techniques-vs-ns-gan",
                                                "wgan-gp-reference"}
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 2 * len(VARIANTS)
+    again = run_experiment("improved-techniques", Context(out=tmp_path, quick=True, steps=10))  # from runs/
+    assert again.data["summary"] == summary

@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 import textwrap
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from ..config import Config, apply_sets
-from ..io import atomic_write
+from ..io import atomic_write, write_json
 from ..train import Trainer
 from . import Claim, Context, Result, register
 from ._common import scatter_panel, single_thread
@@ -137,16 +137,20 @@ def markdown_table(summary: dict[str, dict[str, dict[str, float]]], seeds: int) 
 def improved_techniques(ctx: Context) -> Result:
     s = setting(ctx)
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {d: {v: [] for v in VARIANTS} for d in DATASETS}
-    # one torch thread (tiny networks, see _common); runs.jsonl gets a line per finished run, to follow a long run
-    with single_thread(), open(ctx.out / "runs.jsonl", "w") as log:
+    # Each finished run is kept in runs/<data>-<variant>-seed<N>.json (its setting included) and reused by a later
+    # call with the same setting, so a long run can be followed, stopped and continued (training is deterministic
+    # per seed). One torch thread: tiny networks (see _common).
+    cache = ctx.out / "runs"
+    with single_thread():
         for seed in range(s.seeds):
             for d in DATASETS:
                 for v in VARIANTS:
-                    r = train_variant(v, d, s, seed, ctx.device)
-                    runs[d][v].append(r)
-                    log.write(json.dumps({"data": d, "variant": v} | {k: x for k, x in r.items() if k != "samples"})
-                              + "\n")
-                    log.flush()
+                    path = cache / f"{d}-{v}-seed{seed}.json"
+                    saved = json.loads(path.read_text()) if path.exists() else None
+                    if saved is None or saved.get("setting") != asdict(s) | {"seeds": None}:
+                        saved = train_variant(v, d, s, seed, ctx.device) | {"setting": asdict(s) | {"seeds": None}}
+                        write_json(path, saved)
+                    runs[d][v].append(saved)
     summary = {d: {v: _summary(rs) for v, rs in by_v.items()} for d, by_v in runs.items()}
     table = markdown_table(summary, s.seeds)
     atomic_write(ctx.out / "improved-techniques-table.md", lambda f: f.write((table + "\n").encode()))
@@ -191,7 +195,8 @@ def improved_techniques(ctx: Context) -> Result:
                       "kernel counts, lambda_h and noise std chosen for 2-D data (the paper gives none for it)",
     }
     data = {"summary": summary, "table_markdown": table,
-            "runs": {d: {v: [{k: x for k, x in r.items() if k != "samples"} for r in rs] for v, rs in by_v.items()}
+            "runs": {d: {v: [{k: x for k, x in r.items() if k not in ("samples", "setting")} for r in rs]
+                         for v, rs in by_v.items()}
                      for d, by_v in runs.items()}}
     return Result([c1, c2, c3], protocol, [fig_name], data)
 
@@ -210,11 +215,12 @@ def _plot(runs: dict[str, dict[str, list[dict[str, Any]]]], summary: dict[str, d
         modes = make_sampler(d).modes.numpy()
         for col, v in enumerate(variants):
             ax = fig.add_subplot(grid[row, col])
-            scatter_panel(ax, np.asarray(by_v[v][0]["samples"]), modes, point_size=1.5, mode_size=12)
+            last = by_v[v][-1]  # the last seed's samples (earlier seeds' may come from a continued run)
+            scatter_panel(ax, np.asarray(last["samples"]), modes, point_size=1.5, mode_size=12)
             if row == 0:
                 ax.set_title(textwrap.fill(VARIANTS[v][0], 16), fontsize=8)
             if col == 0:
-                ax.set_ylabel(f"{d}\n(seed 0)", fontsize=9)
+                ax.set_ylabel(f"{d}\n(seed {len(by_v[v]) - 1})", fontsize=9)
     x = np.arange(len(variants))
     half = len(variants) // 2
     for k, (key, ylabel) in enumerate((("modes_frac", "modes covered (share of all)"), ("w1_mean", "exact W1"))):
