@@ -145,8 +145,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         summary = trainer.fit(run_dir, progress=progress)
     except KeyboardInterrupt:
-        print(f"\ninterrupted at step {trainer.step}; checkpoint: {run_dir / 'checkpoints' / 'latest.pt'}\n"
-              f"resume with: wgan train --resume {run_dir}", file=sys.stderr)
+        if lead:
+            print(f"\ninterrupted at step {trainer.step}; checkpoint: {run_dir / 'checkpoints' / 'latest.pt'}\n"
+                  f"resume with: wgan train --resume {run_dir}", file=sys.stderr)
         return 130
     finally:
         distributed.shutdown()

@@ -5,9 +5,15 @@ objective's critic loss plus ``lambda * penalty`` and then the constraint hook (
 ``clip > 0``); then one generator step. The loop reads the objective, penalty, clip value and n_critic
 from the resolved config: it never branches on an objective's name.
 
-Randomness comes from named streams (``data_rng``, ``noise_rng``, ``diag_rng`` and the global torch RNG
-for initialisation), all saved in checkpoints, so a resumed run is bit-identical to an uninterrupted one.
-Evaluation draws from its own freshly seeded streams and never disturbs training.
+Randomness comes from named streams (``data_rng``, ``noise_rng``, ``diag_rng``, ``val_rng`` and the global
+torch RNG for initialisation), all saved in checkpoints, so a resumed run is bit-identical to an uninterrupted
+one. Evaluation draws from its own freshly seeded streams and never disturbs training.
+
+Image-scale options, all read from the config (docs/images.md): a generator batch ``train.g_batch_multiple``
+times the critic batch and linear lr decay (the WGAN-GP CIFAR code), an EMA generator for evaluation, AC-GAN
+cross-entropy terms for conditional runs (WGAN-GP conditional CIFAR model), the critic loss on a held-out split
+(WGAN-GP Fig. 5b), mixed precision with a loss-scaled penalty, channels-last, and data parallelism under
+``torchrun`` (:mod:`wgan.distributed`).
 """
 
 from __future__ import annotations
