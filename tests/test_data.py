@@ -130,7 +130,7 @@ def test_pointset_errors(tmp_path, case):
     if case == "missing":
         path = tmp_path / "nope.npy"
     elif case == "suffix":
-        path = tmp_path / "pts.txt"
+        path = tmp_path / "pts.dat"
         path.write_text("1,2\n3,4\n")
     elif case == "one_d":
         path = _write_npy(tmp_path / "flat.npy", np.arange(5.0))
