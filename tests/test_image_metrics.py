@@ -305,3 +305,15 @@ def test_conditional_grid_has_one_row_per_class(tmp_path):
     assert img.shape == (3 * 6 + 2, 8 * 6 + 2)
     row_values = [img[2 + 6 * r + 1, 2 + 6 * c + 1].item() for r in range(3) for c in range(8)]
     assert row_values == [0] * 8 + [128] * 8 + [255] * 8
+
+
+def test_image_eval_options_refuse_a_points_run(tmp_path, capsys):
+    from wgan.cli import main
+
+    from .helpers import TINY
+
+    assert main(["train", "--out", str(tmp_path), *[a for item in TINY for a in ("--set", item)]]) == 0
+    run = next(tmp_path.iterdir())
+    capsys.readouterr()
+    assert main(["eval", str(run), "--metrics", "fid5k_classifier"]) == 2
+    assert "image runs" in capsys.readouterr().err

@@ -233,6 +233,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if any(v is not None for v in (args.metrics, args.classifier, args.inception_weights, args.n_samples)):
         from .kinds.images import eval_config
 
+        if trainer.sampler.kind != "images" and any(v is not None for v in (args.metrics, args.classifier,
+                                                                            args.inception_weights)):
+            raise ConfigError(f"--metrics, --classifier and --inception-weights apply to image runs; this run's data "
+                              f"is {trainer.sampler.kind} (its evaluation is fixed: see `wgan list`)")
+
         trainer.cfg = eval_config(trainer.cfg, args.metrics, args.classifier, args.inception_weights, args.n_samples)
         trainer._eval_cache.clear()
     summary = trainer.eval_summary()
