@@ -9,6 +9,7 @@ import json
 import math
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -394,3 +395,27 @@ def test_two_gloo_ranks_match_one_process_and_stay_identical(tmp_path):
     assert [json.loads(r)["step"] for r in rows] == [1, 2, 3]  # one writer
     ckpt = torch.load(tmp_path / "run" / "checkpoints" / "latest.pt", weights_only=True)
     assert len(ckpt["ranks"]) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tr = Trainer.resume(tmp_path / "run", steps=4)  # evaluating a torchrun run in one process: no warning
+    with pytest.warns(UserWarning, match="checkpointed by 2 process"):
+        tr.fit(tmp_path / "run")  # continuing it in one process does not continue it exactly: say so
+    assert tr.step == 4
+
+
+def test_image_nets_with_every_feature(tmp_path):
+    """The real contract: DCGAN nets on the bundled digits, conditional, EMA, bf16 autocast, channels-last."""
+    cfg = tiny_config("data.name=digits", "data.image_size=16", "data.batch_size=8", "generator.net=dcgan",
+                      "critic.net=dcgan", "generator.width=8", "critic.width=8", "generator.norm=cond-batch",
+                      "critic.norm=none", "generator.n_classes=10", "critic.n_classes=10", "train.ema=0.9",
+                      "train.amp=true", "train.channels_last=true", "train.g_batch_multiple=2",
+                      "optim.lr_decay=linear")
+    tr = Trainer(cfg)
+    assert tr.conditional and tr.val_sampler is not None
+    for _ in range(2):
+        tr.train_step()
+    rec = {**tr._flush(), **{k: v.item() for k, v in tr.validation_losses().items()}}
+    assert {"loss/ac_real", "loss/ac_fake", "acgan/real_accuracy", "loss/critic_val"} <= set(rec)
+    assert all(math.isfinite(v) for v in rec.values())
+    x = tr.generate(10, seed=0)
+    assert x.shape == (10, 1, 16, 16) and torch.isfinite(x).all()

@@ -518,13 +518,9 @@ class Trainer:
         self.scaler_g.load_state_dict(state["scalers"]["generator"])
         if self.G_ema is not None:
             self.G_ema.load_state_dict(state["ema"])
-        local = state
-        if len(state["ranks"]) != (self.world if self.world > 1 else 0):
-            if self.world > 1 or state["ranks"]:
-                warnings.warn(f"this checkpoint was written by {max(1, len(state['ranks']))} process(es) and is "
-                              f"resumed by {self.world}: every rank continues rank 0's random streams, so the run "
-                              "does not continue exactly", UserWarning, stacklevel=2)
-        elif self.world > 1:
+        local, written_by = state, max(1, len(state["ranks"]))
+        self._resumed_by_other_world = written_by if written_by != self.world else None  # warned by fit()
+        if written_by == self.world > 1:
             local = state["ranks"][self.rank]
         rng = local["rng"]
         torch.set_rng_state(rng["torch"])
@@ -593,6 +589,10 @@ class Trainer:
         # one process: Ctrl-C finishes the step and checkpoints; under torchrun a signal reaches the ranks at
         # different steps, so it stops them at once and the run resumes from its last periodic checkpoint
         previous_handler = self._install_sigint() if self.world == 1 else None
+        if getattr(self, "_resumed_by_other_world", None) and self.step < t.steps:
+            warnings.warn(f"this run was checkpointed by {self._resumed_by_other_world} process(es) and continues "
+                          f"on {self.world}: every rank continues rank 0's random streams and the global batch "
+                          "changes, so it does not continue as the uninterrupted run would", UserWarning, stacklevel=2)
         last_real = last_fake = None
         start = time.perf_counter()
         elapsed0 = self.elapsed_s
