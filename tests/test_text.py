@@ -214,6 +214,16 @@ def test_js_closed_forms():
     assert ngram_js(np.array([[0, 0]]), a) == pytest.approx(want, rel=1e-12)
 
 
+def test_padding_free_ngrams():
+    seqs = np.array([[2, 3, PAD, PAD], [PAD, PAD, PAD, PAD]])
+    m = ngram_model(seqs, 2, 4, exclude=PAD)
+    assert m.keys.tolist() == [2 * 4 + 3] and m.counts.tolist() == [1]
+    all_pad = ngram_model(np.zeros((3, 4), dtype=np.int64), 2, 4, exclude=PAD)
+    assert all_pad.total == 0
+    assert js_bits(all_pad, m) == 1.0 and js_bits(all_pad, all_pad) == 0.0
+    assert ngram_js(seqs, m, exclude=PAD) == pytest.approx(0.0, abs=1e-12)
+
+
 def test_js_matches_scipy_on_random_counts():
     from scipy.spatial.distance import jensenshannon
 
@@ -245,7 +255,8 @@ def test_fit_writes_samples_and_js(corpus, tmp_path, one_thread):
     log = (run / "samples.txt").read_text()
     assert log.count("# step ") == 2 and "# step 2\n" in log and "# step 4\n" in log
     records = read_jsonl(run / "metrics.jsonl")
-    assert "eval/js4" in records[-1] and "eval/js4_val" in records[-1]
+    assert {"eval/js4", "eval/js4_val", "eval/js4_text", "eval/js4_text_val"} <= set(records[-1])
+    assert summary["js1_text_val"] <= summary["js4_text_val"] <= 1.0
 
 
 def test_cli_sample_prints_sentences(corpus, tmp_path, capsys, one_thread):
@@ -273,7 +284,7 @@ def test_reproduce_char_lm_quick(tmp_path, one_thread):
     saved = json.loads((out / "results.json").read_text())
     assert saved["reproduction"] == "char-lm" and (out / "char-lm.png").stat().st_size > 0
     names = [c.name for c in result.claims]
-    assert names == ["wgan-gp-beats-ns-gan", "wgan-gp-learns", "gap-to-validation"]
+    assert names == ["wgan-gp-beats-ns-gan", "wgan-gp-learns", "wgan-gp-beats-ns-gan-text", "gap-to-validation"]
     runs = saved["data"]["runs"]
     assert [r["objective"] for r in runs] == ["wgan-gp", "ns-gan"] and all(len(r["samples"]) == 20 for r in runs)
     assert all(r["steps"] == runs[0]["steps"] for r in runs)  # equal generator steps

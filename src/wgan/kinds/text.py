@@ -4,7 +4,8 @@
   n-gram Jensen-Shannon divergence in bits, n = 1..4, against the n-gram models of all training lines
   (``eval/js1`` .. ``eval/js4``; metric ``ngram_js_bits_640``, :mod:`wgan.metrics.ngrams`), and the same for
   the held-out validation lines as a baseline (``eval/js1_val`` ..): what a sample of real text of the
-  same size scores. WGAN-GP sec. 5.5 / Table 4 report these per n.
+  same size scores. WGAN-GP sec. 5.5 / Table 4 report these per n. ``eval/js{n}_text`` (and ``_text_val``)
+  leave out n-grams containing padding, which an all-padding (empty-line) generator cannot game.
 * ``summary``: ``js1..js4``, ``js1_val..js4_val`` and the protocol.
 * ``save_samples``: ``samples/step-NNNNNNN.txt`` (64 decoded sequences, one a line) and the first 10 of them
   appended under a ``# step N`` header to ``samples.txt`` in the run directory.
@@ -15,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..data.text import TextSampler, argmax_decode
+from ..data.text import PAD, TextSampler, argmax_decode
 from ..io import atomic_write
 from ..metrics.ngrams import NgramModel, js_bits, ngram_js, ngram_model
 from ..train import DataKind, Trainer
@@ -38,15 +39,17 @@ def n_eval(trainer: Trainer) -> int:
     return min(trainer.cfg.eval.n_samples, len(_sampler(trainer).val))
 
 
-def reference(trainer: Trainer) -> tuple[list[NgramModel], dict[str, float]]:
-    """The training lines' n-gram models (n = 1..4) and the validation-vs-training baseline JS per n;
-    computed once per run (they depend on the data only)."""
+def reference(trainer: Trainer) -> tuple[list[NgramModel], list[NgramModel], dict[str, float]]:
+    """The training lines' n-gram models (n = 1..4) with padding counted (the authors') and without, and the
+    validation-vs-training baseline JS of each per n; computed once per run (they depend on the data only)."""
     if "text_ref" not in trainer._eval_cache:
         s = _sampler(trainer)
-        models = [ngram_model(s.train, n, s.vocab_size) for n in range(1, MAX_N + 1)]
         val = s.val[: n_eval(trainer)]
+        models = [ngram_model(s.train, n, s.vocab_size) for n in range(1, MAX_N + 1)]
+        text = [ngram_model(s.train, n, s.vocab_size, exclude=PAD) for n in range(1, MAX_N + 1)]
         baseline = {f"eval/js{m.n}_val": js_bits(ngram_model(val, m.n, s.vocab_size), m) for m in models}
-        trainer._eval_cache["text_ref"] = (models, baseline)
+        baseline |= {f"eval/js{m.n}_text_val": js_bits(ngram_model(val, m.n, s.vocab_size, PAD), m) for m in text}
+        trainer._eval_cache["text_ref"] = (models, text, baseline)
     return trainer._eval_cache["text_ref"]
 
 
@@ -56,9 +59,10 @@ def generated_indices(trainer: Trainer, n: int, seed: int):
 
 
 def evaluate(trainer: Trainer) -> dict[str, float]:
-    models, baseline = reference(trainer)
+    models, text, baseline = reference(trainer)
     fake = generated_indices(trainer, n_eval(trainer), seed=30_000 + trainer.cfg.train.seed)  # (n, L)
     out = {f"eval/js{m.n}": ngram_js(fake, m) for m in models}
+    out |= {f"eval/js{m.n}_text": ngram_js(fake, m, exclude=PAD) for m in text}
     out.update(baseline)
     return out
 
@@ -71,7 +75,8 @@ def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
         "js": f"ngram_js_bits_640: character n-gram (n = 1..{MAX_N}) Jensen-Shannon divergence in bits between "
               f"{n} argmax-decoded generated sequences and all {len(s.train)} training lines (windows inside each "
               f"{s.seq_len}-symbol padded line, padding included); js*_val: {n} held-out validation lines vs "
-              "the training lines (the baseline)",
+              "the training lines (the baseline); js*_text: the same without n-grams that contain padding (an "
+              "all-padding output scores 1)",
         "vocabulary": f"{s.vocab_size} symbols (padding, unknown, {s.vocab_size - 2} most frequent characters)",
     }
     return out

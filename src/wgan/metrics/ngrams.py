@@ -10,6 +10,10 @@ such models P and Q, with M = (P + Q) / 2, is
 0 when the distributions are equal and 1 when their supports are disjoint. The authors sum over each
 model's own n-grams in natural logs and divide by log 2: the same number. Written here with NumPy (an
 n-gram is one base-V integer, counted by ``np.unique``) because no library we depend on counts n-grams.
+
+Counting padding lets a generator that emits only padding match a corpus of short lines well (an all-padding
+output scores about 0.63 bits at n = 4 on tinyshakespeare); ``exclude=PAD`` gives the padding-free variant,
+n-grams of characters only, which such an output cannot game.
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ class NgramModel:
         return int(self.counts.sum())
 
 
-def ngram_model(sequences: torch.Tensor | np.ndarray, n: int, vocab: int) -> NgramModel:
-    """The n-gram counts of index rows ``(N, L)`` (values in ``[0, vocab)``), windows inside each row."""
+def ngram_model(sequences: torch.Tensor | np.ndarray, n: int, vocab: int, exclude: int | None = None) -> NgramModel:
+    """The n-gram counts of index rows ``(N, L)`` (values in ``[0, vocab)``), windows inside each row;
+    ``exclude`` drops every window that contains that symbol (e.g. padding)."""
     seqs = np.asarray(sequences.cpu() if isinstance(sequences, torch.Tensor) else sequences, dtype=np.int64)
     if seqs.ndim != 2 or seqs.shape[1] < n or n < 1:
         raise ValueError(f"need index rows (N, L) with L >= n >= 1, got shape {seqs.shape} and n = {n}")
@@ -43,16 +48,22 @@ def ngram_model(sequences: torch.Tensor | np.ndarray, n: int, vocab: int) -> Ngr
         raise ValueError(f"{n}-grams over {vocab} symbols do not fit in 64-bit keys")
     windows = seqs.shape[1] - n + 1
     keys = np.zeros((seqs.shape[0], windows), dtype=np.int64)  # (N, L - n + 1)
+    keep = np.ones(keys.shape, dtype=bool)
     for j in range(n):  # key = s[i] V^(n-1) + ... + s[i+n-1]
         keys = keys * vocab + seqs[:, j: j + windows]
-    uniq, counts = np.unique(keys.reshape(-1), return_counts=True)
+        if exclude is not None:
+            keep &= seqs[:, j: j + windows] != exclude
+    uniq, counts = np.unique(keys[keep], return_counts=True)
     return NgramModel(n, vocab, uniq, counts.astype(np.int64))
 
 
 def js_bits(p: NgramModel, q: NgramModel) -> float:
-    """Jensen-Shannon divergence in bits between two n-gram models (exact over the union of their n-grams)."""
+    """Jensen-Shannon divergence in bits between two n-gram models (exact over the union of their n-grams).
+    A model without any n-gram (e.g. all padding with padding excluded) shares nothing: 1 bit (0 if both are)."""
     if p.n != q.n:
         raise ValueError(f"cannot compare {p.n}-gram and {q.n}-gram models")
+    if p.total == 0 or q.total == 0:
+        return float(p.total != q.total)
     union = np.union1d(p.keys, q.keys)  # (K,)
     pp = np.zeros(len(union))
     qq = np.zeros(len(union))
@@ -67,9 +78,10 @@ def js_bits(p: NgramModel, q: NgramModel) -> float:
     return 0.5 * kl_to_m(pp) + 0.5 * kl_to_m(qq)
 
 
-def ngram_js(generated: torch.Tensor | np.ndarray, reference: NgramModel) -> float:
-    """JS in bits between the n-grams of ``generated`` index rows ``(N, L)`` and a reference model."""
-    return js_bits(ngram_model(generated, reference.n, reference.vocab), reference)
+def ngram_js(generated: torch.Tensor | np.ndarray, reference: NgramModel, exclude: int | None = None) -> float:
+    """JS in bits between the n-grams of ``generated`` index rows ``(N, L)`` and a reference model (built with
+    the same ``exclude``)."""
+    return js_bits(ngram_model(generated, reference.n, reference.vocab, exclude), reference)
 
 
 __all__ = ["NgramModel", "js_bits", "ngram_js", "ngram_model"]
