@@ -83,8 +83,9 @@ def _image_shape(data: str) -> tuple[int, ...]:
     return tuple(make_sampler(data, DataConfig(name=data)).shape)
 
 
-def image_setting(ctx: Context, full_steps: int, full_width: int) -> ImageSetting:
-    """Quick: digits-sized and tiny (seconds). Otherwise ``full_steps`` generator steps at ``full_width``."""
+def image_setting(ctx: Context, full_steps: int, full_width: int, n_points: int = 10) -> ImageSetting:
+    """Quick: digits-sized and tiny (seconds). Otherwise ``full_steps`` generator steps at ``full_width`` with
+    ``n_points`` evaluations; sized so that a full run ends in about half an hour on a loaded 2-core CPU."""
     data = ctx.data or DEFAULT_DATA
     shape = _image_shape(data)
     conv = len(shape) == 3 and shape[1] == shape[2] and shape[1] in (28, 32)
@@ -93,8 +94,8 @@ def image_setting(ctx: Context, full_steps: int, full_width: int) -> ImageSettin
                             batch=32, steps=ctx.steps or 30, n_points=3, n_fid=200, classifier_steps=100,
                             classifier_width=8, seeds=ctx.seeds or 1)
     return ImageSetting(data, "mnist-conv" if conv else "mlp", width=full_width if conv else 128, depth=3,
-                        latent_dim=128 if conv else 32, batch=50, steps=ctx.steps or full_steps, n_points=10,
-                        n_fid=1000, classifier_steps=1000, classifier_width=32, seeds=ctx.seeds or 1)
+                        latent_dim=128 if conv else 32, batch=50, steps=ctx.steps or full_steps, n_points=n_points,
+                        n_fid=500, classifier_steps=400, classifier_width=16, seeds=ctx.seeds or 1)
 
 
 # ---------------------------------------------------------------------------------------------- classifier
@@ -184,7 +185,7 @@ def image_objectives(ctx: Context) -> Result:
 
 
 def _image_objectives(ctx: Context) -> Result:
-    s = image_setting(ctx, full_steps=1200, full_width=8)
+    s = image_setting(ctx, full_steps=600, full_width=8, n_points=8)
     classifier, info = data_classifier(s, ctx.out)
     runs = {o: [train_fid_curve(o, s, classifier, seed, ctx.device) for seed in range(s.seeds)] for o in OBJECTIVES}
     late = {o: float(np.mean([_late(c.fid) for c in cs])) for o, cs in runs.items()}
@@ -317,7 +318,7 @@ def critic_overfitting(ctx: Context) -> Result:
 
 
 def _critic_overfitting(ctx: Context) -> Result:
-    s = image_setting(ctx, full_steps=800, full_width=16)
+    s = image_setting(ctx, full_steps=600, full_width=8)
     subset = 200 if ctx.quick else 1000
     seeds = range(s.seeds)
     small = [train_critic_losses("subset", s, subset, seed, ctx.device) for seed in seeds]
