@@ -26,6 +26,12 @@ from wgan.metrics.images import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _single_thread(one_thread):
+    """Small convs and feature maps: one torch thread is faster, and much faster on a loaded machine."""
+    yield
+
+
 def _digits() -> tuple[torch.Tensor, torch.Tensor]:
     from sklearn.datasets import load_digits
 
@@ -66,7 +72,7 @@ def linear_net() -> FeatureNetwork:
     return FeatureNetwork("classifier", lin, lin, "fixed linear map")
 
 
-def test_fid_matches_frechet_distance_and_vanishes_on_itself(linear_net, one_thread):
+def test_fid_matches_frechet_distance_and_vanishes_on_itself(linear_net):
     g = torch.Generator().manual_seed(1)
     a = torch.rand(400, 1, 8, 8, generator=g) * 2 - 1
     b = (torch.rand(300, 1, 8, 8, generator=g) * 2 - 1) * 0.7 + 0.1
@@ -102,7 +108,7 @@ def test_inception_score_closed_forms(k):
 
 
 @pytest.mark.parametrize("side,expected", [(8, (2, 3)), (28, (3, 7)), (32, (3, 7)), (64, (4, 7)), (180, (5, 11))])
-def test_ms_ssim_settings_and_identity(side, expected, one_thread):
+def test_ms_ssim_settings_and_identity(side, expected):
     scales, k, _, betas = ms_ssim_settings(side, side)
     assert (scales, k) == expected and sum(betas) == pytest.approx(1.0)
     x = torch.rand(3, 1, side, side, generator=torch.Generator().manual_seed(side)) * 2 - 1
@@ -206,7 +212,7 @@ def test_metric_names_state_their_protocol():
             parse_metric(bad)
 
 
-def test_independent_critic_separates_shifted_data(one_thread):
+def test_independent_critic_separates_shifted_data():
     g = torch.Generator().manual_seed(0)
     real = torch.randn(800, 1, 4, 4, generator=g)
     fake = torch.randn(800, 1, 4, 4, generator=g)
@@ -226,7 +232,7 @@ TINY_IMAGES = ["generator.net=dcgan", "critic.net=dcgan", "generator.width=8", "
                "generator.latent_dim=8", "data.name=digits", "eval.n_samples=200"]
 
 
-def test_tiny_image_run_writes_grid_and_summary_with_protocol(tmp_path, digits_classifier, one_thread):
+def test_tiny_image_run_writes_grid_and_summary_with_protocol(tmp_path, digits_classifier):
     from wgan import Trainer
 
     from .helpers import tiny_config
@@ -245,7 +251,7 @@ def test_tiny_image_run_writes_grid_and_summary_with_protocol(tmp_path, digits_c
     assert "eval/fid200_classifier" in rows[-1]
 
 
-def test_without_classifier_reports_ms_ssim_and_says_why(one_thread):
+def test_without_classifier_reports_ms_ssim_and_says_why():
     from wgan import Trainer
 
     from .helpers import tiny_config
@@ -256,7 +262,7 @@ def test_without_classifier_reports_ms_ssim_and_says_why(one_thread):
     assert "eval.classifier" in s["protocol"]["absent fid/is"]
 
 
-def test_wgan_eval_on_an_image_run(tmp_path, digits_classifier, capsys, one_thread):
+def test_wgan_eval_on_an_image_run(tmp_path, digits_classifier, capsys):
     import json
 
     from wgan.cli import main
@@ -276,7 +282,7 @@ def test_wgan_eval_on_an_image_run(tmp_path, digits_classifier, capsys, one_thre
     assert main(["eval", str(run), "--metrics", "fid5k_pairs"]) == 2
 
 
-def test_classifier_cli_writes_a_measured_file(tmp_path, capsys, one_thread):
+def test_classifier_cli_writes_a_measured_file(tmp_path, capsys):
     from wgan.cli import main
 
     assert main(["classifier", "train", "--data", "digits", "--out", str(tmp_path / "c.pt"), "--steps", "20"]) == 0
