@@ -70,7 +70,8 @@ def test_critic_overfitting_results(overfitting):
     for run in (sub, full):
         assert run["steps"] == [0, 10, 20, 30]
         assert all(np.isfinite(run["train"] + run["val"])) and all(se >= 0 for se in run["gap_se"])
-    (claim,) = saved["claims"]
+    claims = {c["name"]: c for c in saved["claims"]}
+    claim = claims["small-set-overfits"]
     m = claim["measured"]
     expected = m["gap_subset"] > 2 * m["gap_subset_se"] and (
         m["gap_subset"] - m["gap_full"] > 2 * np.hypot(m["gap_subset_se"], m["gap_full_se"]))
@@ -80,3 +81,16 @@ def test_critic_overfitting_results(overfitting):
 def test_bad_data_path_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError):
         run_experiment("critic-overfitting", Context(out=tmp_path, quick=True, data=str(tmp_path / "missing")))
+
+
+def test_critic_overfitting_scores(overfitting):
+    _, saved = overfitting
+    sub, full = saved["data"]["subset"], saved["data"]["full"]
+    for key in ("score_seen", "score_val"):
+        assert len(sub[key]) == len(sub["steps"]) and all(np.isfinite(sub[key] + full[key]))
+    assert all(np.isfinite(sub["score_unseen"]))  # the subset run has training images it never saw
+    assert all(np.isnan(full["score_unseen"]))  # the full run has none
+    where = {c["name"]: c for c in saved["claims"]}["where-the-gap-comes-from"]
+    m = where["measured"]
+    assert where["holds"] is None
+    assert m["seen_minus_val"] == pytest.approx(m["seen_minus_unseen"] + m["unseen_minus_val"])

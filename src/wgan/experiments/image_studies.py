@@ -279,9 +279,33 @@ class CriticLosses:
     val: list[float] = field(default_factory=list)
     gap_se: list[float] = field(default_factory=list)  # standard error of (val - train) over the batches
     train_s: float = 0.0
+    # mean critic score E f(x) on fixed image sets: the run's training images, validation images, and (subset
+    # runs) training-split images outside the subset, which the run never saw
+    score_seen: list[float] = field(default_factory=list)
+    score_val: list[float] = field(default_factory=list)
+    score_unseen: list[float] = field(default_factory=list)
 
 
 VAL_BATCHES = 8  # batches averaged per measurement (each: batch_size training + validation images, fresh fakes)
+SCORE_IMAGES = 500  # images per fixed set for the mean critic scores
+
+
+def _fixed_images(sampler: Any, n: int, seed: int, start: int = 0) -> torch.Tensor | None:
+    """Up to ``n`` distinct images ``(n, C, H, W)`` in [-1, 1] from ``sampler.pixels[start:]`` (a fixed random
+    choice), or None when the sampler does not hold its images as a uint8 tensor."""
+    from ..data.images import to_unit_range
+
+    pixels = getattr(sampler, "pixels", None)
+    if not isinstance(pixels, torch.Tensor) or len(pixels) <= start:
+        return None
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(pixels) - start, generator=g)[:n] + start
+    return to_unit_range(pixels[idx], False, g)
+
+
+@torch.no_grad()
+def _mean_score(trainer: Trainer, x: torch.Tensor | None) -> float:
+    return float(trainer.D(x.to(trainer.device)).float().mean()) if x is not None else float("nan")
 
 
 def train_critic_losses(label: str, s: ImageSetting, subset: int, seed: int, device: str = "cpu") -> CriticLosses:
@@ -292,6 +316,10 @@ def train_critic_losses(label: str, s: ImageSetting, subset: int, seed: int, dev
     trainer = Trainer(cfg)
     marks = sorted({0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()})
     out = CriticLosses(label, len(trainer.sampler))  # type: ignore[arg-type]
+    seen = _fixed_images(trainer.sampler, SCORE_IMAGES, 70_000 + seed)
+    val = _fixed_images(trainer.val_sampler, SCORE_IMAGES, 71_000 + seed)
+    unseen = _fixed_images(make_sampler(s.data, DataConfig(name=s.data)), SCORE_IMAGES, 72_000 + seed,
+                           start=subset) if subset else None
     start = time.perf_counter()
     for m in marks:
         while trainer.step < m:
@@ -303,6 +331,9 @@ def train_critic_losses(label: str, s: ImageSetting, subset: int, seed: int, dev
         out.train.append(float(tr.mean()))
         out.val.append(float(va.mean()))
         out.gap_se.append(float((va - tr).std(ddof=1) / np.sqrt(len(tr))))
+        out.score_seen.append(_mean_score(trainer, seen))
+        out.score_val.append(_mean_score(trainer, val))
+        out.score_unseen.append(_mean_score(trainer, unseen))
         _progress(f"{label} ({out.n_train} images) seed {seed}: step {m}/{s.steps}, critic loss train "
                   f"{out.train[-1]:.3g} val {out.val[-1]:.3g}, {time.perf_counter() - start:.0f} s")
     out.train_s = time.perf_counter() - start
@@ -331,6 +362,10 @@ def _critic_overfitting(ctx: Context) -> Result:
         se = float(np.sqrt(np.mean([np.mean(np.square(r.gap_se[-k:])) for r in runs]) / gaps.size))
         return float(gaps.mean()), se
 
+    def late_mean(values: list[float]) -> float:
+        k = max(2, len(values) // 4)
+        return float(np.mean(values[-k:]))
+
     g_small, se_small = late_gap(small)
     g_full, se_full = late_gap(full)
     fig_name = "critic-overfitting.png"
@@ -344,6 +379,17 @@ def _critic_overfitting(ctx: Context) -> Result:
         {"gap_subset": g_small, "gap_subset_se": se_small, "gap_full": g_full, "gap_full_se": se_full,
          "n_train_subset": small[0].n_train, "n_train_full": full[0].n_train},
         g_small > 2 * se_small and g_small - g_full > 2 * float(np.hypot(se_small, se_full)))
+    r = small[0]
+    c2 = Claim(
+        "where-the-gap-comes-from",
+        "Descriptive: which images the subset run's critic scores higher -- its own training images, training-split "
+        "images outside the subset (never seen), or validation images.",
+        f"mean critic score E f(x) on fixed sets of up to {SCORE_IMAGES} images, mean over the last quarter of "
+        "training, subset run seed 0: differences seen - validation and seen - unseen (positive = memorisation)",
+        {"seen_minus_val": late_mean(r.score_seen) - late_mean(r.score_val),
+         "seen_minus_unseen": late_mean(r.score_seen) - late_mean(r.score_unseen),
+         "unseen_minus_val": late_mean(r.score_unseen) - late_mean(r.score_val)},
+        None)
     protocol = {
         "data": s.data, "networks": s.nets_text(), "objective": "wgan-gp preset (Adam 1e-4, beta (0, 0.9), lambda 10, "
         "5 critic steps)", "generator_steps": s.steps, "batch_size": s.batch, "seeds": list(seeds),
@@ -351,13 +397,16 @@ def _critic_overfitting(ctx: Context) -> Result:
         "losses": f"at step 0 and {s.n_points} evenly spaced steps: Trainer.validation_losses averaged over "
                   f"{VAL_BATCHES} batches of {s.batch}: loss/critic_trainset (training images) and loss/critic_val "
                   "(held-out validation images), each against the same fresh fakes; no penalty term",
+        "scores": f"mean critic score on fixed sets of up to {SCORE_IMAGES} distinct images: the run's training "
+                  "images, validation images and (subset run) training-split images outside the subset; NaN: none",
         "deviations": f"the paper's Fig. 5b: a random 1,000-digit subset of MNIST's 60,000 training images, the "
                       f"authors' MNIST nets at width 64, trained far longer; here the first {subset} training images, "
                       f"{s.steps} generator steps with {s.nets_text()} on {s.data}",
     }
     data = {r.label: {"n_train": r.n_train, "steps": r.steps, "train": r.train, "val": r.val, "gap_se": r.gap_se,
+                      "score_seen": r.score_seen, "score_val": r.score_val, "score_unseen": r.score_unseen,
                       "train_s": r.train_s} for r in (*small[:1], *full[:1])}
-    return Result([c1], protocol, [fig_name], data)
+    return Result([c1, c2], protocol, [fig_name], data)
 
 
 def _plot_overfitting(small: list[CriticLosses], full: list[CriticLosses], s: ImageSetting, path: Path) -> None:
