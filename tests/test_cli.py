@@ -156,3 +156,27 @@ def test_demo_is_the_default_config(capsys):
     out = capsys.readouterr().out
     for line in ('name = "wgan-gp"', "penalty_weight = 0.1", "beta1 = 0.5", "width = 128", "steps = 5000"):
         assert line in out
+
+
+@pytest.mark.parametrize("kind", ["images", "text", "points"])
+def test_data_kind_picks_the_starting_config(kind, tmp_path, capsys):
+    """With no --config, --data naming images or a text corpus starts from that kind's config (DCGAN nets at
+    32x32 with lambda 10; the authors' language model at a small width), and every start config trains."""
+    data = {"images": "digits", "points": "25gaussians"}.get(kind)
+    if kind == "text":
+        data = str(tmp_path / "corpus.txt")
+        (tmp_path / "corpus.txt").write_text("the cat sat on the mat\na dog ran far away\n" * 60, encoding="utf-8")
+    assert main(["train", "--data", data, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    expected = {"images": ['net = "dcgan"', "image_size = 32", "penalty_weight = 10.0", "latent_dim = 128"],
+                "text": ['net = "conv1d"', "n_critic = 10", "penalty_weight = 10.0", "seq_len = 32"],
+                "points": ['net = "mlp"', "penalty_weight = 0.1", "latent_dim = 2"]}[kind]
+    for line in expected:
+        assert line in out, line
+    if kind == "points":
+        return
+    tiny = ["--set", "generator.width=4", "--set", "critic.width=4", "--set", "eval.n_samples=64",
+            "--set", "data.batch_size=8"] + (["--set", "generator.depth=1", "--set", "critic.depth=1",
+                                               "--set", "data.val_size=16"] if kind == "text" else [])
+    assert main(["train", "--data", data, "--steps", "2", "--out", str(tmp_path / "runs"), *tiny]) == 0
+    assert (_run_dir(tmp_path / "runs") / "summary.json").exists()

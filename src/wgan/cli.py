@@ -13,8 +13,10 @@ from .errors import ConfigError
 
 DEMO_HELP = """\
 With no --config, `wgan train` starts from the demo config: WGAN-GP on 8 Gaussians, about 2 minutes on
-2 CPU cores, ending with the exact W1 of 2,000 samples next to the data-vs-data floor. --dry-run prints
-the resolved config; --objective NAME switches to NAME with its paper defaults.
+2 CPU cores, ending with the exact W1 of 2,000 samples next to the data-vs-data floor. With --data naming
+images (digits, an MNIST or CIFAR-10 folder, a folder of images) it starts from WGAN-GP with DCGAN nets at
+32x32; with --data naming a text corpus, from the WGAN-GP character language model at a CPU-sized width.
+--dry-run prints the resolved config; --objective NAME switches to NAME with its paper defaults.
 """
 
 
@@ -86,15 +88,26 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def demo_config_path() -> Path:
-    """The packaged demo config that `wgan train` uses when no --config is given."""
-    return Path(__file__).with_name("demo.toml")
+def demo_config_path(data: str | None = None) -> Path:
+    """The packaged config that `wgan train` starts from when no --config is given: the toy demo, or for
+    ``--data`` naming images or a text corpus the starting config of that kind (``demo_images.toml``,
+    ``demo_text.toml``: the papers' objective settings with CPU-sized nets for that kind of data)."""
+    name = "demo.toml"
+    if data is not None:
+        from .data.images import is_image_source
+        from .data.text import is_text_source
+
+        if is_image_source(data):
+            name = "demo_images.toml"
+        elif is_text_source(data):
+            name = "demo_text.toml"
+    return Path(__file__).with_name(name)
 
 
 def build_config(args: argparse.Namespace):
     from .config import ObjectiveConfig, OptimConfig, apply, apply_sets, load_toml, resolve
 
-    cfg = load_toml(args.config) if args.config else load_toml(demo_config_path())
+    cfg = load_toml(args.config) if args.config else load_toml(demo_config_path(args.data))
     if args.objective:
         cfg = replace(cfg, objective=ObjectiveConfig(name=args.objective,
                                                      dragan_scale=cfg.objective.dragan_scale),
