@@ -12,7 +12,7 @@ the gradient penalty, Adam). One *member-step* is one critic update of one membe
 Both run in this process, alternating in rounds so that machine noise hits both alike; both use the same
 torch thread count.
 
-    python benchmarks/ensemble_throughput.py [--members 1000] [--rounds 3] [--threads N] [--backend fused]
+    python benchmarks/ensemble_throughput.py [--members 1000] [--rounds 3] [--threads N] [--backend fused] [--compile]
 
 Prints member-steps/s of each per round, the medians and the ratio vectorised / sequential.
 """

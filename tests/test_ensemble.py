@@ -2,6 +2,7 @@
 the backends agree, and summaries are right."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -138,14 +139,17 @@ def test_fused_step_in_member_chunks_matches_one_pass(objective):
 
 
 @pytest.mark.skipif(not has_cpp_compiler(), reason="torch.compile on the CPU needs a C++ compiler")
-@pytest.mark.parametrize("objective", ["wgan-gp", "dragan-ns", "ns-gan"])
-def test_compiled_fused_step_matches_the_eager_one(objective):
+@pytest.mark.parametrize("objective,latent", [("wgan-gp", 1), ("dragan-ns", 1), ("ns-gan", 1), ("gan-gp", 2),
+                                              ("wgan-gp", 3)])
+def test_compiled_fused_step_matches_the_eager_one(objective, latent):
     # the torch.compile'd chunk (one pure function, loss/penalty derivatives by torch.func.grad inside the
-    # graph) against the eager fused step; chunks of 4 over 10 members also exercise the tail chunk
-    cfg = experiment_config(SMALL, objective)
+    # graph) against the eager fused step; chunks of 4 over 10 members also exercise the tail chunk. Latent
+    # 1 and 2 < dim 3 take the compiled chunk's low-rank path for linear generators, latent 3 the general one.
+    setting = replace(SMALL, latent=latent)
+    cfg = experiment_config(setting, objective)
     states = []
     for compile in (False, True):
-        ens = Ensemble(cfg, range(10), SMALL.sampler(), rng="shared", rng_seed=2, backend="fused", compile=compile,
+        ens = Ensemble(cfg, range(10), setting.sampler(), rng="shared", rng_seed=2, backend="fused", compile=compile,
                        lr=torch.linspace(1e-3, 1e-2, 10), penalty_weight=torch.linspace(1.0, 10.0, 10))
         ens._COMPILED_CHUNK = 4
         ens.fit(2)

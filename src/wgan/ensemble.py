@@ -182,11 +182,25 @@ def _fused_chunk_fn(real: torch.Tensor, z: torch.Tensor, g_layers: list[tuple[to
 
     ``real`` ``(S, B, d)``; ``z`` ``(S, B, l)`` and the generator's (detached) stacked layers; ``alpha`` the
     gp/lp epsilons ``(S, B, 1)`` (dragan: alpha, with the delta-uniforms ``u`` ``(S, B, d)``). Returns the
-    gradients of ``(W, c, a, e)`` and the per-member loss and penalty (``None`` without a penalty)."""
+    gradients of ``(W, c, a, e)`` and the per-member loss and penalty (``None`` without a penalty).
+
+    A linear generator ``G(z) = z V^T + v`` with an ``l``-dimensional latent (Many Paths Exp. I: l = 1) makes
+    the fake rows rank ``l + 1``: their pre-activations are ``z (W V)^T + (W v + c)`` and their part of the
+    weight gradient ``sum_b q_b m_b x_b`` is ``V sum_b q_b m_b z_b + v sum_b q_b m_b``, so neither needs the
+    ``(B, d)`` fakes (an (l + 1)-row GEMM instead of a (d + 1)-row one; about a third of the work for l = 1)."""
     S, B, d = real.shape
-    x = torch.cat([real, _bmm_mlp(g_layers, g_act, z)], 1)  # (S, 2B, d): real | fake rows
-    hid = torch.baddbmm(c.unsqueeze(1), x, w1.transpose(1, 2))  # (S, 2B, H) pre-activations
-    m = (hid > 0).to(x.dtype)  # ReLU mask
+    low_rank = len(g_layers) == 1 and z.shape[-1] < d  # a linear generator: fakes never materialised
+    if low_rank:
+        v_w, v_b = g_layers[0]  # (S, d, l), (S, d)
+        h_real = torch.baddbmm(c.unsqueeze(1), real, w1.transpose(1, 2))  # (S, B, H)
+        c_fake = torch.baddbmm(c.unsqueeze(-1), w1, v_b.unsqueeze(-1)).squeeze(-1)  # W v + c: (S, H)
+        h_fake = torch.baddbmm(c_fake.unsqueeze(1), z, torch.bmm(w1, v_w).transpose(1, 2))  # (S, B, H)
+        hid = torch.cat([h_real, h_fake], 1)  # (S, 2B, H) pre-activations
+        x = real  # only the real rows enter the full-width weight-gradient GEMM
+    else:
+        x = torch.cat([real, _bmm_mlp(g_layers, g_act, z)], 1)  # (S, 2B, d): real | fake rows
+        hid = torch.baddbmm(c.unsqueeze(1), x, w1.transpose(1, 2))  # (S, 2B, H) pre-activations
+    m = (hid > 0).to(real.dtype)  # ReLU mask
     out = torch.bmm(a_out, hid.clamp_min(0).transpose(1, 2)).squeeze(1) + e  # (S, 2B) critic outputs
     if penalty is None:
         def total(out):
@@ -195,17 +209,17 @@ def _fused_chunk_fn(real: torch.Tensor, z: torch.Tensor, g_layers: list[tuple[to
 
         q, loss = grad(total, has_aux=True)(out)  # q = dL/dD(x): (S, 2B)
         pen = None
-        lhs = torch.cat([x.transpose(1, 2) * q.unsqueeze(1), q.unsqueeze(1)], 1)  # (S, d + 1, 2B)
-        mask = m
+        qx = q[:, :B] if low_rank else q  # the columns of the rows in x
+        lhs = torch.cat([x.transpose(1, 2) * qx.unsqueeze(1), qx.unsqueeze(1)], 1)  # (S, d + 1, 2B or B)
+        mask = m[:, :B] if low_rank else m
     else:
         if penalty.name == "dragan":  # x_hat as wgan.penalties.dragan_points, per member
-            real = x[:, :B]
             std = real.reshape(S, -1).std(dim=1).view(-1, 1, 1)
             x_hat = real + (1 - alpha) * ((penalty.dragan_scale * std) * u)
             h_hat = torch.baddbmm(c.unsqueeze(1), x_hat, w1.transpose(1, 2))
         else:  # h(eps real + (1 - eps) fake) = eps h(real) + (1 - eps) h(fake)
             h_hat = torch.lerp(hid[:, B:], hid[:, :B], alpha)
-        m_hat = (h_hat > 0).to(x.dtype)  # (S, B, H)
+        m_hat = (h_hat > 0).to(real.dtype)  # (S, B, H)
         g_t = torch.bmm(w1.transpose(1, 2) * a_out, m_hat.transpose(1, 2))  # (S, d, B): grad_x D(x_hat)^T
         norms = (g_t * g_t).sum(1).sqrt()  # (S, B)
 
@@ -216,12 +230,18 @@ def _fused_chunk_fn(real: torch.Tensor, z: torch.Tensor, g_layers: list[tuple[to
 
         (q, d_norm), (loss, pen) = grad(total, argnums=(0, 1), has_aux=True)(out, norms)
         # r = dP/dg = dP/d||g|| g / ||g||, and 0 where g = 0 (as wgan.penalties.safe_norm defines it)
-        scale = torch.where(norms > 0, d_norm / norms.clamp_min(torch.finfo(x.dtype).tiny), 0.0)
-        top = torch.cat([x.transpose(1, 2) * q.unsqueeze(1), g_t * scale.unsqueeze(1)], 2)  # (S, d, 3B)
-        bottom = torch.cat([q, torch.zeros_like(scale)], 1).unsqueeze(1)  # (S, 1, 3B)
+        scale = torch.where(norms > 0, d_norm / norms.clamp_min(torch.finfo(real.dtype).tiny), 0.0)
+        qx = q[:, :B] if low_rank else q  # the columns of the rows in x
+        top = torch.cat([x.transpose(1, 2) * qx.unsqueeze(1), g_t * scale.unsqueeze(1)], 2)  # (S, d, 3B or 2B)
+        bottom = torch.cat([qx, torch.zeros_like(scale)], 1).unsqueeze(1)  # (S, 1, 3B or 2B)
         lhs = torch.cat([top, bottom], 1)  # L = [q x | q ; r | 0]^T
-        mask = torch.cat([m, m_hat], 1)  # (S, 3B, H)
+        mask = torch.cat([m[:, :B] if low_rank else m, m_hat], 1)  # (S, 3B or 2B, H)
     y = torch.bmm(lhs, mask)  # (S, d + 1, H): [(D + M)^T ; Dc]
+    if low_rank:  # the fake rows' part: V (sum_b q_b m_b z_b) + v (sum_b q_b m_b), and sum_b q_b m_b for Dc
+        q_f, l = q[:, B:2 * B], z.shape[-1]
+        y_f = torch.bmm(torch.cat([z.transpose(1, 2) * q_f.unsqueeze(1), q_f.unsqueeze(1)], 1), m[:, B:])  # (S, l+1, H)
+        top_f = torch.baddbmm(v_b.unsqueeze(-1) * y_f[:, l:], v_w, y_f[:, :l])  # (S, d, H)
+        y = y + torch.cat([top_f, y_f[:, l:]], 1)
     y_t = y.transpose(1, 2)  # (S, H, d + 1)
     g_w1 = y_t[:, :, :d] * a_out.transpose(1, 2)  # dW = a (D + M)
     g_c = y[:, d] * a_out.squeeze(1)  # dc = a Dc
@@ -236,7 +256,8 @@ class Ensemble:
     ``lr`` / ``critic_lr`` / ``penalty_weight``: one value or one per member (default: the config's).
     ``sampler`` replaces ``cfg.data.name`` (e.g. :class:`wgan.data.LineData`).
     ``compile=True`` (fused backend): ``torch.compile`` the fused step's chunk (:func:`_fused_chunk_fn`);
-    the first step of each shape compiles (seconds), later steps run ~1.5x faster on the Exp. I model.
+    the first step of each shape compiles (seconds), later steps run ~1.6x faster on the Exp. I model
+    (docs/ensemble.md, Throughput).
     """
 
     def __init__(self, cfg: Config, seeds: Sequence[int], sampler: Sampler | None = None, *,
@@ -499,7 +520,7 @@ class Ensemble:
     # between the passes over them (benchmarks/ensemble_throughput.py: ~15% faster than one pass over S = 1000)
     _FUSED_CHUNK = 250
     # members per call of the compiled chunk (its temporaries are fresh tensors: smaller chunks stay in cache)
-    _COMPILED_CHUNK = 200
+    _COMPILED_CHUNK = 100
 
     def _fused_chunk(self, k, x, u, a, params, lam, grads, loss_out, pen_out):
         """One chunk of members of :meth:`_critic_grads_fused` (``k``: the chunk size buffers are sized
