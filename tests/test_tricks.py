@@ -278,7 +278,7 @@ def test_each_switch_trains_with_each_objective(objective: str, switch: str, one
 # ------------------------------------------------------------------------------------------ the reproduction
 def test_improved_techniques_quick(tmp_path, one_thread) -> None:
     from wgan.experiments import Context, run_experiment
-    from wgan.experiments.improved_techniques import VARIANTS
+    from wgan.experiments.improved_techniques import STACKED_VARIANTS, VARIANTS, stacked_setting
 
     result = run_experiment("improved-techniques", Context(out=tmp_path, quick=True, steps=10))
     assert (tmp_path / "improved-techniques.png").stat().st_size > 1000
@@ -291,7 +291,14 @@ def test_improved_techniques_quick(tmp_path, one_thread) -> None:
             assert m["n_modes"] == n_modes and 0 <= m["modes_min"] <= m["modes_mean"] <= m["modes_max"] <= n_modes
             assert 0 <= m["hq_mean"] <= 1 and m["w1_mean"] > 0
     assert {c.name for c in result.claims} == {"minibatch-discrimination-vs-collapse", "techniques-vs-ns-gan",
-                                               "wgan-gp-reference"}
-    assert len(list((tmp_path / "runs").glob("*.json"))) == 2 * len(VARIANTS)
+                                               "wgan-gp-reference", "stacked-mnist-minibatch-discrimination"}
+    # the Stacked part (quick: stacked digits, 3 x 8 x 8): modes hit of 1,000 by the digit classifier, real far above
+    stacked = result.data["stacked_mnist"]["summary"]
+    assert set(stacked) == set(STACKED_VARIANTS) and "Stacked digits" in table
+    for m in stacked.values():
+        assert 1 <= m["modes_min"] <= m["modes"] <= m["modes_max"] <= 1000 and 0 <= m["kl"] <= math.log(1000) + 1e-6
+        assert m["modes_real"] > 100 and m["kl_real"] < 2  # 500 real stacked images: hundreds of the 1,000 modes
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 2 * len(VARIANTS) + len(STACKED_VARIANTS)
     again = run_experiment("improved-techniques", Context(out=tmp_path, quick=True, steps=10))  # from runs/
-    assert again.data["summary"] == summary
+    assert again.data["summary"] == summary and again.data["stacked_mnist"]["summary"] == stacked
+    assert stacked_setting(Context(out=tmp_path, quick=False)) is None  # a full run without --data leaves it out
