@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", type=int, metavar="N", help="number of seeds (default: the reproduction's own)")
     r.add_argument("--steps", type=int, metavar="N", help="training steps (default: the reproduction's own)")
     r.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    r.add_argument("--data", metavar="PATH", help="data file or folder, for reproductions that need one (char-lm)")
+    r.add_argument("--data", metavar="PATH", help="data file or folder: the corpus of char-lm, the images of "
+                   "image-objectives and critic-overfitting, the MNIST of improved-techniques' Stacked MNIST part")
     r.add_argument("--force", action="store_true", help="overwrite an existing results.json in the output folder")
 
     e = sub.add_parser("eval", help="evaluate a run's latest checkpoint (points: exact W1, floor, modes; images: "
