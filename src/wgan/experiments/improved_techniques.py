@@ -31,6 +31,7 @@ import numpy as np
 
 from ..config import Config, apply_sets
 from ..io import atomic_write, write_json
+from ..metrics.images import count_text
 from ..train import Trainer
 from . import Claim, Context, Result, register
 from ._common import scatter_panel, single_thread
@@ -127,8 +128,9 @@ def stacked_setting(ctx: Context) -> ImageSetting | None:
 def train_stacked(variant: str, s: ImageSetting, classifier: str, n_modes: int, seed: int,
                   device: str = "cpu") -> dict[str, Any]:
     """Train one variant on the stacked version of ``s.data`` and count the modes of ``n_modes`` samples."""
+    metric = f"modes{count_text(n_modes)}_stacked_classifier"  # the registered name: modes26k_stacked_classifier
     cfg = apply_sets(Config(), [*STACKED_VARIANTS[variant][1], *s.sets(), "data.variant=stacked",
-                                f"eval.metrics=modes{n_modes}_stacked_classifier", f"eval.classifier={classifier}",
+                                f"eval.metrics={metric}", f"eval.classifier={classifier}",
                                 f"train.seed={seed}", f"train.device={device}"])
     start = time.perf_counter()
     trainer = Trainer(cfg)
@@ -136,7 +138,7 @@ def train_stacked(variant: str, s: ImageSetting, classifier: str, n_modes: int, 
         trainer.train_step()
     train_s = time.perf_counter() - start
     ev = trainer.evaluate()
-    key = f"eval/modes{n_modes}_stacked_classifier"
+    key = f"eval/{metric}"
     return {"seed": seed, "modes": float(ev[key]), "kl": float(ev[f"{key}_kl"]), "modes_real": float(ev[f"{key}_real"]),
             "kl_real": float(ev[f"{key}_real_kl"]), "train_s": train_s}
 
@@ -296,9 +298,10 @@ def _stacked_part(ctx: Context, cache) -> dict[str, Any] | None:
         "data": f"{s.data}, data.variant = stacked (three digits drawn independently as R, G, B)",
         "networks": s.nets_text(), "batch_size": s.batch, "generator_steps": s.steps, "seeds": s.seeds,
         "variants": {v: " ".join(sets) for v, (_, sets) in STACKED_VARIANTS.items()},
-        "metric": f"modes{n_modes}_stacked_classifier: each channel of {n_modes} generated images labelled by a digit "
-                  f"classifier trained on {s.data} (held-out accuracy {info.get('held_out_accuracy')}); modes hit = "
-                  "distinct labels among 1,000, KL(label histogram || uniform); the same for real stacked images",
+        "metric": f"modes{count_text(n_modes)}_stacked_classifier: each channel of {n_modes} generated images "
+                  f"labelled by a digit classifier trained on {s.data} (held-out accuracy "
+                  f"{info.get('held_out_accuracy')}); modes hit = distinct labels among 1,000, KL(label histogram || "
+                  "uniform); the same for real stacked images",
     }
     return {"summary": summary, "runs": {v: [{k: x for k, x in r.items() if k != "setting"} for r in rs]
                                          for v, rs in runs.items()},
