@@ -100,18 +100,33 @@ def setting(ctx: Context) -> Setting:
     return Setting(width=128, depth=3, batch=128, steps=ctx.steps or 2000, n_eval=1000, seeds=ctx.seeds or 3)
 
 
+def _train_and_evaluate(cfg: Config) -> tuple[Trainer, dict[str, float], float]:
+    """Train ``cfg`` for its ``train.steps`` generator steps, then evaluate once: (trainer, eval figures, seconds
+    from building the trainer to the end of training)."""
+    start = time.perf_counter()
+    trainer = Trainer(cfg)
+    while trainer.step < cfg.train.steps:
+        trainer.train_step()
+    train_s = time.perf_counter() - start
+    return trainer, trainer.evaluate(), train_s
+
+
+def _cached_run(path, setting: dict[str, Any], train) -> dict[str, Any]:
+    """The run saved at ``path`` when it was made with ``setting``; else ``train()``'s, saved there with it."""
+    saved = json.loads(path.read_text()) if path.exists() else None
+    if saved is None or saved.get("setting") != setting:
+        saved = train() | {"setting": setting}
+        write_json(path, saved)
+    return saved
+
+
 def train_variant(variant: str, data: str, s: Setting, seed: int, device: str = "cpu") -> dict[str, Any]:
     """Train one variant on ``data`` and evaluate it at the end: the eval figures, time and 500 samples."""
     cfg = apply_sets(Config(), [*VARIANTS[variant][1], f"data.name={data}", f"generator.width={s.width}",
                                 f"generator.depth={s.depth}", f"critic.width={s.width}", f"critic.depth={s.depth}",
                                 f"data.batch_size={s.batch}", f"train.steps={s.steps}", f"eval.n_samples={s.n_eval}",
                                 f"train.seed={seed}", f"train.device={device}"])
-    start = time.perf_counter()
-    trainer = Trainer(cfg)
-    while trainer.step < s.steps:
-        trainer.train_step()
-    train_s = time.perf_counter() - start
-    ev = trainer.evaluate()
+    trainer, ev, train_s = _train_and_evaluate(cfg)
     fake = trainer.generate(s.n_eval, seed=30_000 + seed)  # the points evaluate() measured
     return {"seed": seed, "modes_covered": int(ev["eval/modes_covered"]), "n_modes": int(ev["eval/n_modes"]),
             "high_quality_share": float(ev["eval/high_quality_share"]), "w1": float(ev["eval/w1"]),
@@ -133,12 +148,7 @@ def train_stacked(variant: str, s: ImageSetting, classifier: str, n_modes: int, 
     cfg = apply_sets(Config(), [*STACKED_VARIANTS[variant][1], *s.sets(), "data.variant=stacked",
                                 f"eval.metrics={metric}", f"eval.classifier={classifier}",
                                 f"train.seed={seed}", f"train.device={device}"])
-    start = time.perf_counter()
-    trainer = Trainer(cfg)
-    while trainer.step < s.steps:
-        trainer.train_step()
-    train_s = time.perf_counter() - start
-    ev = trainer.evaluate()
+    _, ev, train_s = _train_and_evaluate(cfg)
     key = f"eval/{metric}"
     return {"seed": seed, "modes": float(ev[key]), "kl": float(ev[f"{key}_kl"]), "modes_real": float(ev[f"{key}_real"]),
             "kl_real": float(ev[f"{key}_real_kl"]), "train_s": train_s}
@@ -189,16 +199,13 @@ def improved_techniques(ctx: Context) -> Result:
     # call with the same setting, so a long run can be followed, stopped and continued (training is deterministic
     # per seed). One torch thread: tiny networks (see _common).
     cache = ctx.out / "runs"
+    tag = asdict(s) | {"seeds": None}
     with single_thread():
         for seed in range(s.seeds):
             for d in DATASETS:
                 for v in VARIANTS:
-                    path = cache / f"{d}-{v}-seed{seed}.json"
-                    saved = json.loads(path.read_text()) if path.exists() else None
-                    if saved is None or saved.get("setting") != asdict(s) | {"seeds": None}:
-                        saved = train_variant(v, d, s, seed, ctx.device) | {"setting": asdict(s) | {"seeds": None}}
-                        write_json(path, saved)
-                    runs[d][v].append(saved)
+                    runs[d][v].append(_cached_run(cache / f"{d}-{v}-seed{seed}.json", tag,
+                                                  lambda v=v, d=d, seed=seed: train_variant(v, d, s, seed, ctx.device)))
     summary = {d: {v: _summary(rs) for v, rs in by_v.items()} for d, by_v in runs.items()}
     stacked = _stacked_part(ctx, cache)
     table = markdown_table(summary, s.seeds) + (("\n\n" + stacked["table"]) if stacked else "")
@@ -278,12 +285,8 @@ def _stacked_part(ctx: Context, cache) -> dict[str, Any] | None:
     with single_thread():
         for seed in range(s.seeds):
             for v in STACKED_VARIANTS:
-                path = cache / f"stacked-{v}-seed{seed}.json"
-                saved = json.loads(path.read_text()) if path.exists() else None
-                if saved is None or saved.get("setting") != tag:
-                    saved = train_stacked(v, s, str(classifier), n_modes, seed, ctx.device) | {"setting": tag}
-                    write_json(path, saved)
-                runs[v].append(saved)
+                runs[v].append(_cached_run(cache / f"stacked-{v}-seed{seed}.json", tag, lambda v=v, seed=seed:
+                                           train_stacked(v, s, str(classifier), n_modes, seed, ctx.device)))
     summary = {v: {k: float(np.mean([r[k] for r in rs])) for k in ("modes", "kl", "modes_real", "kl_real", "train_s")}
                | {"modes_min": min(r["modes"] for r in rs), "modes_max": max(r["modes"] for r in rs)}
                for v, rs in runs.items()}
