@@ -42,9 +42,9 @@ import copy
 import os
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -85,6 +85,7 @@ class StackedOptimizer:
         self.name, self.params = name, list(params)
         self.beta1, self.beta2, self.eps, self.alpha = beta1, beta2, eps, alpha
         self.lr = lr.detach().clone()  # (S,)
+        self.lr_scale = 1.0  # a schedule's factor on every member's lr (optim.lr_decay), as LambdaLR sets it
         # per-parameter views of lr broadcastable to (S, ...)
         self._lr = [self.lr.view(-1, *([1] * (p.dim() - 1))).to(p) for p in self.params]
         self.t = 0
@@ -95,6 +96,7 @@ class StackedOptimizer:
     @torch.no_grad()
     def step(self, grads: Sequence[torch.Tensor | None]) -> None:
         self.t += 1
+        scale = self.lr_scale
         if self.name == "adam":
             bc1 = 1 - self.beta1**self.t
             bc2_sqrt = (1 - self.beta2**self.t) ** 0.5
@@ -102,6 +104,8 @@ class StackedOptimizer:
             if g is None:
                 continue
             # temporaries live in reused buffers (same operations, same order): fresh ones cost page faults
+            if scale != 1.0:
+                lr = lr * scale
             if self.name == "sgd":
                 p.sub_(torch.mul(lr, g, out=tmp))
             elif self.name == "rmsprop":
@@ -162,6 +166,62 @@ def _bmm_mlp(layers: list[tuple[torch.Tensor, torch.Tensor]], act: nn.Module, x:
         if i < last:
             x = act(x)
     return x
+
+
+# ---------------------------------------------------------------------------------------------- config fields
+# Every config field the ensemble implements, with the values it implements exactly as wgan.train.Trainer does
+# (None: every value the config accepts). A field listed in neither table must keep its default: a field
+# added to wgan.config later (or a new value of a listed one, e.g. another optimiser) is refused until it is
+# implemented here and tested against the Trainer (tests/test_ensemble.py).
+SUPPORTED: dict[str, tuple[Any, ...] | None] = {
+    "data.name": None,  # or the sampler argument; it must sample points (checked on the sampler)
+    "data.batch_size": None,
+    "generator.net": ("mlp",), "generator.latent_dim": None, "generator.depth": None, "generator.width": None,
+    "generator.activation": None, "generator.norm": ("none",), "generator.init": None,
+    "critic.net": ("mlp",), "critic.depth": None, "critic.width": None, "critic.activation": None,
+    "critic.norm": ("none",), "critic.init": None,
+    "objective.name": None, "objective.loss": None, "objective.penalty": None, "objective.penalty_weight": None,
+    "objective.clip": None, "objective.n_critic": None, "objective.dragan_scale": None,
+    "optim.name": ("adam", "rmsprop", "sgd"), "optim.lr": None, "optim.beta1": None, "optim.beta2": None,
+    "optim.critic_lr": None, "optim.lr_decay": ("none", "linear"),
+    "train.steps": None,  # the horizon of optim.lr_decay, as in the Trainer
+    "train.seed": None,  # replaced by the seeds argument (one per member)
+    "train.device": ("auto", "cpu"),
+    "train.g_batch_multiple": None, "train.ema": None,
+}
+# Fields that change nothing the ensemble trains -- nor, for the runs it accepts, anything the Trainer trains:
+# the Trainer's run-directory schedule and evaluation (the ensemble writes no run directory; its caller
+# evaluates, e.g. wgan.experiments.many_paths.member_distances), and options of other data kinds or of
+# switches refused above.
+NO_EFFECT: dict[str, str] = {
+    **{f"train.{k}": "the Trainer's run-directory schedule (the ensemble writes no run directory)"
+       for k in ("log_every", "eval_every", "sample_every", "checkpoint_every", "keep_checkpoints", "log_val_every")},
+    **{f"eval.{k}": "the Trainer's own evaluation (the ensemble's caller evaluates its members)"
+       for k in ("n_samples", "metrics", "classifier", "inception_weights")},
+    **{f"data.{k}": "text and image data only (the ensemble trains on points)"
+       for k in ("seq_len", "vocab_size", "val_size", "max_lines", "image_size", "subset", "dequantize", "variant")},
+    "generator.noise_std": "generator.net = data-plus-noise only",
+    "objective.acgan_critic_scale": "AC-GAN runs only (critic.n_classes > 0)",
+    "objective.acgan_generator_scale": "AC-GAN runs only (critic.n_classes > 0)",
+    "train.amp_dtype": "train.amp = true only",
+}
+
+
+def unsupported_settings(cfg: Config) -> list[str]:
+    """``"section.key = value"`` for every setting of the resolved ``cfg`` the ensemble does not implement: a
+    value outside :data:`SUPPORTED`, or a non-default value of a field in neither :data:`SUPPORTED` nor
+    :data:`NO_EFFECT`."""
+    default, out = Config(), []
+    for sec in fields(cfg):
+        section, base = getattr(cfg, sec.name), getattr(default, sec.name)
+        for f in fields(section):
+            key, value = f"{sec.name}.{f.name}", getattr(section, f.name)
+            if key in NO_EFFECT:
+                continue
+            allowed = SUPPORTED[key] if key in SUPPORTED else (getattr(base, f.name),)
+            if allowed is not None and value not in allowed:
+                out.append(f"{key} = {value!r}")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- ensemble
@@ -277,11 +337,17 @@ class Ensemble:
             raise ConfigError(f"unknown backend {backend!r}; choose auto, fused, bmm or vmap")
         if cfg.train.device not in ("auto", "cpu"):
             raise ConfigError("the ensemble runs on the CPU; set train.device = \"cpu\"")
-        if cfg.tricks != type(cfg.tricks)():  # wgan.tricks lives in the Trainer's loop only
-            raise ConfigError("the ensemble does not implement the [tricks] switches (wgan.tricks); train such "
-                              "runs with wgan.train.Trainer (one seed at a time)")
+        bad = unsupported_settings(cfg)
+        if bad:
+            where = " (the [tricks] switches live in wgan.train.Trainer's loop only)" if any(
+                b.startswith("tricks.") for b in bad) else ""
+            raise ConfigError(f"the ensemble does not implement {', '.join(bad)}{where}; remove the setting or "
+                              "train such runs with wgan.train.Trainer, one seed at a time")
         self.S, self.seeds, self.rng_mode = len(seeds), seeds, rng
-        self.sampler = sampler if sampler is not None else make_sampler(cfg.data.name)
+        self.sampler = sampler if sampler is not None else make_sampler(cfg.data.name, cfg.data)
+        if getattr(self.sampler, "kind", "points") != "points":
+            raise ConfigError(f"the ensemble trains on points (vectors); data {self.sampler.name!r} is "
+                              f"{self.sampler.kind}: train it with wgan.train.Trainer")
         dim = self.sampler.dim
         o, op = cfg.objective, cfg.optim
         gens, crits = [], []
@@ -339,6 +405,12 @@ class Ensemble:
             raise ConfigError("every member's penalty_weight must be >= 0")
         self.opt_g = StackedOptimizer(op.name, list(self.g_params.values()), self.lr, op.beta1, op.beta2)
         self.opt_d = StackedOptimizer(op.name, list(self.d_params.values()), self.critic_lr, op.beta1, op.beta2)
+        # as the Trainer: both lrs times max(0, 1 - i / train.steps) in generator iteration i (optim.lr_decay);
+        # a generator batch of g_batch_multiple critic batches; an EMA of the generator for evaluation
+        self.lr_decay, self.total_steps = op.lr_decay, cfg.train.steps
+        self.g_batch_size = cfg.data.batch_size * cfg.train.g_batch_multiple
+        self.ema_decay = cfg.train.ema
+        self.g_ema: Params | None = None  # the stacked EMA generator's parameters, after the first iteration
         if rng == "member":
             self.data_rngs = [torch.Generator().manual_seed(s) for s in seeds]
             self.noise_rngs = [torch.Generator().manual_seed(s + 1) for s in seeds]
@@ -378,9 +450,11 @@ class Ensemble:
                 torch.stack(as_) if as_ else None)
 
     def _draw_z(self) -> torch.Tensor:
+        """The generator step's noise ``(S, g_batch_size, l)``."""
+        n = self.g_batch_size
         if self.rng_mode == "shared":
-            return torch.randn(self.S, self.batch_size, self.latent_dim, generator=self.noise_rng)
-        return torch.stack([torch.randn(self.batch_size, self.latent_dim, generator=nr) for nr in self.noise_rngs])
+            return torch.randn(self.S, n, self.latent_dim, generator=self.noise_rng)
+        return torch.stack([torch.randn(n, self.latent_dim, generator=nr) for nr in self.noise_rngs])
 
     def _penalty_points(self, real: torch.Tensor, fake: torch.Tensor, u: torch.Tensor | None,
                         a: torch.Tensor | None, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -403,13 +477,22 @@ class Ensemble:
             return [(params[w].detach(), params[b].detach()) for w, b in names]
         return [(params[w], params[b]) for w, b in names]
 
+    @property
+    def sampling_params(self) -> Params:
+        """The stacked generator parameters evaluation uses: the EMA's when ``train.ema > 0`` (as
+        ``Trainer.sampling_generator``; before the first iteration the EMA is the generator itself)."""
+        return self.g_ema if self.g_ema is not None else self.g_params
+
     def generate(self, z: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        """Every member's generator on its own noise: ``z`` ``(S, N, l)`` -> ``(S, N, d)`` (no grad);
-        ``out``: where to write it (bmm/fused backends)."""
+        """Every member's generator for evaluation (the EMA when ``train.ema > 0``, as ``Trainer.generate``) on
+        its own noise: ``z`` ``(S, N, l)`` -> ``(S, N, d)`` (no grad); ``out``: where to write it (bmm/fused)."""
+        return self._generate(self.sampling_params, z, out)
+
+    def _generate(self, params: Params, z: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         with torch.no_grad():
             if self.backend in ("bmm", "fused"):
-                return _bmm_mlp(self._layers(self.g_params, self._g_layers), self._g_act, z, out=out)
-            return vmap(lambda p, x: functional_call(self.g_base, p, (x,)))(self.g_params, z)
+                return _bmm_mlp(self._layers(params, self._g_layers), self._g_act, z, out=out)
+            return vmap(lambda p, x: functional_call(self.g_base, p, (x,)))(params, z)
 
     # ------------------------------------------------------------------------------ one step of each player
     def critic_step(self) -> None:
@@ -420,12 +503,12 @@ class Ensemble:
             S, B, d = real.shape
             x = self._buf("x", (S, 2 * B, d))
             real = x[:, :B].copy_(real)
-            fake = self.generate(z, out=x[:, B:])  # (S, B, d)
+            fake = self._generate(self.g_params, z, out=x[:, B:])  # (S, B, d)
             grads, loss, pen = self._critic_grads_fused(real, fake, u, a)
         elif self.backend == "bmm":
-            grads, loss, pen = self._critic_grads_bmm(real, self.generate(z), u, a)
+            grads, loss, pen = self._critic_grads_bmm(real, self._generate(self.g_params, z), u, a)
         else:
-            grads, loss, pen = self._critic_grads_vmap(real, self.generate(z), u, a)
+            grads, loss, pen = self._critic_grads_vmap(real, self._generate(self.g_params, z), u, a)
         self.opt_d.step(grads)
         if self.clip > 0:
             with torch.no_grad():
@@ -629,11 +712,26 @@ class Ensemble:
         self.opt_g.step(grads)
 
     def train_step(self) -> None:
-        """One generator iteration for every member: n_critic critic steps, then one generator step."""
+        """One generator iteration for every member: n_critic critic steps, then one generator step, then (as
+        ``Trainer._end_of_iteration``) the EMA generator's update."""
+        if self.lr_decay == "linear":  # the Trainer's LambdaLR: factor 1 - i / train.steps in iteration i
+            self.opt_d.lr_scale = self.opt_g.lr_scale = max(0.0, 1.0 - self.step / self.total_steps)
         for _ in range(self.n_critic):
             self.critic_step()
         self.generator_step()
+        if self.ema_decay > 0:
+            self._update_ema()
         self.step += 1
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        """torch.optim.swa_utils' EMA as the Trainer's AveragedModel runs it: a copy at the first update,
+        then ema <- lerp(ema, theta, 1 - decay), on the stacked parameters."""
+        if self.g_ema is None:
+            self.g_ema = {k: v.detach().clone() for k, v in self.g_params.items()}
+            return
+        for e, v in zip(self.g_ema.values(), self.g_params.values(), strict=True):
+            e.lerp_(v.detach(), 1 - self.ema_decay)
 
     def fit(self, steps: int, callback: Callable[[Ensemble], None] | None = None, every: int = 0) -> None:
         """Train to ``steps`` generator steps in total; ``callback(self)`` every ``every`` steps (0: never)."""
