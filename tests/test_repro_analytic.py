@@ -41,14 +41,16 @@ def test_writes_figure_protocol_and_verdicts(results, name):
     assert res["reproduction"] == name and res["quick"] is True
     assert res["figures"] and all((folder / f).stat().st_size > 1000 for f in res["figures"])
     assert "deviations" in res["protocol"]
+    assert any(r["setting"] == "n_critic" for r in res["protocol"]["table"])
     for c in res["claims"]:
         assert c["criterion"] and c["measured"] and c["holds"] in (True, False, None)
-        assert c["verdict"].startswith(("[HOLDS]", "[DOES NOT HOLD]", "[MEASURED]"))
+        assert c["verdict"].startswith(("[HOLDS]", "[DOES NOT HOLD]", "[MEASURED]", "[IDENTITY]"))
+        assert c["kind"] in ("empirical", "identity", "descriptive")
 
 
 def test_em_vs_js_directions(results):
     c = claims(results["em-vs-js"][0])
-    assert c["closed-forms"]["holds"]
+    assert c["closed-forms"]["holds"] and c["closed-forms"]["verdict"].startswith("[IDENTITY]")
     # the critic's W estimate scales with |theta|; the discriminator's JS estimate is flat away from 0
     assert c["critic-tracks-w"]["measured"]["ratio_small_over_big"] < 0.3
     assert c["critic-tracks-w"]["measured"]["max_abs_error"] < 0.1
@@ -88,7 +90,7 @@ def test_parallel_lines_direction(results):
 
 def test_simultaneous_and_earth_mover_hold_exactly(results):
     for name in ("simultaneous-gradients", "earth-mover-example"):
-        assert all(c["holds"] for c in results[name][0]["claims"]), name
+        assert all(c["holds"] and c["kind"] == "identity" for c in results[name][0]["claims"]), name
     m = claims(results["earth-mover-example"][0])["four-piles-w-equals-5"]["measured"]
     assert m["w_pot"] == pytest.approx(5.0, abs=1e-12)
 
@@ -99,4 +101,4 @@ def test_cli_lists_and_runs_quick(tmp_path, capsys):
     assert all(name in listed for name in NAMES)
     assert main(["reproduce", "earth-mover-example", "--quick", "--out", str(tmp_path / "em")]) == 0
     out = capsys.readouterr().out
-    assert "[HOLDS] four-piles-w-equals-5" in out and (tmp_path / "em" / "results.json").is_file()
+    assert "[IDENTITY] four-piles-w-equals-5" in out and (tmp_path / "em" / "results.json").is_file()

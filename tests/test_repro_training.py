@@ -29,6 +29,7 @@ def test_registered_and_writes_results(results, name):
     saved = json.loads((folder / "results.json").read_text())
     assert saved["reproduction"] == name and saved["quick"] is True
     assert saved["protocol"] and saved["claims"]
+    assert any(r["setting"] == "n_critic" for r in saved["protocol"]["table"])
     for fig in result.figures:
         assert (folder / fig).stat().st_size > 1000
     for c in saved["claims"]:

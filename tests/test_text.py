@@ -284,12 +284,15 @@ def test_reproduce_char_lm_quick(tmp_path, one_thread):
     saved = json.loads((out / "results.json").read_text())
     assert saved["reproduction"] == "char-lm" and (out / "char-lm.png").stat().st_size > 0
     names = [c.name for c in result.claims]
-    assert names == ["wgan-gp-beats-ns-gan", "wgan-gp-learns", "wgan-gp-beats-ns-gan-text", "gap-to-validation"]
+    assert names == ["wgan-gp-beats-ns-gan", "wgan-gp-learns", "wgan-gp-beats-ns-gan-text",
+                     "wgan-gp-beats-ns-gan-equal-budget", "gap-to-validation"]
     runs = saved["data"]["runs"]
-    assert [r["objective"] for r in runs] == ["wgan-gp", "ns-gan"] and all(len(r["samples"]) == 20 for r in runs)
+    assert [r["objective"] for r in runs] == ["wgan-gp", "ns-gan", "ns-gan-k10"]
+    assert all(len(r["samples"]) == 20 for r in runs)
     assert all(r["steps"] == runs[0]["steps"] for r in runs)  # equal generator steps
+    assert {r["setting"]: r["ours"] for r in saved["protocol"]["table"]}["n_critic"].startswith("wgan-gp 10")
     text = (out / "samples.txt").read_text()
-    assert text.count("# ") == 2 and len(text.splitlines()) == 42
+    assert text.count("# ") == 3 and len(text.splitlines()) == 63
 
 
 def test_reproduce_char_lm_needs_a_corpus(tmp_path):

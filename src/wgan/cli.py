@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--data", metavar="PATH", help="data file or folder: the corpus of char-lm, the images of "
                    "image-objectives and critic-overfitting, the MNIST of improved-techniques' Stacked MNIST part")
     r.add_argument("--force", action="store_true", help="overwrite an existing results.json in the output folder")
+    r.add_argument("--protocol", action="store_true", help="print the protocol table (each setting against the "
+                   "paper and the official code) for these options, without running")
 
     e = sub.add_parser("eval", help="evaluate a run's latest checkpoint (points: exact W1, floor, modes; images: "
                                     "--metrics) into RUN_DIR/eval.json")
@@ -214,7 +216,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .experiments import Context, all_experiments, get, run_experiment
+    from .experiments import Context, all_experiments, full_table, get, run_experiment
+    from .experiments._protocol import table_markdown
 
     if args.list:
         for e in all_experiments().values():
@@ -228,6 +231,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         if v is not None and v < 1:
             raise ConfigError(f"--{flag} must be at least 1, got {v}")
     out = Path(args.out) if args.out else Path("reproductions") / exp.name
+    if args.protocol:
+        ctx = Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps, device=args.device, data=args.data)
+        print(table_markdown(full_table(exp.name, ctx)))
+        return 0
     if (out / "results.json").exists() and not args.force:
         raise ConfigError(f"{out / 'results.json'} exists; choose another --out or pass --force to overwrite it")
     print(f"{exp.name}: {exp.paper}, {exp.figure}{' (quick)' if args.quick else ''}", file=sys.stderr)

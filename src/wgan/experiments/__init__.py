@@ -3,10 +3,16 @@
 Each reproduction is a function ``run(ctx: Context) -> Result`` that trains what the paper trained (at a
 size 2 CPU cores manage, or tiny in ``ctx.quick`` mode), draws the figure into ``ctx.out`` and returns
 the measured claims. :func:`run_experiment` writes ``results.json`` (every measured number plus the
-protocol) atomically and the CLI prints one verdict line per claim.
+protocol, whose ``table`` is the reproduction's registered protocol table, see :mod:`._protocol`) atomically
+and the CLI prints one verdict line per claim.
 
-To add one: a module in this package with a function decorated by :func:`register` (every module of
-the package is imported on first use; helpers shared by several go in ``_common.py``).
+To add one: a module in this package with a function decorated by :func:`register`, with its protocol table
+(every module of the package is imported on first use; helpers shared by several go in ``_common.py``).
+
+A claim is one of three kinds: *empirical* (``holds`` is the verdict of a criterion on measured numbers, and
+the criterion is a function the tests call with control inputs that must make it fail), *identity* (a
+mathematical identity evaluated by the library's code: a check of the code, reported as ``IDENTITY``, not as a
+reproduced result) or *descriptive* (``holds`` None).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..io import write_json
+from ._protocol import Row, check_table
 
 
 @dataclass
@@ -28,16 +35,25 @@ class Claim:
     """One claim of a paper and what we measured about it.
 
     ``holds`` is the verdict of ``criterion`` applied to ``measured`` (None when the claim is descriptive
-    and has no pass/fail direction)."""
+    and has no pass/fail direction). ``identity``: the claim is a mathematical identity computed by the
+    library's code (exact up to round-off), a check of the code rather than a reproduced result."""
 
     name: str
     statement: str  # what the paper claims, in one sentence
     criterion: str  # the measurable test we apply, e.g. "ratio first/last layer > 100 with clipping"
     measured: dict[str, Any]
     holds: bool | None
+    identity: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "identity" if self.identity else ("descriptive" if self.holds is None else "empirical")
 
     def verdict(self) -> str:
-        mark = {True: "HOLDS", False: "DOES NOT HOLD", None: "MEASURED"}[self.holds]
+        if self.identity:
+            mark = "IDENTITY" if self.holds else "IDENTITY FAILS"
+        else:
+            mark = {True: "HOLDS", False: "DOES NOT HOLD", None: "MEASURED"}[self.holds]
         nums = ", ".join(f"{k}={_fmt(v)}" for k, v in self.measured.items() if not isinstance(v, (list, dict)))
         return f"[{mark}] {self.name}: {self.criterion} -- {nums}"
 
@@ -67,19 +83,26 @@ class Experiment:
     figure: str
     claim: str
     run: Callable[[Context], Result]
+    table: Callable[[Context], list[Row]]  # the protocol table of a run with this context
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
 
 
-def register(name: str, paper: str, figure: str, claim: str) -> Callable:
+def register(name: str, paper: str, figure: str, claim: str, *, table: Callable[[Context], list[Row]]) -> Callable:
+    """Register ``run`` under ``name``; ``table(ctx)`` gives its protocol table (see :mod:`._protocol`)."""
     def deco(fn: Callable[[Context], Result]) -> Callable[[Context], Result]:
         if name in EXPERIMENTS:
             raise RuntimeError(f"reproduction {name!r} registered twice")
-        EXPERIMENTS[name] = Experiment(name, paper, figure, claim, fn)
+        EXPERIMENTS[name] = Experiment(name, paper, figure, claim, fn, table)
         return fn
 
     return deco
+
+
+def full_table(name: str, ctx: Context) -> list[dict[str, str]]:
+    """The checked protocol table of reproduction ``name`` run with ``ctx``, as ``results.json`` stores it."""
+    return check_table(get(name).table(ctx), name)
 
 
 def _load_all() -> None:
@@ -105,15 +128,18 @@ def all_experiments() -> dict[str, Experiment]:
 def run_experiment(name: str, ctx: Context) -> Result:
     """Run a reproduction and write ``results.json`` into ``ctx.out``."""
     exp = get(name)
+    table = full_table(name, ctx)  # before the run: a broken table fails at once, not after an hour
     ctx.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     result = exp.run(ctx)
     wall = time.perf_counter() - start
+    if "table" in result.protocol:
+        raise RuntimeError(f"{name}: the protocol table is registered with the reproduction, not returned by it")
     write_json(ctx.out / "results.json", {
         "reproduction": name, "paper": exp.paper, "figure": exp.figure, "claim": exp.claim,
         "quick": ctx.quick, "wall_time_s": wall,
-        "claims": [asdict(c) | {"verdict": c.verdict()} for c in result.claims],
-        "protocol": result.protocol, "figures": result.figures, "data": result.data,
+        "claims": [asdict(c) | {"kind": c.kind, "verdict": c.verdict()} for c in result.claims],
+        "protocol": result.protocol | {"table": table}, "figures": result.figures, "data": result.data,
     })
     return result
 

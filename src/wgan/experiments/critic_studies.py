@@ -39,6 +39,7 @@ from ..penalties import interpolates
 from ..train import Trainer
 from . import Claim, Context, Result, register
 from ._common import single_thread
+from ._protocol import Row
 
 TOY_SETS = ("8gaussians", "25gaussians", "swissroll")
 # On 2-D data the WGAN-GP authors trained with lambda 0.1 and Adam beta (0.5, 0.9) (code gan_toy.py, which also
@@ -49,7 +50,7 @@ WGAN_GP_TOY = ["objective.name=wgan-gp", "objective.penalty_weight=0.1", "optim.
 WGAN_GP = "Improved Training of Wasserstein GANs (Gulrajani et al. 2017)"
 
 
-def _extent(real: torch.Tensor, pad: float = 0.25) -> tuple[float, float, float, float]:
+def extent_of(real: torch.Tensor, pad: float = 0.25) -> tuple[float, float, float, float]:
     lo, hi = real.min(0).values, real.max(0).values
     p = pad * float((hi - lo).max())
     return (float(lo[0]) - p, float(hi[0]) + p, float(lo[1]) - p, float(hi[1]) + p)
@@ -74,10 +75,10 @@ def _surface_setting(ctx: Context) -> SurfaceSetting:
     return SurfaceSetting(width=256, steps=ctx.steps or 2000, batch=256, n_eval=2000, checkpoints=5)
 
 
-def _normalised_dual(trainer: Trainer, real: torch.Tensor, fake: torch.Tensor,
-                     extent: tuple[float, float, float, float]) -> dict[str, float]:
-    """Dual value, Lipschitz estimate over real, fake, real-fake interpolates and a 64x64 grid, their ratio."""
-    D = trainer.D
+def normalised_dual(D: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                    extent: tuple[float, float, float, float]) -> dict[str, float]:
+    """Critic ``D``'s dual value on ``real``/``fake`` ``(N, 2)``, its Lipschitz estimate over real, fake,
+    real-fake interpolates and a 64x64 grid of ``extent``, and their ratio."""
     with torch.no_grad():
         dual = float(D(real).mean() - D(fake).mean())
     rng = torch.Generator().manual_seed(7)
@@ -97,7 +98,7 @@ def _train_surface_critic(data: str, method: str, s: SurfaceSetting, seed: int, 
     trainer = Trainer(cfg)
     real, _ = trainer.reference_data()  # (n_eval, 2), fixed per seed
     fake = trainer.generate(s.n_eval, seed=30_000 + seed)  # (n_eval, 2): data + N(0, I)
-    extent = _extent(real)
+    extent = extent_of(real)
     w1 = w1_exact(real, fake)
     marks = np.linspace(0, s.steps, s.checkpoints + 1)[1:].round().astype(int)
     curve = []
@@ -105,18 +106,71 @@ def _train_surface_critic(data: str, method: str, s: SurfaceSetting, seed: int, 
     for m in marks:
         while trainer.step < m:
             trainer.train_step()
-        curve.append(_normalised_dual(trainer, real, fake, extent)["normalised"])
-    final = _normalised_dual(trainer, real, fake, extent)
+        curve.append(normalised_dual(trainer.D, real, fake, extent)["normalised"])
+    final = normalised_dual(trainer.D, real, fake, extent)
     return {"w1": w1, **final, "ratio_to_w1": final["normalised"] / w1, "curve_steps": marks.tolist(),
             "curve_normalised": curve, "train_s": time.perf_counter() - start,
             "surface": critic_surface(trainer.D, extent, n=96), "extent": extent,
             "real": real[:400].numpy(), "fake": fake[:200].numpy()}
 
 
+TOY = "improved_wgan_training/gan_toy.py"
+
+
+def _clip_gp_rows(n_critic_ours: str) -> list[Row]:
+    """Optimiser rows of the clipped (wgan) and penalised (wgan-gp) critics of gan_toy.py."""
+    return [
+        Row("objective", "weight clipping c = 0.01 (MODE wgan); gradient penalty LAMBDA 0.1 (MODE wgan-gp)",
+            f"{TOY}:18, 23, 71-83, 126", "wgan (c 0.01); wgan-gp lambda 0.1 ('gp') and, as a check, Algorithm 1's "
+            "lambda 10 ('gp-alg1')", "the lambda-10 critic is our addition"),
+        Row("optimiser", "clipping: TensorFlow RMSProp (decay 0.9, eps 1e-10, accumulator starts at 1); penalty: "
+            "Adam", f"{TOY}:89-120", "clipping: torch.optim.RMSprop (alpha 0.99, eps 1e-8, accumulator 0); "
+            "penalty: torch.optim.Adam", "TensorFlow's RMSProp variant is not in the library yet"),
+        Row("lr", "clipping 5e-5, penalty 1e-4", f"{TOY}:90, 110", "the same"),
+        Row("betas", "penalty: (0.5, 0.9)", f"{TOY}:91-92", "gp (0.5, 0.9); gp-alg1 (0, 0.9) (Algorithm 1)", ""),
+        Row("n_critic", "5 critic iterations per generator iteration (CRITIC_ITERS)", f"{TOY}:25, 237",
+            n_critic_ours, ""),
+    ]
+
+
+def surfaces_table(ctx: Context) -> list[Row]:
+    s = _surface_setting(ctx)
+    return [
+        Row("data", "8gaussians, 25gaussians, swissroll (gan_toy's constructions)", f"{TOY}:19, 173-226",
+            "the same three sets", ""),
+        Row("nets", "critic MLP 3 hidden ReLU layers x 512, no batch norm; generator fixed: real_data + N(0, 1) "
+            "on the same real batch the critic sees", f"{TOY}:20-21, 42-44, 53-58",
+            f"critic MLP 3 x {s.width}, no batch norm; generator data + N(0, I) on a fresh data batch",
+            "width: CPU cost. The fake batch is not the critic's real batch plus noise (penalty points spread over "
+            "the whole support); fixed when the training loop's restructuring lands"),
+        Row("init", "tflib 'he' uniform; output glorot uniform", f"{TOY}:37; tflib/ops/linear.py:55-66",
+            "PyTorch default", "not switched for the published run"),
+        *_clip_gp_rows("fixed generator: every step is a critic step (n_critic = 1 of the loop, "
+                       f"{s.steps} critic steps in all)"),
+        Row("batch", "256", f"{TOY}:26", str(s.batch), "" if s.batch == 256 else "quick run"),
+        Row("steps", "not stated for the figure (ITERS 100,000, 5 critic steps each)", f"{TOY}:27",
+            f"{s.steps} critic steps", "CPU cost; convergence checked by the normalised dual at several points"),
+        Row("seeds", "one run per panel", "WGAN-GP Fig. 1a", "seed 0", ""),
+        Row("eval_mode", "n/a: no batch norm", f"{TOY}:53-58", "n/a", ""),
+        Row("statistic", "value surfaces (contour plots)", "WGAN-GP Fig. 1a; gan_toy.py:143-170",
+            f"dual value E f(real) - E f(fake) on {s.n_eval} + {s.n_eval} fixed points divided by the largest "
+            "input-gradient norm over real, fake, interpolates and a 64x64 grid; exact W1 of the same points",
+            "a number instead of a picture (the surfaces are drawn too)"),
+        Row("criterion", "none (a visual statement)", "WGAN-GP sec. 3, Fig. 1a",
+            "on every data set, for lambda 0.1 and for lambda 10: |dual / L - W1| smaller for the GP critic than "
+            "for the clipped critic", "an untrained GP critic fails it against a trained clipped one (tests)"),
+    ]
+
+
+def gp_closer(gp_normalised: float, clip_normalised: float, w1: float) -> bool:
+    """One comparison of the value-surfaces criterion: the GP critic's normalised dual is closer to W1."""
+    return abs(gp_normalised - w1) < abs(clip_normalised - w1)
+
+
 @register("value-surfaces", WGAN_GP, "Fig. 1a",
           "Critics trained with weight clipping fail to capture higher moments of the data; with the gradient "
           "penalty they do: the penalised critic's dual value, normalised by its Lipschitz constant, is closer "
-          "to the exact W1")
+          "to the exact W1", table=surfaces_table)
 def value_surfaces(ctx: Context) -> Result:
     with single_thread():
         return _value_surfaces(ctx)
@@ -140,7 +194,7 @@ def _value_surfaces(ctx: Context) -> Result:
         for gp in ("gp", "gp-alg1"):
             g = runs[gp][data]
             measured[f"{data}/{gp}"] = g["normalised"]
-            closer.append(abs(g["normalised"] - g["w1"]) < abs(c["normalised"] - c["w1"]))
+            closer.append(gp_closer(g["normalised"], c["normalised"], g["w1"]))
     claim = Claim(
         "normalised-dual",
         "A weight-clipped critic trained to optimality against data + N(0, I) captures less of the distance "
@@ -300,9 +354,53 @@ def _ratio(norms: np.ndarray) -> float:
     return float(10 ** (logs[:, 0] - logs[:, -1]).mean())
 
 
+def deep_rows(ctx: Context) -> list[Row]:
+    """The rows shared by gradient-norms and weight-histograms (the same runs)."""
+    s = _deep_setting(ctx)
+    return [
+        Row("data", "swissroll", "WGAN-GP Fig. 1b caption; " + f"{TOY}:191-200", "swissroll (gan_toy's construction)",
+            ""),
+        Row("nets", "generator and critic: 12-layer ReLU MLPs, no batch norm (width not stated; gan_toy's DIM 512)",
+            f"WGAN-GP Fig. 1b caption; {TOY}:20", f"12 hidden ReLU layers x {s.width}, no batch norm",
+            "width: CPU cost"),
+        Row("init", "tflib 'he' uniform; output glorot uniform", f"{TOY}:37; tflib/ops/linear.py:55-66",
+            "the same (init = he)", ""),
+        *_clip_gp_rows("5"),
+        Row("batch", "256 (gan_toy)", f"{TOY}:26", str(s.batch), "CPU cost"),
+        Row("steps", "not stated", "WGAN-GP Fig. 1b", f"{s.steps} generator steps, measured at {s.n_measure} "
+            "evenly spaced points", "CPU cost"),
+        Row("seeds", "one run", "WGAN-GP Fig. 1b", "seed 0", ""),
+        Row("eval_mode", "n/a: no batch norm", "WGAN-GP Fig. 1b", "n/a", ""),
+    ]
+
+
+GRAD_RATIO_BAND = (0.1, 10.0)  # first/last-layer gradient-norm ratio: inside = flat, outside = explode/vanish
+
+
+def explodes_or_vanishes(ratio: float) -> bool:
+    """The clipping criterion on one first/last hidden-layer gradient-norm ratio: outside [0.1, 10]."""
+    return not (GRAD_RATIO_BAND[0] <= ratio <= GRAD_RATIO_BAND[1])
+
+
+def stays_flat(ratio: float) -> bool:
+    return GRAD_RATIO_BAND[0] <= ratio <= GRAD_RATIO_BAND[1]
+
+
+def gradient_norms_table(ctx: Context) -> list[Row]:
+    s = _deep_setting(ctx)
+    return deep_rows(ctx) + [
+        Row("statistic", "per-layer norm of the critic loss's gradient w.r.t. each layer's activations, log scale",
+            "WGAN-GP Fig. 1b (left)", f"||dL/dh_l|| on {s.n_probe} fixed data and generated points; first/last "
+            "hidden-layer ratio, geometric mean over the measurement points", ""),
+        Row("criterion", "none (a figure)", "WGAN-GP sec. 3", "every clipped critic's ratio outside [0.1, 10]; both "
+            "GP critics' inside", "an unclipped untrained critic fails the first, a clipped untrained one the "
+            "second (tests)"),
+    ]
+
+
 @register("gradient-norms", WGAN_GP, "Fig. 1b (left)",
           "Gradient norms of deep WGAN critics explode or vanish across layers with weight clipping, "
-          "not with the gradient penalty")
+          "not with the gradient penalty", table=gradient_norms_table)
 def gradient_norms(ctx: Context) -> Result:
     with single_thread():
         return _gradient_norms(ctx)
@@ -316,7 +414,7 @@ def _gradient_norms(ctx: Context) -> Result:
     ratios = {m: _ratio(r["norms"]) for m, r in runs.items()}
     fig_name = "gradient-norms.png"
     _plot_grad_norms(runs, ctx.out / fig_name)
-    far = {m: not (0.1 <= ratios[m] <= 10) for m in methods if m.startswith("clip")}
+    far = {m: explodes_or_vanishes(ratios[m]) for m in methods if m.startswith("clip")}
     clip_claim = Claim(
         "clipping-explodes-or-vanishes",
         "With weight clipping the gradient norms of a 12-layer critic explode or vanish across layers.",
@@ -329,7 +427,7 @@ def _gradient_norms(ctx: Context) -> Result:
         "the GP critic's first/last hidden-layer ratio of ||dL/dh|| lies inside [0.1, 10], with Algorithm 1's "
         "lambda 10 and with the authors' toy lambda 0.1",
         {"ratio_gp": ratios["gp"], "ratio_gp_toy": ratios["gp-toy"]},
-        all(0.1 <= ratios[m] <= 10 for m in ("gp", "gp-toy")))
+        all(stays_flat(ratios[m]) for m in ("gp", "gp-toy")))
     data = {m: {"marks": r["marks"], "norms": r["norms"].tolist(), "ratio_first_last": ratios[m],
                 "train_s": r["train_s"], "w1_final": r["w1_final"]} for m, r in runs.items()}
     protocol = _deep_protocol(s, seed) | {
@@ -358,9 +456,32 @@ def _plot_grad_norms(runs: dict[str, dict[str, Any]], path) -> None:
     save_figure(fig, path)
 
 
+PILED_MIN, EXTREMES_MAX = 0.5, 0.05
+
+
+def piles_at_c(share_near_c: float) -> bool:
+    """Claim 1: more than half of the clipped critic's weights within 1% of +-c."""
+    return share_near_c > PILED_MIN
+
+
+def no_pile_at_extremes(*shares_at_own_extremes: float) -> bool:
+    """Claim 2: under 5% of each GP critic's weights within 1% of the ends of its own range."""
+    return max(shares_at_own_extremes) < EXTREMES_MAX
+
+
+def weight_histograms_table(ctx: Context) -> list[Row]:
+    return deep_rows(ctx) + [
+        Row("statistic", "histogram of the critic's weights", "WGAN-GP Fig. 1b (right)",
+            "critic weight matrices (biases excluded): share within 1% of +-c (clipping) and of +-max|w| (GP)", ""),
+        Row("criterion", "none (a figure)", "WGAN-GP sec. 3",
+            f"clipped: share near +-0.01 > {PILED_MIN:g}; GP (lambda 10 and 0.1): share at own extremes < "
+            f"{EXTREMES_MAX:g}", "an unclipped critic fails the first, a clipped one the second (tests)"),
+    ]
+
+
 @register("weight-histograms", WGAN_GP, "Fig. 1b (right)",
           "Weight clipping pushes the critic's weights to the two ends of the clipping range; the gradient "
-          "penalty does not")
+          "penalty does not", table=weight_histograms_table)
 def weight_histograms(ctx: Context) -> Result:
     with single_thread():
         return _weight_histograms(ctx)
@@ -381,7 +502,7 @@ def _weight_histograms(ctx: Context) -> Result:
         "Under weight clipping (c = 0.01) most critic weights sit at +-c.",
         "share of the clipped critic's weights within 1% of +-c at the end of training > 50%",
         {"share_clip": clip["share_near_c"][-1], "share_clip_after_first_step": clip["share_near_c_first_step"]},
-        clip["share_near_c"][-1] > 0.5)
+        piles_at_c(clip["share_near_c"][-1]))
     c2 = Claim(
         "penalty-does-not",
         "Under the gradient penalty the weights do not pile up at two values.",
@@ -389,7 +510,7 @@ def _weight_histograms(ctx: Context) -> Result:
         "and with lambda 0.1 (and, for reference, within 1% of +-0.01)",
         {"share_gp_at_own_extremes": gp["share_at_extremes"][-1], "share_gp_near_0.01": gp["share_near_c"][-1],
          "share_gp_toy_at_own_extremes": gp_toy["share_at_extremes"][-1]},
-        max(gp["share_at_extremes"][-1], gp_toy["share_at_extremes"][-1]) < 0.05)
+        no_pile_at_extremes(gp["share_at_extremes"][-1], gp_toy["share_at_extremes"][-1]))
     c3 = Claim(
         "pushed-by-training",
         "Clipping pushes weights towards +-c during training (descriptive: separates training from the first clip).",

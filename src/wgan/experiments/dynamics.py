@@ -25,6 +25,7 @@ import torch
 
 from ..diagnostics.plots import plt, save_figure
 from . import Claim, Context, Result, register
+from ._protocol import Row, not_applicable
 
 Schedule = Literal["simultaneous", "alternating"]
 
@@ -56,9 +57,29 @@ def play_xy(schedule: Schedule, steps: int, eta: float = 0.1, x0: float = 1.0, y
     return np.array(traj)
 
 
+def simultaneous_table(ctx: Context) -> list[Row]:
+    steps = ctx.steps or (100 if ctx.quick else 1000)
+    return [
+        Row("data", "n/a: the game V(x, y) = x y from (1, 1)", "Weng 2019 Fig. 3; Goodfellow 2016 tutorial sec. 8.2",
+            "the same", ""),
+        Row("nets", "two scalars x, y", "Weng 2019 Fig. 3", "the same (float64)", ""),
+        *not_applicable("init", "objective", "batch", "seeds", "eval_mode", why="a deterministic two-scalar game"),
+        Row("optimiser", "plain gradient steps", "Weng 2019 Fig. 3", "torch.optim.SGD (maximize=True for y)", ""),
+        Row("lr", "eta 0.1", "Weng 2019 Fig. 3", "0.1", ""),
+        Row("betas", "n/a", "", "n/a", ""),
+        Row("n_critic", "1: simultaneous steps (and, as a contrast, alternating)", "Weng 2019 Fig. 3",
+            "1 step of each player per iteration, simultaneous and alternating", ""),
+        Row("steps", "not stated", "Weng 2019 Fig. 3", str(steps), ""),
+        Row("statistic", "the trajectory", "Weng 2019 Fig. 3", "radius per step; Q = x^2 + y^2 - eta x y", ""),
+        Row("criterion", "none (a figure)", "Weng 2019 Fig. 3",
+            "identities (checks of the code): radius ratio = sqrt(1 + eta^2)^steps within 1e-9; alternating radius "
+            "within the conserved-Q bound", ""),
+    ]
+
+
 @register("simultaneous-gradients", paper="From GAN to WGAN (Weng 2019)", figure="Fig. 3",
           claim="on V(x, y) = x y, simultaneous gradient steps (eta 0.1) spiral outward from the equilibrium; "
-                "alternating steps stay on a bounded orbit")
+                "alternating steps stay on a bounded orbit", table=simultaneous_table)
 def simultaneous_gradients(ctx: Context) -> Result:
     eta, x0, y0 = 0.1, 1.0, 1.0
     steps = ctx.steps or (100 if ctx.quick else 1000)
@@ -81,14 +102,14 @@ def simultaneous_gradients(ctx: Context) -> Result:
               "and the radius increases at every step",
               {"radius_ratio": measured, "predicted": predicted, "relative_error": rel,
                "monotone": bool(np.all(np.diff(r_sim) > 0))},
-              bool(rel < 1e-9 and np.all(np.diff(r_sim) > 0))),
+              bool(rel < 1e-9 and np.all(np.diff(r_sim) > 0)), identity=True),
         Claim("alternating-bounded",
               "alternating steps do not diverge the same way: the orbit stays bounded",
               f"max over {steps} steps of radius / initial radius <= sqrt(Q0 / (1 - eta/2)) / r0 = {bound:.4f} "
               "(Q = x^2 + y^2 - eta x y is conserved)",
               {"max_radius_ratio": alt_max, "bound": bound, "final_radius_ratio": float(r_alt[-1] / r0),
                "q_drift": float(np.abs(q - q[0]).max())},
-              bool(alt_max <= bound + 1e-9)),
+              bool(alt_max <= bound + 1e-9), identity=True),
     ]
     protocol = {"game": "V(x, y) = x y, x minimises, y maximises", "eta": eta, "start": [x0, y0], "steps": steps,
                 "optimiser": "torch.optim.SGD (maximize=True for y), float64", "seeds": "deterministic",

@@ -35,6 +35,7 @@ from ..penalties import Penalty, clip_weights_, input_gradient_norms
 from ..train import Trainer
 from . import Claim, Context, Result, register
 from ._common import single_thread
+from ._protocol import Row
 
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
 
@@ -104,9 +105,63 @@ def _seed_count(ctx: Context, default: int) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- optimal-critic
+DISC_GRAD_MAX, GP_GRAD_BAND, CLIP_SLOPE_SHARE_MIN = 1e-3, (0.5, 2.0), 0.5
+
+
+def gradient_vanishes(disc_grad_at_fake_mean: float) -> bool:
+    """The discriminator's mean |dD/dx| at the fakes (worst seed) below 1e-3."""
+    return disc_grad_at_fake_mean < DISC_GRAD_MAX
+
+
+def gradient_usable(lowest_seed_mean: float, highest_seed_mean: float) -> bool:
+    """Every seed's GP critic's mean |df/dx| at the fakes within [0.5, 2] (its Lipschitz target is 1)."""
+    return bool(GP_GRAD_BAND[0] <= lowest_seed_mean and highest_seed_mean <= GP_GRAD_BAND[1])
+
+
+def near_linear(grad_at_fake_over_max_slope: float) -> bool:
+    """The clipped critic's mean slope at the fakes is at least half its steepest slope (worst seed)."""
+    return grad_at_fake_over_max_slope >= CLIP_SLOPE_SHARE_MIN
+
+
+def optimal_critic_table(ctx: Context) -> list[Row]:
+    steps = ctx.steps or (300 if ctx.quick else 3000)
+    seeds = _seed_count(ctx, 1 if ctx.quick else 3)
+    width, depth = (32, 2) if ctx.quick else (64, 3)
+    return [
+        Row("data", "two 1-D Gaussians far apart (means and spreads read from the figure)", "WGAN Fig. 2",
+            "real N(2, 0.5^2), fake N(-2, 0.5^2), fresh batches; 2000 fixed fakes for the gradients",
+            "the paper gives no numbers"),
+        Row("nets", "not stated", "WGAN Fig. 2", f"MLP 1 -> {depth} x {width} ReLU -> 1 (discriminator, GP critic, "
+            "clipped critic)", ""),
+        Row("init", "not stated", "", "PyTorch default", ""),
+        Row("objective", "GAN discriminator vs WGAN critic (weight clipping) trained to optimality", "WGAN Fig. 2",
+            "minimax (logistic); wasserstein with clipping 0.01; wasserstein + gradient penalty lambda 10",
+            "the GP critic is our addition: its Lipschitz constant 1 makes 'usable gradient' measurable"),
+        Row("optimiser", "RMSProp for the critic (WGAN Algorithm 1)", "WGAN Algorithm 1",
+            "clipped: torch.optim.RMSprop; discriminator and GP critic: torch.optim.Adam", ""),
+        Row("lr", "5e-5 (Algorithm 1)", "WGAN Algorithm 1", "clipped 5e-4; others 1e-3",
+            "so that each approaches optimality within the step budget"),
+        Row("betas", "n/a (RMSProp)", "", "Adam (0.5, 0.999)", ""),
+        Row("n_critic", "n/a: the critic alone trains between two fixed distributions", "WGAN Fig. 2",
+            "n/a: critic only", ""),
+        Row("batch", "not stated", "", "256", ""),
+        Row("steps", "'trained to optimality'", "WGAN Fig. 2", f"{steps} critic steps", ""),
+        Row("seeds", "one", "WGAN Fig. 2", str(seeds), ""),
+        Row("eval_mode", "n/a: no batch norm", "", "n/a", ""),
+        Row("statistic", "the discriminator's and the critic's values over x", "WGAN Fig. 2",
+            "input-gradient magnitude at 2000 fixed fakes (mean), worst seed; the slope at the fakes over the "
+            "steepest slope on [-5, 5]", ""),
+        Row("criterion", "none (a figure)", "WGAN Fig. 2",
+            f"discriminator mean |dD/dx| at the fakes < {DISC_GRAD_MAX:g}; GP critic's in [0.5, 2] every seed; "
+            f"clipped critic's slope share >= {CLIP_SLOPE_SHARE_MIN:g}",
+            "an unsaturated (untrained) discriminator fails the first; a saturated sigmoid the other two (tests)"),
+    ]
+
+
 @register("optimal-critic", paper="Wasserstein GAN (Arjovsky et al. 2017)", figure="Fig. 2",
           claim="a GAN discriminator trained to optimality between two far-apart Gaussians saturates and its "
-                "gradient at the fake samples vanishes; a WGAN critic gives a clean, non-vanishing gradient")
+                "gradient at the fake samples vanishes; a WGAN critic gives a clean, non-vanishing gradient",
+          table=optimal_critic_table)
 @one_thread
 def optimal_critic(ctx: Context) -> Result:
     real_mean, fake_mean, std = 2.0, -2.0, 0.5
@@ -166,7 +221,7 @@ def optimal_critic(ctx: Context) -> Result:
               {"disc_grad_at_fake_mean": worst("disc_grad_at_fake_mean"),
                "disc_grad_at_fake_max": worst("disc_grad_at_fake_max"),
                "disc_prob_at_fake_mean": worst("disc_prob_at_fake_mean")},
-              worst("disc_grad_at_fake_mean") < 1e-3),
+              gradient_vanishes(worst("disc_grad_at_fake_mean"))),
         Claim("wgan-critic-clean-gradient",
               "the WGAN critic keeps a usable gradient at the fake samples, of the order of its Lipschitz bound",
               "every seed: gradient-penalty critic (lambda 10, Lipschitz target 1): mean |df/dx| over the 2000 "
@@ -174,7 +229,7 @@ def optimal_critic(ctx: Context) -> Result:
               {"critic_gp_grad_at_fake_mean_lowest_seed": gp_lo, "critic_gp_grad_at_fake_mean_highest_seed": gp_hi,
                "critic_gp_grad_at_fake_min": worst("critic_gp_grad_at_fake_min", min),
                "ratio_critic_over_disc": gp_lo / worst("disc_grad_at_fake_mean")},
-              bool(0.5 <= gp_lo and gp_hi <= 2.0)),
+              gradient_usable(gp_lo, gp_hi)),
         Claim("clipped-critic-near-linear",
               "the weight-clipped critic (the paper's) is near linear: the fakes get about its full slope",
               "worst seed: clipped critic's mean |df/dx| at the fakes >= 0.5 x its largest slope on [-5, 5] "
@@ -182,7 +237,7 @@ def optimal_critic(ctx: Context) -> Result:
               {"critic_clip_grad_at_fake_over_max_slope": worst("critic_clip_grad_at_fake_over_max_slope", min),
                "disc_grad_at_fake_over_max_slope": worst("disc_grad_at_fake_over_max_slope"),
                "critic_clip_grad_at_fake_mean": worst("critic_clip_grad_at_fake_mean", min)},
-              worst("critic_clip_grad_at_fake_over_max_slope", min) >= 0.5),
+              near_linear(worst("critic_clip_grad_at_fake_over_max_slope", min))),
     ]
     protocol = {
         "real": f"N({real_mean}, {std}^2)", "fake": f"N({fake_mean}, {std}^2)", "steps": steps, "seeds": seeds,
@@ -269,10 +324,56 @@ def _gan_trainer(data_file: Path, objective: str, seed: int, latent_dim: int, lr
     return Trainer(cfg)
 
 
+NS_REACH, MM_STALL = 0.5, 0.9
+
+
+def ns_moves_mm_stalls(w1_start: float, w1_end_ns: float, w1_end_minimax: float) -> bool:
+    """NS ends below half its starting W1; the minimax generator above 0.9 of it (medians over seeds)."""
+    return bool(w1_end_ns < NS_REACH * w1_start and w1_end_minimax > MM_STALL * w1_start)
+
+
+def _dcgan_rows(lr_ours: str, why: str) -> list[Row]:
+    return [
+        Row("optimiser", "Adam (DCGAN setting for the standard GAN)", "Fedus et al. sec. 3; DCGAN sec. 4",
+            "torch.optim.Adam", ""),
+        Row("lr", "2e-4 (DCGAN)", "DCGAN sec. 4", lr_ours, why),
+        Row("betas", "(0.5, 0.999) (DCGAN)", "DCGAN sec. 4", "(0.5, 0.999)", ""),
+        Row("n_critic", "1 discriminator step per generator step", "Goodfellow et al. 2014 Algorithm 1 (k = 1)", "1",
+            ""),
+    ]
+
+
+def generator_gradients_table(ctx: Context) -> list[Row]:
+    steps = ctx.steps or (150 if ctx.quick else 1500)
+    seeds = _seed_count(ctx, 1 if ctx.quick else 3)
+    return [
+        Row("data", "the loss curves need none; Fig. 2 plots the losses over D(G(z))", "Fedus et al. Fig. 2",
+            "training part (ours): data N(4, 0.5^2), 20,000 points", "the training part is our addition"),
+        Row("nets", "n/a", "", "generator G(z) = w z + b started at N(0, 0.5^2); discriminator MLP 1 -> 2 x 64 ReLU",
+            "our addition"),
+        Row("init", "n/a", "", "generator set to w 0.5, b 0; discriminator PyTorch default", ""),
+        Row("objective", "minimax log(1 - D(G(z))) vs non-saturating -log D(G(z))", "Fedus et al. sec. 2, Fig. 2; "
+            "Goodfellow et al. 2014 sec. 3", "presets m-gan and ns-gan (Objective.generator_loss)", ""),
+        *_dcgan_rows("5e-3 (generator SGD 5e-2 in one condition)", "a 4-unit move must fit the step budget"),
+        Row("batch", "n/a", "", "128", ""),
+        Row("steps", "n/a", "", f"{steps} generator steps (+ 0 or {100 if ctx.quick else 500} discriminator steps "
+            "first)", ""),
+        Row("seeds", "n/a", "", str(seeds), ""),
+        Row("eval_mode", "n/a: no batch norm", "", "n/a", ""),
+        Row("statistic", "the losses and their slopes over D(G(z))", "Fedus et al. Fig. 2",
+            "|d loss / d logit| at D(G(z)) = 1e-3 by autograd; median exact W1 (POT) of 1000/2000 generated vs data "
+            "points after training", ""),
+        Row("criterion", "none (a figure)", "Fedus et al. Fig. 2",
+            "gradient ratio: identity (a check of the code: d / (1 - d)); training: NS W1 < 0.5 x start and minimax "
+            "> 0.9 x start", "a generator that did not move fails the training criterion (tests)"),
+    ]
+
+
 @register("generator-gradients", paper="Many Paths to Equilibrium (Fedus et al. 2018)", figure="Fig. 2",
           claim="the minimax generator loss saturates when the discriminator rejects the samples "
                 "(D(G(z)) -> 0) and its gradient vanishes, the non-saturating loss keeps a gradient; trained "
-                "from far away, the non-saturating generator moves to the data while the minimax one stalls")
+                "from far away, the non-saturating generator moves to the data while the minimax one stalls",
+          table=generator_gradients_table)
 @one_thread
 def generator_gradients(ctx: Context) -> Result:
     # -- part 1: the two losses as functions of D(G(z)), through the library's Objective
@@ -341,7 +442,7 @@ def generator_gradients(ctx: Context) -> Result:
               "|d loss/d logit| at D(G(z)) = 1e-3 (autograd through Objective.generator_loss): minimax < 0.01 x "
               "non-saturating",
               {"minimax_grad_at_1e-3": float(g_mm), "ns_grad_at_1e-3": float(g_ns), "ratio": float(g_mm / g_ns)},
-              bool(g_mm < 0.01 * g_ns)),
+              bool(g_mm < 0.01 * g_ns), identity=True),
     ]
     for label, g_opt, n_pre in conditions:
         w1s = med(label, "ns-gan", "w1_start")
@@ -359,7 +460,7 @@ def generator_gradients(ctx: Context) -> Result:
              "d_fake_at_start": med(label, "m-gan", "d_fake_start"),
              "steps_to_data_ns": med(label, "ns-gan", "steps_to_data"),
              "steps_to_data_minimax": med(label, "m-gan", "steps_to_data")},
-            bool(ns_end < 0.5 * w1s and mm_end > 0.9 * w1s)))
+            ns_moves_mm_stalls(w1s, ns_end, mm_end)))
     protocol = {
         "loss_curves": "Objective('minimax'|'non-saturating').generator_loss on logit(d), 200 values of d in "
                        "[1e-6, 1 - 1e-6], gradients by autograd",
@@ -413,9 +514,45 @@ def _plot_generator_gradients(c: dict[str, np.ndarray], runs: dict[str, dict[str
 
 
 # ---------------------------------------------------------------------------------------------- parallel-lines
+OFFSET_SHARE_MAX, W1_SHARE_MAX = 0.1, 0.2
+
+
+def converges_onto_line(offset_end: float, offset_start: float) -> bool:
+    return abs(offset_end) < OFFSET_SHARE_MAX * abs(offset_start)
+
+
+def matches_data(w1_end: float, w1_start: float) -> bool:
+    return w1_end < W1_SHARE_MAX * w1_start
+
+
+def parallel_lines_table(ctx: Context) -> list[Row]:
+    steps = ctx.steps or (150 if ctx.quick else 1500)
+    seeds = _seed_count(ctx, 1 if ctx.quick else 3)
+    return [
+        Row("data", "points on a line; the generator's line parallel to it", "Fedus et al. Fig. 1",
+            "(0, y), y ~ N(0, 1), 20,000 points", ""),
+        Row("nets", "not stated", "Fedus et al. Fig. 1", "generator G(z) = A z + b started at A = (0, 1), b = (1, 0); "
+            "discriminator MLP 2 -> 2 x 64 ReLU -> 1", "a linear generator"),
+        Row("init", "not stated", "", "generator as above; discriminator PyTorch default", ""),
+        Row("objective", "non-saturating GAN", "Fedus et al. sec. 2, Fig. 1", "preset ns-gan", ""),
+        *_dcgan_rows("2e-3", "to fit the step budget"),
+        Row("batch", "not stated", "", "128", ""),
+        Row("steps", "not stated", "", f"{steps} generator steps", ""),
+        Row("seeds", "one", "Fedus et al. Fig. 1", str(seeds), ""),
+        Row("eval_mode", "n/a: no batch norm", "", "n/a", ""),
+        Row("statistic", "the generator's line over training", "Fedus et al. Fig. 1",
+            "median over seeds: |mean x-offset| of 2000 generated points; exact W1 to the data; the closed-form JS "
+            "and its gradient", ""),
+        Row("criterion", "none (a figure)", "Fedus et al. Fig. 1",
+            f"JS gradient = 0: identity (a check of the code); offset < {OFFSET_SHARE_MAX:g} x start; W1 < "
+            f"{W1_SHARE_MAX:g} x start", "a generator that did not move fails both (tests)"),
+    ]
+
+
 @register("parallel-lines", paper="Many Paths to Equilibrium (Fedus et al. 2018)", figure="Fig. 1",
           claim="a non-saturating GAN whose generator starts as a line parallel to the data line converges onto "
-                "it, although the JS divergence is log 2 for every offset and gives no gradient")
+                "it, although the JS divergence is log 2 for every offset and gives no gradient",
+          table=parallel_lines_table)
 @one_thread
 def parallel_lines(ctx: Context) -> Result:
     steps = ctx.steps or (150 if ctx.quick else 1500)
@@ -470,7 +607,8 @@ def parallel_lines(ctx: Context) -> Result:
         Claim("js-gives-no-gradient",
               "JS(P_data, P_offset) = log 2 for every offset != 0, so its gradient w.r.t. the offset is 0",
               "central difference of the closed-form JS at the starting offset == 0",
-              {"js_at_start": float(parallel_lines_js(offset0)), "d_js_d_offset": js_grad}, js_grad == 0.0),
+              {"js_at_start": float(parallel_lines_js(offset0)), "d_js_d_offset": js_grad}, js_grad == 0.0,
+              identity=True),
         Claim("ns-gan-converges-onto-line",
               "the NS-GAN generator still moves onto the data line",
               f"median over seeds: |mean x-offset of 2000 generated points| after training < 0.1 x the starting "
@@ -478,14 +616,14 @@ def parallel_lines(ctx: Context) -> Result:
               {"offset_start": offset0, "offset_end": off,
                "js_estimate_start": float(np.median([r["history"]["js_estimate"][0] for r in runs])),
                "js_estimate_max": float(np.median([max(r["history"]["js_estimate"]) for r in runs]))},
-              bool(off < 0.1 * offset0)),
+              converges_onto_line(off, offset0)),
         Claim("ns-gan-matches-data",
               "on the line, the generated distribution matches the data's (our check, beyond the paper's figure)",
               "median over seeds: exact W1(2000 generated, 2000 data) after training < 0.2 x W1 at start",
               {"w1_start": w1s, "w1_end": w1e, "w1_floor": floor,
                "y_mean_end": float(np.median([r["y_mean_end"] for r in runs])),
                "y_std_end": float(np.median([r["y_std_end"] for r in runs])), "y_std_data": 1.0},
-              bool(w1e < 0.2 * w1s)),
+              matches_data(w1e, w1s)),
     ]
     protocol = {
         "data": "(0, y), y ~ N(0, 1): 20,000 points (PointSet file)",

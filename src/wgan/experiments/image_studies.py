@@ -40,6 +40,7 @@ from ..metrics.images import count_text
 from ..train import Trainer
 from . import Claim, Context, Result, register
 from ._common import single_thread
+from ._protocol import Row
 
 WGAN_GP = "Improved Training of Wasserstein GANs (Gulrajani et al. 2017)"
 OBJECTIVES = ("wgan-gp", "wgan", "ns-gan")
@@ -171,14 +172,73 @@ def _progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def gp_beats_clipping(fid_gp: float, fid_clip: float) -> bool:
+    return fid_gp < fid_clip
+
+
 def _late(values: list[float], k: int = 3) -> float:
     """Mean of the last ``k`` evaluations (less noisy than the last one alone)."""
     tail = [v for v in values[-k:] if np.isfinite(v)]
     return float(np.mean(tail)) if tail else float("inf")
 
 
+CIFAR, MNIST = "improved_wgan_training/gan_cifar.py", "improved_wgan_training/gan_mnist.py"
+
+
+def _image_rows(s: ImageSetting, paper_data: str, data_source: str) -> list[Row]:
+    return [
+        Row("data", paper_data, data_source,
+            f"{s.data} (--data; the full runs: MNIST t10k, 10,000 images, the last 640 held out for validation)",
+            "CPU cost; the MNIST training split is not in the development data"),
+        Row("nets", "DCGAN-like conv nets, width DIM 64 (MNIST) / 128 (CIFAR); batch norm in G (and in D for the "
+            "clipping and DCGAN runs)", f"{MNIST}:23, 56-98; {CIFAR}:27, 45-90", s.nets_text(),
+            "width: CPU cost; no batch norm anywhere so that the three objectives share the nets"),
+        Row("init", "tflib: conv He uniform (std sqrt(4 / (fan_in + fan_out))), linear Glorot uniform",
+            "tflib/ops/conv2d.py:62-72; tflib/ops/linear.py:55-60", "PyTorch default (kaiming uniform, a = sqrt(5))",
+            "tflib's initialisers are not implemented for the image nets"),
+        Row("batch", "50 (MNIST), 64 (CIFAR)", f"{MNIST}:24; {CIFAR}:30", str(s.batch), ""),
+        Row("steps", "200,000 generator iterations", f"{MNIST}:27; {CIFAR}:31", f"{s.steps} generator steps",
+            "CPU cost"),
+        Row("seeds", "one run per curve", "WGAN-GP Fig. 3", f"{s.seeds}", ""),
+        Row("eval_mode", "tflib batch norm always normalises with the batch's statistics (no running averages at "
+            "sampling time)", "tflib/ops/batchnorm.py:6, 51-52", "n/a: no batch norm in these nets", ""),
+    ]
+
+
+def _objective_rows(what: str) -> list[Row]:
+    return [
+        Row("objective", what, "WGAN-GP sec. 5.2, Fig. 3; " + f"{CIFAR}:101-149",
+            "presets wgan-gp (lambda 10), wgan (clip 0.01), ns-gan", ""),
+        Row("optimiser", "WGAN-GP: Adam; clipping: TensorFlow RMSProp (decay 0.9, eps 1e-10, accumulator starts "
+            "at 1); DCGAN: Adam", f"{CIFAR}:105-106, 137-138, 146-148",
+            "torch.optim.Adam; clipping torch.optim.RMSprop (alpha 0.99, eps 1e-8, accumulator 0)",
+            "TensorFlow's RMSProp variant is not in the library yet"),
+        Row("lr", "WGAN-GP 1e-4, clipping 5e-5, DCGAN 2e-4", f"{CIFAR}:105, 137, 146", "the same", ""),
+        Row("betas", "WGAN-GP (0.5, 0.9) in the code (Algorithm 1: (0, 0.9)); DCGAN (0.5, 0.999)",
+            f"{CIFAR}:137; {MNIST}:150-158; WGAN-GP Algorithm 1", "wgan-gp (0, 0.9) (Algorithm 1); ns-gan (0.5, 0.999)",
+            "the paper's Algorithm 1 defaults; the official MNIST/CIFAR scripts use beta1 0.5"),
+        Row("n_critic", "5 for WGAN-GP and clipping (constant), 1 for DCGAN", f"{CIFAR}:29, 188-192",
+            "5, 5, 1", ""),
+    ]
+
+
+def image_objectives_table(ctx: Context) -> list[Row]:
+    s = image_setting(ctx, full_steps=600, full_width=8, n_points=8)
+    return _image_rows(s, "CIFAR-10 (50,000 training images)", f"WGAN-GP sec. 5.2; {CIFAR}:171") + _objective_rows(
+        "WGAN-GP vs weight clipping vs DCGAN (and others) with the same architecture") + [
+        Row("statistic", "Inception score (50,000 samples; tflib) over generator iterations and wall-clock time",
+            f"WGAN-GP Fig. 3; {CIFAR}:159-168, 201-204",
+            f"classifier-FID: {s.n_fid} generated vs {s.n_fid} training images in the feature space of a classifier "
+            f"trained on the same data; mean of the last 3 of {s.n_points} evaluations",
+            "no Inception network for MNIST-sized data on the CPU"),
+        Row("criterion", "none (curves)", "WGAN-GP sec. 5.2", "FID of wgan-gp < FID of wgan (clipping)",
+            "equal (or reversed) FIDs fail it (tests)"),
+    ]
+
+
 @register("image-objectives", WGAN_GP, "Fig. 3, sec. 5.2 (FID over generator steps and wall-clock time)",
-          "the gradient penalty trains better than weight clipping: lower classifier-FID at equal generator steps")
+          "the gradient penalty trains better than weight clipping: lower classifier-FID at equal generator steps",
+          table=image_objectives_table)
 def image_objectives(ctx: Context) -> Result:
     with single_thread():
         return _image_objectives(ctx)
@@ -200,7 +260,7 @@ def _image_objectives(ctx: Context) -> Result:
         "classifier-FID of wgan-gp < wgan (clipping) at the end of training (mean of the last 3 evaluations, "
         "mean over seeds), equal generator steps",
         {"fid_wgan-gp": late["wgan-gp"], "fid_wgan": late["wgan"], "fid_val_floor": floor},
-        late["wgan-gp"] < late["wgan"])
+        gp_beats_clipping(late["wgan-gp"], late["wgan"]))
     c2 = Claim(
         "baseline-and-cost",
         "NS-GAN (the DCGAN loss, one critic step) as baseline; seconds per generator step (Fig. 3 right).",
@@ -340,9 +400,39 @@ def train_critic_losses(label: str, s: ImageSetting, subset: int, seed: int, dev
     return out
 
 
+def overfits(gap_subset: float, se_subset: float, gap_full: float, se_full: float) -> bool:
+    """The subset run's late validation-minus-training critic-loss gap is positive by 2 standard errors and
+    above the full-set run's gap by 2 standard errors of the difference."""
+    return bool(gap_subset > 2 * se_subset and gap_subset - gap_full > 2 * float(np.hypot(se_subset, se_full)))
+
+
+def critic_overfitting_table(ctx: Context) -> list[Row]:
+    s = image_setting(ctx, full_steps=600, full_width=8)
+    subset = 200 if ctx.quick else 1000
+    return _image_rows(s, "MNIST: a 1,000-digit subset of the training set vs the whole training set; the "
+                       "validation images are MNIST's separate split", f"WGAN-GP sec. 5.3, Fig. 5b; {MNIST}:201, "
+                       "238-241; tflib/mnist.py:49-63") + [
+        Row("objective", "WGAN-GP, lambda 10", f"{MNIST}:26, 134-148", "preset wgan-gp", ""),
+        Row("optimiser", "Adam", f"{MNIST}:150-158", "torch.optim.Adam", ""),
+        Row("lr", "1e-4", f"{MNIST}:151", "1e-4", ""),
+        Row("betas", "(0.5, 0.9) in the code (Algorithm 1: (0, 0.9))", f"{MNIST}:152-153, 157-158",
+            "(0, 0.9) (Algorithm 1)", "the paper's Algorithm 1 defaults"),
+        Row("n_critic", "5, constant", f"{MNIST}:25, 220-224", "5", ""),
+        Row("subset", "1,000 training images", "WGAN-GP sec. 5.3",
+            f"data.subset = {subset}: the first {subset} training images", "to change: a seeded random draw"),
+        Row("statistic", "critic loss on training batches and on the validation set over training (negative "
+            "critic loss plotted)", f"WGAN-GP Fig. 5b; {MNIST}:233-245",
+            "Trainer.validation_losses averaged over 8 batches: critic loss (no penalty) on training and on "
+            "validation images against the same fakes; gap = validation - training over the last quarter", ""),
+        Row("criterion", "none (curves)", "WGAN-GP sec. 5.3",
+            "subset gap > 0 by 2 s.e. and above the full-set gap by 2 s.e.",
+            "a gap within its noise, or of the opposite sign, fails it (tests)"),
+    ]
+
+
 @register("critic-overfitting", WGAN_GP, "Fig. 5b, sec. 5.3 (critic loss on training vs validation images)",
           "on a 1,000-image training set the WGAN-GP critic overfits: its validation loss drifts above its "
-          "training loss, unlike a run on the full training set")
+          "training loss, unlike a run on the full training set", table=critic_overfitting_table)
 def critic_overfitting(ctx: Context) -> Result:
     with single_thread():
         return _critic_overfitting(ctx)
@@ -378,7 +468,7 @@ def _critic_overfitting(ctx: Context) -> Result:
         "training: subset gap > 0 by 2 standard errors, and subset gap > full-set gap by 2 standard errors",
         {"gap_subset": g_small, "gap_subset_se": se_small, "gap_full": g_full, "gap_full_se": se_full,
          "n_train_subset": small[0].n_train, "n_train_full": full[0].n_train},
-        g_small > 2 * se_small and g_small - g_full > 2 * float(np.hypot(se_small, se_full)))
+        overfits(g_small, se_small, g_full, se_full))
     r = small[0]
     c2 = Claim(
         "where-the-gap-comes-from",

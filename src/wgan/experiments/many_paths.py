@@ -37,6 +37,7 @@ from ..metrics.frechet import frechet_distance
 from ..train import Trainer
 from . import Claim, Context, Result, register
 from ._common import single_thread
+from ._protocol import Row
 
 MODELS: tuple[str, ...] = ("ns-gan", "gan-gp", "dragan-ns", "wgan", "wgan-gp")
 PENALISED = {"ns-gan": ("gan-gp", "dragan-ns"), "wgan": ("wgan-gp",)}
@@ -284,14 +285,50 @@ def _reproduce(ctx: Context, setting: Setting, tag: str, label: str) -> Result:
                   data={"lr": lr_block, "dim": dim_block, "n_critic": nc_block})
 
 
+def many_paths_table(ctx: Context, exp: str) -> list[Row]:
+    plan = make_plan(ctx)
+    setting = EXP1 if exp == "exp1" else EXP2
+    latent = "1-D latent, G(z) = z W + b" if exp == "exp1" else "latent g = max(2, d // 2), G(z) = z W + b"
+    return [
+        Row("data", "a line in d dimensions, x = z W_r + b_r, z ~ N(0, sigma^2)", "Fedus et al. sec. 4.1",
+            f"the same (LineData), sigma {setting.sigma}, d {setting.dim} (lr sweep), d in {list(plan.dims)}", ""),
+        Row("nets", f"linear generator ({latent}); discriminator one hidden ReLU layer", "Fedus et al. sec. 4.1",
+            f"the same, discriminator width {setting.width}", "width not stated in the paper"),
+        Row("init", "not stated", "", "PyTorch default", ""),
+        Row("objective", "NS-GAN, GAN-GP, DRAGAN-NS, WGAN, WGAN-GP (lambda 10)", "Fedus et al. sec. 2-4",
+            "presets ns-gan, gan-gp, dragan-ns, wgan, wgan-gp", ""),
+        Row("optimiser", "Adam", "Fedus et al. sec. 5", "presets: Adam (wgan: torch.optim.RMSprop)", ""),
+        Row("lr", "swept", "Fedus et al. Figs. 9-10", f"swept over {list(plan.lrs)}; fixed {plan.fixed_lr:g} for the "
+            "d and k sweeps", ""),
+        Row("betas", "(0.5, 0.9) for every variant", "Fedus et al. sec. 5",
+            "presets: ns-gan (0.5, 0.999), gan-gp and dragan-ns (0.5, 0.9), wgan-gp (0, 0.9)",
+            "the presets' own betas (under revision: issue 12 item 1)"),
+        Row("n_critic", "5 discriminator updates per generator update for every variant (sec. 4.3); k swept in "
+            "Figs. 13-14", "Fedus et al. sec. 4.3, Figs. 13-14",
+            f"presets: ns-gan, gan-gp, dragan-ns 1; wgan, wgan-gp 5; k in {list(plan.n_critics)} for the k sweep",
+            "the presets' own (under revision: issue 12 item 1)"),
+        Row("batch", "not stated", "", str(setting.batch_size), ""),
+        Row("steps", "200,000", "Fedus et al. sec. 4.3", f"{plan.steps} ({plan.n_critic_steps} for the k sweep)",
+            "CPU cost"),
+        Row("seeds", "1,000 runs per setting", "Fedus et al. sec. 4.3", f"{plan.seeds} per setting", "CPU cost"),
+        Row("eval_mode", "n/a: no batch norm", "", "n/a", ""),
+        Row("statistic", "squared Fréchet distance of the generator's Gaussian to the data's, averaged over runs",
+            "Fedus et al. sec. 4.2, Fig. 5", "the same distance in closed form from parameters; median over seeds "
+            "(diverged members counted apart)", "medians, not means (under revision: issue 12 item 2)"),
+        Row("criterion", "none (figures)", "Fedus et al. sec. 4", "see each claim: NS-GAN best median < 0.1 x random "
+            "init; geometric mean over the lr sweep: penalised <= unpenalised", ""),
+    ]
+
+
 @register("many-paths-exp1", "Many Paths to Equilibrium (Fedus et al. 2018)", "sec. 4 Experiment I, Figs. 5, 9-14",
           "GANs with and without gradient penalties learn a line in d dimensions; penalties make them more robust "
-          "to the learning rate")
+          "to the learning rate", table=lambda ctx: many_paths_table(ctx, "exp1"))
 def run_exp1(ctx: Context) -> Result:
     return _reproduce(ctx, EXP1, "exp1", "Exp. I (1-D latent)")
 
 
 @register("many-paths-exp2", "Many Paths to Equilibrium (Fedus et al. 2018)", "sec. 4 Experiment II, Figs. 5, 9-14",
-          "the same with an overcomplete linear generator (latent size g = max(2, d // 2))")
+          "the same with an overcomplete linear generator (latent size g = max(2, d // 2))",
+          table=lambda ctx: many_paths_table(ctx, "exp2"))
 def run_exp2(ctx: Context) -> Result:
     return _reproduce(ctx, EXP2, "exp2", "Exp. II (overcomplete latent)")
