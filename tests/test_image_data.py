@@ -130,7 +130,7 @@ def test_cifar10_batches(tmp_path):
         x = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
         data[name] = x
         with open(folder / name, "wb") as f:
-            pickle.dump({b"data": x, b"labels": list(range(n))}, f)
+            pickle.dump({b"data": x, b"labels": [i % 10 for i in range(n)]}, f)
     assert detect_format(tmp_path) == "cifar10"
     s = make_sampler(str(tmp_path), _cfg())
     assert s.name == "cifar10" and s.shape == (3, 32, 32) and len(s) == 20 and len(s.validation) == 5

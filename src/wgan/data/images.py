@@ -4,7 +4,8 @@
 * MNIST from IDX files in a folder (``train-images-idx3-ubyte``, ``t10k-images-idx3-ubyte``, ... plain or
   ``.gz``; the test split alone is enough).
 * CIFAR-10 from its python pickle batches (``data_batch_1..5``, ``test_batch``, or their
-  ``cifar-10-batches-py`` folder). Pickles execute code when loaded: read only files you trust.
+  ``cifar-10-batches-py`` folder), read with a restricted unpickler (:mod:`wgan.data.safe_pickle`) that
+  admits only numpy arrays and plain containers: a tampered batch is refused, never run.
 * Any folder of images (LSUN / CelebA exports): each image is resized (shorter side) and centre-cropped
   to ``data.image_size`` (default 64) when drawn; images in sub-folders are labelled by sub-folder.
 
@@ -23,7 +24,6 @@ images held out; ``data.subset`` keeps the first N training images (WGAN-GP Fig.
 from __future__ import annotations
 
 import gzip
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ import torch
 from torchvision.transforms import functional as TF
 
 from ..errors import ConfigError
+from .safe_pickle import load_data_pickle
 from .toy import Sampler
 
 IMAGE_DATA: dict[str, str] = {
@@ -249,14 +250,19 @@ def read_cifar10(folder: str | Path) -> dict[str, tuple[torch.Tensor, torch.Tens
     folder = _cifar_folder(Path(folder))
 
     def batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
+        what = "a CIFAR-10 python batch"
+        d = load_data_pickle(path, what)  # restricted: arrays and containers only, never code
         try:
-            with open(path, "rb") as f:
-                d = pickle.load(f, encoding="bytes")
-            x = np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-            y = np.asarray(d[b"labels"], dtype=np.int64)
-        except (pickle.UnpicklingError, KeyError, ValueError, EOFError, TypeError) as e:
-            raise ConfigError(f"{str(path)!r} is not a CIFAR-10 python batch ({type(e).__name__}: {e})") from None
-        return torch.from_numpy(x.copy()), torch.from_numpy(y)
+            data, labels = d[b"data"], d[b"labels"]
+            if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+                raise ValueError(f"b'data' must be a uint8 (N, 3072) array, got {getattr(data, 'dtype', type(data))} "
+                                 f"{getattr(data, 'shape', '')}")
+            y = np.asarray(labels, dtype=np.int64)
+            if y.shape != (len(data),) or len(data) == 0 or y.min() < 0 or y.max() > 9:
+                raise ValueError(f"b'labels' must be {len(data)} labels in 0..9")
+        except (KeyError, IndexError, TypeError, ValueError, OverflowError) as e:
+            raise ConfigError(f"{str(path)!r} is not {what} ({type(e).__name__}: {e})") from None
+        return torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()), torch.from_numpy(y)
 
     out = {}
     train = [batch(folder / n) for n in CIFAR_TRAIN if (folder / n).is_file()]
