@@ -1,0 +1,213 @@
+"""Every empirical criterion of the reproductions can fail (issue 12): each criterion is a function of measured
+numbers, called here with control inputs that must make it fail -- measured on noise, untrained or clipped
+networks and shuffled curves where the criterion measures something, numbers otherwise -- and with an input
+that must pass, so that neither outcome is built in. (Many Paths' criteria: tests/test_many_paths.py.)"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from wgan.data import make_sampler
+from wgan.diagnostics.layers import compute_activation_grad_norms, compute_weight_share_near
+from wgan.experiments import char_lm, critic_studies, divergences, gradients, image_studies, improved_techniques
+from wgan.experiments import toy_training as toy
+from wgan.metrics import mode_stats, w1_exact
+from wgan.metrics.divergences import parallel_lines_js, parallel_lines_w1
+from wgan.nets import MLP
+from wgan.penalties import clip_weights_, input_gradient_norms
+
+N = 1000
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# ---------------------------------------------------------------------------------------------- mixture
+def _measure(fake: torch.Tensor) -> dict:
+    """What the mixture reproduction measures at the end of a run (Trainer's point evaluation): modes_3std,
+    the high-quality share, exact W1 to a fixed data sample and the data-vs-data floor; also 'modes reached'."""
+    s = make_sampler("8gaussians")
+    a = s.sample(N, torch.Generator().manual_seed(10_000))
+    b = s.sample(N, torch.Generator().manual_seed(20_000))
+    ms = mode_stats(fake, s.modes, s.mode_std)
+    reached = mode_stats(fake, s.modes, s.mode_std, k=toy._loose_k(s.modes, s.mode_std)).modes_covered
+    return {"modes_covered": ms.modes_covered, "n_modes": ms.n_modes, "high_quality_share": ms.high_quality_share,
+            "w1": w1_exact(fake, a), "w1_floor": w1_exact(a, b), "reached": reached}
+
+
+def _verdict(m: dict) -> bool:
+    return toy.no_collapse(m["modes_covered"], m["n_modes"], m["high_quality_share"], m["w1"], m["w1_floor"])
+
+
+NOISE = {
+    "N(0, I)": lambda g: torch.randn(N, 2, generator=g),
+    "N(0, 0.25 I)": lambda g: 0.5 * torch.randn(N, 2, generator=g),
+    "U[-2, 2]^2": lambda g: 4 * torch.rand(N, 2, generator=g) - 2,
+}
+
+
+@pytest.mark.parametrize("noise", list(NOISE))
+def test_mixture_criterion_fails_on_pure_noise(noise):
+    m = _measure(NOISE[noise](torch.Generator().manual_seed(1)))
+    assert m["reached"] == 8  # the replaced criterion ("modes reached") was passed by pure noise
+    assert not _verdict(m)
+
+
+def test_mixture_criterion_fails_on_sharp_but_unbalanced_samples_and_passes_on_data():
+    s = make_sampler("8gaussians")
+    data = s.sample(N, torch.Generator().manual_seed(5))
+    assert _verdict(_measure(data))  # positive control: fresh data samples pass
+    # sharp on every mode, but 80% of the mass on one: all 8 modes "covered", W1 far above the floor
+    lopsided = torch.cat([data[:200], s.modes[0] + s.mode_std * torch.randn(800, 2, generator=torch.Generator().manual_seed(6))])
+    m = _measure(lopsided)
+    assert m["modes_covered"] == 8 and m["high_quality_share"] > 0.9
+    assert not _verdict(m)
+
+
+# ---------------------------------------------------------------------------------------------- loss curves
+def _tracking_curves(n: int = 21) -> tuple[list[float], list[float]]:
+    """A run whose W1 falls quickly then keeps improving slowly with wiggles, and an estimate that follows it."""
+    rng = np.random.default_rng(0)
+    steps = np.arange(n)
+    w1 = 2.0 * np.exp(-steps / 2) + 0.3 * np.exp(-steps / 15) + 0.01 * rng.standard_normal(n)
+    estimate = 1.5 * w1 + 0.05 + 0.002 * rng.standard_normal(n)
+    return estimate.tolist(), w1.tolist()
+
+
+def test_loss_curve_criteria_fail_on_a_shuffled_curve():
+    est, w1 = _tracking_curves()
+    rho = toy.spearman_after_drop(est, w1)
+    assert rho > 0.9 and toy.w_tracks_w1(rho, rho)  # positive control
+    shuffled = toy.after_drop(est)
+    np.random.default_rng(3).shuffle(shuffled)
+    rho_shuffled = toy._spearman(shuffled, toy.after_drop(w1))
+    assert not toy.w_tracks_w1(rho, rho_shuffled) and not toy.w_tracks_w1(rho_shuffled, rho)
+    assert not toy.w_tracks_w1(math.nan, rho)  # a flat curve (undefined rho) fails
+    # the JS criterion fails when the JS estimate tracks W1 as well as the Wasserstein ones do
+    assert toy.js_does_not_track(rho_shuffled, rho_shuffled, rho, rho)
+    assert not toy.js_does_not_track(rho, rho_shuffled, rho, rho)
+
+
+def test_whole_run_rho_is_inflated_by_the_initial_drop():
+    """Why the criterion skips the first half: two curves that only share the initial drop correlate over the
+    whole run but not after it."""
+    rng = np.random.default_rng(0)
+    steps = np.arange(21)
+    w1 = (2.0 * np.exp(-steps / 4) + 0.03 * rng.standard_normal(21)).tolist()
+    est = (1.0 * np.exp(-steps / 4) + 0.03 * rng.standard_normal(21)).tolist()
+    assert toy._spearman(est[1:], w1[1:]) > 0.85
+    assert not toy.w_tracks_w1(toy.spearman_after_drop(est, w1), 1.0)
+
+
+# ---------------------------------------------------------------------------------------------- critic studies
+def _distance_critic(reference: torch.Tensor):
+    """f(x) = -min_j ||x - reference_j||: 1-Lipschitz, the shape of the optimal critic against data + noise."""
+    def f(x: torch.Tensor) -> torch.Tensor:
+        return -torch.cdist(x, reference).min(dim=1).values
+    return f
+
+
+def test_value_surfaces_criterion_fails_for_an_untrained_penalised_critic():
+    s = make_sampler("8gaussians")
+    g = torch.Generator().manual_seed(0)
+    real = s.sample(300, g)
+    fake = real + torch.randn(300, 2, generator=g)
+    extent = critic_studies.extent_of(real)
+    w1 = w1_exact(real, fake)
+    good = critic_studies.normalised_dual(_distance_critic(s.sample(2000, g)), real, fake, extent)["normalised"]
+    torch.manual_seed(0)
+    untrained = critic_studies.normalised_dual(MLP(2, 1, depth=3, width=64, squeeze=True), real, fake,
+                                               extent)["normalised"]
+    assert critic_studies.gp_closer(good, untrained, w1)  # positive control
+    assert not critic_studies.gp_closer(untrained, good, w1)  # an untrained "GP" critic fails
+
+
+def _deep_critic(seed: int, clip: float | None) -> MLP:
+    torch.manual_seed(seed)
+    D = MLP(2, 1, depth=12, width=32, init="he", squeeze=True)
+    if clip is not None:
+        clip_weights_(D, clip)
+    return D
+
+
+def test_gradient_norm_criteria_fail_on_the_wrong_critic():
+    s = make_sampler("swissroll")
+    g = torch.Generator().manual_seed(0)
+    real = s.sample(128, g)
+    fake = real + torch.randn(128, 2, generator=g)
+    ratio = lambda D: critic_studies._ratio(compute_activation_grad_norms(D, real, fake)[None])  # noqa: E731
+    unclipped, clipped = ratio(_deep_critic(0, None)), ratio(_deep_critic(0, 0.01))
+    assert not critic_studies.explodes_or_vanishes(unclipped)  # an unclipped He-init critic: flat
+    assert critic_studies.stays_flat(unclipped)
+    assert critic_studies.explodes_or_vanishes(clipped) and not critic_studies.stays_flat(clipped)
+
+
+def test_weight_histogram_criteria_fail_on_the_wrong_critic():
+    unclipped, clipped = _deep_critic(1, None), _deep_critic(1, 0.01)
+    assert not critic_studies.piles_at_c(compute_weight_share_near(unclipped, 0.01))
+    assert critic_studies.piles_at_c(compute_weight_share_near(clipped, 0.01))
+    assert critic_studies.no_pile_at_extremes(critic_studies._share_at_extremes(unclipped))
+    assert not critic_studies.no_pile_at_extremes(critic_studies._share_at_extremes(clipped))
+
+
+# ---------------------------------------------------------------------------------------------- divergences
+def test_em_vs_js_criteria_fail_when_the_estimates_are_swapped():
+    small, big = 0.1, 1.0
+    w = {t: float(parallel_lines_w1(t)) for t in (0.0, small, big)}
+    js = {t: float(parallel_lines_js(t)) for t in (0.0, small, big)}
+    err = lambda est: max(abs(est[t] - abs(t)) for t in est)  # noqa: E731
+    assert divergences.critic_tracks_w(err(w), w[small] / w[big])  # W itself passes
+    assert not divergences.critic_tracks_w(err(js), js[small] / js[big])  # a JS-shaped "critic" fails
+    assert divergences.js_estimate_jumps(js[0.0], js[small] / js[big])
+    assert not divergences.js_estimate_jumps(w[0.0], w[small] / w[big])  # a W-shaped "discriminator" fails
+
+
+# ---------------------------------------------------------------------------------------------- gradients
+def test_optimal_critic_criteria_fail_on_the_wrong_networks():
+    fakes = -2.0 + 0.5 * torch.randn(2000, 1, generator=torch.Generator().manual_seed(0))
+    grid = torch.linspace(-5, 5, 401).unsqueeze(1)
+    torch.manual_seed(0)
+    disc = MLP(1, 1, depth=3, width=64, squeeze=True)
+    prob = lambda x: torch.sigmoid(disc(x))  # noqa: E731 -- an untrained discriminator: not saturated
+    untrained, _ = input_gradient_norms(prob, fakes, create_graph=False)
+    assert not gradients.gradient_vanishes(float(untrained.mean()))
+    saturated = lambda x: torch.sigmoid(20 * (x - 1)).squeeze(1)  # noqa: E731 -- rejects the fakes with certainty
+    sat, _ = input_gradient_norms(saturated, fakes, create_graph=False)
+    sat_grid, _ = input_gradient_norms(saturated, grid, create_graph=False)
+    assert gradients.gradient_vanishes(float(sat.mean()))
+    assert not gradients.gradient_usable(float(sat.mean()), float(sat.mean()))
+    assert not gradients.near_linear(float(sat.mean() / sat_grid.max()))
+    assert gradients.gradient_usable(1.0, 1.0) and gradients.near_linear(1.0)  # a linear 1-Lipschitz critic
+
+
+def test_training_criteria_fail_for_a_generator_that_did_not_move():
+    assert gradients.ns_moves_mm_stalls(4.0, 0.1, 4.0)
+    assert not gradients.ns_moves_mm_stalls(4.0, 4.0, 4.0)  # nothing moved
+    assert not gradients.ns_moves_mm_stalls(4.0, 0.1, 0.1)  # both moved (the published measurement)
+    assert gradients.converges_onto_line(0.003, 1.0) and not gradients.converges_onto_line(1.0, 1.0)
+    assert gradients.matches_data(0.05, 1.0) and not gradients.matches_data(1.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------- images, text, tricks
+def test_comparison_criteria_fail_on_ties_and_reversals():
+    assert image_studies.gp_beats_clipping(81.0, 445.0)
+    assert not image_studies.gp_beats_clipping(100.0, 100.0) and not image_studies.gp_beats_clipping(445.0, 81.0)
+    assert improved_techniques.more_modes(6.0, 2.0) and not improved_techniques.more_modes(2.0, 2.0)
+    js = {1: 0.3, 2: 0.5, 3: 0.7, 4: 0.9}
+    assert char_lm.beats_every_n({n: v - 0.1 for n, v in js.items()}, js)
+    assert not char_lm.beats_every_n(js, js)  # an unmoved generator / an equal run
+    assert not char_lm.beats_every_n({**js, 4: 0.8}, {n: v - 0.05 for n, v in js.items()})
+
+
+def test_overfitting_criterion_fails_within_noise_and_for_the_opposite_sign():
+    assert image_studies.overfits(1.0, 0.1, 0.0, 0.1)
+    assert not image_studies.overfits(0.1, 0.2, 0.0, 0.2)  # a gap within its noise
+    assert not image_studies.overfits(-1.38, 0.25, -0.17, 0.29)  # the published MNIST run: opposite sign
+    assert not image_studies.overfits(1.0, 0.1, 1.0, 0.1)  # the full-set run separates as much
