@@ -65,7 +65,8 @@ def test_mixture_criterion_fails_on_sharp_but_unbalanced_samples_and_passes_on_d
     data = s.sample(N, torch.Generator().manual_seed(5))
     assert _verdict(_measure(data))  # positive control: fresh data samples pass
     # sharp on every mode, but 80% of the mass on one: all 8 modes "covered", W1 far above the floor
-    lopsided = torch.cat([data[:200], s.modes[0] + s.mode_std * torch.randn(800, 2, generator=torch.Generator().manual_seed(6))])
+    one_mode = s.modes[0] + s.mode_std * torch.randn(800, 2, generator=torch.Generator().manual_seed(6))
+    lopsided = torch.cat([data[:200], one_mode])
     m = _measure(lopsided)
     assert m["modes_covered"] == 8 and m["high_quality_share"] > 0.9
     assert not _verdict(m)
