@@ -211,6 +211,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"\n{title}:")
         for k, v in table.items():
             print(f"  {k:<16} {v}")
+    from .nets.space import ZOO, arch_listing
+
+    print("\narchitectures (--set generator.arch=NAME / critic.arch=NAME; WGAN-GP Table 1 and Fig. 2):")
+    for k, v in arch_listing().items():
+        print(f"  {k:<24} {v}")
+    print("  Fig. 2 zoo rows (generator.arch, critic.arch): " + "; ".join(
+        f"{e.name} = ({e.generator}, {e.critic})" for e in ZOO.values()))
     print("\n  any .npy/.csv file of (N, D) points also works as --data PATH")
     return 0
 

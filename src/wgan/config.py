@@ -55,6 +55,9 @@ class GeneratorConfig:
     n_classes: int = 0  # > 0: class-conditional image generator G(z, y) (cond-batch norm or one-hot input)
     extra_layers: int = 0  # dcgan: extra 3x3 conv layers at the last resolution (WGAN code's n_extra_layers)
     constant_width: bool = False  # dcgan: `width` filters in every layer (WGAN Fig. 7, WGAN-GP Fig. 2)
+    # a named architecture (wgan.nets.space): a WGAN-GP Table 1 point "space:relu-d8-bn-f64" or a Fig. 2 zoo
+    # net "zoo:resnet101"; it sets net/depth/norm/activation/... (see `wgan list`); "" = none
+    arch: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class CriticConfig:
     init: str = "default"  # "default" (PyTorch) or "he" (the WGAN-GP authors' toy code)
     n_classes: int = 0  # > 0: AC-GAN auxiliary classifier head class_logits(features) (image critics)
     extra_layers: int = 0  # dcgan: extra 3x3 conv layers at the first resolution (WGAN code's n_extra_layers)
+    arch: str = ""  # a named architecture (wgan.nets.space), as generator.arch; batch norm -> layer norm with a penalty
 
 
 @dataclass(frozen=True)
@@ -282,6 +286,8 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     opt = replace(op, name=pick(op.name, p.optimizer), lr=lr, beta1=pick(op.beta1, p.beta1),
                   beta2=pick(op.beta2, p.beta2), critic_lr=pick(op.critic_lr, lr))
     out = replace(cfg, objective=obj, optim=opt)
+    out = _apply_archs(out)
+    cfg = replace(cfg, generator=out.generator, critic=out.critic)
 
     def choice(key: str, value: str, valid) -> None:
         if value not in valid:
@@ -301,6 +307,9 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
             raise ConfigError(f"{section}.n_classes and {section}.extra_layers must be >= 0, got "
                               f"{s.n_classes} and {s.extra_layers}")
         choice(f"{section}.init", s.init, INITS)
+        if s.net == "dcgan-deep" and s.extra_layers:
+            raise ConfigError(f"{section}.net = 'dcgan-deep' sets its extra layers from {section}.depth (conv layers "
+                              f"in all); set {section}.extra_layers = 0")
     positive = {"data.batch_size": cfg.data.batch_size, "train.steps": cfg.train.steps,
                 "objective.n_critic": obj.n_critic, "train.log_every": cfg.train.log_every,
                 "train.eval_every": cfg.train.eval_every, "train.sample_every": cfg.train.sample_every,
@@ -353,6 +362,31 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     if not (dev in ("auto", "cpu") or dev == "cuda" or dev.startswith("cuda:")):
         raise ConfigError(f"train.device must be auto, cpu, cuda or cuda:N, got {dev!r}")
     return out
+
+
+def _apply_archs(cfg: Config) -> Config:
+    """Expand ``generator.arch`` / ``critic.arch`` (wgan.nets.space) into the fields they set. A field the user
+    set to another value than both its default and the arch's is an error, never silently overridden."""
+    from .nets.space import arch_fields
+
+    penalised = cfg.objective.penalty not in (None, "none")
+    sections = {}
+    for role in ("generator", "critic"):
+        s = getattr(cfg, role)
+        if not s.arch:
+            continue
+        try:
+            wanted = arch_fields(role, s.arch, penalised)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        default = type(s)()
+        for key, value in wanted.items():
+            have = getattr(s, key)
+            if have != value and have != getattr(default, key):
+                raise ConfigError(f"{role}.arch = {s.arch!r} sets {role}.{key} = {value!r}, but the config sets "
+                                  f"{role}.{key} = {have!r}; remove one of the two")
+        sections[role] = replace(s, **wanted)
+    return replace(cfg, **sections)
 
 
 def _check_tricks(t: TricksConfig, loss: str) -> None:

@@ -174,8 +174,6 @@ class OptimizedDownBlock(nn.Module):
         return self.shortcut(mean_pool(x)) + mean_pool(self.conv2(self.act(self.conv1(x))))
 
 
-
-
 class Gated(nn.Module):
     """Gated multiplicative nonlinearity (WGAN-GP sec. 5.2, after van den Oord et al. 2016's PixelCNN):
     the channels are split in halves ``a, b`` and ``tanh(a) * sigmoid(b)`` is returned, so the layer
@@ -188,11 +186,23 @@ class Gated(nn.Module):
         return torch.tanh(a) * torch.sigmoid(b)
 
 
+class ShiftedSoftplus(nn.Module):
+    """``softplus(2x + 2) / 2 - 1``, one of WGAN-GP Table 1's nonlinearities: a smooth ELU-like curve,
+    ``-> -1`` as ``x -> -inf`` and ``~ x`` for large ``x`` (softplus(2x+2)/2 = x + 1 + log(1 + e^(-2x-2))/2)."""
+
+    per_sample = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.softplus(2 * x + 2) / 2 - 1
+
+
 def run_layers(layers: nn.ModuleList, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
     """Apply ``layers`` in order, passing the labels ``y`` to the modules that take them
-    (conditional batch norm and residual blocks)."""
+    (conditional batch norm, residual blocks, modules with ``takes_labels = True``)."""
     for layer in layers:
-        x = layer(x, y) if isinstance(layer, (ConditionalBatchNorm, ResBlock, OptimizedDownBlock)) else layer(x)
+        takes = isinstance(layer, (ConditionalBatchNorm, ResBlock, OptimizedDownBlock)) or getattr(
+            layer, "takes_labels", False)
+        x = layer(x, y) if takes else layer(x)
     return x
 
 
@@ -249,5 +259,5 @@ class FeatureCritic(nn.Module):
 
 
 __all__ = ["BLOCK_NORMS", "ChannelLayerNorm", "ConditionalBatchNorm", "FeatureCritic", "Gated", "ImageGenerator",
-           "OptimizedDownBlock", "ResBlock", "apply_norm", "conv", "make_activation", "make_norm", "mean_pool",
-           "run_layers", "upsample"]
+           "OptimizedDownBlock", "ResBlock", "ShiftedSoftplus", "apply_norm", "conv", "make_activation", "make_norm",
+           "mean_pool", "run_layers", "upsample"]

@@ -17,7 +17,10 @@ Variants (arguments):
   norm and a constant number of filters in the generator").
 * ``activation``: ``"relu"`` (G default), ``"leaky_relu"`` (slope 0.2, the DCGAN critic's), ``"tanh"``
   (WGAN-GP "tanh nonlinearities everywhere"), ``"gated"`` (gated multiplicative nonlinearities
-  ``tanh(a) * sigmoid(b)``: each layer produces twice the filters), ``"elu"``, ``"softplus"``.
+  ``tanh(a) * sigmoid(b)``: each layer produces twice the filters), ``"elu"``, ``"softplus"``,
+  ``"softplus_shifted"`` (``softplus(2x + 2) / 2 - 1``, WGAN-GP Table 1).
+* ``depth`` (the ``dcgan-deep`` family, WGAN-GP Table 1): conv layers in total; the layers beyond the
+  plain net's ``log2(H) - 1`` are ``extra_layers`` (see :func:`dcgan_extra_layers`).
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ import math
 import torch
 from torch import nn
 
-from .blocks import FeatureCritic, Gated, ImageGenerator, make_activation, make_norm, run_layers
+from .blocks import FeatureCritic, Gated, ImageGenerator, ShiftedSoftplus, make_activation, make_norm, run_layers
 
-DCGAN_ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "tanh", "gated", "elu", "softplus")
+DCGAN_ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "tanh", "gated", "elu", "softplus", "softplus_shifted")
 
 
 def _act(name: str) -> nn.Module:
@@ -37,6 +40,8 @@ def _act(name: str) -> nn.Module:
         return Gated()
     if name == "leaky_relu":
         return nn.LeakyReLU(0.2)  # the DCGAN slope
+    if name == "softplus_shifted":
+        return ShiftedSoftplus()  # WGAN-GP Table 1: softplus(2x + 2) / 2 - 1
     if name not in DCGAN_ACTIVATIONS:
         raise ValueError(f"unknown DCGAN activation {name!r}; choose one of: {', '.join(DCGAN_ACTIVATIONS)}")
     return make_activation(name)
@@ -51,6 +56,22 @@ def check_image_size(shape: tuple[int, ...], family: str, minimum: int = 8) -> t
         raise ValueError(f"{family} nets need a power-of-two image size >= {minimum}, got {size}; "
                          f"set data.image_size (e.g. 32)")
     return c, size
+
+
+def dcgan_base_layers(size: int) -> int:
+    """Conv layers of the plain DCGAN generator (or critic) for ``size x size`` images: ``log2(size) - 1``
+    (the 4x4 projection, one per doubling, the output layer); 4 at 32x32, as WGAN-GP Table 1's smallest depth."""
+    return int(math.log2(size)) - 1
+
+
+def dcgan_extra_layers(depth: int, size: int) -> int:
+    """The 3x3 ``extra_layers`` that make a DCGAN ``depth`` conv layers deep at ``size x size``; ValueError if
+    ``depth`` is below the plain net's depth."""
+    base = dcgan_base_layers(size)
+    if depth < base:
+        raise ValueError(f"a DCGAN at {size}x{size} has at least {base} conv layers; got depth = {depth} "
+                         f"(set depth >= {base})")
+    return depth - base
 
 
 @torch.no_grad()
@@ -133,4 +154,5 @@ class DCGANCritic(FeatureCritic):
         return self.out(h.view(-1, self.k, 4, 4)).flatten()
 
 
-__all__ = ["DCGAN_ACTIVATIONS", "DCGANCritic", "DCGANGenerator", "check_image_size", "dcgan_init"]
+__all__ = ["DCGAN_ACTIVATIONS", "DCGANCritic", "DCGANGenerator", "check_image_size", "dcgan_base_layers",
+           "dcgan_extra_layers", "dcgan_init"]

@@ -15,9 +15,16 @@ import torch
 from torch import nn
 
 from .blocks import FeatureCritic
-from .dcgan import DCGAN_ACTIVATIONS, DCGANCritic, DCGANGenerator
+from .dcgan import DCGAN_ACTIVATIONS, DCGANCritic, DCGANGenerator, dcgan_extra_layers
 from .mlp import ACTIVATIONS, MLP
-from .resnet import MNISTConvCritic, MNISTConvGenerator, ResNetCritic, ResNetGenerator
+from .resnet import (
+    BottleneckResNetCritic,
+    BottleneckResNetGenerator,
+    MNISTConvCritic,
+    MNISTConvGenerator,
+    ResNetCritic,
+    ResNetGenerator,
+)
 
 IMAGE_GENERATORS: dict[str, str] = {
     "dcgan": "images: WGAN authors' DCGAN (4x4 transposed convs, norm batch/none/cond-batch, width = ngf, "
@@ -25,6 +32,8 @@ IMAGE_GENERATORS: dict[str, str] = {
     "resnet": "images: WGAN-GP CIFAR ResNet (linear -> 4x4, depth up blocks per resolution, width 128)",
     "resnet64": "images: WGAN-GP 64x64 ResNet (channels 8w..w, depth blocks per resolution, width 64)",
     "mnist-conv": "images: WGAN-GP MNIST conv net (linear -> 4x4x4w, 5x5 transposed convs, 28x28/32x32)",
+    "dcgan-deep": "images: DCGAN `depth` conv layers deep (extra 3x3 convs at the last resolution; WGAN-GP Table 1)",
+    "resnet-bottleneck": "images: WGAN-GP's bottleneck ResNet, `depth` layers (101: Fig. 2's 101-layer ResNet)",
 }
 IMAGE_CRITICS: dict[str, str] = {
     "dcgan": "images: WGAN authors' DCGAN critic (4x4 stride-2 convs, norm none/layer/batch, width = ndf, "
@@ -32,6 +41,8 @@ IMAGE_CRITICS: dict[str, str] = {
     "resnet": "images: WGAN-GP CIFAR ResNet critic (optimized block, mean-pool down blocks, global mean pool)",
     "resnet64": "images: WGAN-GP 64x64 ResNet critic (conv, down blocks w..8w, linear; norm layer)",
     "mnist-conv": "images: WGAN-GP MNIST critic (three 5x5 stride-2 convs + LeakyReLU 0.2, linear)",
+    "dcgan-deep": "images: DCGAN critic `depth` conv layers deep (extra 3x3 convs at the first resolution)",
+    "resnet-bottleneck": "images: WGAN-GP's bottleneck ResNet critic, `depth` layers (101 in Fig. 2)",
 }
 
 
@@ -41,7 +52,7 @@ def net_options(section: str, net: str) -> tuple[tuple[str, ...], tuple[str, ...
     if not image:
         return ("none", "batch", "layer"), tuple(ACTIVATIONS)
     norms = ("none", "batch", "cond-batch") if section == "generator" else ("none", "layer", "batch")
-    acts = DCGAN_ACTIVATIONS if net == "dcgan" else tuple(ACTIVATIONS)
+    acts = DCGAN_ACTIVATIONS if net in ("dcgan", "dcgan-deep") else tuple(ACTIVATIONS)
     return norms, acts
 
 
@@ -58,6 +69,11 @@ def build_image_generator(cfg, shape: tuple[int, ...]) -> nn.Module:
           "n_classes": cfg.n_classes}
     if cfg.net == "dcgan":
         return DCGANGenerator(shape, extra_layers=cfg.extra_layers, constant_width=cfg.constant_width, **kw)
+    if cfg.net == "dcgan-deep":
+        extra = dcgan_extra_layers(cfg.depth, shape[-1])
+        return DCGANGenerator(shape, extra_layers=extra, constant_width=cfg.constant_width, **kw)
+    if cfg.net == "resnet-bottleneck":
+        return BottleneckResNetGenerator(shape, depth=cfg.depth, **kw)
     if cfg.net in ("resnet", "resnet64"):
         return ResNetGenerator(shape, depth=cfg.depth, doubling=cfg.net == "resnet64", **kw)
     if cfg.net == "mnist-conv":
@@ -71,6 +87,10 @@ def build_image_critic(cfg, shape: tuple[int, ...]) -> FeatureCritic:
     kw = {"width": cfg.width, "norm": cfg.norm, "activation": cfg.activation, "n_classes": cfg.n_classes}
     if cfg.net == "dcgan":
         return DCGANCritic(shape, extra_layers=cfg.extra_layers, **kw)
+    if cfg.net == "dcgan-deep":
+        return DCGANCritic(shape, extra_layers=dcgan_extra_layers(cfg.depth, shape[-1]), **kw)
+    if cfg.net == "resnet-bottleneck":
+        return BottleneckResNetCritic(shape, depth=cfg.depth, **kw)
     if cfg.net in ("resnet", "resnet64"):
         return ResNetCritic(shape, depth=cfg.depth, doubling=cfg.net == "resnet64", **kw)
     if cfg.net == "mnist-conv":
