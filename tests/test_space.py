@@ -163,5 +163,5 @@ def test_arch_config_errors():
 def test_ensemble_refuses_architectures():
     from wgan.ensemble import Ensemble
 
-    with pytest.raises(ConfigError, match="does not implement generator.arch"):
+    with pytest.raises(ConfigError, match="does not implement generator.net = 'dcgan'.*generator.arch = 'zoo:dcgan'"):
         Ensemble(apply_sets(Config(), ["train.device=cpu", "generator.arch=zoo:dcgan"]), seeds=[0, 1])
