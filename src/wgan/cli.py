@@ -95,16 +95,18 @@ def demo_config_path(data: str | None = None) -> Path:
     """The packaged config that `wgan train` starts from when no --config is given: the toy demo, or for
     ``--data`` naming images or a text corpus the starting config of that kind (``demo_images.toml``,
     ``demo_text.toml``: the papers' objective settings with CPU-sized nets for that kind of data)."""
-    name = "demo.toml"
+    from .config import DEMO_FILES
+
+    kind = "points"
     if data is not None:
         from .data.images import is_image_source
         from .data.text import is_text_source
 
         if is_image_source(data):
-            name = "demo_images.toml"
+            kind = "images"
         elif is_text_source(data):
-            name = "demo_text.toml"
-    return Path(__file__).with_name(name)
+            kind = "text"
+    return Path(__file__).with_name(DEMO_FILES[kind])
 
 
 def build_config(args: argparse.Namespace):
@@ -162,8 +164,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         summary = trainer.fit(run_dir, progress=progress)
     except KeyboardInterrupt:
         if lead:
-            print(f"\ninterrupted at step {trainer.step}; checkpoint: {run_dir / 'checkpoints' / 'latest.pt'}\n"
-                  f"resume with: wgan train --resume {run_dir}", file=sys.stderr)
+            _say_interrupted(trainer, run_dir)
         return 130
     finally:
         distributed.shutdown()
@@ -172,6 +173,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     _print_summary(summary)
     print(f"run directory: {run_dir}")
     return 0
+
+
+def _say_interrupted(trainer, run_dir: Path) -> None:
+    """The one message after Ctrl-C stopped ``trainer.fit``: where the checkpoint is and how to resume, or that
+    the run stopped before its first checkpoint."""
+    from .console import say
+
+    latest = run_dir / "checkpoints" / "latest.pt"
+    if not latest.is_file():
+        say(f"\ninterrupted at step {trainer.step}, before the first checkpoint: nothing to resume ({run_dir} "
+            "holds only the run's config and logs; start again with the same command)")
+        return
+    saved = getattr(trainer, "checkpoint_step", None)  # a second Ctrl-C keeps the previous checkpoint
+    if saved is None:
+        at = "the last one saved"
+    else:
+        at = f"step {saved}" + (f" (stopped during step {trainer.step + 1})" if saved != trainer.step else "")
+    say(f"\ninterrupted; checkpoint at {at}: {latest}\nresume with: wgan train --resume {run_dir}")
 
 
 def _print_summary(summary: dict) -> None:
@@ -223,7 +242,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .experiments import Context, all_experiments, full_table, get, run_experiment
+    from .experiments import Context, Progress, all_experiments, full_table, get, run_experiment
     from .experiments._protocol import table_markdown
 
     if args.list:
@@ -244,13 +263,31 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         return 0
     if (out / "results.json").exists() and not args.force:
         raise ConfigError(f"{out / 'results.json'} exists; choose another --out or pass --force to overwrite it")
-    print(f"{exp.name}: {exp.paper}, {exp.figure}{' (quick)' if args.quick else ''}", file=sys.stderr)
-    result = run_experiment(exp.name, Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps,
-                                              device=args.device, data=args.data))
+    from .console import say
+
+    say(f"{exp.name}: {exp.paper}, {exp.figure}{' (quick)' if args.quick else ''}")
+    progress = Progress(exp.name, report=say)
+    try:
+        result = run_experiment(exp.name, Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps,
+                                                  device=args.device, data=args.data, progress=progress))
+    except KeyboardInterrupt:
+        say(_reproduce_interrupted(exp.name, out, progress))
+        return 130
     for claim in result.claims:
         print(claim.verdict())
+    if args.quick:
+        print("(--quick: tiny networks, few steps and seeds; these verdicts are a smoke test of the code, not "
+              "measurements of the claim; run without --quick for those)")
     print(f"results: {out / 'results.json'}" + "".join(f"\nfigure: {out / f}" for f in result.figures))
     return 0
+
+
+def _reproduce_interrupted(name: str, out: Path, progress) -> str:
+    """One line after Ctrl-C stopped a reproduction: where it was, and what it kept."""
+    kept = [f"{n} finished run(s) in {folder} ({what})" for folder, what in progress.kept
+            if (n := sum(1 for f in folder.glob("*") if f.is_file()))]
+    saved = "; kept " + ", ".join(kept) if kept else "; nothing kept (this reproduction writes its results at the end)"
+    return f"\nwgan reproduce {name}: interrupted during {progress.stage}; {out / 'results.json'} not written{saved}"
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -368,16 +405,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     handler = {"train": cmd_train, "list": cmd_list, "eval": cmd_eval, "sample": cmd_sample,
                "reproduce": cmd_reproduce, "classifier": cmd_classifier}[args.command]
-    try:
-        return handler(args)
-    except ConfigError as e:
-        print(f"wgan {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
-        return 0
-    except OSError as e:  # unwritable --out, full disk, ...: the system's own one-line reason
-        print(f"wgan {args.command}: error: {e}", file=sys.stderr)
-        return 1
+    from .console import guarded_std_streams, say
+
+    # stdout/stderr whose reader went away (`| head`, `| tee` killed by the same Ctrl-C) swallow what is written
+    # to them, so that a closed pipe can neither stop a run before its checkpoint nor pass for success
+    with guarded_std_streams():
+        try:
+            return handler(args)
+        except ConfigError as e:
+            say(f"wgan {args.command}: error: {e}")
+            return 2
+        except KeyboardInterrupt:  # Ctrl-C outside the training loop (which handles its own): stop, no traceback
+            say(f"\nwgan {args.command}: interrupted")
+            return 130
+        except OSError as e:  # unwritable --out, full disk, ...: the system's own one-line reason
+            say(f"wgan {args.command}: error: {e}")
+            return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

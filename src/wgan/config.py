@@ -155,6 +155,20 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def demo(cls, kind: str = "points") -> Config:
+        """The packaged config that ``wgan train`` starts from when no ``--config`` is given, for a ``kind`` of
+        data: ``"points"`` (the demo: WGAN-GP on 8 Gaussians, width 128, lambda 0.1, beta (0.5, 0.9), 5,000
+        steps), ``"images"`` (WGAN-GP with DCGAN nets at 32x32, data ``digits``) or ``"text"`` (the WGAN-GP
+        character language model; set ``data.name`` to a corpus). ``Config()`` itself holds the library's
+        field defaults (the paper's Algorithm 1 values at width 512), not the demo."""
+        if kind not in DEMO_FILES:
+            raise _unknown("demo config kind", kind, list(DEMO_FILES))
+        return load_toml(Path(__file__).with_name(DEMO_FILES[kind]))
+
+
+# the packaged starting config of each data kind (Config.demo; `wgan train` without --config)
+DEMO_FILES = {"points": "demo.toml", "images": "demo_images.toml", "text": "demo_text.toml"}
 
 _SECTION_TYPES = typing.get_type_hints(Config)
 

@@ -20,14 +20,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import ConfigError
 from ..io import write_json
 from ._protocol import Row, check_table
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -66,6 +68,30 @@ class Result:
     data: dict[str, Any] = field(default_factory=dict)  # curves and tables behind the figures
 
 
+class Progress:
+    """Where a reproduction is: its part, runs done of the part's total, elapsed time and ETA (mean time per
+    finished run of the part times the runs left). ``report`` receives one line per run started (the CLI prints
+    them to stderr; ``None`` keeps quiet); ``stage`` is the latest of them, for the message after Ctrl-C."""
+
+    def __init__(self, name: str = "", report: Callable[[str], None] | None = None) -> None:
+        self.name, self.report = name, report
+        self.start = time.perf_counter()
+        self.stage = "setting up"
+        self.kept: list[tuple[Path, str]] = []
+
+    def track(self, items: Iterable[T], part: str, label: Callable[[T], str] = str) -> Iterator[T]:
+        items = list(items)
+        t0 = time.perf_counter()
+        for i, item in enumerate(items):
+            now = time.perf_counter()
+            eta = f", ETA {_duration((now - t0) / i * (len(items) - i))}" if i else ""
+            self.stage = f"{part}, run {i + 1}/{len(items)} ({label(item)})"
+            if self.report is not None:
+                self.report(f"[{self.name}] {self.stage}: {_duration(now - self.start)} elapsed{eta}")
+            yield item
+        self.stage = f"after {part}"
+
+
 @dataclass(frozen=True)
 class Context:
     out: Path
@@ -74,6 +100,17 @@ class Context:
     steps: int | None = None
     device: str = "cpu"
     data: str | None = None  # a data file or folder, for reproductions that train on a corpus or dataset
+    progress: Progress = field(default_factory=Progress, compare=False)
+
+    def track(self, items: Iterable[T], part: str, label: Callable[[T], str] = str) -> Iterator[T]:
+        """Iterate over a part's runs (a list, or anything finite), reporting each one started: ``part``, run i
+        of n, ``label(item)``, elapsed time and ETA (see :class:`Progress`)."""
+        return self.progress.track(items, part, label)
+
+    def keeps(self, folder: Path, what: str) -> None:
+        """Declare that finished runs are saved in ``folder`` as they finish (``what`` says how they are reused),
+        so that an interrupted reproduction can say what it kept."""
+        self.progress.kept.append((Path(folder), what))
 
 
 @dataclass(frozen=True)
@@ -142,6 +179,15 @@ def run_experiment(name: str, ctx: Context) -> Result:
         "protocol": result.protocol | {"table": table}, "figures": result.figures, "data": result.data,
     })
     return result
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
 
 
 def _fmt(v: Any) -> str:

@@ -187,9 +187,9 @@ def char_lm(ctx: Context) -> Result:
     sampler = make_corpus(ctx, s)
     runs: dict[str, list[LMRun]] = {o: [] for o in OBJECTIVES}
     with single_thread():
-        for seed in range(s.seeds):
-            for objective in OBJECTIVES:
-                runs[objective].append(train_lm(objective, sampler, s, seed, ctx.device))
+        for seed, objective in ctx.track([(seed, o) for seed in range(s.seeds) for o in OBJECTIVES], "training",
+                                         lambda r: f"{r[1]}, seed {r[0]}"):
+            runs[objective].append(train_lm(objective, sampler, s, seed, ctx.device))
     ns = range(1, MAX_N + 1)
     final = {o: {n: float(np.mean([r.js[n][-1] for r in rs])) for n in ns} for o, rs in runs.items()}
     start = {o: {n: float(np.mean([r.js[n][0] for r in rs])) for n in ns} for o, rs in runs.items()}

@@ -180,9 +180,9 @@ def _value_surfaces(ctx: Context) -> Result:
     s = _surface_setting(ctx)
     seed = 0
     runs: dict[str, dict[str, dict[str, Any]]] = {m: {} for m in SURFACE_METHODS}
-    for data in TOY_SETS:
-        for method in SURFACE_METHODS:
-            runs[method][data] = _train_surface_critic(data, method, s, seed, ctx.device)
+    for data, method in ctx.track([(d, m) for d in TOY_SETS for m in SURFACE_METHODS], "critics",
+                                  lambda r: f"{r[0]}, {r[1]}"):
+        runs[method][data] = _train_surface_critic(data, method, s, seed, ctx.device)
     fig_name = "value-surfaces.png"
     _plot_surfaces(runs, ctx.out / fig_name)
     measured: dict[str, Any] = {}
@@ -410,7 +410,7 @@ def _gradient_norms(ctx: Context) -> Result:
     s = _deep_setting(ctx)
     seed = 0
     methods = [f"clip {c}" for c in CLIPS] + ["gp", "gp-toy"]
-    runs = {m: _deep_run(m, s, seed, ctx.device) for m in methods}
+    runs = {m: _deep_run(m, s, seed, ctx.device) for m in ctx.track(methods, "critics")}
     ratios = {m: _ratio(r["norms"]) for m, r in runs.items()}
     fig_name = "gradient-norms.png"
     _plot_grad_norms(runs, ctx.out / fig_name)
@@ -490,7 +490,7 @@ def weight_histograms(ctx: Context) -> Result:
 def _weight_histograms(ctx: Context) -> Result:
     s = _deep_setting(ctx)
     seed = 0
-    runs = {m: _deep_run(m, s, seed, ctx.device) for m in (f"clip {REF_C}", "gp", "gp-toy")}
+    runs = {m: _deep_run(m, s, seed, ctx.device) for m in ctx.track((f"clip {REF_C}", "gp", "gp-toy"), "critics")}
     clip, gp, gp_toy = runs[f"clip {REF_C}"], runs["gp"], runs["gp-toy"]
     # The 12-layer clipped critic barely trains (its gradients vanish), so also a 3-layer critic that does:
     # does training itself push weights that start inside (-c, c) out to +-c?

@@ -102,7 +102,7 @@ def em_vs_js(ctx: Context) -> Result:
     p0 = parallel_line(0.0)
     wgan, gan = Objective("wasserstein"), Objective("minimax")
     rows: list[dict[str, Any]] = []
-    for theta in thetas:
+    for theta in ctx.track(thetas, "critics per theta", lambda t: f"theta {t:g}"):
         w_est, js_est = [], []
         for seed in range(seeds):
             pt = parallel_line(theta)

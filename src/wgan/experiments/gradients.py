@@ -174,7 +174,7 @@ def optimal_critic(ctx: Context) -> Result:
     gan, wgan = Objective("minimax"), Objective("wasserstein")
     per_seed: list[dict[str, float]] = []
     curves: dict[str, Any] = {}
-    for seed in range(seeds):
+    for seed in ctx.track(range(seeds), "critics", lambda x: f"seed {x}"):
         torch.manual_seed(seed)
         disc = MLP(1, 1, depth=depth, width=width, squeeze=True)
         train_critic(disc, gan, real_s, fake_s, steps, lr=1e-3, seed=seed)
@@ -398,7 +398,7 @@ def generator_gradients(ctx: Context) -> Result:
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {c[0]: {"m-gan": [], "ns-gan": []} for c in conditions}
     for label, g_opt, n_pre in conditions:
         for name in ("m-gan", "ns-gan"):
-            for seed in range(seeds):
+            for seed in ctx.track(range(seeds), f"{label}, {name}", lambda x: f"seed {x}"):
                 tr = _gan_trainer(data_file, name, seed, latent_dim=1, lr=lr, critic_width=64, critic_depth=2,
                                   batch=128, eval_n=1000 if ctx.quick else 2000)
                 with torch.no_grad():  # G(z) = w z + b, started at N(gen_mean, gen_std^2)
@@ -563,7 +563,7 @@ def parallel_lines(ctx: Context) -> Result:
     data_file = _write_points(ctx.out / "parallel-lines-data.npy", np.stack([np.zeros_like(y), y], 1))  # (N, 2)
     record_every = max(1, steps // 50)
     runs = []
-    for seed in range(seeds):
+    for seed in ctx.track(range(seeds), "training", lambda x: f"seed {x}"):
         tr = _gan_trainer(data_file, "ns-gan", seed, latent_dim=1, lr=lr, critic_width=64, critic_depth=2,
                           batch=128, eval_n=1000 if ctx.quick else 2000)
         with torch.no_grad():  # G(z) = (offset0, z): the data line (0, y) shifted by offset0

@@ -247,7 +247,10 @@ def image_objectives(ctx: Context) -> Result:
 def _image_objectives(ctx: Context) -> Result:
     s = image_setting(ctx, full_steps=600, full_width=8, n_points=8)
     classifier, info = data_classifier(s, ctx.out)
-    runs = {o: [train_fid_curve(o, s, classifier, seed, ctx.device) for seed in range(s.seeds)] for o in OBJECTIVES}
+    runs: dict[str, list] = {o: [] for o in OBJECTIVES}
+    for o, seed in ctx.track([(o, seed) for o in OBJECTIVES for seed in range(s.seeds)], "training",
+                             lambda r: f"{r[0]}, seed {r[1]}"):
+        runs[o].append(train_fid_curve(o, s, classifier, seed, ctx.device))
     late = {o: float(np.mean([_late(c.fid) for c in cs])) for o, cs in runs.items()}
     floor = float(np.mean([c.fid_val for c in runs["wgan-gp"]]))
     sec_per_step = {o: float(np.mean([c.train_s[-1] / max(c.steps[-1], 1) for c in cs])) for o, cs in runs.items()}
@@ -442,8 +445,10 @@ def _critic_overfitting(ctx: Context) -> Result:
     s = image_setting(ctx, full_steps=600, full_width=8)
     subset = 200 if ctx.quick else 1000
     seeds = range(s.seeds)
-    small = [train_critic_losses("subset", s, subset, seed, ctx.device) for seed in seeds]
-    full = [train_critic_losses("full", s, 0, seed, ctx.device) for seed in seeds]
+    small = [train_critic_losses("subset", s, subset, seed, ctx.device)
+             for seed in ctx.track(seeds, f"{subset}-image subset", lambda x: f"seed {x}")]
+    full = [train_critic_losses("full", s, 0, seed, ctx.device)
+            for seed in ctx.track(seeds, "full training set", lambda x: f"seed {x}")]
 
     def late_gap(runs: list[CriticLosses]) -> tuple[float, float]:
         """Mean (val - train) over the last quarter of the evaluations and its standard error."""

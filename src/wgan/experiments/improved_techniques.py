@@ -245,12 +245,12 @@ def improved_techniques(ctx: Context) -> Result:
     # per seed). One torch thread: tiny networks (see _common).
     cache = ctx.out / "runs"
     tag = asdict(s) | {"seeds": None}
+    ctx.keeps(cache, "reused by the same command")
     with single_thread():
-        for seed in range(s.seeds):
-            for d in DATASETS:
-                for v in VARIANTS:
-                    runs[d][v].append(_cached_run(cache / f"{d}-{v}-seed{seed}.json", tag,
-                                                  lambda v=v, d=d, seed=seed: train_variant(v, d, s, seed, ctx.device)))
+        for seed, d, v in ctx.track([(seed, d, v) for seed in range(s.seeds) for d in DATASETS for v in VARIANTS],
+                                    "toy part", lambda r: f"{r[1]}, {r[2]}, seed {r[0]}"):
+            runs[d][v].append(_cached_run(cache / f"{d}-{v}-seed{seed}.json", tag,
+                                          lambda v=v, d=d, seed=seed: train_variant(v, d, s, seed, ctx.device)))
     summary = {d: {v: _summary(rs) for v, rs in by_v.items()} for d, by_v in runs.items()}
     stacked = _stacked_part(ctx, cache)
     table = markdown_table(summary, s.seeds) + (("\n\n" + stacked["table"]) if stacked else "")
@@ -328,10 +328,10 @@ def _stacked_part(ctx: Context, cache) -> dict[str, Any] | None:
     runs: dict[str, list[dict[str, Any]]] = {v: [] for v in STACKED_VARIANTS}
     tag = asdict(s) | {"seeds": None, "n_modes": n_modes, "classifier_accuracy": info.get("held_out_accuracy")}
     with single_thread():
-        for seed in range(s.seeds):
-            for v in STACKED_VARIANTS:
-                runs[v].append(_cached_run(cache / f"stacked-{v}-seed{seed}.json", tag, lambda v=v, seed=seed:
-                                           train_stacked(v, s, str(classifier), n_modes, seed, ctx.device)))
+        for seed, v in ctx.track([(seed, v) for seed in range(s.seeds) for v in STACKED_VARIANTS], "Stacked MNIST part",
+                                 lambda r: f"{r[1]}, seed {r[0]}"):
+            runs[v].append(_cached_run(cache / f"stacked-{v}-seed{seed}.json", tag, lambda v=v, seed=seed:
+                                       train_stacked(v, s, str(classifier), n_modes, seed, ctx.device)))
     summary = {v: {k: float(np.mean([r[k] for r in rs])) for k in ("modes", "kl", "modes_real", "kl_real", "train_s")}
                | {"modes_min": min(r["modes"] for r in rs), "modes_max": max(r["modes"] for r in rs)}
                for v, rs in runs.items()}

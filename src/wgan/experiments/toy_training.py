@@ -228,7 +228,10 @@ def mixture_of_gaussians(ctx: Context) -> Result:
 def _mixture_of_gaussians(ctx: Context) -> Result:
     s = toy_setting(ctx)
     snaps = _snapshot_steps(s)
-    runs = {o: [train_trajectory(o, s, seed, ctx.device, snaps) for seed in range(s.seeds)] for o in OBJECTIVES}
+    runs: dict[str, list] = {o: [] for o in OBJECTIVES}
+    for o, seed in ctx.track([(o, seed) for o in OBJECTIVES for seed in range(s.seeds)], "training",
+                             lambda r: f"{r[0]}, seed {r[1]}"):
+        runs[o].append(train_trajectory(o, s, seed, ctx.device, snaps))
     fig_name = "mixture-of-gaussians.png"
     _plot_mixture(runs, snaps, ctx.out / fig_name)
     reached = {o: [t.modes_reached[-1] for t in ts] for o, ts in runs.items()}
@@ -364,7 +367,10 @@ def _loss_curves(ctx: Context) -> Result:
     s = toy_setting(ctx)
     snaps = _snapshot_steps(s)  # same runs as mixture-of-gaussians (shared in one process)
     objectives = ("wgan", "wgan-gp", "ns-gan", "m-gan")  # both logistic GANs' JS estimates (WGAN Fig. 4)
-    runs = {o: [train_trajectory(o, s, seed, ctx.device, snaps) for seed in range(s.seeds)] for o in objectives}
+    runs: dict[str, list] = {o: [] for o in objectives}
+    for o, seed in ctx.track([(o, seed) for o in objectives for seed in range(s.seeds)], "training",
+                             lambda r: f"{r[0]}, seed {r[1]}"):
+        runs[o].append(train_trajectory(o, s, seed, ctx.device, snaps))
     # Judged after the initial drop (second half of the points); the whole-run value (after step 0) is reported.
     rho_all = {o: [_spearman(t.estimate[1:], t.w1[1:]) for t in ts] for o, ts in runs.items()}
     half = {o: [spearman_after_drop(t.estimate, t.w1) for t in ts] for o, ts in runs.items()}

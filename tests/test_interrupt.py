@@ -1,0 +1,118 @@
+"""Ctrl-C with real SIGINTs in subprocesses: a run always checkpoints and exits 130, whatever happened to its
+output (a reader that died, like `tee` after the same Ctrl-C), also in the middle of a checkpoint write; a
+reproduction stops with one line and keeps its finished runs.
+
+The cases run side by side (one process each) to keep the test's wall time near one command's."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+TINY = ["--set", "generator.width=16", "--set", "critic.width=16", "--set", "data.batch_size=32",
+        "--set", "train.log_every=1", "--set", "train.checkpoint_every=10", "--set", "train.eval_every=100000",
+        "--set", "train.sample_every=100000", "--set", "eval.n_samples=200"]
+
+# Runs the CLI with os.fsync patched: while a checkpoint's temporary file is synced, Ctrl-C arrives (once: finish
+# the write and stop; twice: stop at once, inside the write). Deterministic, unlike a timed kill.
+DURING_WRITE = """
+import os, signal, sys
+times, which = int(sys.argv[1]), int(sys.argv[2])
+real_fsync, seen = os.fsync, []
+def fsync(fd):
+    if ".latest.pt." in os.readlink(f"/proc/self/fd/{fd}"):
+        seen.append(fd)
+        if len(seen) == which:
+            for _ in range(times):
+                os.kill(os.getpid(), signal.SIGINT)
+    return real_fsync(fd)
+os.fsync = fsync
+from wgan.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _wait_for(pred, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    end = time.monotonic() + timeout
+    while not pred():
+        if proc.poll() is not None:
+            raise AssertionError(f"process ended early with {proc.returncode}")
+        if time.monotonic() > end:
+            proc.kill()
+            raise AssertionError("timed out waiting for the process")
+        time.sleep(0.1)
+
+
+def _step(checkpoint: Path) -> int:
+    return int(torch.load(checkpoint, map_location="cpu", weights_only=False)["step"])
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the checkpoint-write case reads /proc/self/fd")
+def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
+    env = _env()
+    train = [sys.executable, "-m", "wgan.cli", "train", "--steps", "100000", *TINY, "--out"]
+    # 1. the reader of stdout/stderr died before the Ctrl-C (`| head -1`, `| tee` killed by the same Ctrl-C)
+    piped = subprocess.Popen([*train, str(tmp_path / "piped")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             env=env)
+    # 2./3. Ctrl-C once during the first checkpoint write; twice during the second one
+    once = subprocess.Popen([sys.executable, "-c", DURING_WRITE, "1", "1", *train[3:], str(tmp_path / "once")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    twice = subprocess.Popen([sys.executable, "-c", DURING_WRITE, "2", "2", *train[3:], str(tmp_path / "twice")],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    # 4. a reproduction, stopped after some of its runs finished
+    repro_out = tmp_path / "repro"
+    repro = subprocess.Popen([sys.executable, "-m", "wgan.cli", "reproduce", "improved-techniques", "--quick",
+                              "--out", str(repro_out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                             text=True)
+
+    assert piped.stdout.readline().startswith(b"run directory:")
+    piped.stdout.close()  # nobody reads any more: every later write fails with EPIPE
+    _wait_for(lambda: any(p.stat().st_size for p in (tmp_path / "piped").glob("*/metrics.jsonl")), piped)
+    piped.send_signal(signal.SIGINT)
+    _wait_for(lambda: len(list((repro_out / "runs").glob("*.json"))) >= 2, repro)
+    repro.send_signal(signal.SIGINT)
+
+    assert piped.wait(timeout=120) == 130
+    (ckpt,) = (tmp_path / "piped").glob("*/checkpoints/latest.pt")
+    assert _step(ckpt) >= 1
+
+    out, _ = once.communicate(timeout=120)
+    assert once.returncode == 130, out
+    (ckpt,) = (tmp_path / "once").glob("*/checkpoints/latest.pt")
+    assert _step(ckpt) == 10  # the write finished, then the run stopped
+    assert "resume with: wgan train --resume" in out
+
+    out, _ = twice.communicate(timeout=120)
+    assert twice.returncode == 130, out
+    (ckpt,) = (tmp_path / "twice").glob("*/checkpoints/latest.pt")
+    assert _step(ckpt) == 10  # the interrupted second write left the first checkpoint intact
+    assert not list(ckpt.parent.glob(".*tmp"))  # and no half-written temporary file
+
+    out, err = repro.communicate(timeout=120)
+    assert repro.returncode == 130, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert "interrupted during" in last and "not written" in last and "finished run(s)" in last, err
+    assert not (repro_out / "results.json").exists()
+    assert len(list((repro_out / "runs").glob("*.json"))) >= 2  # finished runs kept
+
+
+def test_interrupt_before_first_checkpoint_says_so(tmp_path):
+    """Ctrl-C twice inside the very first checkpoint write: nothing to resume, and the message says so."""
+    proc = subprocess.run([sys.executable, "-c", DURING_WRITE, "2", "1", "train", "--steps", "100000", *TINY,
+                           "--out", str(tmp_path)], capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 130, proc.stderr
+    assert "before the first checkpoint: nothing to resume" in proc.stderr
+    assert not list(tmp_path.glob("*/checkpoints/latest.pt"))
