@@ -188,26 +188,160 @@ def test_classifier_file_errors(tmp_path):
 
 
 def test_inception_weights_missing_or_wrong_is_config_error(tmp_path):
-    from wgan.metrics.inception import load_inception
+    from wgan.metrics.inception import load_fid_inception
 
-    with pytest.raises(ConfigError, match="does not exist"):
-        load_inception(tmp_path / "nope.pth")
+    with pytest.raises(ConfigError, match="does not exist.*pt_inception-2015-12-05"):
+        load_fid_inception(tmp_path / "nope.pth")
     (tmp_path / "junk.pth").write_bytes(b"not a torch file")
     with pytest.raises(ConfigError, match="cannot read"):
-        load_inception(tmp_path / "junk.pth")
+        load_fid_inception(tmp_path / "junk.pth")
     torch.save(nn.Linear(3, 2).state_dict(), tmp_path / "other.pth")
     with pytest.raises(ConfigError, match="not an Inception"):
-        load_inception(tmp_path / "other.pth")
-    torch.save({"fc.weight": torch.zeros(1000, 2048), "fc.bias": torch.zeros(1000)}, tmp_path / "partial.pth")
+        load_fid_inception(tmp_path / "other.pth")
+    # torchvision's ImageNet inception_v3 weights (1,000 classes) are not the FID network's
+    torch.save({"fc.weight": torch.zeros(1000, 2048), "fc.bias": torch.zeros(1000)}, tmp_path / "tv.pth")
+    with pytest.raises(ConfigError, match="1000-class fc"):
+        load_fid_inception(tmp_path / "tv.pth")
+    torch.save({"fc.weight": torch.zeros(1008, 2048), "fc.bias": torch.zeros(1008)}, tmp_path / "partial.pth")
     with pytest.raises(ConfigError, match="does not match"):
-        load_inception(tmp_path / "partial.pth")
+        load_fid_inception(tmp_path / "partial.pth")
+    # a pickle that would run code is refused by weights_only loading
+    torch.save({"fc.weight": _Evil()}, tmp_path / "evil.pth")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_fid_inception(tmp_path / "evil.pth")
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+# ---------------------------------------------------------------------------------------------- FID Inception
+@pytest.fixture(scope="module")
+def fid_weights(tmp_path_factory):
+    """(path, state): random FID-network weights saved as pytorch-fid's file is (a state_dict, 1008 classes)."""
+    from wgan.metrics.inception import random_fid_state
+
+    state = random_fid_state(0)
+    path = tmp_path_factory.mktemp("inception") / "pt_inception-random.pth"
+    torch.save(state, path)
+    return path, state
+
+
+def test_fid_inception_equals_pytorch_fid_network_on_the_same_random_weights(fid_weights, monkeypatch):
+    """pytorch-fid's InceptionV3 (dev extra; its constructor would download its weights: load_state_dict_from_url
+    is replaced by our random weights and sockets are closed) is the oracle of the FID graph. Negative control:
+    torchvision's Inception3 (padding counted in the average pools, an average pool in Mixed_7c) with the same
+    weights is far from it."""
+    import socket
+
+    pfi = pytest.importorskip("pytorch_fid.inception")
+    from torchvision.models.inception import Inception3
+
+    from wgan.metrics.inception import inception_network, quantize_8bit
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the test tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    path, state = fid_weights
+    monkeypatch.setattr(pfi, "load_state_dict_from_url", lambda *a, **k: dict(state))  # the same names: no mapping
+    oracle = pfi.InceptionV3([3], resize_input=True, normalize_input=True, use_fid_inception=True).eval()
+    ours = inception_network(path, network="inception_pytorchfid")
+
+    pixels = torch.randint(0, 256, (2, 3, 64, 64), generator=torch.Generator().manual_seed(1)).float()
+    x = pixels / 127.5 - 1  # 8-bit images in [-1, 1], as the data pipeline decodes them
+    assert torch.equal(quantize_8bit(x), pixels)
+    with torch.no_grad():
+        expected = oracle(pixels / 255)[0].flatten(1)  # (2, 2048)
+        got = ours.features(x)
+        logits = ours.logits(x[:1])
+        tv = Inception3(num_classes=1008, aux_logits=False, transform_input=False, init_weights=False).eval()
+        tv.load_state_dict(state)
+        h = 2 * nn.functional.interpolate(pixels[:1] / 255, size=(299, 299), mode="bilinear", align_corners=False) - 1
+        for name in ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
+                     "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
+                     "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c", "avgpool"):
+            h = getattr(tv, name)(h)
+    assert got.shape == (2, 2048) and 0.1 < float(expected.abs().mean()) < 10  # features of order 1
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+    assert float((h.flatten(1) - expected[:1]).abs().max()) > 0.1  # torchvision's blocks are another network
+    # the Inception Score's logits: pool3 @ W, no bias (tflib/inception_score.py)
+    torch.testing.assert_close(logits, got[:1] @ state["fc.weight"].t(), atol=1e-5, rtol=1e-5)
+    assert ours.logits.num_features == 1008 and ours.features.num_features == 2048
+
+
+def test_tf1_resize_follows_tensorflow_1x_resize_bilinear():
+    """TF 1.x ResizeBilinear (align_corners=False): output i reads input position i * in / out, neighbours
+    floor and min(floor + 1, in - 1). Checked against a scalar loop of that formula and the known 2 -> 4 case."""
+    import math
+
+    from wgan.metrics.inception import inception_input, resize_bilinear_tf1
+
+    row = torch.tensor([[[[10.0, 20.0]]]])
+    torch.testing.assert_close(resize_bilinear_tf1(row, (1, 4)), torch.tensor([[[[10.0, 15.0, 20.0, 20.0]]]]))
+    x = torch.rand(2, 3, 5, 7, generator=torch.Generator().manual_seed(0))
+    for size in ((11, 13), (3, 4), (299, 299)):
+        got = resize_bilinear_tf1(x, size)
+        ref = torch.zeros(2, 3, *size)
+        for i in range(size[0]) if size[0] < 50 else (0, 1, 150, 297, 298):
+            fy = i * 5 / size[0]
+            y0, dy = math.floor(fy), fy - math.floor(fy)
+            y1 = min(y0 + 1, 4)
+            for j in range(size[1]) if size[1] < 50 else (0, 2, 200, 298):
+                fx = j * 7 / size[1]
+                x0, dx = math.floor(fx), fx - math.floor(fx)
+                x1 = min(x0 + 1, 6)
+                top = x[..., y0, x0] + (x[..., y0, x1] - x[..., y0, x0]) * dx
+                bottom = x[..., y1, x0] + (x[..., y1, x1] - x[..., y1, x0]) * dx
+                ref[..., i, j] = top + (bottom - top) * dy
+                torch.testing.assert_close(got[..., i, j], ref[..., i, j], atol=1e-5, rtol=0)
+    # the graph's scaling: 0..255 pixels -> (p - 128) / 128; pytorch-fid's: p / 255 -> [-1, 1]
+    black, white = -torch.ones(1, 1, 4, 4), torch.ones(1, 1, 4, 4)
+    torch.testing.assert_close(inception_input(black, "tf1"), torch.full((1, 3, 299, 299), -1.0))
+    torch.testing.assert_close(inception_input(white, "tf1"), torch.full((1, 3, 299, 299), 127 / 128))
+    torch.testing.assert_close(inception_input(white, "pytorch-fid"), torch.full((1, 3, 299, 299), 1.0))
+    with pytest.raises(ConfigError, match="1 or 3"):
+        inception_input(torch.zeros(1, 2, 4, 4))
+
+
+def test_official_inception_score_uses_consecutive_splits_and_population_std():
+    """The official protocol (tflib/inception_score.py): consecutive splits in order, numpy's std (ddof 0).
+    Images of class 0 then class 1: each consecutive split holds one class (IS 1 each), where torchmetrics'
+    shuffled splits mix both classes (IS near 2)."""
+    from wgan.metrics.images import inception_score_official
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(7) * 0.3, size=103)  # 103 rows: splits of 10 and 11 rows
+    mean, std = inception_score_official(torch.tensor(probs), splits=10)
+    scores = []  # the formula of tflib/inception_score.py:47-53, written out in numpy
+    for i in range(10):
+        part = probs[i * 103 // 10:(i + 1) * 103 // 10]
+        kl = part * (np.log(part) - np.log(np.mean(part, 0, keepdims=True)))
+        scores.append(np.exp(np.mean(np.sum(kl, 1))))
+    assert mean == pytest.approx(np.mean(scores), rel=1e-12) and std == pytest.approx(np.std(scores), rel=1e-9)
+    assert std != pytest.approx(np.std(scores, ddof=1), rel=1e-3)
+
+    net = FeatureNetwork("inception", _OneHot(2), _OneHot(2), "one-hot")
+    x = torch.zeros(100, 1, 4, 4)
+    x[50:, 0, 0, 0] = 1  # class 0 then class 1
+    official, _ = inception_score(x, net, protocol="official")
+    shuffled, _ = inception_score(x, net, protocol="torchmetrics")
+    assert official == pytest.approx(1.0, abs=1e-9) and shuffled > 1.5
+    x[:, 0, 0, 0] = torch.arange(100) % 2  # both classes in every split: p(y) uniform, p(y|x) one-hot
+    assert inception_score(x, net, protocol="official")[0] == pytest.approx(2.0, rel=1e-9)
+    with pytest.raises(ConfigError, match="at least 10"):
+        inception_score(x[:5], net, protocol="official")
 
 
 def test_metric_names_state_their_protocol():
     s = parse_metric("fid5k_classifier")
     assert (s.family, s.count, s.network, s.name) == ("fid", 5000, "classifier", "fid5k_classifier")
     assert parse_metric("msssim250_pairs").count == 250
-    for bad in ("fid_classifier", "fid5k_pairs", "xyz5k_classifier"):
+    assert parse_metric("is50k_inception_torchmetrics").network == "inception_torchmetrics"
+    assert parse_metric("fid50k_inception_pytorchfid").network == "inception_pytorchfid"
+    for bad in ("fid_classifier", "fid5k_pairs", "xyz5k_classifier", "fid5k_inception_torchmetrics",
+                "is5k_inception_pytorchfid"):
         with pytest.raises(ConfigError, match="valid|works with"):
             parse_metric(bad)
 
@@ -280,6 +414,43 @@ def test_wgan_eval_on_an_image_run(tmp_path, digits_classifier, capsys):
     assert main(["eval", str(run), "--metrics", "fid5k_inception"]) == 2
     assert "inception_weights" in capsys.readouterr().err
     assert main(["eval", str(run), "--metrics", "fid5k_pairs"]) == 2
+
+
+def test_wgan_eval_inception_metrics_state_their_protocols(tmp_path, fid_weights, monkeypatch, capsys):
+    """The *_inception* names reach their input path and IS protocol (the network's forward replaced by a cheap
+    fixed map of the 299x299 input, so the wiring is tested in seconds; the network itself is tested above).
+    KID stands for FID here: torchmetrics' FID of 2048 features costs ~10 s of eigendecomposition each."""
+    import json
+
+    from wgan.cli import main
+    from wgan.metrics import inception as inc
+
+    proj = torch.randn(3, 2048, generator=torch.Generator().manual_seed(0))
+    seen = []
+
+    def cheap(self, x):  # (B, 3, 299, 299) -> (B, 2048)
+        seen.append(x.shape)
+        return x.mean((2, 3)) @ proj
+
+    monkeypatch.setattr(inc.FIDInception, "forward", cheap)
+    sets = [a for item in TINY_IMAGES + ["train.steps=2", "data.batch_size=16"] for a in ("--set", item)]
+    assert main(["train", "--out", str(tmp_path), *sets]) == 0
+    run = next(tmp_path.iterdir())
+    names = "kid5k_inception,kid5k_inception_pytorchfid,is5k_inception,is5k_inception_torchmetrics"
+    assert main(["eval", str(run), "--metrics", names, "--inception-weights", str(fid_weights[0]),
+                 "--n-samples", "20"]) == 0
+    ev = json.loads((run / "eval.json").read_text())
+    assert seen and all(s[1:] == (3, 299, 299) for s in seen)
+    for key in ("kid20_inception", "kid20_inception_pytorchfid", "is20_inception", "is20_inception_torchmetrics"):
+        assert math.isfinite(ev[key]) and key in ev["protocol"]
+    assert ev["kid20_inception"] != ev["kid20_inception_pytorchfid"]  # two input paths
+    assert ev["is20_inception_std"] != ev["is20_inception_torchmetrics_std"]  # two split protocols
+    p = ev["protocol"]
+    assert "TF1 ResizeBilinear" in p["kid20_inception"]
+    assert "pytorch-fid's input path" in p["kid20_inception_pytorchfid"]
+    assert "consecutive splits" in p["is20_inception"] and "population std" in p["is20_inception"]
+    assert "random permutation" in p["is20_inception_torchmetrics"]
+    assert "8 bits" in p["is20_inception"] and "no bias" in p["is20_inception"]
 
 
 def test_classifier_cli_writes_a_measured_file(tmp_path, capsys):

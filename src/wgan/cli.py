@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--metrics", metavar="NAME,NAME", help="image metrics (see `wgan list`), e.g. "
                    "fid5k_classifier,is5k_classifier,msssim1k_pairs,w2k_indep_critic (default: the run's eval.metrics)")
     e.add_argument("--classifier", metavar="PATH", help="feature network from `wgan classifier train`, or auto")
-    e.add_argument("--inception-weights", metavar="PATH", help="local Inception v3 state_dict (*_inception metrics)")
+    e.add_argument("--inception-weights", metavar="PATH", help="pytorch-fid's pt_inception-2015-12-05-*.pth, a "
+                   "local file (*_inception* metrics; never downloaded)")
     e.add_argument("--n-samples", type=int, metavar="N", help="samples per metric (replaces the count in the names)")
 
     c = sub.add_parser("classifier", help="train the image classifier that image metrics use as feature network")

@@ -122,7 +122,7 @@ class EvalConfig:
     # "fid2k_classifier,msssim1k_pairs") or "default" (classifier FID + IS when a classifier fits, MS-SSIM)
     metrics: str = "default"
     classifier: str = ""  # feature network file from `wgan classifier train`, "auto" (train one in-process), "" none
-    inception_weights: str = ""  # a local Inception v3 state_dict for the *_inception metrics (never downloaded)
+    inception_weights: str = ""  # pt_inception-2015-12-05-*.pth for the *_inception* metrics (never downloaded)
 
 
 @dataclass(frozen=True)
@@ -439,7 +439,8 @@ def _resolve_eval(cfg: Config) -> Config:
             if not Path(value).is_file():
                 raise ConfigError(f"eval.{key} = {value!r} is not a file" + (
                     ' (train one with `wgan classifier train`, or use "auto")' if key == "classifier" else
-                    " (a local Inception v3 state_dict; nothing is downloaded)"))
+                    " (pytorch-fid's pt_inception-2015-12-05-6726825d.pth, downloaded by you; nothing is "
+                    "downloaded here)"))
             paths[key] = str(Path(value).resolve())
     return replace(cfg, eval=replace(e, **paths)) if paths else cfg
 

@@ -10,8 +10,8 @@
 Feature network (``eval.classifier``): a file from ``wgan classifier train`` (the offline default), ``"auto"``
 (train one on this run's data in-process at the first evaluation -- deterministic, a few hundred steps on
 small data, kept in memory; its held-out accuracy goes into the protocol), or ``""``: no classifier, so no
-classifier FID/IS/modes, and the protocol says why. ``eval.inception_weights`` names an Inception v3 file for
-the ``*_inception`` metrics.
+classifier FID/IS/modes, and the protocol says why. ``eval.inception_weights`` names the FID Inception weights
+file (pytorch-fid's ``pt_inception-2015-12-05-*.pth``) for the ``*_inception*`` metrics.
 
 ``"default"`` metrics with n = ``eval.n_samples``: ``fid{n}_classifier`` and ``is{n}_classifier`` when the
 classifier matches the data's shape; ``modes{n}_stacked_classifier`` for 3-channel data with a 1-channel
@@ -28,7 +28,7 @@ import torch
 
 from ..errors import ConfigError
 from ..metrics.images import (
-    FAMILIES,
+    IS_PROTOCOL,
     FeatureNetwork,
     MetricSpec,
     classifier_network,
@@ -38,6 +38,7 @@ from ..metrics.images import (
     kid,
     ms_ssim_diversity,
     parse_metric,
+    protocol_text,
     stacked_mnist_modes,
 )
 from ..train import DataKind, validation_sampler
@@ -100,7 +101,7 @@ class Plan:
     specs: list[MetricSpec]
     classifier: FeatureNetwork | None = None
     classifier_net: Any = None  # the ImageClassifier itself (mode counting needs it per channel)
-    inception: FeatureNetwork | None = None
+    inception: dict[str, FeatureNetwork] = field(default_factory=dict)  # network name -> FID Inception network
     absent: dict[str, str] = field(default_factory=dict)
 
 
@@ -140,14 +141,17 @@ def plan(trainer: Trainer) -> Plan:
     specs = [] if default else [parse_metric(m) for m in names]
     needs_classifier = default or any(s.network in ("classifier", "stacked_classifier") for s in specs)
     cnet, cls, reason = _classifier(trainer) if needs_classifier else (None, None, "")
-    inc = None
-    if any(s.network == "inception" for s in specs):
+    inc: dict[str, FeatureNetwork] = {}
+    wanted = sorted({s.network for s in specs if s.network.startswith("inception")})
+    if wanted:
         if not e.inception_weights:
-            raise ConfigError("the *_inception metrics need eval.inception_weights = PATH (--inception-weights): a "
-                              "local state_dict of torchvision's inception_v3; nothing is downloaded")
-        from ..metrics.inception import inception_network
+            raise ConfigError("the *_inception metrics need eval.inception_weights = PATH (--inception-weights): "
+                              "pytorch-fid's pt_inception-2015-12-05-6726825d.pth, downloaded by you; nothing is "
+                              "downloaded here")
+        from ..metrics.inception import inception_network, load_fid_inception
 
-        inc = inception_network(e.inception_weights, trainer.device)
+        fid_net = load_fid_inception(e.inception_weights, trainer.device)
+        inc = {name: inception_network(e.inception_weights, trainer.device, name, fid_net) for name in wanted}
     p = Plan(specs, cnet, cls, inc)
     n = e.n_samples
     if default:
@@ -202,7 +206,7 @@ def measure(trainer: Trainer) -> dict[str, float]:
 
     for s in p.specs:
         key, n = f"eval/{s.name}", s.count
-        net = p.inception if s.network == "inception" else p.classifier
+        net = p.inception.get(s.network, p.classifier)
         if s.family in ("fid", "kid", "is"):
             ref, val = _real(trainer, "train", n, 10_000 + s0), _real(trainer, "val", n, 20_000 + s0)
             x = fake(n)
@@ -218,9 +222,10 @@ def measure(trainer: Trainer) -> dict[str, float]:
                 if len(val):
                     out[f"{key}_val"], _ = kid(ref, val, net, seed=s0)
             else:
-                out[key], out[f"{key}_std"] = inception_score(x, net, seed=s0)
+                how = IS_PROTOCOL[s.network]
+                out[key], out[f"{key}_std"] = inception_score(x, net, seed=s0, protocol=how)
                 if len(val):
-                    out[f"{key}_val"], _ = inception_score(val, net, seed=s0)
+                    out[f"{key}_val"], _ = inception_score(val, net, seed=s0, protocol=how)
         elif s.family == "modes":
             m = stacked_mnist_modes(fake(n), p.classifier_net)
             out[key], out[f"{key}_kl"] = float(m.modes_hit), m.kl_to_uniform
@@ -291,8 +296,8 @@ def protocol(trainer: Trainer) -> dict[str, str]:
     has_val = validation_of(trainer.sampler) is not None
     out: dict[str, str] = {}
     for s in p.specs:
-        net = p.inception if s.network == "inception" else p.classifier
-        text = f"{s.name}: {FAMILIES[s.family][1].replace(' N ', f' {s.count} ')}"
+        net = p.inception.get(s.network, p.classifier)
+        text = f"{s.name}: {protocol_text(s)}"
         if s.family in ("fid", "kid"):
             text += (f"; reference: {s.count} training images drawn with replacement (seed {10_000 + s0}); "
                      f"{s.name}_val: {s.count} validation images vs the same reference" if has_val else

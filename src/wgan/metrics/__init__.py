@@ -19,11 +19,19 @@ METRICS = {
     "fid5k_classifier": "FID (torchmetrics), 5,000 generated vs 5,000 training images, features of the library's "
                         "classifier (`wgan classifier train`; its held-out accuracy is recorded)",
     "kid5k_classifier": "KID (torchmetrics, unbiased MMD^2, cubic kernel, 100 subsets of 1,000), classifier features",
-    "is5k_classifier": "Inception Score (torchmetrics, 10 splits) of 5,000 generated images, classifier logits",
-    "fid10k_inception": "FID, 10,000 vs 10,000 images, Inception v3 pool3 from --inception-weights PATH "
-                        "(never downloaded)",
-    "kid10k_inception": "KID, 10,000 vs 10,000 images, Inception v3 pool3 from --inception-weights PATH",
-    "is10k_inception": "Inception Score of 10,000 images, Inception v3 logits from --inception-weights PATH",
+    "is5k_classifier": "Inception Score (torchmetrics' protocol: random permutation, 10 chunks, unbiased std) of "
+                       "5,000 generated images, classifier logits",
+    "fid10k_inception": "FID, 10,000 vs 10,000 8-bit images, pool3 of the 2015 TF FID Inception with the TF graph's "
+                        "input path (TF1 bilinear resize), weights from --inception-weights PATH (never downloaded)",
+    "fid10k_inception_pytorchfid": "FID as fid10k_inception with pytorch-fid's input path (F.interpolate bilinear; "
+                                   "pool3 tested equal to pytorch-fid's network)",
+    "kid10k_inception": "KID, 10,000 vs 10,000 8-bit images, pool3 of the 2015 TF FID Inception (TF graph input path)",
+    "kid10k_inception_pytorchfid": "KID as kid10k_inception with pytorch-fid's input path",
+    "is50k_inception": "Inception Score by the official protocol (Salimans et al.; improved_wgan_training "
+                       "tflib/inception_score.py): 50,000 8-bit images, the 2015 graph's 1008-class softmax, 10 "
+                       "consecutive splits, population std",
+    "is50k_inception_torchmetrics": "Inception Score as is50k_inception but torchmetrics' split protocol (random "
+                                    "permutation, torch.chunk, unbiased std)",
     "modes26k_stacked_classifier": "Stacked MNIST: modes hit of 1,000 and KL(mode histogram || uniform) over "
                                    "26,000 samples, each channel labelled by an MNIST classifier",
     "msssim1k_pairs": "MS-SSIM (torchmetrics, scales reduced for small images) over 1,000 random generated pairs, "

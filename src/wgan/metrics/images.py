@@ -1,11 +1,18 @@
 """Image metrics with a pluggable feature network, registered by names that state their protocol.
 
 * **FID** (Heusel et al. 2017, eq. 6: the squared Fréchet distance between Gaussians fitted to features of
-  generated and reference images), **KID** (Bińkowski et al. 2018: the unbiased MMD^2 with the cubic
-  polynomial kernel, mean over subsets) and the **Inception Score** (Salimans et al. 2016:
-  exp E_x KL(p(y|x) || p(y))) come from torchmetrics, given a feature network: the library's own classifier
-  (:mod:`wgan.metrics.classifier`, the offline default, as Fedus et al. 2018 sec. 5 used a CIFAR-trained
-  network) or the Inception v3 network from a weights file the user names (:mod:`wgan.metrics.inception`).
+  generated and reference images) and **KID** (Bińkowski et al. 2018: the unbiased MMD^2 with the cubic
+  polynomial kernel, mean over subsets) come from torchmetrics, given a feature network: the library's own
+  classifier (:mod:`wgan.metrics.classifier`, the offline default, as Fedus et al. 2018 sec. 5 used a
+  CIFAR-trained network) or the 2015 TF FID Inception network from a weights file the user names
+  (:mod:`wgan.metrics.inception`; ``_inception``: the TF graph's own input path, ``_inception_pytorchfid``:
+  pytorch-fid's).
+* The **Inception Score** (Salimans et al. 2016: exp E_x KL(p(y|x) || p(y))): ``is*_inception`` follows the
+  official protocol (the authors' ``inception_score/model.py``, copied as ``tflib/inception_score.py`` of
+  improved_wgan_training, whose published scores it gives): 8-bit images, the 2015 graph's softmax, 10
+  consecutive splits, population std -- written by hand (:func:`inception_score_official`), since
+  torchmetrics shuffles and takes the unbiased std. ``is*_inception_torchmetrics`` and ``is*_classifier``
+  follow torchmetrics' ``InceptionScore`` (seeded random permutation, ``torch.chunk`` splits, unbiased std).
 * **Stacked MNIST mode counting** (Metz et al. 2017, sec. 3.3.2; VEEGAN/PacGAN protocol): each of the three
   channels is labelled by a 1-channel digit classifier, the triple is one of 1,000 modes; report modes hit
   and KL(mode histogram || uniform). Written by hand: no library counts modes.
@@ -18,7 +25,7 @@
 
 Metric names: ``<family><count>_<network>``, e.g. ``fid5k_classifier`` (5,000 generated vs 5,000 reference
 images, classifier features); the count is the number of generated samples and may be any number
-(``fid2000_classifier``, ``fid50k_inception``).
+(``fid2000_classifier``, ``fid50k_inception``). :func:`protocol_text` states each name's protocol.
 """
 
 from __future__ import annotations
@@ -36,12 +43,13 @@ from ..errors import ConfigError
 
 # family -> (networks it accepts, protocol text); the names `wgan list` shows are in METRICS (metrics/__init__)
 FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
-    "fid": (("classifier", "inception"), "FID (torchmetrics): squared Frechet distance of Gaussians fitted to "
-            "the features of N generated and N reference images"),
-    "kid": (("classifier", "inception"), "KID (torchmetrics): unbiased MMD^2, cubic polynomial kernel, mean and "
-            "std over 100 subsets of at most 1000 of the N generated and N reference images"),
-    "is": (("classifier", "inception"), "Inception Score (torchmetrics): exp E KL(p(y|x) || p(y)) over N "
-           "generated images in 10 splits, from the network's logits"),
+    "fid": (("classifier", "inception", "inception_pytorchfid"), "FID (torchmetrics, float64 statistics): squared "
+            "Frechet distance of Gaussians fitted to the features of N generated and N reference images"),
+    "kid": (("classifier", "inception", "inception_pytorchfid"), "KID (torchmetrics): unbiased MMD^2, cubic "
+            "polynomial kernel, mean and std over 100 subsets of at most 1000 of the N generated and N reference "
+            "images"),
+    "is": (("classifier", "inception", "inception_torchmetrics"), "Inception Score: exp E KL(p(y|x) || p(y)) over "
+           "N generated images in 10 splits"),
     "modes": (("stacked_classifier",), "Stacked MNIST: each channel of N generated images labelled by a "
               "1-channel digit classifier; modes hit out of 1,000 and KL(mode histogram || uniform)"),
     "msssim": (("pairs",), "MS-SSIM (torchmetrics, scales reduced for small images) averaged over N random "
@@ -49,6 +57,26 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
     "w": (("indep_critic",), "independent critic (Many Paths sec. 5.1): a fresh WGAN-GP critic trained on "
           "held-out real vs generated images; E f(real) - E f(fake) on a further held-out split, N per side"),
 }
+# (family, network) -> what that pairing adds to the family's protocol
+VARIANTS: dict[tuple[str, str], str] = {
+    ("fid", "inception"): "features: the 2015 TF FID Inception with the TF graph's own input path (TTUR fid.py; "
+                          "torchmetrics' default torch-fidelity network), on 8-bit images",
+    ("kid", "inception"): "features: the 2015 TF FID Inception with the TF graph's own input path, on 8-bit images",
+    ("fid", "inception_pytorchfid"): "features: the 2015 TF FID Inception with pytorch-fid's input path (pool3 "
+                                     "tested equal to pytorch-fid's InceptionV3 to 1e-5), on 8-bit images",
+    ("kid", "inception_pytorchfid"): "features: the 2015 TF FID Inception with pytorch-fid's input path, on 8-bit "
+                                     "images",
+    ("is", "inception"): "the official protocol (Salimans et al.'s inception_score/model.py = improved_wgan_training "
+                         "tflib/inception_score.py:25-53): the softmax of the 2015 graph (1008 classes, logits "
+                         "pool3 @ W without bias) on 8-bit images, 10 consecutive splits in generation order, mean "
+                         "and population std (ddof 0) of the per-split scores",
+    ("is", "inception_torchmetrics"): "torchmetrics' InceptionScore protocol on the network and inputs of "
+                                      "is*_inception: a seeded random permutation cut by torch.chunk into 10 "
+                                      "splits, mean and unbiased (n - 1) std of the per-split scores",
+    ("is", "classifier"): "torchmetrics' InceptionScore protocol on the classifier's softmax: a seeded random "
+                          "permutation cut by torch.chunk into 10 splits, mean and unbiased (n - 1) std",
+}
+IS_PROTOCOL = {"classifier": "torchmetrics", "inception": "official", "inception_torchmetrics": "torchmetrics"}
 _NAME = re.compile(r"^(fid|kid|is|modes|msssim|w)(\d+)(k?)_([a-z_]+)$")
 
 
@@ -93,13 +121,20 @@ def parse_metric(name: str) -> MetricSpec:
     return MetricSpec(family, count, network)
 
 
+def protocol_text(spec: MetricSpec) -> str:
+    """The protocol sentence of a parsed metric name (its family's text with the count, and its variant's)."""
+    text = FAMILIES[spec.family][1].replace(" N ", f" {spec.count} ")
+    extra = VARIANTS.get((spec.family, spec.network))
+    return f"{text}; {extra}" if extra else text
+
+
 # ---------------------------------------------------------------------------------------------- networks
 @dataclass
 class FeatureNetwork:
     """A feature network for FID/KID (``features``: ``(B, C, H, W) -> (B, F)``) and the Inception Score
     (``logits``: ``-> (B, K)``), both carrying ``num_features``; ``description`` goes into the protocol."""
 
-    name: str  # "classifier" or "inception"
+    name: str  # the metric names' network: "classifier", "inception", "inception_pytorchfid", ...
     features: nn.Module
     logits: nn.Module
     description: str
@@ -172,9 +207,16 @@ def kid(real: torch.Tensor, fake: torch.Tensor, net: FeatureNetwork, subsets: in
 
 
 def inception_score(fake: torch.Tensor, net: FeatureNetwork, splits: int = 10, seed: int = 0,
-                    batch_size: int = 500) -> tuple[float, float]:
-    """Inception Score mean and std over ``splits`` splits (torchmetrics' ``InceptionScore(feature=net.logits)``;
-    its shuffle uses torch's global RNG, seeded here and restored)."""
+                    batch_size: int = 500, protocol: str = "torchmetrics") -> tuple[float, float]:
+    """Inception Score mean and std over ``splits`` splits of ``fake`` ``(N, C, H, W)`` from ``net.logits``.
+
+    ``protocol="torchmetrics"``: torchmetrics' ``InceptionScore(feature=net.logits)`` (a random permutation
+    from torch's global RNG, seeded here and restored; ``torch.chunk`` splits; unbiased std).
+    ``protocol="official"``: :func:`inception_score_official` on the softmax of the same logits."""
+    if protocol == "official":
+        return inception_score_official(_probabilities(fake, net, batch_size), splits)
+    if protocol != "torchmetrics":
+        raise ConfigError(f"unknown Inception Score protocol {protocol!r}; valid: official, torchmetrics")
     from torchmetrics.image.inception import InceptionScore
 
     device = _device_of(net.logits)
@@ -187,6 +229,34 @@ def inception_score(fake: torch.Tensor, net: FeatureNetwork, splits: int = 10, s
                 metric.update(b.to(device))
             mean, std = metric.compute()
     return float(mean), float(std) if splits > 1 else 0.0
+
+
+@torch.no_grad()
+def _probabilities(x: torch.Tensor, net: FeatureNetwork, batch_size: int) -> torch.Tensor:
+    """p(y|x) ``(N, K)`` in float64: the softmax of ``net.logits``."""
+    device = _device_of(net.logits)
+    return torch.cat([net.logits(b.to(device)).double().softmax(1).cpu() for b in _batches(x, batch_size)])
+
+
+def inception_score_official(probs: torch.Tensor, splits: int = 10) -> tuple[float, float]:
+    """Inception Score of class probabilities ``probs`` ``(N, K)`` by the official protocol
+    (``tflib/inception_score.py:47-53`` of improved_wgan_training, from Salimans et al.'s
+    ``inception_score/model.py``): split ``i`` is rows ``i N // splits`` to ``(i + 1) N // splits`` in
+    order, its score exp(mean_x KL(p(y|x) || mean p(y|x) of the split)); the mean and the population std
+    (numpy's default, ddof 0) over splits. Written by hand: torchmetrics shuffles the rows, cuts them with
+    ``torch.chunk`` (other sizes when ``splits`` does not divide N) and takes the unbiased std. float64;
+    0 log 0 = 0."""
+    n = len(probs)
+    if n < splits:
+        raise ConfigError(f"the Inception Score needs at least {splits} images for {splits} splits, got {n}")
+    p = probs.double()
+    scores = []
+    for i in range(splits):
+        part = p[i * n // splits:(i + 1) * n // splits]  # (n_i, K)
+        kl = torch.special.xlogy(part, part) - torch.special.xlogy(part, part.mean(0, keepdim=True))  # (n_i, K)
+        scores.append(torch.exp(kl.sum(1).mean()))
+    s = torch.stack(scores)
+    return float(s.mean()), float(s.std(unbiased=False))
 
 
 # ---------------------------------------------------------------------------------------------- modes
