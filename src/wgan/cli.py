@@ -131,8 +131,11 @@ def build_config(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
     from . import distributed
     from .config import to_toml
+    from .threads import run_threads
     from .train import Trainer, create_run_dir
 
     distributed.init_from_env()  # under torchrun: join the process group (one rank per GPU)
@@ -161,6 +164,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                                                if lead else None)
         if lead:
             print(f"run directory: {run_dir}", file=sys.stderr)
+    threads = run_threads(trainer.cfg, tuple(trainer.sampler.shape))  # train.threads; 0 = from the work per step
+    torch.set_num_threads(threads)
     try:
         summary = trainer.fit(run_dir, progress=progress)
     except KeyboardInterrupt:

@@ -113,6 +113,7 @@ class TrainConfig:
     amp_dtype: str = "bfloat16"  # "bfloat16" (no loss scaling needed) or "float16" (GradScaler)
     channels_last: bool = False  # channels-last memory format for image nets and batches (faster convs on GPUs)
     log_val_every: int = 0  # critic loss on the held-out split (loss/critic_val) every N steps; 0 = log_every
+    threads: int = 0  # torch CPU threads; 0 = auto: 1 for small nets, else the idle cores (wgan.threads)
 
 
 @dataclass(frozen=True)
@@ -363,6 +364,8 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
         raise ConfigError(f"train.g_batch_multiple must be at least 1, got {t.g_batch_multiple}")
     if not 0 <= t.ema < 1:
         raise ConfigError(f"train.ema is the EMA decay of the generator and must lie in [0, 1) (0 = off), got {t.ema}")
+    if t.threads < 0:
+        raise ConfigError(f"train.threads must be >= 0 (0 = chosen from the work per step), got {t.threads}")
     if t.log_val_every < 0:
         raise ConfigError(f"train.log_val_every must be >= 0 (0 = every log_every steps), got {t.log_val_every}")
     if obj.acgan_critic_scale < 0 or obj.acgan_generator_scale < 0:
