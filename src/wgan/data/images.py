@@ -48,11 +48,30 @@ DEFAULT_FOLDER_SIZE = 64
 
 
 def to_unit_range(pixels: torch.Tensor, dequantize: bool, generator: torch.Generator) -> torch.Tensor:
-    """uint8 ``(n, C, H, W)`` -> float32 in [-1, 1]; optional uniform dequantisation noise."""
+    """uint8 ``(n, C, H, W)`` -> float32 in [-1, 1]; optional uniform dequantisation noise (drawn on the
+    generator's device, added on the pixels')."""
     x = pixels.float()
     if dequantize:
-        return (x + torch.rand(x.shape, generator=generator)) * (2.0 / 256.0) - 1.0
+        noise = torch.rand(x.shape, generator=generator, device=generator.device).to(x.device)
+        return (x + noise) * (2.0 / 256.0) - 1.0
     return x * (2.0 / 255.0) - 1.0
+
+
+def decode_image(path: Path, size: int) -> torch.Tensor:
+    """An image file as uint8 ``(3, size, size)``: RGB, shorter side resized to ``size`` (antialiased), centre
+    crop. A JPEG is first decoded at the smallest power-of-two reduction (libjpeg's DCT scaling, PIL's
+    ``draft``, as ``Image.thumbnail`` does) that keeps both sides at least ``2 size``: 2-4x less decoding for
+    photos much larger than the training size, the final antialiased resize unchanged."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            if im.format == "JPEG":
+                im.draft("RGB", (2 * size, 2 * size))
+            im = TF.resize(im.convert("RGB"), size)  # shorter side -> size (PIL, antialiased)
+            return TF.pil_to_tensor(TF.center_crop(im, [size, size]))
+    except OSError as e:
+        raise ConfigError(f"could not read image {str(path)!r}: {e}; remove it from the folder") from None
 
 
 class ImageSampler(Sampler):
@@ -80,10 +99,19 @@ class ImageSampler(Sampler):
 
     def sample_with_labels(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """``(x (n, C, H, W) in [-1, 1], y (n,) long)``; ``y`` is all -1 for unlabelled data."""
-        idx = torch.randint(len(self.pixels), (n,), generator=generator)
+        # indices from the generator on its own device (the training device when the pixels live there, .to)
+        idx = torch.randint(len(self.pixels), (n,), generator=generator, device=generator.device)
+        idx = idx.to(self.pixels.device)
         x = to_unit_range(self.pixels[idx], self.dequantize, generator)
-        y = self.labels[idx] if self.labels is not None else torch.full((n,), -1, dtype=torch.long)
+        y = (self.labels[idx] if self.labels is not None
+             else torch.full((n,), -1, dtype=torch.long, device=self.pixels.device))
         return x, y
+
+    def to(self, device: torch.device | str) -> ImageSampler:
+        """This dataset (and its validation split) held on ``device``: draws index there, no copy per step."""
+        val = self.validation.to(device) if self.validation is not None else None
+        labels = self.labels.to(device) if self.labels is not None else None
+        return ImageSampler(self.name, self.pixels.to(device), labels, self.n_classes, self.dequantize, val)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self.sample_with_labels(n, generator)[0]
@@ -111,6 +139,9 @@ class StackedSampler(Sampler):
         y = 100 * parts[0][1] + 10 * parts[1][1] + parts[2][1]
         return x, y
 
+    def to(self, device: torch.device | str) -> StackedSampler:
+        return StackedSampler(self.base.to(device), self.validation.to(device) if self.validation is not None else None)
+
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self.sample_with_labels(n, generator)[0]
 
@@ -133,8 +164,11 @@ class ColorSampler(Sampler):
 
     def sample_with_labels(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = self.base.sample_with_labels(n, generator)  # (n, 1, H, W) in [-1, 1]
-        colour = torch.rand(n, 3, 1, 1, generator=generator)
+        colour = torch.rand(n, 3, 1, 1, generator=generator, device=generator.device).to(x.device)
         return (x + 1) * colour - 1, y  # intensity in [0, 1] times colour, back to [-1, 1]
+
+    def to(self, device: torch.device | str) -> ColorSampler:
+        return ColorSampler(self.base.to(device), self.validation.to(device) if self.validation is not None else None)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self.sample_with_labels(n, generator)[0]
@@ -167,14 +201,7 @@ class FolderSampler(Sampler):
         return len(self.files)
 
     def load(self, i: int) -> torch.Tensor:  # -> uint8 (3, size, size)
-        from PIL import Image
-
-        try:
-            with Image.open(self.files[i]) as im:
-                im = TF.resize(im.convert("RGB"), self.size)  # shorter side -> size (PIL, antialiased)
-                return TF.pil_to_tensor(TF.center_crop(im, [self.size, self.size]))
-        except OSError as e:
-            raise ConfigError(f"could not read image {str(self.files[i])!r}: {e}; remove it from the folder") from None
+        return decode_image(self.files[i], self.size)
 
     def sample_with_labels(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.randint(len(self.files), (n,), generator=generator)
@@ -395,6 +422,7 @@ def image_sampler(name: str, data_cfg: Any = None) -> Sampler:
     return _with_variant(train, val, variant)
 
 
-__all__ = ["IMAGE_DATA", "ColorSampler", "FolderSampler", "ImageSampler", "StackedSampler", "detect_format",
+__all__ = ["IMAGE_DATA", "ColorSampler", "FolderSampler", "ImageSampler", "StackedSampler", "decode_image",
+           "detect_format",
            "image_sampler", "is_image_source", "read_cifar10", "read_digits", "read_idx", "read_mnist",
            "to_unit_range"]
