@@ -84,6 +84,31 @@ def test_mnist_train_and_test_splits_and_subset(tmp_path):
     torch.testing.assert_close(s.validation.pixels[:, 0], torch.from_numpy(xte))
 
 
+def test_random_split_draws_subset_and_held_out_images_at_random(tmp_path):
+    x, _ = _mnist(tmp_path, "t10k", n=60, seed=3)
+    rows = lambda t: {bytes(r.numpy().tobytes()) for r in t[:, 0]}  # noqa: E731 -- images as a set
+    s = make_sampler(str(tmp_path), _cfg("data.val_size=10", "data.subset=20", "data.split=random",
+                                         "data.split_seed=5"))
+    assert len(s) == 20 and len(s.validation) == 10
+    assert not rows(s.pixels) & rows(s.validation.pixels)  # disjoint
+    ordered = make_sampler(str(tmp_path), _cfg("data.val_size=10", "data.subset=20"))
+    assert rows(ordered.validation.pixels) == rows(torch.from_numpy(x[-10:])[:, None])
+    assert rows(s.validation.pixels) != rows(ordered.validation.pixels)  # not the last 10
+    assert rows(s.pixels) != rows(ordered.pixels)  # not the first 20
+    again = make_sampler(str(tmp_path), _cfg("data.val_size=10", "data.subset=20", "data.split=random",
+                                             "data.split_seed=5"))
+    torch.testing.assert_close(again.pixels, s.pixels)  # seeded
+    other = make_sampler(str(tmp_path), _cfg("data.val_size=10", "data.subset=20", "data.split=random",
+                                             "data.split_seed=6"))
+    assert rows(other.pixels) != rows(s.pixels)
+    full = make_sampler(str(tmp_path), _cfg("data.val_size=10", "data.split=random", "data.split_seed=5"))
+    torch.testing.assert_close(full.pixels[:20], s.pixels)  # the subset is the head of the shuffled split
+    with pytest.raises(ConfigError, match="data.split"):
+        _cfg("data.split=shuffled")
+    with pytest.raises(ConfigError, match="split_seed"):
+        _cfg("data.split_seed=-1")
+
+
 def test_mnist_missing_labels_and_bad_files_are_config_errors(tmp_path):
     _mnist(tmp_path, "t10k")
     (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()

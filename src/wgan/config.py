@@ -38,6 +38,11 @@ class DataConfig:
     # images: the dataset's test split when it has a separate one, else the last val_size images held out
     image_size: int = 0  # resize to image_size x image_size; 0 = the dataset's own size (digits 8, MNIST 28)
     subset: int = 0  # train on the first `subset` training images only (WGAN-GP Fig. 5b: 1000); 0 = all
+    # which images form the subset and the held-out validation split: "ordered" (the dataset's own order: the
+    # first `subset`, the last val_size; image folders: a fixed shuffle, seed 0) or "random" (a draw seeded by
+    # split_seed: the training images are shuffled before the subset and the held-out split are taken)
+    split: str = "ordered"
+    split_seed: int = 0
     dequantize: bool = False  # add U[0, 1) noise to the 8-bit pixel values before scaling to [-1, 1]
     variant: str = "plain"  # MNIST only: "plain", "stacked" (3 digits as RGB, 1000 classes) or "color"
 
@@ -133,7 +138,9 @@ class TricksConfig:
     feature_matching: bool = False  # Salimans et al. 2016 sec. 3.1: G minimises ||E f(x) - E f(G(z))||^2
     minibatch_kernels: int = 0  # Salimans sec. 3.2: B minibatch-discrimination kernels in the critic; 0 = off
     minibatch_kernel_dim: int = 5  # Salimans sec. 3.2: C, the dimension of each kernel
-    historical_averaging_critic: float = 0.0  # Salimans sec. 3.3: lambda_h ||theta - mean of past theta||^2
+    # Salimans sec. 3.3's formula: lambda_h ||theta - mean of past theta||^2 (squared L2 summed over parameters;
+    # not the reference code's mean |difference|)
+    historical_averaging_critic: float = 0.0
     historical_averaging_generator: float = 0.0  # the same for the generator's parameters
     label_smoothing: float = 0.0  # Salimans sec. 3.4, one-sided: real targets 1 - this (0.1 -> 0.9)
     virtual_batch_norm: str = "none"  # Salimans sec. 3.5: none, generator, critic, both (batch-norm layers)
@@ -339,6 +346,9 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
         raise ConfigError(f"text data needs data.seq_len >= 1, data.vocab_size >= 3 (padding, unknown, one character), "
                           f"data.val_size >= 1 and data.max_lines >= 0 (0 = all); got {d.seq_len}, {d.vocab_size}, "
                           f"{d.val_size}, {d.max_lines}")
+    choice("data.split", d.split, ("ordered", "random"))
+    if d.split_seed < 0:
+        raise ConfigError(f"data.split_seed must be >= 0, got {d.split_seed}")
     if d.image_size < 0 or d.subset < 0:  # image data (wgan.data.images)
         raise ConfigError(f"data.image_size and data.subset must be >= 0 (0 = the dataset's own size / all images), "
                           f"got {d.image_size} and {d.subset}")

@@ -199,7 +199,8 @@ NO_EFFECT: dict[str, str] = {
     **{f"eval.{k}": "the Trainer's own evaluation (the ensemble's caller evaluates its members)"
        for k in ("n_samples", "metrics", "classifier", "inception_weights")},
     **{f"data.{k}": "text and image data only (the ensemble trains on points)"
-       for k in ("seq_len", "vocab_size", "val_size", "max_lines", "image_size", "subset", "dequantize", "variant")},
+       for k in ("seq_len", "vocab_size", "val_size", "max_lines", "image_size", "subset", "split", "split_seed",
+                 "dequantize", "variant")},
     "generator.noise_std": "generator.net = data-plus-noise only",
     "objective.acgan_critic_scale": "AC-GAN runs only (critic.n_classes > 0)",
     "objective.acgan_generator_scale": "AC-GAN runs only (critic.n_classes > 0)",

@@ -140,7 +140,9 @@ PRESETS: dict[str, Preset] = {
     # Fedus et al. 2018: NS-GAN plus the DRAGAN penalty (Kodali et al. 2017) around the data, lambda 10.
     "dragan-ns": Preset("non-saturating", "dragan", 10.0, None, 1, "adam", 2e-4, 0.5, 0.9,
                         "DRAGAN-NS (Fedus et al. 2018; penalty of Kodali et al. 2017)"),
-    # Mao et al. 2017 (LSGAN), sec. 4: Adam lr 2e-4, beta1 0.5; the WGAN-GP paper's comparison baseline.
+    # Mao et al. 2017 (LSGAN), sec. 4 (its LSUN setting): Adam lr 2e-4, beta1 0.5. Not the WGAN-GP authors'
+    # LSGAN baseline, which trains with RMSProp lr 1e-4 (improved_wgan_training/gan_64x64.py:553-557); for that
+    # one, set optim.name = rmsprop, optim.lr = 1e-4.
     "lsgan": Preset("least-squares", "none", 0.0, None, 1, "adam", 2e-4, 0.5, 0.999,
                     "Least Squares GAN (Mao et al. 2017)"),
 }

@@ -63,7 +63,11 @@ def feature_matching_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Ten
 class HistoricalAverage:
     """Running mean of a player's parameters and the penalty ``weight * ||theta - mean||^2`` (Salimans et al.
     2016, sec. 3.3). The mean starts at the initial parameters and is updated online by :meth:`update`
-    after every optimiser step; it is a constant for the penalty's gradient, ``2 weight (theta - mean)``."""
+    after every optimiser step; it is a constant for the penalty's gradient, ``2 weight (theta - mean)``.
+
+    This is the paper's formula: the squared L2 norm, summed over all parameters. The authors' reference code
+    (openai/improved-gan) penalises a mean absolute difference instead; that variant is not implemented, so
+    lambda values tuned for it do not carry over."""
 
     def __init__(self, params: Iterable[nn.Parameter], weight: float) -> None:
         self.params = list(params)

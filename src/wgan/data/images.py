@@ -18,7 +18,10 @@ Variants built from a 10-class grayscale set (MNIST or digits), ``data.variant``
 Pixels: stored as uint8 ``v`` in 0..255 and mapped to ``2 v / 255 - 1``; with ``data.dequantize`` to
 ``2 (v + u) / 256 - 1``, u ~ U[0, 1) (uniform dequantisation noise). Validation split: the dataset's test
 split when it has a separate one (MNIST t10k, CIFAR ``test_batch``), else the last ``min(val_size, N // 5)``
-images held out; ``data.subset`` keeps the first N training images (WGAN-GP Fig. 5b's 1,000-image run).
+images held out; ``data.subset`` keeps the first N training images (WGAN-GP Fig. 5b's 1,000-image run). With
+``data.split = "random"`` the training images are first shuffled by ``data.split_seed``, so the subset and the
+held-out images are a seeded random draw (MNIST's t10k halves come from different writers: its last images
+are not exchangeable with its first).
 """
 
 from __future__ import annotations
@@ -353,10 +356,18 @@ def _split(name: str, splits: dict[str, tuple[torch.Tensor, torch.Tensor]], cfg:
     """Training and validation samplers from the splits read from disk, per the module docstring."""
     size, subset = _opt(cfg, "image_size", 0), _opt(cfg, "subset", 0)
     deq, val_size = _opt(cfg, "dequantize", False), _opt(cfg, "val_size", 640)
+    shuffle = _opt(cfg, "split", "ordered") == "random"
+    rng = torch.Generator().manual_seed(_opt(cfg, "split_seed", 0))
     if "train" in splits and "test" in splits:
         (x, y), (xv, yv) = splits["train"], splits["test"]
+        if shuffle:
+            order = torch.randperm(len(x), generator=rng)
+            x, y = x[order], y[order]
     else:
         x, y = splits.get("train") or splits["test"]
+        if shuffle:
+            order = torch.randperm(len(x), generator=rng)
+            x, y = x[order], y[order]
         k = min(val_size, len(x) // 5)
         if k < 1:
             raise ConfigError(f"data {name!r} has {len(x)} images: too few to hold out a validation split")
@@ -383,7 +394,8 @@ def _folder_sampler(folder: Path, cfg: Any) -> FolderSampler:
     classes = sorted({p.relative_to(folder).parts[0] for p in files if len(p.relative_to(folder).parts) > 1})
     labelled = len(classes) >= 2 and all(len(p.relative_to(folder).parts) > 1 for p in files)
     labels = [classes.index(p.relative_to(folder).parts[0]) for p in files] if labelled else None
-    order = torch.randperm(len(files), generator=torch.Generator().manual_seed(0)).tolist()  # fixed split
+    seed = _opt(cfg, "split_seed", 0) if _opt(cfg, "split", "ordered") == "random" else 0
+    order = torch.randperm(len(files), generator=torch.Generator().manual_seed(seed)).tolist()  # seeded split
     k = min(_opt(cfg, "val_size", 640), len(files) // 5)
     if k < 1:
         raise ConfigError(f"image folder {str(folder)!r} has {len(files)} images: too few to hold out validation")

@@ -188,7 +188,7 @@ CIFAR, MNIST = "improved_wgan_training/gan_cifar.py", "improved_wgan_training/ga
 def _image_rows(s: ImageSetting, paper_data: str, data_source: str) -> list[Row]:
     return [
         Row("data", paper_data, data_source,
-            f"{s.data} (--data; the full runs: MNIST t10k, 10,000 images, the last 640 held out for validation)",
+            f"{s.data} (--data; the full runs: MNIST t10k, 10,000 images, 640 held out for validation)",
             "CPU cost; the MNIST training split is not in the development data"),
         Row("nets", "DCGAN-like conv nets, width DIM 64 (MNIST) / 128 (CIFAR); batch norm in G (and in D for the "
             "clipping and DCGAN runs)", f"{MNIST}:23, 56-98; {CIFAR}:27, 45-90", s.nets_text(),
@@ -372,17 +372,22 @@ def _mean_score(trainer: Trainer, x: torch.Tensor | None) -> float:
 
 
 def train_critic_losses(label: str, s: ImageSetting, subset: int, seed: int, device: str = "cpu") -> CriticLosses:
-    """WGAN-GP on the first ``subset`` training images (0 = all); at ``s.n_points`` evenly spaced steps and
-    step 0 the mean over ``VAL_BATCHES`` calls of :meth:`Trainer.validation_losses`."""
-    cfg = apply_sets(Config(), ["objective.name=wgan-gp", *s.sets(), f"data.subset={subset}",
-                                f"train.seed={seed}", f"train.device={device}"])
+    """WGAN-GP on ``subset`` training images drawn at random (seeded by ``seed``; 0 = all); at ``s.n_points``
+    evenly spaced steps and step 0 the mean over ``VAL_BATCHES`` calls of :meth:`Trainer.validation_losses`.
+
+    The subset, and the validation images when the data has no separate split, are a seeded random draw
+    (``data.split = random``): MNIST's t10k file alone, split first/last, gives training and validation images
+    from different writer pools, so their gap would measure the split, not the critic."""
+    cfg = apply_sets(Config(), ["objective.name=wgan-gp", *s.sets(), f"data.subset={subset}", "data.split=random",
+                                f"data.split_seed={seed}", f"train.seed={seed}", f"train.device={device}"])
     trainer = Trainer(cfg)
     marks = sorted({0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()})
     out = CriticLosses(label, len(trainer.sampler))  # type: ignore[arg-type]
     seen = _fixed_images(trainer.sampler, SCORE_IMAGES, 70_000 + seed)
     val = _fixed_images(trainer.val_sampler, SCORE_IMAGES, 71_000 + seed)
-    unseen = _fixed_images(make_sampler(s.data, DataConfig(name=s.data)), SCORE_IMAGES, 72_000 + seed,
-                           start=subset) if subset else None
+    # the same shuffled training split without the subset cut: its images after the first `subset` were never seen
+    full = make_sampler(s.data, DataConfig(name=s.data, split="random", split_seed=seed))
+    unseen = _fixed_images(full, SCORE_IMAGES, 72_000 + seed, start=subset) if subset else None
     start = time.perf_counter()
     for m in marks:
         while trainer.step < m:
@@ -421,8 +426,11 @@ def critic_overfitting_table(ctx: Context) -> list[Row]:
         Row("betas", "(0.5, 0.9) in the code (Algorithm 1: (0, 0.9))", f"{MNIST}:152-153, 157-158",
             "(0, 0.9) (Algorithm 1)", "the paper's Algorithm 1 defaults"),
         Row("n_critic", "5, constant", f"{MNIST}:25, 220-224", "5", ""),
-        Row("subset", "1,000 training images", "WGAN-GP sec. 5.3",
-            f"data.subset = {subset}: the first {subset} training images", "to change: a seeded random draw"),
+        Row("split", "a 1,000-digit subset of MNIST's training split; validation: the separate validation split "
+            "(tflib's mnist.pkl.gz: 50,000 / 10,000 / 10,000)", "WGAN-GP sec. 5.3; tflib/mnist.py:49-63",
+            f"data.subset = {subset} images drawn at random (data.split = random, split_seed = the run's seed); with "
+            "only MNIST's t10k file, the 640 validation images are a seeded random draw too",
+            "t10k's first and last images come from different writer pools: a first/last split is not exchangeable"),
         Row("statistic", "critic loss on training batches and on the validation set over training (negative "
             "critic loss plotted)", f"WGAN-GP Fig. 5b; {MNIST}:233-245",
             "Trainer.validation_losses averaged over 8 batches: critic loss (no penalty) on training and on "
@@ -488,14 +496,16 @@ def _critic_overfitting(ctx: Context) -> Result:
     protocol = {
         "data": s.data, "networks": s.nets_text(), "objective": "wgan-gp preset (Adam 1e-4, beta (0, 0.9), lambda 10, "
         "5 critic steps)", "generator_steps": s.steps, "batch_size": s.batch, "seeds": list(seeds),
-        "subset": f"data.subset = {subset}: the first {subset} training images (of {full[0].n_train})",
+        "subset": f"data.subset = {subset} training images drawn at random (data.split = random, split_seed = the "
+                  f"run's seed; of {full[0].n_train}); without a separate validation split the held-out images "
+                  "are a seeded random draw too",
         "losses": f"at step 0 and {s.n_points} evenly spaced steps: Trainer.validation_losses averaged over "
                   f"{VAL_BATCHES} batches of {s.batch}: loss/critic_trainset (training images) and loss/critic_val "
                   "(held-out validation images), each against the same fresh fakes; no penalty term",
         "scores": f"mean critic score on fixed sets of up to {SCORE_IMAGES} distinct images: the run's training "
                   "images, validation images and (subset run) training-split images outside the subset; NaN: none",
         "deviations": f"the paper's Fig. 5b: a random 1,000-digit subset of MNIST's 60,000 training images, the "
-                      f"authors' MNIST nets at width 64, trained far longer; here the first {subset} training images, "
+                      f"authors' MNIST nets at width 64, trained far longer; here {subset} random training images, "
                       f"{s.steps} generator steps with {s.nets_text()} on {s.data}",
     }
     data = {r.label: {"n_train": r.n_train, "steps": r.steps, "train": r.train, "val": r.val, "gap_se": r.gap_se,
