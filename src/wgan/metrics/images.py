@@ -139,6 +139,7 @@ class FeatureNetwork:
     logits: nn.Module
     description: str
     accuracy: float | None = None  # held-out accuracy of a trained classifier
+    batch_size: int = 500  # images per forward pass (the Inception network at 299x299 takes 100, as tflib does)
 
     def to(self, device: torch.device | str) -> FeatureNetwork:
         self.features.to(device)
@@ -170,11 +171,12 @@ def _batches(x: torch.Tensor, batch_size: int):
 
 
 # ---------------------------------------------------------------------------------------------- FID / KID / IS
-def fid(real: torch.Tensor, fake: torch.Tensor, net: FeatureNetwork, batch_size: int = 500) -> float:
+def fid(real: torch.Tensor, fake: torch.Tensor, net: FeatureNetwork, batch_size: int | None = None) -> float:
     """FID between ``real`` and ``fake`` ``(N, C, H, W)`` in [-1, 1] in ``net``'s feature space (torchmetrics'
     ``FrechetInceptionDistance(feature=net.features)``, float64 statistics)."""
     from torchmetrics.image.fid import FrechetInceptionDistance
 
+    batch_size = batch_size or net.batch_size
     device = _device_of(net.features)
     metric = FrechetInceptionDistance(feature=net.features, reset_real_features=True).to(device)
     with torch.no_grad():
@@ -186,11 +188,12 @@ def fid(real: torch.Tensor, fake: torch.Tensor, net: FeatureNetwork, batch_size:
 
 
 def kid(real: torch.Tensor, fake: torch.Tensor, net: FeatureNetwork, subsets: int = 100,
-        subset_size: int = 1000, seed: int = 0, batch_size: int = 500) -> tuple[float, float]:
+        subset_size: int = 1000, seed: int = 0, batch_size: int | None = None) -> tuple[float, float]:
     """KID mean and std over ``subsets`` random subsets of ``min(subset_size, N)`` images (torchmetrics'
     ``KernelInceptionDistance``); the subsets come from torch's global RNG, seeded here and restored."""
     from torchmetrics.image.kid import KernelInceptionDistance
 
+    batch_size = batch_size or net.batch_size
     device = _device_of(net.features)
     size = min(subset_size, len(real), len(fake))
     with warnings.catch_warnings():  # torchmetrics warns that KID keeps every feature vector: we know
@@ -207,12 +210,13 @@ def kid(real: torch.Tensor, fake: torch.Tensor, net: FeatureNetwork, subsets: in
 
 
 def inception_score(fake: torch.Tensor, net: FeatureNetwork, splits: int = 10, seed: int = 0,
-                    batch_size: int = 500, protocol: str = "torchmetrics") -> tuple[float, float]:
+                    batch_size: int | None = None, protocol: str = "torchmetrics") -> tuple[float, float]:
     """Inception Score mean and std over ``splits`` splits of ``fake`` ``(N, C, H, W)`` from ``net.logits``.
 
     ``protocol="torchmetrics"``: torchmetrics' ``InceptionScore(feature=net.logits)`` (a random permutation
     from torch's global RNG, seeded here and restored; ``torch.chunk`` splits; unbiased std).
     ``protocol="official"``: :func:`inception_score_official` on the softmax of the same logits."""
+    batch_size = batch_size or net.batch_size
     if protocol == "official":
         return inception_score_official(_probabilities(fake, net, batch_size), splits)
     if protocol != "torchmetrics":

@@ -321,4 +321,4 @@ def inception_network(path: str | Path, device: str | torch.device = "cpu", netw
     return FeatureNetwork(network, InceptionFeatures(net, False, resize), InceptionFeatures(net, True, resize),
                           f"2015 TF FID Inception from {str(Path(path).resolve())} (pool3: 2048 features; IS: "
                           f"softmax of pool3 @ fc.weight, 1008 classes, no bias); images quantised to 8 bits, "
-                          f"p = floor((x + 1) * 255.99 / 2), then {_HOW[resize]}")
+                          f"p = floor((x + 1) * 255.99 / 2), then {_HOW[resize]}", batch_size=100)
