@@ -341,8 +341,8 @@ def test_metric_names_state_their_protocol():
     assert parse_metric("is50k_inception_torchmetrics").network == "inception_torchmetrics"
     assert parse_metric("fid50k_inception_pytorchfid").network == "inception_pytorchfid"
     for bad in ("fid_classifier", "fid5k_pairs", "xyz5k_classifier", "fid5k_inception_torchmetrics",
-                "is5k_inception_pytorchfid"):
-        with pytest.raises(ConfigError, match="valid|works with"):
+                "is5k_inception_pytorchfid", "is9_inception"):
+        with pytest.raises(ConfigError, match="valid|works with|10 splits"):
             parse_metric(bad)
 
 

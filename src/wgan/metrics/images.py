@@ -118,6 +118,8 @@ def parse_metric(name: str) -> MetricSpec:
     count = int(digits) * (1000 if k else 1)
     if count < 2:
         raise ConfigError(f"metric {name!r}: needs at least 2 samples")
+    if family == "is" and count < 10:
+        raise ConfigError(f"metric {name!r}: the Inception Score takes 10 splits, so at least 10 samples")
     return MetricSpec(family, count, network)
 
 
