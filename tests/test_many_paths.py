@@ -1,15 +1,29 @@
 """Many Paths to Equilibrium sec. 4: the line data, the closed-form metric, and the quick reproductions."""
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 import torch
 
+from wgan.config import apply_sets, resolve
 from wgan.data import LineData
-from wgan.ensemble import Ensemble
+from wgan.ensemble import Ensemble, summarize
 from wgan.experiments import Context, get, run_experiment
-from wgan.experiments.many_paths import EXP1, EXP2, Setting, experiment_config, make_plan, member_distances
+from wgan.experiments.many_paths import (
+    EXP1,
+    EXP2,
+    MODELS,
+    Plan,
+    Setting,
+    claims_from,
+    experiment_config,
+    make_plan,
+    member_distances,
+    setting_summary,
+    train_ensemble,
+)
 from wgan.metrics import frechet_distance, frechet_distance_from_samples
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -62,7 +76,8 @@ def test_overcomplete_latent_rule():
 
 def test_plan_follows_the_command_line(tmp_path):
     p = make_plan(Context(out=tmp_path, seeds=7, steps=400))
-    assert p.seeds == 7 and p.steps == 400 and p.n_critic_steps == 100
+    assert p.seeds == 7 and p.steps == 400 and p.dim_steps == 200 and p.n_critic_steps == 50
+    assert make_plan(Context(out=tmp_path)).seeds >= 100  # paper-like seed counts by default
     assert make_plan(Context(out=tmp_path, quick=True)).steps < 20
 
 
@@ -81,4 +96,116 @@ def test_quick_reproduction_writes_results_and_figures(name, tmp_path):
     assert set(lr["models"]) == {"ns-gan", "gan-gp", "dragan-ns", "wgan", "wgan-gp"}
     assert all(len(m["summaries"]) == len(lr["x"]) for m in lr["models"].values())
     assert saved["protocol"]["plan"]["seeds"] == 2
+    table = saved["protocol"]["table"]
+    assert all(set(row) == {"setting", "paper", "source", "ours", "why"} for row in table)
+    rows = {row["setting"]: row for row in table}
+    assert {"n_critic", "optimiser", "betas", "seeds", "steps", "statistic", "baseline"} <= set(rows)
+    assert "5 for every model" in rows["n_critic"]["ours"] and rows["betas"]["ours"].startswith("(0.5, 0.9)")
+    s = saved["data"]["lr"]["models"]["ns-gan"]["summaries"][0]
+    assert {"mean", "mean_lo", "mean_hi", "median", "n_diverged"} <= set(s)
+    assert (tmp_path / "runs" / "lr-ns-gan.json").exists()  # kept: a rerun resumes from the finished ensembles
     assert torch.get_num_threads() == 1  # the fixture's; the reproduction restores what it found
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_paper_protocol_for_every_model(model):
+    # sec. 4.3: k = 5 discriminator updates per generator update; sec. 5: Adam (0.5, 0.9) -- for every variant
+    cfg = resolve(experiment_config(EXP1, model))
+    assert cfg.objective.n_critic == 5
+    assert (cfg.optim.name, cfg.optim.beta1, cfg.optim.beta2) == ("adam", 0.5, 0.9)
+    presets = resolve(experiment_config(EXP1, model, protocol="presets"))
+    assert (presets.objective.n_critic, presets.optim.name) != (5, "adam") or presets.optim.beta1 != 0.5
+
+
+def test_a_diverged_member_counts_at_its_last_finite_distance():
+    setting = Setting(dim=3, latent=1, width=8, batch_size=16, data_seed=5)
+    cfg = apply_sets(experiment_config(setting, "gan-gp", n_critic=1), ["optim.name=sgd"])
+    r = train_ensemble(cfg, setting.sampler(), [0, 1, 2], 12, [1e-3, 10.0, 1e3], check_every=1)
+    final, filled = np.array(r["final"]), np.array(r["filled"])
+    assert np.isfinite(final[0]) and not np.isfinite(final[1:]).any()  # SGD at lr 10 and 1000 blows up
+    assert np.isfinite(filled).all() and filled[0] == final[0]
+    s = setting_summary(final, filled)
+    assert s.n == 3 and s.n_diverged == 2 and s.mean == pytest.approx(filled.mean())  # all members in the mean
+    assert summarize(final).n_diverged == 2 and summarize(final).mean == pytest.approx(final[0])  # the old: dropped
+
+
+# ---------------------------------------------------------------- verdicts and their negative controls
+PLAN = Plan(steps=10, seeds=40, lrs=(1e-3, 3e-3, 1e-2), dims=(2, 20), n_critics=(1, 100), n_critic_steps=5,
+            fixed_lr=3e-3)
+# per model, per learning rate: the typical distance of a member (random generator: ~10)
+TYPICAL = {"ns-gan": (5.0, 0.5, 2.0), "gan-gp": (2.0, 0.3, 0.5), "dragan-ns": (2.0, 0.3, 0.6),
+           "wgan": (8.0, 3.0, 4.0), "wgan-gp": (3.0, 0.5, 1.0)}
+
+
+def _rows(typical, rng, n=PLAN.seeds):
+    return [t * np.exp(0.3 * rng.standard_normal(n)) for t in typical]
+
+
+def _blocks(values=None, k_values=None, diverged=None):
+    """Sweep blocks as the reproduction builds them, from members' distances (finals; ``diverged``: model ->
+    (how many members diverged at every lr, their last finite distance))."""
+    rng = np.random.default_rng(0)
+    random = 10 + rng.random(PLAN.seeds)
+    values = values or {m: _rows(t, rng) for m, t in TYPICAL.items()}
+
+    def entry(rows, bad=None):
+        out = []
+        for v in rows:
+            final, filled = np.array(v, dtype=float), np.array(v, dtype=float)
+            if bad is not None:
+                final[:bad[0]], filled[:bad[0]] = np.nan, bad[1]
+            out.append(asdict(setting_summary(final, filled)))
+        return {"summaries": out}
+
+    lr = {"x": list(PLAN.lrs), "random_init": asdict(summarize(random)),
+          "models": {m: entry(v, (diverged or {}).get(m)) for m, v in values.items()}}
+    dim = {"x": list(PLAN.dims), "models": {m: entry(v[:2]) for m, v in values.items()}}
+    k_values = k_values or [0.2 * np.ones(PLAN.seeds), 0.5 * np.ones(PLAN.seeds)]
+    nc = {"x": list(PLAN.n_critics), "steps": PLAN.n_critic_steps, "random_init": asdict(summarize(random)),
+          "models": {"ns-gan": entry(k_values), "gan-gp": entry(k_values)}}
+    return lr, dim, nc, random
+
+
+def _verdicts(lr, dim, nc):
+    return {c.name: c.holds for c in claims_from(lr, dim, nc, PLAN)}
+
+
+def test_the_verdicts_hold_where_the_paper_says():
+    assert _verdicts(*_blocks()[:3]) == {
+        "ns-gan-learns-the-manifold": True, "every-model-beats-the-random-generator": True,
+        "penalties-help-ns-gan": True, "wgan-gp-beats-clipping": True, "ns-gan-with-many-d-steps": True,
+        "distance-vs-dimension": None}
+
+
+def test_a_random_generator_fails_every_criterion_it_enters():
+    # negative control: a "model" that is a random generator (its members' distances are the random init's)
+    rng = np.random.default_rng(1)
+    random = _blocks()[3]
+    values = {m: _rows(t, rng) for m, t in TYPICAL.items()}
+    v = _verdicts(*_blocks(values | {"ns-gan": [random] * 3})[:3])
+    assert v["ns-gan-learns-the-manifold"] is False and v["every-model-beats-the-random-generator"] is False
+    v = _verdicts(*_blocks(values | {"gan-gp": [random] * 3})[:3])
+    assert v["penalties-help-ns-gan"] is False and v["every-model-beats-the-random-generator"] is False
+    v = _verdicts(*_blocks(values | {"wgan-gp": [random] * 3})[:3])
+    assert v["wgan-gp-beats-clipping"] is False
+    v = _verdicts(*_blocks(values, k_values=[random, random])[:3])
+    assert v["ns-gan-with-many-d-steps"] is False
+
+
+def test_shuffled_labels_fail_the_comparisons():
+    rng = np.random.default_rng(2)
+    values = {m: _rows(t, rng) for m, t in TYPICAL.items()}
+    swapped = values | {"ns-gan": values["gan-gp"], "gan-gp": values["ns-gan"]}
+    assert _verdicts(*_blocks(swapped)[:3])["penalties-help-ns-gan"] is False
+    swapped = values | {"wgan": values["wgan-gp"], "wgan-gp": values["wgan"]}
+    assert _verdicts(*_blocks(swapped)[:3])["wgan-gp-beats-clipping"] is False
+
+
+def test_diverged_members_count_against_a_model():
+    # 4 of GAN-GP's 40 members diverge at every lr with a last finite distance of 40 (4x a random generator):
+    # its mean -- the paper's statistic -- loses to NS-GAN, though its median (of the finite ones) still wins
+    lr, dim, nc, _ = _blocks(diverged={"gan-gp": (4, 40.0)})
+    claim = next(c for c in claims_from(lr, dim, nc, PLAN) if c.name == "penalties-help-ns-gan")
+    assert claim.holds is False
+    assert claim.measured["median_gan_gp"] <= claim.measured["median_ns_gan"]
+    assert claim.measured["diverged_gan_gp"] == 4 * len(PLAN.lrs)  # failures counted over the sweep

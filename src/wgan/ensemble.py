@@ -782,9 +782,12 @@ def summarize(values: Sequence[float] | np.ndarray | torch.Tensor) -> Summary:
 
 def plot_sweep(x: Sequence[float], curves: dict[str, Sequence[Summary]], path: str | Path, *, xlabel: str,
                ylabel: str, title: str = "", logx: bool = False, logy: bool = True,
-               reference: float | None = None, reference_label: str = "random init") -> None:
-    """A metric against a swept hyperparameter: per curve the median over seeds, the central 95% of the
-    seeds shaded; ``reference`` draws a horizontal dashed line (e.g. a random generator's distance)."""
+               reference: float | None = None, reference_label: str = "random init",
+               center: Literal["median", "mean"] = "median") -> None:
+    """A metric against a swept hyperparameter: per curve the median over seeds with the central 95% of the
+    seeds shaded, or (``center="mean"``) the mean with its 95% interval shaded (on a log axis from at least a
+    tenth of the mean: a normal interval of a skewed mean can reach below 0); ``reference`` draws a
+    horizontal dashed line (e.g. a random generator's distance)."""
     import matplotlib.pyplot as plt
 
     from .diagnostics.plots import save_figure
@@ -792,9 +795,16 @@ def plot_sweep(x: Sequence[float], curves: dict[str, Sequence[Summary]], path: s
     fig, ax = plt.subplots(figsize=(6, 4))
     xs = np.asarray(x, dtype=float)
     for name, summaries in curves.items():
-        med = np.array([s.median for s in summaries])
-        lo = np.array([s.lo for s in summaries])
-        hi = np.array([s.hi for s in summaries])
+        if center == "mean":
+            med = np.array([s.mean for s in summaries])
+            lo = np.array([s.mean_lo for s in summaries])
+            hi = np.array([s.mean_hi for s in summaries])
+            if logy:  # a normal interval of a skewed mean can reach below 0: drawn from a tenth of the mean
+                lo = np.maximum(lo, 0.1 * med)
+        else:
+            med = np.array([s.median for s in summaries])
+            lo = np.array([s.lo for s in summaries])
+            hi = np.array([s.hi for s in summaries])
         (line,) = ax.plot(xs, med, marker="o", ms=3, lw=1.3, label=name)
         ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
     if reference is not None:

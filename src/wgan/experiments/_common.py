@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import torch
+
+from ..io import write_json
 
 
 @contextlib.contextmanager
@@ -23,6 +28,16 @@ def single_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def cached_run(path: Path, setting: dict[str, Any], train: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The run saved at ``path`` when it was made with ``setting``; else ``train()``'s, saved there (atomically)
+    with it. A reproduction stopped part-way resumes from its finished runs when it is started again."""
+    saved = json.loads(path.read_text()) if path.exists() else None
+    if saved is None or saved.get("setting") != setting:
+        saved = train() | {"setting": setting}
+        write_json(path, saved)
+    return saved
 
 
 def scatter_panel(ax, points, modes, lim: float = 2.0, point_size: float = 2.0, mode_size: float = 25.0) -> None:

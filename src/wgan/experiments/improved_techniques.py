@@ -21,7 +21,6 @@ B = 100, C = 5) and WGAN-GP (Algorithm 1), with the nets and classifier of ``ima
 
 from __future__ import annotations
 
-import json
 import textwrap
 import time
 from dataclasses import asdict, dataclass, replace
@@ -30,11 +29,11 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, apply_sets
-from ..io import atomic_write, write_json
+from ..io import atomic_write
 from ..metrics.images import count_text
 from ..train import Trainer
 from . import Claim, Context, Result, register
-from ._common import scatter_panel, single_thread
+from ._common import cached_run, scatter_panel, single_thread
 from ._protocol import Row
 from .critic_studies import WGAN_GP_TOY
 from .image_studies import ImageSetting, data_classifier, image_setting
@@ -110,15 +109,6 @@ def _train_and_evaluate(cfg: Config) -> tuple[Trainer, dict[str, float], float]:
         trainer.train_step()
     train_s = time.perf_counter() - start
     return trainer, trainer.evaluate(), train_s
-
-
-def _cached_run(path, setting: dict[str, Any], train) -> dict[str, Any]:
-    """The run saved at ``path`` when it was made with ``setting``; else ``train()``'s, saved there with it."""
-    saved = json.loads(path.read_text()) if path.exists() else None
-    if saved is None or saved.get("setting") != setting:
-        saved = train() | {"setting": setting}
-        write_json(path, saved)
-    return saved
 
 
 def train_variant(variant: str, data: str, s: Setting, seed: int, device: str = "cpu") -> dict[str, Any]:
@@ -249,7 +239,7 @@ def improved_techniques(ctx: Context) -> Result:
     with single_thread():
         for seed, d, v in ctx.track([(seed, d, v) for seed in range(s.seeds) for d in DATASETS for v in VARIANTS],
                                     "toy part", lambda r: f"{r[1]}, {r[2]}, seed {r[0]}"):
-            runs[d][v].append(_cached_run(cache / f"{d}-{v}-seed{seed}.json", tag,
+            runs[d][v].append(cached_run(cache / f"{d}-{v}-seed{seed}.json", tag,
                                           lambda v=v, d=d, seed=seed: train_variant(v, d, s, seed, ctx.device)))
     summary = {d: {v: _summary(rs) for v, rs in by_v.items()} for d, by_v in runs.items()}
     stacked = _stacked_part(ctx, cache)
@@ -330,7 +320,7 @@ def _stacked_part(ctx: Context, cache) -> dict[str, Any] | None:
     with single_thread():
         for seed, v in ctx.track([(seed, v) for seed in range(s.seeds) for v in STACKED_VARIANTS], "Stacked MNIST part",
                                  lambda r: f"{r[1]}, seed {r[0]}"):
-            runs[v].append(_cached_run(cache / f"stacked-{v}-seed{seed}.json", tag, lambda v=v, seed=seed:
+            runs[v].append(cached_run(cache / f"stacked-{v}-seed{seed}.json", tag, lambda v=v, seed=seed:
                                        train_stacked(v, s, str(classifier), n_modes, seed, ctx.device)))
     summary = {v: {k: float(np.mean([r[k] for r in rs])) for k in ("modes", "kl", "modes_real", "kl_real", "train_s")}
                | {"modes_min": min(r["modes"] for r in rs), "modes_max": max(r["modes"] for r in rs)}

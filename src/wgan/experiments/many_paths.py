@@ -7,16 +7,21 @@
 
 Metric: the squared Fréchet distance between the data Gaussian N(b_r, sigma^2 W_r^T W_r) and the generator's
 N(b, W W^T), both from parameters in closed form (:func:`wgan.metrics.frechet_distance`, exact for the
-rank-deficient covariances here), with the distance of the randomly initialised generators as reference.
+rank-deficient covariances here), with the distance of the randomly initialised generators (a random
+generator, Fig. 5's baseline) as reference.
 
-Models: ns-gan, gan-gp, dragan-ns, wgan, wgan-gp with their presets (``wgan list``). Sweeps, each over many
-seeds trained together by :class:`wgan.ensemble.Ensemble`: the learning rate at fixed d (one ensemble per
-model, one member per (lr, seed)); d at fixed learning rate; discriminator updates per generator update
-k in {1, 5, 10, 100} for ns-gan and gan-gp.
+Protocol (:func:`many_paths_table`: ``protocol.table`` in results.json and on the pages): the paper's -- for every
+variant 5 discriminator updates per generator update (sec. 4.3) and Adam with beta (0.5, 0.9) (sec. 5) -- with
+ns-gan, gan-gp, dragan-ns, wgan-gp and weight-clipped wgan at the presets' lambda / clip. Statistic: the
+paper's mean over all runs of a setting (a diverged run counted at its last finite distance, the failures
+counted beside it) with a 95% interval, and the median beside it. Sweeps, each over many seeds trained together
+by :class:`wgan.ensemble.Ensemble`: the learning rate at fixed d (one ensemble per model, one member per (lr,
+seed)); d at fixed learning rate; discriminator updates per generator update k in {1, 5, 10, 100} for ns-gan
+and gan-gp. Every ensemble's result is kept in ``out/runs/`` with the setting it was made with, so a stopped
+run resumes where it stopped.
 
-Deviations from the paper (stated in results.json and docs/reproductions/many-paths-exp*.md): far fewer
-steps and seeds (the paper: 200,000 steps, 1,000 seeds per setting); our own choice of critic width, batch,
-sigma, d grid and learning-rate grid.
+Deviations from the paper (stated in the protocol table): far fewer steps and seeds (the paper: 200,000
+steps, 1,000 runs per setting); our own choice of critic width, batch, sigma, d grid and learning-rate grid.
 """
 
 from __future__ import annotations
@@ -25,22 +30,29 @@ import math
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
-from ..config import Config, apply_sets
+from ..config import Config, apply_sets, resolve
 from ..data import LineData
 from ..ensemble import Ensemble, Summary, plot_sweep, summarize
 from ..errors import ConfigError
 from ..metrics.frechet import frechet_distance
 from ..train import Trainer
 from . import Claim, Context, Result, register
-from ._common import single_thread
+from ._common import cached_run, single_thread
 from ._protocol import Row
 
 MODELS: tuple[str, ...] = ("ns-gan", "gan-gp", "dragan-ns", "wgan", "wgan-gp")
 PENALISED = {"ns-gan": ("gan-gp", "dragan-ns"), "wgan": ("wgan-gp",)}
+# the paper's protocol for every variant: sec. 4.3 "the generator is updated once and the discriminator is
+# updated 5 times"; sec. 5: Adam with beta (0.5, 0.9)
+PAPER_N_CRITIC = 5
+PAPER_OPTIM = ("optim.name=adam", "optim.beta1=0.5", "optim.beta2=0.9")
+CACHE_VERSION = 1  # bump when a change makes the kept ensemble results stale
 
 
 @dataclass(frozen=True)
@@ -67,12 +79,18 @@ EXP2 = Setting(latent=0)
 
 
 def experiment_config(setting: Setting, model: str, dim: int | None = None, n_critic: int | None = None,
-                      steps: int = 1) -> Config:
-    """The library config of one model on one setting (the preset's optimiser, lambda, clip, n_critic)."""
+                      steps: int = 1, protocol: str = "paper") -> Config:
+    """The library config of one model on one setting. ``protocol="paper"``: Fedus et al.'s k = 5 discriminator
+    updates and Adam (0.5, 0.9) for every model (lambda and clip from the preset); ``"presets"``: the preset's
+    own optimiser, betas and n_critic. ``n_critic`` overrides either."""
+    if protocol not in ("paper", "presets"):
+        raise ConfigError(f"unknown protocol {protocol!r}; choose 'paper' or 'presets'")
     dim = dim or setting.dim
     sets = ["generator.depth=0", f"generator.latent_dim={setting.latent_for(dim)}", "critic.depth=1",
             f"critic.width={setting.width}", "critic.activation=relu", f"data.batch_size={setting.batch_size}",
             "train.device=cpu", f"objective.name={model}", f"train.steps={steps}"]
+    if protocol == "paper":
+        sets += [*PAPER_OPTIM, f"objective.n_critic={PAPER_N_CRITIC}"]
     if n_critic is not None:
         sets.append(f"objective.n_critic={n_critic}")
     return apply_sets(Config(), sets)
@@ -83,34 +101,79 @@ def line_trainer(cfg: Config, sampler: LineData, seed: int) -> Trainer:
     return Trainer(apply_sets(cfg, [f"data.name={sampler.name}", f"train.seed={seed}"]), sampler=sampler)
 
 
-def generator_gaussians(ens: Ensemble) -> tuple[np.ndarray, np.ndarray]:
-    """Every member's generator distribution N(b, W W^T): means ``(S, d)`` and covariances ``(S, d, d)``."""
-    w = ens.g_params["out.weight"].detach().double().numpy()  # (S, d, g)
-    b = ens.g_params["out.bias"].detach().double().numpy()  # (S, d)
+def generator_gaussians(params: dict[str, torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+    """Every member's linear generator distribution N(b, W W^T) from stacked parameters: means ``(S, d)`` and
+    covariances ``(S, d, d)``."""
+    w = params["out.weight"].detach().double().numpy()  # (S, d, g)
+    b = params["out.bias"].detach().double().numpy()  # (S, d)
     return b, w @ np.swapaxes(w, 1, 2)
 
 
-def member_distances(ens: Ensemble, sampler: LineData) -> np.ndarray:
-    """Squared Fréchet distance of every member's generator to the data ``(S,)``; NaN for a diverged member."""
+def member_distances(ens: Ensemble, sampler: LineData, params: dict[str, torch.Tensor] | None = None) -> np.ndarray:
+    """Squared Fréchet distance to the data of every member's generator ``(S,)`` -- the one evaluation reads
+    (``ens.sampling_params``: the EMA when ``train.ema > 0``) or ``params``; NaN for a diverged member."""
     mu_r, cov_r = sampler.gaussian()
-    mus, covs = generator_gaussians(ens)
-    out = np.full(ens.S, np.nan)
-    for i in range(ens.S):
+    mus, covs = generator_gaussians(ens.sampling_params if params is None else params)
+    out = np.full(len(mus), np.nan)
+    for i in range(len(mus)):
         if np.isfinite(mus[i]).all() and np.isfinite(covs[i]).all():
             out[i] = frechet_distance(mu_r, cov_r, mus[i], covs[i])
     return out
 
 
+# ------------------------------------------------------------------------------------------ statistics
+def setting_summary(final: np.ndarray, filled: np.ndarray) -> Summary:
+    """The paper's statistic for one setting: the mean over ALL members, each diverged member (non-finite
+    ``final``) counted at its last finite distance (``filled``), with a 95% normal interval of that mean; the
+    median and the central 95% of the members beside it; ``n_diverged`` counts the failures."""
+    s = summarize(filled)
+    return replace(s, n_diverged=int(np.sum(~np.isfinite(np.asarray(final, dtype=float)))))
+
+
+def train_ensemble(cfg: Config, sampler: LineData, seeds: list[int], steps: int, lr: list[float],
+                   check_every: int = 10) -> dict[str, Any]:
+    """Train one ensemble: every member's distance at initialisation (the random generator), at the end, and
+    at the end with a diverged member counted at its last finite generator (checked every ``check_every``
+    steps; before the first check, the initial one)."""
+    start = time.perf_counter()
+    ens = Ensemble(cfg, seeds, sampler, lr=lr, rng="shared", rng_seed=7919 + len(seeds))
+    init = member_distances(ens, sampler)
+    keep = {k: v.detach().clone() for k, v in ens.sampling_params.items()}  # each member's last finite generator
+
+    def snapshot(e: Ensemble) -> None:
+        p = e.sampling_params
+        ok = torch.stack([torch.isfinite(v.detach()).flatten(1).all(1) for v in p.values()]).all(0)  # (S,)
+        for k, v in p.items():
+            keep[k][ok] = v.detach()[ok]
+
+    with np.errstate(all="ignore"):
+        ens.fit(steps, callback=snapshot, every=check_every)
+        final = member_distances(ens, sampler)
+        last = member_distances(ens, sampler, params=keep)
+    filled = np.where(np.isfinite(final), final, np.where(np.isfinite(last), last, init))
+    wall = time.perf_counter() - start
+    if steps >= 50:  # progress for full runs (stderr)
+        print(f"  {cfg.objective.name:<9} d={sampler.dim:<3} n_critic={ens.n_critic:<3} S={ens.S:<4} {steps} steps: "
+              f"mean FD {np.mean(filled):.4g}, median {np.median(filled):.4g}, "
+              f"{int(np.sum(~np.isfinite(final)))} diverged ({wall:.1f} s)", file=sys.stderr, flush=True)
+    return {"init": init.tolist(), "final": final.tolist(), "filled": filled.tolist(), "wall_s": wall}
+
+
 # ------------------------------------------------------------------------------------------ sweeps
 @dataclass(frozen=True)
 class Plan:
-    steps: int
+    steps: int  # generator steps of the learning-rate sweep
     seeds: int
     lrs: tuple[float, ...]
     dims: tuple[int, ...]
     n_critics: tuple[int, ...]
     n_critic_steps: int  # generator steps of the n_critic sweep (k = 100 costs 100 critic steps each)
     fixed_lr: float
+    dim_steps: int = 0  # generator steps of the d sweep; 0 = steps
+
+
+def _dim_steps(plan: Plan) -> int:
+    return plan.dim_steps or plan.steps
 
 
 def make_plan(ctx: Context) -> Plan:
@@ -118,77 +181,83 @@ def make_plan(ctx: Context) -> Plan:
         p = Plan(steps=5, seeds=2, lrs=(1e-3, 1e-2), dims=(2, 4), n_critics=(1, 3), n_critic_steps=3,
                  fixed_lr=1e-3)
     else:
-        p = Plan(steps=1000, seeds=10, lrs=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2), dims=(2, 5, 10, 20),
-                 n_critics=(1, 5, 10, 100), n_critic_steps=250, fixed_lr=3e-3)
+        # sized for ~25 min per experiment on 2 shared cores at 100 seeds (docs/reproductions/many-paths-exp1.md):
+        # the lr sweep at 1,000 steps, the d sweep at half and the k sweep at an eighth of them
+        p = Plan(steps=1000, seeds=100, lrs=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2), dims=(2, 5, 10, 20),
+                 n_critics=(1, 5, 10, 100), n_critic_steps=125, fixed_lr=3e-3, dim_steps=500)
     if ctx.steps is not None:
-        p = replace(p, steps=ctx.steps, n_critic_steps=max(1, ctx.steps // 4))
+        p = replace(p, steps=ctx.steps, dim_steps=max(1, ctx.steps // 2), n_critic_steps=max(1, ctx.steps // 8))
     if ctx.seeds is not None:
         p = replace(p, seeds=ctx.seeds)
     return p
 
 
-def _run(cfg: Config, sampler: LineData, seeds: list[int], steps: int, lr: list[float] | None = None
-         ) -> tuple[np.ndarray, np.ndarray]:
-    """Train one ensemble; returns (initial distances, final distances), each ``(S,)``."""
-    start = time.perf_counter()
-    ens = Ensemble(cfg, seeds, sampler, lr=lr, rng="shared", rng_seed=7919 + len(seeds))
-    init = member_distances(ens, sampler)
-    with np.errstate(all="ignore"):
-        ens.fit(steps)
-    final = member_distances(ens, sampler)
-    if steps >= 50:  # progress for full runs (stderr)
-        print(f"  {cfg.objective.name:<9} d={sampler.dim:<3} n_critic={ens.n_critic:<3} S={ens.S:<4} {steps} steps: "
-              f"median FD {np.nanmedian(final):.4g} ({time.perf_counter() - start:.1f} s)", file=sys.stderr)
-    return init, final
+def _cached(cache: Path, name: str, cfg: Config, sampler: LineData, seeds: list[int], steps: int,
+            lr: list[float]) -> dict[str, Any]:
+    """:func:`train_ensemble`'s result kept at ``cache/name.json`` with everything that determines it."""
+    key = {"version": CACHE_VERSION, "config": resolve(cfg, check_data=False).to_dict(), "seeds": seeds,
+           "steps": steps, "lr": lr, "data": [sampler.name, sampler.sigma, sampler.seed]}
+    return cached_run(cache / f"{name}.json", key, lambda: train_ensemble(cfg, sampler, seeds, steps, lr))
 
 
-def sweep_lr(setting: Setting, plan: Plan, models=MODELS) -> dict[str, Any]:
+def _entry(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One model's row of a sweep block: per swept value the members' final and filled distances and the
+    setting's summary."""
+    return {"values": [r["final"] for r in runs], "filled": [r["filled"] for r in runs],
+            "summaries": [asdict(setting_summary(np.array(r["final"]), np.array(r["filled"]))) for r in runs]}
+
+
+def sweep_lr(setting: Setting, plan: Plan, cache: Path, models=MODELS) -> dict[str, Any]:
     """One ensemble per model with one member per (learning rate, seed)."""
     out: dict[str, Any] = {"x": list(plan.lrs), "models": {}}
-    seeds = list(range(plan.seeds))
+    seeds, n = list(range(plan.seeds)), plan.seeds
     t0 = time.perf_counter()
     for model in models:
         lrs = [lr for lr in plan.lrs for _ in seeds]
-        init, final = _run(experiment_config(setting, model), setting.sampler(), seeds * len(plan.lrs),
-                           plan.steps, lr=lrs)
-        final = final.reshape(len(plan.lrs), plan.seeds)
-        out["models"][model] = {"values": final.tolist(), "summaries": [asdict(summarize(v)) for v in final]}
-        out.setdefault("random_init", asdict(summarize(init)))
+        r = _cached(cache, f"lr-{model}", experiment_config(setting, model), setting.sampler(), seeds * len(plan.lrs),
+                    plan.steps, lrs)
+        runs = [{k: r[k][i * n:(i + 1) * n] for k in ("init", "final", "filled")} for i in range(len(plan.lrs))]
+        out["models"][model] = _entry(runs)
+        out.setdefault("random_init", asdict(summarize(runs[0]["init"])))
     out["wall_s"] = time.perf_counter() - t0
     return out
 
 
-def sweep_dim(setting: Setting, plan: Plan, models=MODELS) -> dict[str, Any]:
-    out: dict[str, Any] = {"x": list(plan.dims), "models": {}, "random_init_by_dim": []}
+def sweep_dim(setting: Setting, plan: Plan, cache: Path, lr_block: dict[str, Any], models=MODELS) -> dict[str, Any]:
+    """d at the fixed learning rate; the setting's own d at a learning rate of the lr sweep is that sweep's
+    column (the same protocol), not trained again."""
+    out: dict[str, Any] = {"x": list(plan.dims), "models": {}, "random_init_by_dim": [], "steps": _dim_steps(plan)}
     seeds = list(range(plan.seeds))
     t0 = time.perf_counter()
+    steps = _dim_steps(plan)
+    reuse = plan.fixed_lr in plan.lrs and steps == plan.steps
     for model in models:
-        rows, inits = [], []
+        runs = []
         for d in plan.dims:
-            init, final = _run(experiment_config(setting, model, dim=d), setting.sampler(d), seeds, plan.steps,
-                               lr=[plan.fixed_lr] * len(seeds))
-            rows.append(final)
-            inits.append(asdict(summarize(init)))
-        out["models"][model] = {"values": [r.tolist() for r in rows],
-                                "summaries": [asdict(summarize(r)) for r in rows]}
-        out["random_init_by_dim"] = inits
+            if d == setting.dim and reuse:
+                i = plan.lrs.index(plan.fixed_lr)
+                m = lr_block["models"][model]
+                runs.append({"final": m["values"][i], "filled": m["filled"][i], "init": None})
+            else:
+                runs.append(_cached(cache, f"dim{d}-{model}", experiment_config(setting, model, dim=d),
+                                    setting.sampler(d), seeds, steps, [plan.fixed_lr] * len(seeds)))
+        out["models"][model] = _entry(runs)
+        if model == models[0]:
+            out["random_init_by_dim"] = [lr_block["random_init"] if r["init"] is None else asdict(summarize(r["init"]))
+                                         for r in runs]
     out["wall_s"] = time.perf_counter() - t0
     return out
 
 
-def sweep_n_critic(setting: Setting, plan: Plan, models=("ns-gan", "gan-gp")) -> dict[str, Any]:
+def sweep_n_critic(setting: Setting, plan: Plan, cache: Path, models=("ns-gan", "gan-gp")) -> dict[str, Any]:
     out: dict[str, Any] = {"x": list(plan.n_critics), "models": {}, "steps": plan.n_critic_steps}
     seeds = list(range(plan.seeds))
     t0 = time.perf_counter()
     for model in models:
-        rows = []
-        for k in plan.n_critics:
-            init, final = _run(experiment_config(setting, model, n_critic=k), setting.sampler(), seeds,
-                               plan.n_critic_steps, lr=[plan.fixed_lr] * len(seeds))
-            rows.append(final)
-            out.setdefault("random_init", asdict(summarize(init)))
-        out["models"][model] = {"values": [r.tolist() for r in rows],
-                                "summaries": [asdict(summarize(r)) for r in rows]}
+        runs = [_cached(cache, f"k{k}-{model}", experiment_config(setting, model, n_critic=k), setting.sampler(),
+                        seeds, plan.n_critic_steps, [plan.fixed_lr] * len(seeds)) for k in plan.n_critics]
+        out["models"][model] = _entry(runs)
+        out.setdefault("random_init", asdict(summarize(runs[0]["init"])))
     out["wall_s"] = time.perf_counter() - t0
     return out
 
@@ -197,10 +266,131 @@ def _summaries(block: dict[str, Any], model: str) -> list[Summary]:
     return [Summary(**s) for s in block["models"][model]["summaries"]]
 
 
-def _geo_median(block: dict[str, Any], model: str) -> float:
-    """Geometric mean over the sweep of the per-setting median distance (diverged settings count as +inf)."""
-    meds = [s.median if math.isfinite(s.median) else math.inf for s in _summaries(block, model)]
-    return float(np.exp(np.mean(np.log(np.maximum(meds, 1e-12))))) if all(map(math.isfinite, meds)) else math.inf
+def _geo(block: dict[str, Any], model: str, stat: str = "mean") -> float:
+    """Geometric mean over the sweep of a per-setting statistic (``mean`` or ``median``; inf if any is not
+    finite)."""
+    vals = [getattr(s, stat) for s in _summaries(block, model)]
+    if not all(map(math.isfinite, vals)):
+        return math.inf
+    return float(np.exp(np.mean(np.log(np.maximum(vals, 1e-12)))))
+
+
+# ------------------------------------------------------------------------------------------ verdicts
+def claims_from(lr_block: dict[str, Any], dim_block: dict[str, Any], nc_block: dict[str, Any],
+                plan: Plan) -> list[Claim]:
+    """The verdicts, from the sweeps' per-setting summaries alone (so a test can hand in a random generator
+    or shuffled labels and see them fail). Every empirical statistic is the paper's: the mean over all members."""
+    models = list(lr_block["models"])
+    rnd = Summary(**lr_block["random_init"])
+    ref = rnd.mean
+    best = {m: min(_summaries(lr_block, m), key=lambda s: s.mean) for m in models}
+    best_lr = {m: plan.lrs[[s.mean for s in _summaries(lr_block, m)].index(best[m].mean)] for m in models}
+    geo = {m: _geo(lr_block, m) for m in models}
+    geo_median = {m: _geo(lr_block, m, "median") for m in models}
+    diverged = {m: sum(s.n_diverged for s in _summaries(lr_block, m)) for m in models}
+    claims = [
+        Claim("ns-gan-learns-the-manifold",
+              "NS-GAN learns data on a low-dimensional manifold, where the JS divergence gives no useful "
+              "gradient (Fedus et al. sec. 4, Fig. 5)",
+              "NS-GAN's mean distance (all members) at its best learning rate < 10% of the random generator's mean",
+              {"ns_gan_best_mean": best["ns-gan"].mean, "best_lr": best_lr["ns-gan"], "random_generator_mean": ref,
+               "ratio": best["ns-gan"].mean / ref, "ns_gan_best_median": best["ns-gan"].median},
+              best["ns-gan"].mean < 0.1 * ref),
+        Claim("every-model-beats-the-random-generator",
+              "every variant learns: its distance falls below a random generator's (Fig. 5's baseline)",
+              "for every model, at its best learning rate, the upper end of the 95% interval of the mean < the "
+              "lower end of the random generator's",
+              {f"{m}_best_mean_hi": best[m].mean_hi for m in models} | {"random_generator_mean_lo": rnd.mean_lo},
+              all(best[m].mean_hi < rnd.mean_lo for m in models)),
+    ]
+    if {"ns-gan", "gan-gp", "dragan-ns"} <= set(models):
+        claims.append(Claim(
+            "penalties-help-ns-gan",
+            "gradient penalties help non-Wasserstein GANs too: GAN-GP and DRAGAN-NS are at least as good as "
+            "NS-GAN across learning rates (Fig. 5, 9-10)",
+            "geometric mean over the lr sweep of the mean distance (all members): gan-gp and dragan-ns <= ns-gan",
+            {"ns_gan": geo["ns-gan"], "gan_gp": geo["gan-gp"], "dragan_ns": geo["dragan-ns"],
+             "median_ns_gan": geo_median["ns-gan"], "median_gan_gp": geo_median["gan-gp"],
+             "median_dragan_ns": geo_median["dragan-ns"], "diverged_ns_gan": diverged["ns-gan"],
+             "diverged_gan_gp": diverged["gan-gp"], "diverged_dragan_ns": diverged["dragan-ns"]},
+            geo["gan-gp"] <= geo["ns-gan"] and geo["dragan-ns"] <= geo["ns-gan"]))
+    if {"wgan", "wgan-gp"} <= set(models):
+        claims.append(Claim(
+            "wgan-gp-beats-clipping",
+            "WGAN-GP is more robust than weight-clipped WGAN across learning rates (Fig. 5, 9-10)",
+            "geometric mean over the lr sweep of the mean distance (all members): wgan-gp < wgan",
+            {"wgan": geo["wgan"], "wgan_gp": geo["wgan-gp"], "median_wgan": geo_median["wgan"],
+             "median_wgan_gp": geo_median["wgan-gp"]}, geo["wgan-gp"] < geo["wgan"]))
+    k_last = _summaries(nc_block, "ns-gan")[-1]
+    nc_ref = Summary(**nc_block["random_init"]).mean
+    claims.append(Claim(
+        "ns-gan-with-many-d-steps",
+        "NS-GAN still learns with many discriminator updates per generator update, where the "
+        "divergence-minimisation view predicts vanishing generator gradients (Figs. 13-14)",
+        f"NS-GAN mean distance with k={plan.n_critics[-1]} < 10% of the random generator's mean",
+        {"mean_k_max": k_last.mean, "median_k_max": k_last.median, "random_generator_mean": nc_ref,
+         "steps": nc_block["steps"]}, k_last.mean < 0.1 * nc_ref))
+    dims_trend = {m: [s.mean for s in _summaries(dim_block, m)] for m in dim_block["models"]}
+    claims.append(Claim(
+        "distance-vs-dimension", "how the final distance changes with the data dimension d (Fig. 5, 11-12)",
+        "mean distance at the smallest and the largest d, per model (descriptive)",
+        {f"{m}_d{plan.dims[0]}": v[0] for m, v in dims_trend.items()}
+        | {f"{m}_d{plan.dims[-1]}": v[-1] for m, v in dims_trend.items()}, None))
+    return claims
+
+
+# ------------------------------------------------------------------------------------------ protocol table
+def many_paths_table(ctx: Context, exp: str) -> list[Row]:
+    """Fedus et al.'s synthetic protocol against ours (there is no official code for these experiments: the
+    sources are the paper's sections)."""
+    plan = make_plan(ctx)
+    setting = EXP1 if exp == "exp1" else EXP2
+    g = setting.latent_for(setting.dim)
+    latent = ("1-D latent" if exp == "exp1"
+              else f"overcomplete latent, ours g = max(2, d // 2) (g = {g} at d = {setting.dim})")
+    return [
+        Row("data", "a line in d dimensions, x = z W_r + b_r, z ~ N(0, sigma^2)", "Fedus et al. sec. 4.1",
+            f"the same (LineData): sigma {setting.sigma}, W_r, b_r ~ N(0, 1) drawn once (seed {setting.data_seed}); "
+            f"d {setting.dim} (lr and k sweeps), d in {list(plan.dims)} (d sweep)",
+            "sigma and the d grid are our choice (not stated)"),
+        Row("nets", "linear generator G(z) = z W + b; discriminator one hidden ReLU layer", "Fedus et al. sec. 4.1",
+            f"the same ({latent}); discriminator width {setting.width}",
+            "width not stated" + ("; the latent-size rule is ours" if exp == "exp2" else "")),
+        Row("init", "not stated", "", "PyTorch default", ""),
+        Row("objective", "NS-GAN, GAN-GP, DRAGAN-NS, WGAN, WGAN-GP (lambda 10)", "Fedus et al. sec. 2-4",
+            "presets ns-gan, gan-gp, dragan-ns, wgan (clip 0.01), wgan-gp; lambda 10", ""),
+        Row("optimiser", "Adam for every variant", "Fedus et al. sec. 5",
+            "Adam for every model (torch.optim's formula, stacked: wgan.ensemble.StackedOptimizer)",
+            "the presets' own optimisers (wgan: RMSProp) are overridden, as the paper runs one setting"),
+        Row("lr", "swept", "Fedus et al. Figs. 9-10",
+            f"{', '.join(f'{lr:g}' for lr in plan.lrs)} for both players; {plan.fixed_lr:g} for the d and k sweeps",
+            "grid ours (not stated)"),
+        Row("betas", "(0.5, 0.9) for every variant", "Fedus et al. sec. 5", "(0.5, 0.9) for every model", ""),
+        Row("n_critic", "5 discriminator updates per generator update for every variant (sec. 4.3); k swept in "
+            "Figs. 13-14", "Fedus et al. sec. 4.3, Figs. 13-14",
+            f"{PAPER_N_CRITIC} for every model; k in {list(plan.n_critics)} (ns-gan, gan-gp) for the k sweep", ""),
+        Row("batch", "not stated", "", str(setting.batch_size), ""),
+        Row("steps", "200,000", "Fedus et al. sec. 4.3",
+            f"{plan.steps} generator steps (lr sweep), {_dim_steps(plan)} (d sweep), {plan.n_critic_steps} (k sweep)",
+            "CPU cost: k = 100 costs 100 discriminator steps per generator step"),
+        Row("seeds", "1,000 runs per setting", "Fedus et al. sec. 4.3", f"{plan.seeds} per setting",
+            "CPU cost (2 shared cores; one experiment's sweeps in ~25-40 min at 100 seeds)"),
+        Row("eval_mode", "n/a: no batch norm", "", "n/a (the EMA is off: train.ema = 0)", ""),
+        Row("statistic", "squared Fréchet distance of the generator's Gaussian to the data's, averaged over the runs, "
+            "95% intervals", "Fedus et al. sec. 4.2, Fig. 5",
+            "the same distance in closed form from parameters (exact, no samples); mean over ALL members (a diverged "
+            "member counted at its last finite distance, checked every 10 steps; failures counted beside it) with a "
+            "95% normal interval; median and the central 95% of the members beside", ""),
+        Row("criterion", "none (figures)", "Fedus et al. sec. 4",
+            "NS-GAN's best-lr mean < 0.1 x the random generator's; every model's best-lr 95% interval below the random "
+            "generator's; geometric mean over the lr sweep of the means: gan-gp, dragan-ns <= ns-gan, wgan-gp < wgan; "
+            "NS-GAN's mean at k = 100 < 0.1 x random",
+            "thresholds ours; each has a negative control in tests/test_many_paths.py"),
+        Row("baseline", "a random generator's distance", "Fedus et al. Fig. 5",
+            "the randomly initialised generators of the same seeds (per d in the d sweep)", ""),
+        Row("training", "independent runs", "", "one vectorised ensemble per setting (wgan.ensemble: fused backend, "
+            "shared randomness, one torch thread); members equal Trainer runs (tests/test_ensemble.py)", ""),
+    ]
 
 
 # ------------------------------------------------------------------------------------------ the reproduction
@@ -209,115 +399,49 @@ def _reproduce(ctx: Context, setting: Setting, tag: str, label: str) -> Result:
         raise ConfigError(f"many-paths reproductions train on the CPU (vectorised ensembles); got --device "
                           f"{ctx.device}: drop --device")
     plan = make_plan(ctx)
+    cache = ctx.out / "runs"
+    t0 = time.perf_counter()
     with single_thread():  # many small kernels: see _common.single_thread
-        lr_block = sweep_lr(setting, plan)
-        dim_block = sweep_dim(setting, plan)
-        nc_block = sweep_n_critic(setting, plan)
-    ref = lr_block["random_init"]["median"]
+        lr_block = sweep_lr(setting, plan, cache)
+        dim_block = sweep_dim(setting, plan, cache, lr_block)
+        nc_block = sweep_n_critic(setting, plan, cache)
+    wall = time.perf_counter() - t0
+    ref = lr_block["random_init"]["mean"]
+    stat = f"{plan.seeds} seeds: mean of all members, 95% interval"
     figs = []
     name = f"many-paths-{tag}-lr.png"
     plot_sweep(plan.lrs, {m: _summaries(lr_block, m) for m in MODELS}, ctx.out / name, xlabel="learning rate",
-               ylabel="squared Fréchet distance", logx=True, reference=ref,
-               title=f"{label}: d={setting.dim}, {plan.steps} steps, {plan.seeds} seeds (median, 95% of seeds)")
+               ylabel="squared Fréchet distance", logx=True, reference=ref, reference_label="random generator",
+               center="mean", title=f"{label}: d={setting.dim}, k={PAPER_N_CRITIC}, {plan.steps} steps, {stat}")
     figs.append(name)
     name = f"many-paths-{tag}-dim.png"
     dim_curves = {m: _summaries(dim_block, m) for m in MODELS}
-    dim_curves["random init"] = [Summary(**s) for s in dim_block["random_init_by_dim"]]
-    plot_sweep(plan.dims, dim_curves, ctx.out / name, xlabel="data dimension d",
+    dim_curves["random generator"] = [Summary(**s) for s in dim_block["random_init_by_dim"]]
+    plot_sweep(plan.dims, dim_curves, ctx.out / name, xlabel="data dimension d", center="mean",
                ylabel="squared Fréchet distance", logx=True,
-               title=f"{label}: lr={plan.fixed_lr:g}, {plan.steps} steps, {plan.seeds} seeds")
+               title=f"{label}: lr={plan.fixed_lr:g}, k={PAPER_N_CRITIC}, {_dim_steps(plan)} steps, {stat}")
     figs.append(name)
     name = f"many-paths-{tag}-ncritic.png"
     plot_sweep(plan.n_critics, {m: _summaries(nc_block, m) for m in nc_block["models"]}, ctx.out / name,
                xlabel="discriminator updates per generator update", ylabel="squared Fréchet distance", logx=True,
-               reference=nc_block["random_init"]["median"],
-               title=f"{label}: d={setting.dim}, lr={plan.fixed_lr:g}, {plan.n_critic_steps} generator steps, "
-                     f"{plan.seeds} seeds")
+               reference=nc_block["random_init"]["mean"], reference_label="random generator", center="mean",
+               title=f"{label}: d={setting.dim}, lr={plan.fixed_lr:g}, {plan.n_critic_steps} generator steps, {stat}")
     figs.append(name)
 
-    best = {m: min(s.median for s in _summaries(lr_block, m)) for m in MODELS}
-    geo = {m: _geo_median(lr_block, m) for m in MODELS}
-    claims = [
-        Claim("ns-gan-learns-the-manifold",
-              "NS-GAN learns data on a low-dimensional manifold, where the JS divergence gives no useful "
-              "gradient (Fedus et al. sec. 4, Fig. 5)",
-              "NS-GAN's median distance at its best learning rate < 10% of the random-init median",
-              {"ns_gan_best_median": best["ns-gan"], "random_init_median": ref,
-               "ratio": best["ns-gan"] / ref}, best["ns-gan"] < 0.1 * ref),
-        Claim("penalties-help-ns-gan",
-              "gradient penalties help non-Wasserstein GANs too: GAN-GP and DRAGAN-NS are at least as good as "
-              "NS-GAN across learning rates (Fig. 5, 9-10)",
-              "geometric mean over the lr sweep of the median distance: gan-gp and dragan-ns <= ns-gan",
-              {"ns_gan": geo["ns-gan"], "gan_gp": geo["gan-gp"], "dragan_ns": geo["dragan-ns"]},
-              geo["gan-gp"] <= geo["ns-gan"] and geo["dragan-ns"] <= geo["ns-gan"]),
-        Claim("wgan-gp-beats-clipping",
-              "WGAN-GP is more robust than weight-clipped WGAN across learning rates (Fig. 5, 9-10)",
-              "geometric mean over the lr sweep of the median distance: wgan-gp < wgan",
-              {"wgan": geo["wgan"], "wgan_gp": geo["wgan-gp"]}, geo["wgan-gp"] < geo["wgan"]),
-    ]
-    k_last = _summaries(nc_block, "ns-gan")[-1]
-    claims.append(Claim(
-        "ns-gan-with-many-d-steps",
-        "NS-GAN still learns with many discriminator updates per generator update, where the "
-        "divergence-minimisation view predicts vanishing generator gradients (Figs. 13-14)",
-        f"NS-GAN median distance with k={plan.n_critics[-1]} < 10% of the random-init median",
-        {"median_k_max": k_last.median, "random_init_median": nc_block["random_init"]["median"]},
-        k_last.median < 0.1 * nc_block["random_init"]["median"]))
-    dims_trend = {m: [s.median for s in _summaries(dim_block, m)] for m in MODELS}
-    claims.append(Claim(
-        "distance-vs-dimension", "how the final distance changes with the data dimension d (Fig. 5, 11-12)",
-        "median distance at the smallest and the largest d, per model (descriptive)",
-        {f"{m}_d{plan.dims[0]}": v[0] for m, v in dims_trend.items()}
-        | {f"{m}_d{plan.dims[-1]}": v[-1] for m, v in dims_trend.items()}, None))
+    claims = claims_from(lr_block, dim_block, nc_block, plan)
     protocol = {
         "setting": asdict(setting), "plan": asdict(plan), "models": list(MODELS),
+        "n_critic": PAPER_N_CRITIC, "optimizer": "adam, beta (0.5, 0.9), every model",
         "metric": "frechet_gaussian_closed_form: squared Fréchet distance between N(b_r, sigma^2 W_r^T W_r) and "
                   "N(b, W W^T), from parameters (no samples)",
-        "summaries": "per setting: mean, median, central 95% of the seeds (2.5/97.5 percentiles), 95% normal "
-                     "interval of the mean; diverged (non-finite) members counted apart",
-        "training": "wgan.ensemble.Ensemble (fused backend, shared randomness), presets' optimiser/betas/lambda/"
-                    "clip/n_critic; lr sweep overrides both players' lr",
-        "paper": "200,000 steps, 1,000 seeds per setting",
+        "summaries": "per setting: mean over all members (a diverged member at its last finite distance) with a 95% "
+                     "normal interval, n_diverged beside it; median and the central 95% of the members",
+        "training": "wgan.ensemble.Ensemble (fused backend, shared randomness); each ensemble kept in out/runs/",
         "torch_threads": 1,
-        "wall_s": {"lr": lr_block["wall_s"], "dim": dim_block["wall_s"], "n_critic": nc_block["wall_s"]},
+        "wall_s": {"all": wall, "lr": lr_block["wall_s"], "dim": dim_block["wall_s"], "n_critic": nc_block["wall_s"]},
     }
     return Result(claims=claims, protocol=protocol, figures=figs,
                   data={"lr": lr_block, "dim": dim_block, "n_critic": nc_block})
-
-
-def many_paths_table(ctx: Context, exp: str) -> list[Row]:
-    plan = make_plan(ctx)
-    setting = EXP1 if exp == "exp1" else EXP2
-    latent = "1-D latent, G(z) = z W + b" if exp == "exp1" else "latent g = max(2, d // 2), G(z) = z W + b"
-    return [
-        Row("data", "a line in d dimensions, x = z W_r + b_r, z ~ N(0, sigma^2)", "Fedus et al. sec. 4.1",
-            f"the same (LineData), sigma {setting.sigma}, d {setting.dim} (lr sweep), d in {list(plan.dims)}", ""),
-        Row("nets", f"linear generator ({latent}); discriminator one hidden ReLU layer", "Fedus et al. sec. 4.1",
-            f"the same, discriminator width {setting.width}", "width not stated in the paper"),
-        Row("init", "not stated", "", "PyTorch default", ""),
-        Row("objective", "NS-GAN, GAN-GP, DRAGAN-NS, WGAN, WGAN-GP (lambda 10)", "Fedus et al. sec. 2-4",
-            "presets ns-gan, gan-gp, dragan-ns, wgan, wgan-gp", ""),
-        Row("optimiser", "Adam", "Fedus et al. sec. 5", "presets: Adam (wgan: torch.optim.RMSprop)", ""),
-        Row("lr", "swept", "Fedus et al. Figs. 9-10", f"swept over {list(plan.lrs)}; fixed {plan.fixed_lr:g} for the "
-            "d and k sweeps", ""),
-        Row("betas", "(0.5, 0.9) for every variant", "Fedus et al. sec. 5",
-            "presets: ns-gan (0.5, 0.999), gan-gp and dragan-ns (0.5, 0.9), wgan-gp (0, 0.9)",
-            "the presets' own betas (under revision: issue 12 item 1)"),
-        Row("n_critic", "5 discriminator updates per generator update for every variant (sec. 4.3); k swept in "
-            "Figs. 13-14", "Fedus et al. sec. 4.3, Figs. 13-14",
-            f"presets: ns-gan, gan-gp, dragan-ns 1; wgan, wgan-gp 5; k in {list(plan.n_critics)} for the k sweep",
-            "the presets' own (under revision: issue 12 item 1)"),
-        Row("batch", "not stated", "", str(setting.batch_size), ""),
-        Row("steps", "200,000", "Fedus et al. sec. 4.3", f"{plan.steps} ({plan.n_critic_steps} for the k sweep)",
-            "CPU cost"),
-        Row("seeds", "1,000 runs per setting", "Fedus et al. sec. 4.3", f"{plan.seeds} per setting", "CPU cost"),
-        Row("eval_mode", "n/a: no batch norm", "", "n/a", ""),
-        Row("statistic", "squared Fréchet distance of the generator's Gaussian to the data's, averaged over runs",
-            "Fedus et al. sec. 4.2, Fig. 5", "the same distance in closed form from parameters; median over seeds "
-            "(diverged members counted apart)", "medians, not means (under revision: issue 12 item 2)"),
-        Row("criterion", "none (figures)", "Fedus et al. sec. 4", "see each claim: NS-GAN best median < 0.1 x random "
-            "init; geometric mean over the lr sweep: penalised <= unpenalised", ""),
-    ]
 
 
 @register("many-paths-exp1", "Many Paths to Equilibrium (Fedus et al. 2018)", "sec. 4 Experiment I, Figs. 5, 9-14",
