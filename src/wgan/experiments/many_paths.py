@@ -400,6 +400,7 @@ def _reproduce(ctx: Context, setting: Setting, tag: str, label: str) -> Result:
                           f"{ctx.device}: drop --device")
     plan = make_plan(ctx)
     cache = ctx.out / "runs"
+    ctx.keeps(cache, "every finished ensemble, reused by the same command (a rerun resumes)")
     t0 = time.perf_counter()
     with single_thread():  # many small kernels: see _common.single_thread
         lr_block = sweep_lr(setting, plan, cache)
