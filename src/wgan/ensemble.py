@@ -208,6 +208,13 @@ NO_EFFECT: dict[str, str] = {
 }
 
 
+def ensemble_settings(cfg: Config) -> dict[str, Any]:
+    """``{"section.key": value}`` of every field the ensemble implements (:data:`SUPPORTED`) in the resolved
+    ``cfg``: for a config the ensemble accepts, what determines its training (a cache key that fields added to
+    the config later leave unchanged)."""
+    return {key: getattr(getattr(cfg, key.split(".")[0]), key.split(".")[1]) for key in SUPPORTED}
+
+
 def unsupported_settings(cfg: Config) -> list[str]:
     """``"section.key = value"`` for every setting of the resolved ``cfg`` the ensemble does not implement: a
     value outside :data:`SUPPORTED`, or a non-default value of a field in neither :data:`SUPPORTED` nor

@@ -38,7 +38,7 @@ import torch
 
 from ..config import Config, apply_sets, resolve
 from ..data import LineData
-from ..ensemble import Ensemble, Summary, plot_sweep, summarize
+from ..ensemble import Ensemble, Summary, ensemble_settings, plot_sweep, summarize
 from ..errors import ConfigError
 from ..metrics.frechet import frechet_distance
 from ..train import Trainer
@@ -195,7 +195,7 @@ def make_plan(ctx: Context) -> Plan:
 def _cached(cache: Path, name: str, cfg: Config, sampler: LineData, seeds: list[int], steps: int,
             lr: list[float]) -> dict[str, Any]:
     """:func:`train_ensemble`'s result kept at ``cache/name.json`` with everything that determines it."""
-    key = {"version": CACHE_VERSION, "config": resolve(cfg, check_data=False).to_dict(), "seeds": seeds,
+    key = {"version": CACHE_VERSION, "config": ensemble_settings(resolve(cfg, check_data=False)), "seeds": seeds,
            "steps": steps, "lr": lr, "data": [sampler.name, sampler.sigma, sampler.seed]}
     return cached_run(cache / f"{name}.json", key, lambda: train_ensemble(cfg, sampler, seeds, steps, lr))
 
@@ -403,9 +403,9 @@ def _reproduce(ctx: Context, setting: Setting, tag: str, label: str) -> Result:
     ctx.keeps(cache, "every finished ensemble, reused by the same command (a rerun resumes)")
     t0 = time.perf_counter()
     with single_thread():  # many small kernels: see _common.single_thread
-        lr_block = sweep_lr(setting, plan, cache)
-        dim_block = sweep_dim(setting, plan, cache, lr_block)
+        lr_block = sweep_lr(setting, plan, cache)  # the comparisons' sweep first: a stopped run keeps it
         nc_block = sweep_n_critic(setting, plan, cache)
+        dim_block = sweep_dim(setting, plan, cache, lr_block)
     wall = time.perf_counter() - t0
     ref = lr_block["random_init"]["mean"]
     stat = f"{plan.seeds} seeds: mean of all members, 95% interval"
