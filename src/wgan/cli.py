@@ -60,6 +60,21 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--protocol", action="store_true", help="print the protocol table (each setting against the "
                    "paper and the official code) for these options, without running")
 
+    st = sub.add_parser("study", help="run a study: a grid or random sample of configs x seeds, each an ordinary "
+                        "run directory; finished runs are skipped; aggregated into study.csv/.md/.png",
+                        description="Spec format, backends and cluster use: docs/studies.md.")
+    st.add_argument("spec", metavar="SPEC.toml", help="the study spec (grid, random, variants, seeds, set)")
+    st.add_argument("--out", metavar="DIR", help="study folder (default: studies/NAME); run it again to resume")
+    st.add_argument("--backend", choices=("local", "ray"), default="local",
+                    help="local process pool (default) or Ray (pip install 'wgan[ray]')")
+    st.add_argument("--workers", type=int, default=1, metavar="N", help="local backend: worker processes (default 1)")
+    st.add_argument("--ray-address", metavar="ADDR", help="join a running Ray cluster (e.g. auto or ray://host:10001); "
+                    "default: start a local one")
+    st.add_argument("--ray-cpus", type=float, default=1, metavar="N", help="CPUs each run asks Ray for (default 1)")
+    st.add_argument("--ray-gpus", type=float, default=0, metavar="N", help="GPUs each run asks Ray for (default 0; "
+                    "0.25 packs 4 runs on a GPU)")
+    st.add_argument("--dry-run", action="store_true", help="list the runs and exit")
+
     e = sub.add_parser("eval", help="evaluate a run's latest checkpoint (points: exact W1, floor, modes; images: "
                                     "--metrics) into RUN_DIR/eval.json")
     e.add_argument("run_dir", metavar="RUN_DIR")
@@ -296,6 +311,26 @@ def _reproduce_interrupted(name: str, out: Path, progress) -> str:
     return f"\nwgan reproduce {name}: interrupted during {progress.stage}; {out / 'results.json'} not written{saved}"
 
 
+def cmd_study(args: argparse.Namespace) -> int:
+    from .studies import load_spec, run_study
+
+    study = load_spec(args.spec)
+    out = Path(args.out) if args.out else Path("studies") / study.name
+    runs = study.runs()
+    if args.dry_run:
+        for r in runs:
+            done = (out / "runs" / r.name / "summary.json").is_file()
+            print(f"{'done' if done else 'todo'}  {r.name}  {r.label}  seed {r.seed}")
+        print(f"{len(runs)} runs into {out}/runs")
+        return 0
+    report = run_study(study, out, backend=args.backend, workers=args.workers, ray_address=args.ray_address,
+                       ray_num_cpus=args.ray_cpus, ray_num_gpus=args.ray_gpus)
+    print(f"{study.name}: {len(runs)} runs, {len(report.failed)} failed, {report.wall_s:.1f} s")
+    for kind, path in report.files.items():
+        print(f"{kind}: {path}")
+    return 1 if report.failed else 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .io import write_json
     from .train import Trainer
@@ -410,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     handler = {"train": cmd_train, "list": cmd_list, "eval": cmd_eval, "sample": cmd_sample,
-               "reproduce": cmd_reproduce, "classifier": cmd_classifier}[args.command]
+               "reproduce": cmd_reproduce, "classifier": cmd_classifier, "study": cmd_study}[args.command]
     from .console import guarded_std_streams, say
 
     # stdout/stderr whose reader went away (`| head`, `| tee` killed by the same Ctrl-C) swallow what is written

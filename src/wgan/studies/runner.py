@@ -1,0 +1,246 @@
+"""Running a study: every run an ordinary run directory trained by ``Trainer(cfg).fit(run_dir)`` in a worker
+process, on a local process pool or on Ray; finished runs are skipped, interrupted ones resumed.
+
+A run's state is its folder ``<out>/runs/<name>``:
+
+* ``summary.json`` present -> finished: skipped (its summary is read back for the aggregate);
+* ``checkpoints/latest.pt`` but no summary -> interrupted: resumed with ``Trainer.resume(run_dir).fit(run_dir)``;
+* anything else in the folder (a run that died before its first checkpoint) -> moved aside to
+  ``<name>.incomplete-N`` (never deleted) and the run starts afresh;
+* ``study_run.json`` records the run's overrides and seed; a folder whose record differs is an error
+  (never overwritten).
+
+Backends: ``local`` (``concurrent.futures.ProcessPoolExecutor`` with the spawn start method, each worker one
+torch thread) and ``ray`` (``ray.init(address=...)`` joins a running cluster; without an address a local one
+starts; each run is a task asking ``num_cpus`` CPUs and ``num_gpus`` GPUs). On a cluster the study folder
+must be on a filesystem every node sees (the run directories are written by the workers).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import ConfigError
+from ..io import write_json
+from .spec import RunSpec, Study
+
+Backend = Literal["local", "ray"]
+BACKENDS = ("local", "ray")
+
+
+@dataclass
+class RunResult:
+    """What became of one run: ``status`` is done, resumed, skipped (finished before) or failed."""
+
+    name: str
+    label: str
+    seed: int
+    status: str
+    wall_s: float
+    summary: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a worker needs: the run's resolved config (as a dict) and its folder."""
+
+    name: str
+    label: str
+    seed: int
+    config: dict[str, Any]
+    run_dir: str
+    record: dict[str, Any]
+
+
+def _record(study: Study, run: RunSpec) -> dict[str, Any]:
+    return {"study": study.name, "label": run.label, "seed": run.seed,
+            "overrides": {k: v for k, v in run.overrides}, "common": study.common}
+
+
+def _check_record(run_dir: Path, record: dict[str, Any]) -> None:
+    path = run_dir / "study_run.json"
+    if path.exists():
+        have = json.loads(path.read_text())
+        if {k: have.get(k) for k in ("overrides", "seed", "common")} != {k: record[k] for k in
+                                                                          ("overrides", "seed", "common")}:
+            raise ConfigError(f"{run_dir} belongs to another run (its study_run.json differs: overrides "
+                              f"{have.get('overrides')}, seed {have.get('seed')}); move it away or use another --out")
+
+
+def _move_aside(run_dir: Path) -> Path:
+    n = 1
+    while (target := run_dir.with_name(f"{run_dir.name}.incomplete-{n}")).exists():
+        n += 1
+    run_dir.rename(target)
+    return target
+
+
+def run_task(task: Task) -> RunResult:
+    """Train (or resume, or skip) one run in this process; never raises for a failing run (the error is in
+    the result, the traceback in ``<run_dir>/error.txt``)."""
+    import torch
+
+    from ..config import from_dict
+    from ..train import Trainer
+
+    torch.set_num_threads(1)  # one thread per worker: the pool is the parallelism
+    run_dir = Path(task.run_dir)
+    start = time.perf_counter()
+    try:
+        summary_path = run_dir / "summary.json"
+        if summary_path.is_file():
+            return RunResult(task.name, task.label, task.seed, "skipped", 0.0, json.loads(summary_path.read_text()))
+        _check_record(run_dir, task.record)
+        status = "done"
+        if (run_dir / "checkpoints" / "latest.pt").is_file():
+            trainer = Trainer.resume(run_dir, steps=task.config["train"]["steps"])
+            status = "resumed"
+        else:
+            if run_dir.exists() and any(p.name != "study_run.json" for p in run_dir.iterdir()):
+                _move_aside(run_dir)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            trainer = Trainer(from_dict(task.config))
+        write_json(run_dir / "study_run.json", task.record)
+        summary = trainer.fit(run_dir)
+        return RunResult(task.name, task.label, task.seed, status, time.perf_counter() - start, summary)
+    except Exception as e:  # noqa: BLE001 -- one failing run must not stop the study; it is reported
+        if run_dir.is_dir():
+            (run_dir / "error.txt").write_text(traceback.format_exc())
+        return RunResult(task.name, task.label, task.seed, "failed", time.perf_counter() - start,
+                         error=f"{type(e).__name__}: {e}")
+
+
+def _init_worker() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _local(tasks: list[Task], workers: int) -> Iterator[RunResult]:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                             initializer=_init_worker) as pool:
+        futures = [pool.submit(run_task, t) for t in tasks]
+        try:
+            for f in as_completed(futures):
+                yield f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+def _ray(tasks: list[Task], address: str | None, num_cpus: float, num_gpus: float,
+         local_cpus: int | None) -> Iterator[RunResult]:
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--backend ray needs Ray: pip install 'wgan[ray]' (or python -m pip install ray)") from None
+    started = False
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=local_cpus, include_dashboard=False, log_to_driver=False)
+        started = True
+    try:
+        remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(run_task)
+        pending = [remote.remote(t) for t in tasks]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
+    finally:
+        if started:
+            ray.shutdown()
+
+
+@dataclass
+class StudyReport:
+    """The study's outcome: one result per run (in the spec's order), its wall time, the aggregate files."""
+
+    results: list[RunResult]
+    wall_s: float
+    files: dict[str, str]
+
+    @property
+    def failed(self) -> list[RunResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+
+def run_study(study: Study, out: str | Path, backend: Backend = "local", workers: int = 1,
+              ray_address: str | None = None, ray_num_cpus: float = 1, ray_num_gpus: float = 0,
+              ray_local_cpus: int | None = None, progress: bool = True,
+              on_result: Callable[[RunResult], None] | None = None) -> StudyReport:
+    """Run every run of ``study`` not finished yet into ``out/runs`` and aggregate all of them into
+    ``out/study.csv``, ``out/study.md`` and ``out/study.png`` (see :mod:`wgan.studies.aggregate`)."""
+    from tqdm.auto import tqdm
+
+    from .aggregate import aggregate
+
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown study backend {backend!r}; choose {' or '.join(BACKENDS)}")
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    out = Path(out)
+    runs = study.runs()
+    tasks = [Task(r.name, r.label, r.seed, study.config(r).to_dict(), str(out / "runs" / r.name), _record(study, r))
+             for r in runs]
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    write_json(out / "study.json", {"name": study.name, "seeds": study.seeds, "common": study.common,
+                                    "metric": study.metric, "runs": [asdict(r) for r in runs]})
+    finished = [t for t in tasks if (Path(t.run_dir) / "summary.json").is_file()]
+    todo = [t for t in tasks if t not in finished]
+    results: dict[str, RunResult] = {t.name: run_task(t) for t in finished}  # read back, no training
+    start = time.perf_counter()
+    bar = tqdm(total=len(tasks), initial=len(finished), desc=study.name, unit="run", file=sys.stderr,
+               disable=not progress, dynamic_ncols=True)
+    if finished and progress:
+        bar.write(f"{study.name}: {len(finished)} of {len(tasks)} runs finished before; running {len(todo)}",
+                  file=sys.stderr)
+    stream = (_local(todo, workers) if backend == "local" else
+              _ray(todo, ray_address, ray_num_cpus, ray_num_gpus, ray_local_cpus)) if todo else iter(())
+    try:
+        for res in stream:
+            results[res.name] = res
+            bar.update(1)
+            if progress:
+                bar.write(_line(res, len(results), len(tasks), study.metric), file=sys.stderr)
+            if on_result is not None:
+                on_result(res)
+    finally:
+        bar.close()
+    wall = time.perf_counter() - start
+    ordered = [results[t.name] for t in tasks]
+    files = aggregate(study, runs, ordered, out)
+    report = StudyReport(ordered, wall, files)
+    write_json(out / "study_report.json", {"wall_s": wall, "backend": backend, "workers": workers,
+                                           "ran": len(todo), "skipped": len(finished),
+                                           "failed": [r.name for r in report.failed], "files": files})
+    return report
+
+
+def _line(res: RunResult, i: int, n: int, metric: str | None) -> str:
+    text = f"[{i}/{n}] {res.status:<7} {res.label} seed {res.seed} ({res.wall_s:.1f} s)"
+    if res.error:
+        return f"{text}: {res.error}"
+    if res.summary and metric and isinstance(res.summary.get(metric), (int, float)):
+        v = res.summary[metric]
+        text += f" {metric} = {v:.4g}" if math.isfinite(v) else f" {metric} = {v}"
+    return text
+
+
+__all__ = ["BACKENDS", "RunResult", "StudyReport", "Task", "run_study", "run_task"]
