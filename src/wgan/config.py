@@ -131,6 +131,9 @@ class EvalConfig:
     inception_weights: str = ""  # pt_inception-2015-12-05-*.pth for the *_inception* metrics (never downloaded)
 
 
+VBN_CHOICES: tuple[str, ...] = ("none", "generator", "critic", "both")  # tricks.virtual_batch_norm
+
+
 @dataclass(frozen=True)
 class TricksConfig:
     """Improved-GAN techniques, each usable with every objective (wgan.tricks; all off by default)."""
@@ -418,8 +421,6 @@ def _apply_archs(cfg: Config) -> Config:
 
 def _check_tricks(t: TricksConfig, loss: str) -> None:
     """Validate the [tricks] section (wgan.tricks) against the resolved loss."""
-    from .tricks import VBN_CHOICES
-
     if t.virtual_batch_norm not in VBN_CHOICES:
         raise _unknown("tricks.virtual_batch_norm", t.virtual_batch_norm, list(VBN_CHOICES))
     if t.minibatch_kernels < 0 or t.minibatch_kernel_dim < 1 or t.vbn_reference_size < 1:

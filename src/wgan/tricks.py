@@ -42,9 +42,6 @@ TRICKS: dict[str, str] = {
     "instance_noise_anneal": "bool; anneal the instance-noise std linearly to 0 over train.steps",
 }
 
-VBN_CHOICES: tuple[str, ...] = ("none", "generator", "critic", "both")
-
-
 def instance_noise_std(step: int, total_steps: int, std: float, anneal: bool) -> float:
     """The instance-noise std at generator step ``step`` (0-based): ``std``, or ``std * (1 - step / total)``
     when annealed (Sonderby et al. 2016 anneal the noise to zero over training)."""
