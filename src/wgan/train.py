@@ -19,7 +19,6 @@ cross-entropy terms for conditional runs (WGAN-GP conditional CIFAR model), the 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import math
 import signal
@@ -27,8 +26,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +40,7 @@ from . import distributed as dist
 from .config import Config, ConfigError, from_dict, resolve
 from .data import Sampler, make_sampler
 from .io import atomic_write, read_jsonl, write_json
-from .metrics import mode_stats, w1_exact
+from .kinds import data_kind, points, validation_sampler
 from .nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
 from .penalties import clip_weights_, input_gradient_norms, interpolates, make_penalty, warn_if_batchnorm
@@ -71,42 +69,6 @@ def make_optimizer(name: str, params, lr: float, beta1: float, beta2: float) -> 
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr)
     raise ConfigError(f"unknown optimizer {name!r}; choose adam, rmsprop or sgd")
-
-
-@dataclass(frozen=True)
-class DataKind:
-    """What the loop does that depends on the kind of data (``Sampler.kind``), never on the objective:
-    how a run evaluates itself, what it reports, how it writes samples.
-
-    ``evaluate(trainer)`` returns ``eval/*`` scalars at the current step (deterministic: own seeded streams);
-    ``summary(trainer, ev)`` turns them into reported figures with a ``"protocol"`` dict saying how each was
-    measured; ``save_samples(trainer, folder)`` writes ``folder/step-NNNNNNN.<ext>`` (or is None)."""
-
-    evaluate: Callable[[Trainer], dict[str, float]]
-    summary: Callable[[Trainer, dict[str, float]], dict[str, Any]]
-    save_samples: Callable[[Trainer, Path], None] | None = None
-
-
-def data_kind(kind: str) -> DataKind:
-    """The hooks of a data kind: ``points`` here; any other kind ``k`` from module ``wgan.kinds.k`` (its
-    ``KIND``), imported only when a run of that kind starts."""
-    if kind == "points":
-        return DataKind(Trainer._evaluate_points, Trainer._points_summary, Trainer._save_points_samples)
-    try:
-        module = importlib.import_module(f"wgan.kinds.{kind}")
-    except ModuleNotFoundError:
-        raise ConfigError(f"no evaluation hooks for data of kind {kind!r} (expected module wgan.kinds.{kind})"
-                          ) from None
-    return module.KIND
-
-
-def validation_sampler(sampler: Sampler) -> Sampler | None:
-    """The held-out split a sampler offers (duck-typed): a ``validation`` attribute that is a sampler, or a
-    method returning one; None when there is none."""
-    v = getattr(sampler, "validation", None)
-    if v is not None and not hasattr(v, "sample") and callable(v):
-        v = v()
-    return v
 
 
 class Trainer:
@@ -429,14 +391,12 @@ class Trainer:
             self._g_data_rng = self.data_rng
 
     def reference_data(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Two independent ``eval.n_samples``-point data samples, fixed per seed (cached)."""
-        if "ref" not in self._eval_cache:
-            n, s = self.cfg.eval.n_samples, self.cfg.train.seed
-            a = self.sampler.sample(n, torch.Generator().manual_seed(10_000 + s))
-            b = self.sampler.sample(n, torch.Generator().manual_seed(20_000 + s))
-            self._eval_cache["ref"] = (a, b)
-            self._eval_cache["floor"] = w1_exact(a, b)
-        return self._eval_cache["ref"]
+        """Points data: two independent ``eval.n_samples``-point data samples, fixed per seed (cached)."""
+        return points.reference_data(self)
+
+    def save_toy_plot(self, path: Path) -> None:
+        """Points data in 2-D: data and samples over the critic's value surface (``wgan.kinds.points``)."""
+        points.save_toy_plot(self, path)
 
     def evaluate(self) -> dict[str, float]:
         """The data kind's evaluation (``DataKind.evaluate``) at the current step.
@@ -447,23 +407,6 @@ class Trainer:
             return dict(cached[1])
         out = self.kind.evaluate(self)
         self._eval_cache["result"] = (self.step, dict(out))
-        return out
-
-    def _evaluate_points(self) -> dict[str, float]:
-        """Exact W1 (``w1_exact_2k`` protocol), its data-vs-data floor and, for mixtures, mode stats."""
-        ref, _ = self.reference_data()
-        fake = self.generate(self.cfg.eval.n_samples, seed=30_000 + self.cfg.train.seed)
-        out: dict[str, float] = {}
-        if torch.isfinite(fake).all():
-            out["eval/w1"] = w1_exact(fake, ref)
-        else:
-            out["eval/w1"] = math.inf
-        out["eval/w1_floor"] = self._eval_cache["floor"]
-        if self.sampler.modes is not None:
-            ms = mode_stats(fake, self.sampler.modes, self.sampler.mode_std)
-            out["eval/modes_covered"] = ms.modes_covered
-            out["eval/n_modes"] = ms.n_modes
-            out["eval/high_quality_share"] = ms.high_quality_share
         return out
 
     def gradient_norms(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -656,42 +599,9 @@ class Trainer:
         ``steps``, the data kind's figures and their ``protocol``."""
         return {"steps": self.step, **self.kind.summary(self, self.evaluate())}
 
-    def _points_summary(self, ev: dict[str, float]) -> dict[str, Any]:
-        """``w1``, ``w1_floor``, ``w1_over_floor``, mode statistics and the protocol."""
-        n = self.cfg.eval.n_samples
-        return {
-            "w1": ev["eval/w1"],
-            "w1_floor": ev["eval/w1_floor"],
-            "w1_over_floor": ev["eval/w1"] / ev["eval/w1_floor"],
-            **{k.split("/", 1)[1]: v for k, v in ev.items() if k not in ("eval/w1", "eval/w1_floor")},
-            "protocol": {
-                "w1": f"w1_exact_2k: exact W1 (POT) between {n} generated and {n} data points; floor = W1 between "
-                      f"two independent {n}-point data samples",
-                "modes": "modes_3std: high quality = within 3 std of the nearest mode; a mode is covered "
-                         "with >= 10% of its uniform share of high-quality samples",
-            },
-        }
-
     def run_info(self) -> dict[str, Any]:
         return {"config": self.cfg.to_dict(), "version": __version__, "seed": self.cfg.train.seed,
                 "device": str(self.device), "torch": torch.__version__}
-
-    def _save_points_samples(self, folder: Path) -> None:
-        if self.sampler.dim == 2:  # scatter + critic contour; higher-dimensional points have no picture
-            self.save_toy_plot(folder / f"step-{self.step:07d}.png")
-
-    def save_toy_plot(self, path: Path) -> None:
-        from .diagnostics.plots import plot_toy
-        from .diagnostics.surfaces import critic_surface
-
-        real, _ = self.reference_data()
-        lo, hi = real.min(0).values, real.max(0).values
-        pad = 0.25 * (hi - lo).max()
-        extent = (float(lo[0] - pad), float(hi[0] + pad), float(lo[1] - pad), float(hi[1] + pad))
-        fake = self.generate(512, seed=40_000 + self.cfg.train.seed)
-        surface = critic_surface(self.D, extent, device=self.device)
-        plot_toy(real[:512], fake, surface, extent, path,
-                 title=f"{self.cfg.data.name} / {self.cfg.objective.name}, step {self.step}")
 
     # ------------------------------------------------------------------ Ctrl-C
     def _install_sigint(self):

@@ -41,7 +41,7 @@ from ..metrics.images import (
     protocol_text,
     stacked_mnist_modes,
 )
-from ..train import DataKind, validation_sampler
+from . import DataKind, validation_sampler
 
 if TYPE_CHECKING:
     from ..train import Trainer

@@ -14,12 +14,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data.text import PAD, TextSampler, argmax_decode
 from ..io import atomic_write
 from ..metrics.ngrams import NgramModel, js_bits, ngram_js, ngram_model
-from ..train import DataKind, Trainer
+from . import DataKind
+
+if TYPE_CHECKING:
+    from ..train import Trainer
 
 MAX_N = 4  # n-grams of n = 1..4, as the paper
 N_STEP_SAMPLES = 64  # sequences per samples/step-NNNNNNN.txt
