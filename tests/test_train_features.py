@@ -158,8 +158,8 @@ def test_acgan_critic_term_has_its_closed_form_gradient(stand_in_nets):
     tr.critic_step()  # the Wasserstein loss and the gradient penalty never touch the classifier head
     torch.testing.assert_close(tr.D.classifier.weight, W - lr * gW)
     torch.testing.assert_close(tr.D.classifier.bias, b - lr * gb)
-    torch.testing.assert_close(tr._pending["loss/ac_real"][0], ce.detach())
-    assert tr._pending["acgan/real_accuracy"][0].shape == (tr.cfg.data.batch_size,)
+    torch.testing.assert_close(tr.meters.pending["loss/ac_real"][0], ce.detach())
+    assert tr.meters.pending["acgan/real_accuracy"][0].shape == (tr.cfg.data.batch_size,)
 
 
 def test_acgan_generator_term_is_logged_and_weighted(stand_in_nets):
@@ -172,7 +172,7 @@ def test_acgan_generator_term_is_logged_and_weighted(stand_in_nets):
         logits = tr.D.class_logits(tr.D.features(tr.G(z, y)))
         expected = F.cross_entropy(logits, y)
     tr.generator_step()
-    torch.testing.assert_close(tr._pending["loss/ac_fake"][0], expected)
+    torch.testing.assert_close(tr.meters.pending["loss/ac_fake"][0], expected)
     rec = tr._flush()
     assert 0 <= rec["acgan/fake_accuracy"] <= 1
 

@@ -41,6 +41,7 @@ from .config import Config, ConfigError, from_dict, resolve
 from .data import Sampler, make_sampler
 from .io import atomic_write, read_jsonl, write_json
 from .kinds import data_kind, points, validation_sampler
+from .meters import RunningMeans
 from .nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
 from .penalties import clip_weights_, input_gradient_norms, interpolates, make_penalty, warn_if_batchnorm
@@ -117,7 +118,7 @@ class Trainer:
         self._setup_features()
         self.step = 0
         self.elapsed_s = 0.0
-        self._pending: dict[str, list[torch.Tensor]] = {}  # values logged since the last record
+        self.meters = RunningMeans()  # values logged since the last record (wgan.meters)
         self._stop_requested = False
         self._eval_cache: dict[str, Any] = {}
 
@@ -341,28 +342,12 @@ class Trainer:
 
     # ------------------------------------------------------------------ running means for logging
     def _add(self, key: str, value: torch.Tensor) -> None:
-        """Keep a detached scalar or ``(B,)`` tensor for the next record. Nothing is reduced or synced
-        on the hot path; ``_flush`` reduces each key once per log interval."""
-        self._pending.setdefault(key, []).append(value.detach())
+        """Keep a detached value for the next record (:class:`wgan.meters.RunningMeans`; no sync)."""
+        self.meters.add(key, value)
 
     def _flush(self) -> dict[str, float]:
-        """Means over the interval (of every element logged under a key); ``gradnorm`` also gives the
-        interval's minimum and maximum per-sample norm."""
-        out: dict[str, float] = {}
-        for key, values in self._pending.items():
-            flat = torch.cat([v.reshape(-1) for v in values]).float()
-            if key == "gradnorm":
-                out["gradnorm/mean"], out["gradnorm/min"], out["gradnorm/max"] = (
-                    flat.mean().item(), flat.min().item(), flat.max().item())
-            else:
-                out[key] = flat.mean().item()
-        self._pending = {}
-        if self.world > 1:  # means over ranks; the per-sample gradient-norm range over all ranks
-            ext = ("gradnorm/min", "gradnorm/max")
-            means, lo, hi = dist.all_reduce_means({k: v for k, v in out.items() if k not in ext},
-                                                  {k: v for k, v in out.items() if k == ext[0]},
-                                                  {k: v for k, v in out.items() if k == ext[1]})
-            out = {**means, **lo, **hi}
+        """The record's means since the last one, plus the objective's divergence estimate."""
+        out = self.meters.flush(self.world)
         if "loss/critic" in out:
             est = self.objective.divergence_estimate(out["loss/critic"])
             if est is not None:
@@ -425,7 +410,7 @@ class Trainer:
                 "diag": self.diag_rng.get_state(),
                 "val": self.val_rng.get_state(),
             },
-            "pending": {k: [v.cpu() for v in vs] for k, vs in self._pending.items()},
+            "pending": self.meters.state_dict(),
         }
 
     def state_dict(self) -> dict[str, Any]:
@@ -473,7 +458,7 @@ class Trainer:
         self.noise_rng.set_state(rng["noise"])
         self.diag_rng.set_state(rng["diag"])
         self.val_rng.set_state(rng["val"])
-        self._pending = {k: [v.to(self.device) for v in vs] for k, vs in local["pending"].items()}
+        self.meters.load_state_dict(local["pending"], self.device)
         self.tricks.load_state_dict(state.get("tricks", {}))
         self.step = int(state["step"])
         self.elapsed_s = float(state["elapsed_s"])
