@@ -18,7 +18,6 @@ cross-entropy terms for conditional runs (WGAN-GP conditional CIFAR model), the 
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 import signal
@@ -31,11 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from . import __version__
+from . import __version__, steps
 from . import distributed as dist
 from .config import Config, ConfigError, from_dict, resolve
 from .data import Sampler, make_sampler
@@ -44,8 +42,8 @@ from .kinds import data_kind, points, validation_sampler
 from .meters import RunningMeans
 from .nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
-from .penalties import clip_weights_, input_gradient_norms, interpolates, make_penalty, warn_if_batchnorm
-from .tricks import Tricks, feature_matching_loss
+from .penalties import make_penalty, warn_if_batchnorm
+from .tricks import Tricks
 
 CHECKPOINT_FORMAT = 3  # 3: lr schedulers, loss scalers, generator EMA, validation stream, per-rank RNG states
 
@@ -59,17 +57,6 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"train.device = {name!r} but CUDA is not available here; use train.device = \"cpu\"")
     return torch.device(name)
-
-
-def make_optimizer(name: str, params, lr: float, beta1: float, beta2: float) -> torch.optim.Optimizer:
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2))
-    if name == "rmsprop":
-        # The WGAN authors' PyTorch code uses torch.optim.RMSprop with its defaults (alpha 0.99, eps 1e-8).
-        return torch.optim.RMSprop(params, lr=lr)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    raise ConfigError(f"unknown optimizer {name!r}; choose adam, rmsprop or sgd")
 
 
 class Trainer:
@@ -112,9 +99,9 @@ class Trainer:
         # norm the two batches keep their own statistics, as in the papers' code
         self.fuse_critic_passes = is_per_sample(self.D)
         op = cfg.optim
-        self.opt_d = make_optimizer(op.name, self.D.parameters(), op.critic_lr, op.beta1, op.beta2)
+        self.opt_d = steps.make_optimizer(op.name, self.D.parameters(), op.critic_lr, op.beta1, op.beta2)
         g_params = list(self.G.parameters())
-        self.opt_g = make_optimizer(op.name, g_params, op.lr, op.beta1, op.beta2) if g_params else None
+        self.opt_g = steps.make_optimizer(op.name, g_params, op.lr, op.beta1, op.beta2) if g_params else None
         self._setup_features()
         self.step = 0
         self.elapsed_s = 0.0
@@ -151,8 +138,7 @@ class Trainer:
         # one scaler per player (each has its own backward/step cadence); a disabled scaler is a pass-through
         self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
         self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
-        self._autocast = ((lambda: torch.autocast(self.device.type, dtype=self.amp_dtype)) if t.amp
-                          else contextlib.nullcontext)
+        self._autocast = steps.autocast(self.device, t.amp, self.amp_dtype)
         self.schedulers: list[torch.optim.lr_scheduler.LRScheduler] = []
         if op.lr_decay == "linear":  # WGAN-GP CIFAR code: lr * max(0, 1 - iteration / ITERS), both players
             total = t.steps
@@ -180,165 +166,39 @@ class Trainer:
         """The generator evaluation and sample grids use: the EMA copy when ``train.ema > 0``."""
         return self.G_ema.module if self.G_ema is not None else self.G
 
-    def _real_batch(self, n: int, sampler: Sampler, rng: torch.Generator
-                    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``n`` data samples on the device ``(n, *shape)`` and, in conditional runs, their labels ``(n,)``."""
-        if self.conditional:
-            x, y = sampler.sample_with_labels(n, rng)  # type: ignore[attr-defined]
-            y = y.to(self.device, non_blocking=True)
-        else:
-            x, y = sampler.sample(n, rng), None
-        x = x.to(self.device, non_blocking=True)
-        if self.cfg.train.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x, y
-
-    def _generate(self, G: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        return G(z) if y is None else G(z, y)
-
-    def _fake_labels(self, n: int) -> torch.Tensor | None:
-        """Uniform class labels for the generator step (AC-GAN), from the noise stream."""
-        if not self.conditional:
-            return None
-        return torch.randint(self.n_classes, (n,), generator=self.noise_rng, device=self.device)
-
-    def _score_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The critic's output ``(B,)`` and, in conditional runs, its class logits ``(B, K)`` from one pass
-        (image critics: ``forward(x) == head(features(x))``, ``class_logits(features)``, wgan.nets.images)."""
-        if not self.conditional:
-            return self.D(x), None
-        h = self.D.features(x)
-        score = self.D.head(h) if hasattr(self.D, "head") else self.D(x)
-        return score, self.D.class_logits(h)
-
-    def _critic_amp(self, x: torch.Tensor) -> torch.Tensor:
-        """The critic under autocast with a float32 output: the forward pass the penalty differentiates."""
-        with self._autocast():
-            return self.D(x).float()
-
-    def _update(self, total: torch.Tensor, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
-                module: nn.Module) -> None:
-        """Backward (loss-scaled under float16), gradients averaged over ranks, optimiser step."""
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(total).backward()
-        if self.world > 1:
-            dist.all_reduce_gradients(module.parameters())
-        scaler.step(opt)  # float16: unscales, skips the step when a gradient is inf/NaN
-        scaler.update()
-
-    def _end_of_iteration(self) -> None:
-        """After each generator iteration: lr schedules, rank-averaged buffers, the EMA generator."""
-        for s in self.schedulers:
-            s.step()
-        if self.world > 1:
-            dist.average_buffers(self.G)
-            dist.average_buffers(self.D)
-        if self.G_ema is not None:
-            self.G_ema.update_parameters(self.G)
-
-    @torch.no_grad()
-    def validation_losses(self) -> dict[str, torch.Tensor]:
-        """WGAN-GP Fig. 5b (critic overfitting): the objective's critic loss on a held-out real batch against
-        fresh fakes (``loss/critic_val``) and, for a like-for-like comparison, on a training batch against the
-        same fakes (``loss/critic_trainset``). No gradients; its own stream (``val_rng``), so training is
-        undisturbed. (A batch-norm generator sees the fakes in training mode, as in a training step.)"""
-        n = self.cfg.data.batch_size
-        val, y = self._real_batch(n, self.val_sampler, self.val_rng)
-        train, _ = self._real_batch(n, self.sampler, self.val_rng)
-        z = torch.randn(n, self.latent_dim, generator=self.val_rng).to(self.device)
-        with self._autocast():
-            fake_out = self.D(self._generate(self.G, z, y)).float()
-            val_out, train_out = self.D(val).float(), self.D(train).float()
-        return {"loss/critic_val": self.objective.critic_loss(val_out, fake_out),
-                "loss/critic_trainset": self.objective.critic_loss(train_out, fake_out)}
-
-    # ------------------------------------------------------------------ one step of each player
-    def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.latent_dim, generator=self.noise_rng, device=self.device)
-
+    # ------------------------------------------------------------------ the players' steps (wgan.steps)
     def critic_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One critic update on a fresh real batch; returns the (real, fake) batch it used."""
-        o = self.cfg.objective
-        n = self.cfg.data.batch_size
-        real, y = self._real_batch(n, self.sampler, self.data_rng)  # (B, *shape), labels (B,) or None
-        z = self.noise(n)
-        with torch.no_grad(), self._autocast():
-            # conditional runs: the fakes get the real batch's labels (the WGAN-GP authors' AC-GAN code)
-            fake = self._generate(self.G, z, y).float()  # (B, *shape)
-        real = self.tricks.noisy(real, self.step, self.noise_rng)  # instance noise, when switched on
-        fake = self.tricks.noisy(fake, self.step, self.noise_rng)
-        with self._autocast():
-            if self.fuse_critic_passes:  # one pass over 2B rows: same values, half the per-call overhead
-                out, logits = self._score_and_logits(torch.cat([real, fake]))  # (2B,), (2B, K) or None
-                real_out, fake_out = out[:n].float(), out[n:].float()
-                real_logits = logits[:n] if logits is not None else None
-            else:
-                (real_out, real_logits), (fake_out, _) = self._score_and_logits(real), self._score_and_logits(fake)
-                real_out, fake_out = real_out.float(), fake_out.float()  # (B,), (B,)
-        loss = self.objective.critic_loss(real_out, fake_out)
-        total = loss
-        if real_logits is not None:  # AC-GAN: the critic's classifier learns the real labels
-            ac = F.cross_entropy(real_logits.float(), y)
-            total = total + o.acgan_critic_scale * ac
-            self._add("loss/ac_real", ac)
-            self._add("acgan/real_accuracy", (real_logits.argmax(1) == y).float())
-        self._add("loss/critic", loss)
-        self._add("critic/real_mean", real_out)
-        self._add("critic/fake_mean", fake_out)
-        if self.penalty is not None:
-            # under float16 the penalty differentiates the scaled output and unscales the input gradient
-            # (PyTorch's AMP recipe); its norm and value are float32, outside autocast
-            critic = self._critic_amp if self.cfg.train.amp else self.D
-            scale = self.scaler_d.get_scale() if self.scaler_d.is_enabled() else 1.0
-            pen, norms = self.penalty(critic, real, fake, self.noise_rng, scale=scale)
-            total = total + self.penalty.weight * pen
-            self._add(f"penalty/{self.penalty.name}", pen)
-            self._add("gradnorm", norms)
-        total = self.tricks.add_history_penalty("critic", total, self._add)
-        self._update(total, self.opt_d, self.scaler_d, self.D)
-        if o.clip > 0:
-            clip_weights_(self.D, o.clip)
-        self.tricks.record_history("critic")
-        return real, fake
+        return steps.critic_step(self)
 
     def generator_step(self) -> None:
-        if self.opt_g is None:  # a parameter-free (fixed) generator: only the critic trains
-            return
-        for p in self.D.parameters():
-            p.requires_grad_(False)  # the generator step needs no critic parameter gradients
-        n = self.cfg.data.batch_size * self.cfg.train.g_batch_multiple  # WGAN-GP CIFAR code: 2x the critic batch
-        z = self.noise(n)
-        y = self._fake_labels(n)  # (n,) uniform labels in conditional runs, else None
-        logits = None
-        with self._autocast():
-            fake = self.tricks.noisy(self._generate(self.G, z, y), self.step, self.noise_rng)
-            if self.tricks.feature_matching:  # Salimans et al. 2016 sec. 3.1: replaces the objective's generator loss
-                real = self.tricks.noisy(self.sampler.sample(n, self.data_rng).to(self.device), self.step,
-                                         self.noise_rng)
-                loss = feature_matching_loss(self.D, real, fake)
-            else:
-                fake_out, logits = self._score_and_logits(fake)
-                loss = self.objective.generator_loss(fake_out.float())
-        total = self.tricks.add_history_penalty("generator", loss, self._add)
-        if logits is not None:  # AC-GAN: the generator makes fakes the critic's classifier recognises
-            ac = F.cross_entropy(logits.float(), y)
-            total = total + self.cfg.objective.acgan_generator_scale * ac
-            self._add("loss/ac_fake", ac)
-            self._add("acgan/fake_accuracy", (logits.argmax(1) == y).float())
-        self._update(total, self.opt_g, self.scaler_g, self.G)
-        self.tricks.record_history("generator")
-        for p in self.D.parameters():
-            p.requires_grad_(True)
-        self._add("loss/generator", loss)
+        """One generator update."""
+        steps.generator_step(self)
 
     def train_step(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One generator iteration: n_critic critic steps, then one generator step."""
+        """One generator iteration: n_critic critic steps, then one generator step; returns the last critic
+        step's (real, fake) batch."""
         for _ in range(self.cfg.objective.n_critic):
             real, fake = self.critic_step()
         self.generator_step()
-        self._end_of_iteration()
+        steps.end_of_iteration(self)
         self.step += 1
         return real, fake
+
+    def noise(self, n: int) -> torch.Tensor:
+        return steps.noise(self, n)
+
+    def _real_batch(self, n: int, sampler: Sampler, rng: torch.Generator
+                    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return steps.real_batch(self, n, sampler, rng)
+
+    def validation_losses(self) -> dict[str, torch.Tensor]:
+        """WGAN-GP Fig. 5b: the critic loss on a held-out batch and on a training batch (own stream)."""
+        return steps.validation_losses(self)
+
+    def gradient_norms(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """Critic input-gradient norms at real/fake interpolates (for runs without a penalty)."""
+        return steps.gradient_norms(self, real, fake)
 
     # ------------------------------------------------------------------ running means for logging
     def _add(self, key: str, value: torch.Tensor) -> None:
@@ -370,7 +230,7 @@ class Trainer:
             y = None
             if self.conditional:
                 y = (labels if labels is not None else torch.arange(n) % self.n_classes).to(self.device)
-            return self._generate(G, z, y).float().cpu()
+            return steps.generate(G, z, y).float().cpu()
         finally:
             G.train(was_training)
             self._g_data_rng = self.data_rng
@@ -393,10 +253,6 @@ class Trainer:
         out = self.kind.evaluate(self)
         self._eval_cache["result"] = (self.step, dict(out))
         return out
-
-    def gradient_norms(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        """Critic input-gradient norms at real/fake interpolates (for runs without a penalty)."""
-        return input_gradient_norms(self.D, interpolates(real, fake, self.diag_rng), create_graph=False)[0]
 
     # ------------------------------------------------------------------ checkpoints
     def _local_state(self) -> dict[str, Any]:
