@@ -150,8 +150,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from . import distributed
     from .config import to_toml
+    from .run import create_run_dir
     from .threads import run_threads
-    from .train import Trainer, create_run_dir
+    from .train import Trainer
 
     distributed.init_from_env()  # under torchrun: join the process group (one rank per GPU)
     lead = distributed.rank() == 0  # only rank 0 creates the run directory and prints

@@ -18,8 +18,6 @@ cross-entropy terms for conditional runs (WGAN-GP conditional CIFAR model), the 
 
 from __future__ import annotations
 
-import io
-import math
 import signal
 import sys
 import threading
@@ -33,19 +31,18 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from . import __version__, steps
 from . import distributed as dist
+from . import run, steps
 from .config import Config, ConfigError, from_dict, resolve
 from .data import Sampler, make_sampler
-from .io import atomic_write, read_jsonl, write_json
+from .io import read_jsonl, write_json
 from .kinds import data_kind, points, validation_sampler
 from .meters import RunningMeans
 from .nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
 from .penalties import make_penalty, warn_if_batchnorm
+from .run import CHECKPOINT_FORMAT, create_run_dir, load_checkpoint  # noqa: F401  (public here too)
 from .tricks import Tricks
-
-CHECKPOINT_FORMAT = 3  # 3: lr schedulers, loss scalers, generator EMA, validation stream, per-rank RNG states
 
 
 def pick_device(name: str, local_rank: int = 0) -> torch.device:
@@ -255,83 +252,19 @@ class Trainer:
         return out
 
     # ------------------------------------------------------------------ checkpoints
-    def _local_state(self) -> dict[str, Any]:
-        """What differs between ranks: the random streams and the running means since the last record."""
-        return {
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                "data": self.data_rng.get_state(),
-                "noise": self.noise_rng.get_state(),
-                "diag": self.diag_rng.get_state(),
-                "val": self.val_rng.get_state(),
-            },
-            "pending": self.meters.state_dict(),
-        }
-
     def state_dict(self) -> dict[str, Any]:
-        """The whole run state. Under torchrun every rank must call it (it gathers every rank's streams)."""
-        ranks = dist.gather_objects(self._local_state())
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "version": __version__,
-            "config": self.cfg.to_dict(),
-            "step": self.step,
-            "elapsed_s": self.elapsed_s,
-            "generator": self.G.state_dict(),
-            "critic": self.D.state_dict(),
-            "opt_g": self.opt_g.state_dict() if self.opt_g is not None else None,
-            "opt_d": self.opt_d.state_dict(),
-            **ranks[0],  # "rng", "pending" of rank 0 (of the only process in a single-process run)
-            "ranks": ranks if len(ranks) > 1 else [],  # every rank's, in rank order, under torchrun
-            "schedulers": [s.state_dict() for s in self.schedulers],
-            "scalers": {"critic": self.scaler_d.state_dict(), "generator": self.scaler_g.state_dict()},
-            "ema": self.G_ema.state_dict() if self.G_ema is not None else None,
-            "tricks": self.tricks.state_dict(),  # historical-averaging means
-        }
+        """The whole run state (:func:`wgan.run.trainer_state`); under torchrun every rank must call it."""
+        return run.trainer_state(self)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.G.load_state_dict(state["generator"])
-        self.D.load_state_dict(state["critic"])
-        if self.opt_g is not None:
-            self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        for s, saved in zip(self.schedulers, state["schedulers"], strict=True):
-            s.load_state_dict(saved)
-        self.scaler_d.load_state_dict(state["scalers"]["critic"])
-        self.scaler_g.load_state_dict(state["scalers"]["generator"])
-        if self.G_ema is not None:
-            self.G_ema.load_state_dict(state["ema"])
-        local, written_by = state, max(1, len(state["ranks"]))
-        self._resumed_by_other_world = written_by if written_by != self.world else None  # warned by fit()
-        if written_by == self.world > 1:
-            local = state["ranks"][self.rank]
-        rng = local["rng"]
-        torch.set_rng_state(rng["torch"])
-        if rng["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        self.data_rng.set_state(rng["data"])
-        self.noise_rng.set_state(rng["noise"])
-        self.diag_rng.set_state(rng["diag"])
-        self.val_rng.set_state(rng["val"])
-        self.meters.load_state_dict(local["pending"], self.device)
-        self.tricks.load_state_dict(state.get("tricks", {}))
-        self.step = int(state["step"])
-        self.elapsed_s = float(state["elapsed_s"])
-        self._eval_cache.pop("result", None)
+        run.load_trainer_state(self, state)
 
     def save_checkpoint(self, run_dir: Path, keep: bool = False) -> Path:
         """Write ``checkpoints/latest.pt`` atomically; with ``keep`` also ``checkpoints/step-NNNNNNN.pt``."""
-        folder = Path(run_dir) / "checkpoints"
         state = self.state_dict()  # every rank takes part (their streams are gathered); rank 0 writes
         if self.rank != 0:
-            return folder / "latest.pt"
-        buf = io.BytesIO()
-        torch.save(state, buf)
-        if keep:
-            atomic_write(folder / f"step-{self.step:07d}.pt", lambda f: f.write(buf.getbuffer()))
-        atomic_write(folder / "latest.pt", lambda f: f.write(buf.getbuffer()))
-        return folder / "latest.pt"
+            return Path(run_dir) / "checkpoints" / run.LATEST
+        return run.save_checkpoint(run_dir, state, keep=keep)
 
     @classmethod
     def resume(cls, run_dir: str | Path, steps: int | None = None, sampler: Sampler | None = None) -> Trainer:
@@ -362,12 +295,8 @@ class Trainer:
         files = run_dir if self.rank == 0 else None  # under torchrun only rank 0 writes (all ranks checkpoint)
         val_every = t.log_val_every or t.log_every
         if files is not None:
-            if self.step == 0 and any((run_dir / f).exists() for f in ("metrics.jsonl", "checkpoints/latest.pt")):
-                raise ConfigError(f"{str(run_dir)!r} already holds a run; continue it with Trainer.resume (wgan train "
-                                  "--resume) or train into a new directory")
-            write_json(run_dir / "config.json", self.run_info())
-            _truncate_metrics(run_dir / "metrics.jsonl", self.step)
-        metrics_file = open(files / "metrics.jsonl", "a") if files is not None else None
+            run.start_run(files, self)
+        sinks = run.open_sinks(files) if files is not None else []
         bar = tqdm(total=t.steps, initial=self.step, disable=not progress or self.rank != 0, dynamic_ncols=True,
                    file=sys.stderr, desc="train", unit="it")
         # one process: Ctrl-C finishes the step and checkpoints; under torchrun a signal reaches the ranks at
@@ -395,9 +324,8 @@ class Trainer:
                     record: dict[str, Any] = {"step": s, **self._flush(), "time/elapsed_s": self.elapsed_s}
                     if (s % t.eval_every == 0 or final) and self.rank == 0:
                         record.update(self.evaluate())
-                    if metrics_file is not None:
-                        metrics_file.write(_json_line(record))
-                        metrics_file.flush()
+                    for sink in sinks:
+                        sink.write(record)
                     bar.set_postfix(self._postfix(record), refresh=False)
                 if files is not None and self.kind.save_samples and (s % t.sample_every == 0 or final):
                     self.kind.save_samples(self, files / "samples")
@@ -409,8 +337,8 @@ class Trainer:
         finally:
             bar.close()
             self._restore_sigint(previous_handler)
-            if metrics_file is not None:
-                metrics_file.close()
+            for sink in sinks:
+                sink.close()
         return self.finish(run_dir, wall_start=start - elapsed0)
 
     def finish(self, run_dir: Path | None, wall_start: float | None = None) -> dict[str, Any]:
@@ -441,8 +369,8 @@ class Trainer:
         return {"steps": self.step, **self.kind.summary(self, self.evaluate())}
 
     def run_info(self) -> dict[str, Any]:
-        return {"config": self.cfg.to_dict(), "version": __version__, "seed": self.cfg.train.seed,
-                "device": str(self.device), "torch": torch.__version__}
+        """The contents of ``config.json``."""
+        return run.run_info(self)
 
     # ------------------------------------------------------------------ Ctrl-C
     def _install_sigint(self):
@@ -474,55 +402,6 @@ class Trainer:
         elif "last_w1" in self._eval_cache:
             out["W1"] = self._eval_cache["last_w1"]
         return out
-
-
-def load_checkpoint(run_dir: str | Path) -> dict[str, Any]:
-    path = Path(run_dir) / "checkpoints" / "latest.pt"
-    if not path.is_file():
-        raise ConfigError(f"no checkpoint at {str(path)!r}: is {str(run_dir)!r} a run directory made by "
-                          "`wgan train`?")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a truncated or foreign file: say so in one line
-        raise ConfigError(f"cannot read checkpoint {str(path)!r}: {type(e).__name__}: {str(e).splitlines()[0]}"
-                          ) from None
-    if state.get("format") != CHECKPOINT_FORMAT:
-        raise ConfigError(f"{str(path)!r} has checkpoint format {state.get('format')}, this wgan reads "
-                          f"{CHECKPOINT_FORMAT}")
-    return state
-
-
-def _json_line(record: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps({k: (v if not (isinstance(v, float) and not math.isfinite(v)) else str(v))
-                       for k, v in record.items()}) + "\n"
-
-
-def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop records past ``step`` (logged after the checkpoint a run resumes from), atomically."""
-    if not path.exists():
-        return
-    rows = read_jsonl(path)
-    kept = [r for r in rows if r.get("step", 0) <= step]
-    if len(kept) != len(rows) or path.read_text().count("\n") != len(rows):
-        data = "".join(_json_line(r) for r in kept).encode()
-        atomic_write(path, lambda f: f.write(data))
-
-
-def create_run_dir(root: str | Path, data_name: str, objective: str) -> Path:
-    """A new numbered run directory ``root/NNNNN-data-objective``; existing runs are never reused."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    slug = f"{Path(data_name).stem}-{objective}".replace(" ", "_")
-    while True:
-        numbers = [int(p.name[:5]) for p in root.iterdir() if p.name[:5].isdigit()]
-        path = root / f"{max(numbers, default=-1) + 1:05d}-{slug}"
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:  # another process took that number: try the next one
-            continue
 
 
 def count_parameters(module: nn.Module) -> int:
