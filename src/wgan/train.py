@@ -14,6 +14,11 @@ times the critic batch and linear lr decay (the WGAN-GP CIFAR code), an EMA gene
 cross-entropy terms for conditional runs (WGAN-GP conditional CIFAR model), the critic loss on a held-out split
 (WGAN-GP Fig. 5b), mixed precision with a loss-scaled penalty, channels-last, and data parallelism under
 ``torchrun`` (:mod:`wgan.distributed`).
+
+This module is the driver: construction, the loop's cadences (log, evaluate, sample, checkpoint) and Ctrl-C.
+The parts it drives live beside it: the players' steps in :mod:`wgan.steps`, the run directory (config.json,
+metrics sinks, checkpoints, resume) in :mod:`wgan.run`, running means in :mod:`wgan.meters`, and what depends
+on the kind of data (evaluation, summary, sample files) in :mod:`wgan.kinds` (points, images, text).
 """
 
 from __future__ import annotations
