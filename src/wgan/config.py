@@ -94,7 +94,7 @@ class ObjectiveConfig:
 
 @dataclass(frozen=True)
 class OptimConfig:
-    name: str | None = None  # adam, rmsprop, sgd
+    name: str | None = None  # adam, rmsprop (torch's), rmsprop_tf (TensorFlow's: wgan.optim), sgd
     lr: float | None = None
     beta1: float | None = None  # Adam only
     beta2: float | None = None  # Adam only
@@ -320,7 +320,7 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
 
     choice("objective.loss", obj.loss, LOSSES)
     choice("objective.penalty", obj.penalty, PENALTIES)
-    choice("optim.name", opt.name, ("adam", "rmsprop", "sgd"))
+    choice("optim.name", opt.name, ("adam", "rmsprop", "rmsprop_tf", "sgd"))
     choice("generator.net", cfg.generator.net, GENERATORS)
     choice("critic.net", cfg.critic.net, CRITICS)
     for section in ("generator", "critic"):

@@ -24,24 +24,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import distributed as dist
-from .config import ConfigError
 from .data import Sampler
 from .penalties import clip_weights_, input_gradient_norms, interpolates
 from .tricks import feature_matching_loss
 
 if TYPE_CHECKING:
     from .train import Trainer
-
-
-def make_optimizer(name: str, params, lr: float, beta1: float, beta2: float) -> torch.optim.Optimizer:
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2))
-    if name == "rmsprop":
-        # The WGAN authors' PyTorch code uses torch.optim.RMSprop with its defaults (alpha 0.99, eps 1e-8).
-        return torch.optim.RMSprop(params, lr=lr)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    raise ConfigError(f"unknown optimizer {name!r}; choose adam, rmsprop or sgd")
 
 
 def autocast(device: torch.device, enabled: bool, dtype: torch.dtype

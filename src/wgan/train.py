@@ -45,6 +45,7 @@ from .kinds import data_kind, points, validation_sampler
 from .meters import RunningMeans
 from .nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
+from .optim import make_optimizer
 from .penalties import make_penalty, warn_if_batchnorm
 from .run import CHECKPOINT_FORMAT, create_run_dir, load_checkpoint  # noqa: F401  (public here too)
 from .tricks import Tricks
@@ -101,9 +102,9 @@ class Trainer:
         # norm the two batches keep their own statistics, as in the papers' code
         self.fuse_critic_passes = is_per_sample(self.D)
         op = cfg.optim
-        self.opt_d = steps.make_optimizer(op.name, self.D.parameters(), op.critic_lr, op.beta1, op.beta2)
+        self.opt_d = make_optimizer(op.name, self.D.parameters(), op.critic_lr, op.beta1, op.beta2)
         g_params = list(self.G.parameters())
-        self.opt_g = steps.make_optimizer(op.name, g_params, op.lr, op.beta1, op.beta2) if g_params else None
+        self.opt_g = make_optimizer(op.name, g_params, op.lr, op.beta1, op.beta2) if g_params else None
         self._setup_features()
         self.step = 0
         self.elapsed_s = 0.0

@@ -45,6 +45,8 @@ TOY_SETS = ("8gaussians", "25gaussians", "swissroll")
 # On 2-D data the WGAN-GP authors trained with lambda 0.1 and Adam beta (0.5, 0.9) (code gan_toy.py, which also
 # draws Fig. 1a; see configs/toy/*-wgan-gp-paper.toml), not Algorithm 1's lambda 10, beta (0, 0.9).
 WGAN_GP_TOY = ["objective.name=wgan-gp", "objective.penalty_weight=0.1", "optim.beta1=0.5", "optim.beta2=0.9"]
+# Their clipping runs (MODE wgan) use TensorFlow's RMSProp (gan_toy.py:110-118): wgan.optim.TFRMSProp.
+WGAN_TOY = ["objective.name=wgan", "optim.name=rmsprop_tf"]
 
 
 WGAN_GP = "Improved Training of Wasserstein GANs (Gulrajani et al. 2017)"
@@ -89,7 +91,7 @@ def normalised_dual(D: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor,
 
 def _train_surface_critic(data: str, method: str, s: SurfaceSetting, seed: int, device: str
                           ) -> dict[str, Any]:
-    objective = {"clip": ["objective.name=wgan"], "gp": WGAN_GP_TOY, "gp-alg1": ["objective.name=wgan-gp"]}[method]
+    objective = {"clip": WGAN_TOY, "gp": WGAN_GP_TOY, "gp-alg1": ["objective.name=wgan-gp"]}[method]
     cfg = apply_sets(Config(), objective + [
         f"data.name={data}", "generator.net=data-plus-noise", "generator.noise_std=1.0",
         "objective.n_critic=1", f"train.steps={s.steps}", "critic.depth=3", f"critic.width={s.width}",
@@ -123,9 +125,9 @@ def _clip_gp_rows(n_critic_ours: str) -> list[Row]:
         Row("objective", "weight clipping c = 0.01 (MODE wgan); gradient penalty LAMBDA 0.1 (MODE wgan-gp)",
             f"{TOY}:18, 23, 71-83, 126", "wgan (c 0.01); wgan-gp lambda 0.1 ('gp') and, as a check, Algorithm 1's "
             "lambda 10 ('gp-alg1')", "the lambda-10 critic is our addition"),
-        Row("optimiser", "clipping: TensorFlow RMSProp (decay 0.9, eps 1e-10, accumulator starts at 1); penalty: "
-            "Adam", f"{TOY}:89-120", "clipping: torch.optim.RMSprop (alpha 0.99, eps 1e-8, accumulator 0); "
-            "penalty: torch.optim.Adam", "TensorFlow's RMSProp variant is not in the library yet"),
+        Row("optimiser", "clipping: TensorFlow RMSProp (decay 0.9, eps 1e-10 inside the root, mean square starts "
+            "at 1); penalty: Adam", f"{TOY}:89-120", "clipping: rmsprop_tf (wgan.optim.TFRMSProp, the same); "
+            "penalty: torch.optim.Adam", ""),
         Row("lr", "clipping 5e-5, penalty 1e-4", f"{TOY}:90, 110", "the same"),
         Row("betas", "penalty: (0.5, 0.9)", f"{TOY}:91-92", "gp (0.5, 0.9); gp-alg1 (0, 0.9) (Algorithm 1)", ""),
         Row("n_critic", "5 critic iterations per generator iteration (CRITIC_ITERS)", f"{TOY}:25, 237",
@@ -210,7 +212,7 @@ def _value_surfaces(ctx: Context) -> Result:
         "critic": f"MLP 3 hidden ReLU layers x {s.width}, no batch norm, default PyTorch init",
         "generator": "fixed: G(z) = x + z, x a fresh data sample, z ~ N(0, I)",
         "critic_steps": s.steps, "batch_size": s.batch, "seeds": [seed],
-        "clip": "objective wgan: RMSProp lr 5e-5, clip 0.01 (WGAN Algorithm 1)",
+        "clip": "objective wgan: TensorFlow's RMSProp (rmsprop_tf, as gan_toy.py) lr 5e-5, clip 0.01",
         "gp": "objective wgan-gp with the authors' toy values (gan_toy.py): Adam lr 1e-4, betas (0.5, 0.9), "
               "lambda 0.1 (drawn in the figure)",
         "gp-alg1": "objective wgan-gp with Algorithm 1's values: Adam lr 1e-4, betas (0, 0.9), lambda 10",
@@ -286,7 +288,7 @@ def _deep_run(method: str, s: DeepSetting, seed: int, device: str) -> dict[str, 
     elif method == "gp-toy":
         obj = WGAN_GP_TOY  # the authors' 2-D settings: lambda 0.1, Adam beta (0.5, 0.9)
     else:
-        obj = ["objective.name=wgan", f"objective.clip={float(method.split()[1])}"]
+        obj = [*WGAN_TOY, f"objective.clip={float(method.split()[1])}"]
     cfg = apply_sets(Config(), obj + [
         "data.name=swissroll", f"generator.depth={s.depth}", f"critic.depth={s.depth}",
         f"generator.width={s.width}", f"critic.width={s.width}", "generator.init=he", "critic.init=he",
@@ -338,7 +340,8 @@ def _deep_protocol(s: DeepSetting, seed: int) -> dict[str, Any]:
                     "He init (the authors' toy code)",
         "data": "swissroll", "generator_steps": s.steps, "critic_steps_per_generator_step": 5,
         "batch_size": s.batch, "seeds": [seed], "measurement_steps": f"{s.n_measure} evenly spaced, last = end",
-        "clip": "objective wgan: RMSProp lr 5e-5, clip c applied to every critic parameter",
+        "clip": "objective wgan: TensorFlow's RMSProp (rmsprop_tf, as gan_toy.py) lr 5e-5, clip c applied to every "
+                "critic parameter",
         "gp": "objective wgan-gp (Algorithm 1): Adam lr 1e-4, betas (0, 0.9), lambda 10",
         "gp-toy": "objective wgan-gp with the authors' toy values (gan_toy.py): Adam lr 1e-4, betas (0.5, 0.9), "
                   "lambda 0.1",
