@@ -119,6 +119,15 @@ def test_pointset_csv(tmp_path):
     assert x.shape == (50, 2)
 
 
+def test_pointset_csv_with_one_header_line(tmp_path):
+    path = tmp_path / "pts.csv"
+    path.write_text("x,y\n0.5,1.5\n-2,3\n")
+    torch.testing.assert_close(make_sampler(str(path)).points, torch.tensor([[0.5, 1.5], [-2, 3]]))
+    path.write_text("x,y\nunits,units\n0.5,1.5\n-2,3\n")  # a second text line is not data: refused
+    with pytest.raises(ConfigError, match="pts.csv"):
+        make_sampler(str(path))
+
+
 def _write_npy(path, arr):
     np.save(path, arr)
     return path

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,7 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--objective", metavar="NAME",
                    help="objective preset with its paper defaults (resets the objective's and optimiser's "
                         "settings of the config; adjust them with --set); see `wgan list`")
-    t.add_argument("--data", metavar="NAME|PATH", help="toy distribution name or a .npy/.csv file of points")
+    t.add_argument("--data", metavar="NAME|PATH", help="what to train on: a toy distribution (8gaussians, "
+                   "25gaussians, swissroll), a .npy/.csv file of (N, D) points, images (digits, a folder of MNIST "
+                   "IDX files, CIFAR-10 batches or image files) or a text corpus (a .txt file or a folder of them); "
+                   "see `wgan list`")
     t.add_argument("--steps", type=int, metavar="N", help="generator steps in total (with --resume: the new total)")
     t.add_argument("--seed", type=int, metavar="N", help="random seed")
     t.add_argument("--out", metavar="DIR", default="runs",
@@ -182,6 +185,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"run directory: {run_dir}", file=sys.stderr)
     threads = run_threads(trainer.cfg, tuple(trainer.sampler.shape))  # train.threads; 0 = from the work per step
     torch.set_num_threads(threads)
+    session_start, resumed_at = time.perf_counter(), trainer.step
     try:
         summary = trainer.fit(run_dir, progress=progress)
     except KeyboardInterrupt:
@@ -192,7 +196,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         distributed.shutdown()
     if not lead:
         return 0
-    _print_summary(summary)
+    if resumed_at:  # a continuation: this session's time, next to the run's training time over all sessions
+        summary = {**summary, "wall_time_s": time.perf_counter() - session_start}
+        print(_headline(summary) + f" this session (steps {resumed_at}-{summary['steps']}; "
+              f"{summary['train_time_s']:.0f} s of training over all sessions)")
+    else:
+        _print_summary(summary)
     print(f"run directory: {run_dir}")
     return 0
 
@@ -216,19 +225,39 @@ def _say_interrupted(trainer, run_dir: Path) -> None:
 
 
 def _print_summary(summary: dict) -> None:
-    if "w1" not in summary:  # images, text: the data kind's figures, one per line
-        for k, v in summary.items():
-            if isinstance(v, (int, float)):
-                print(f"{k:<32} {v:.6g}")
-        return
-    line = (f"W1 = {summary['w1']:.4f}  (data-vs-data floor {summary['w1_floor']:.4f}, "
-            f"{summary['w1_over_floor']:.2f}x floor)  after {summary['steps']} steps")
-    if "modes_covered" in summary:
-        line += (f"; modes covered {summary['modes_covered']}/{summary['n_modes']}, "
-                 f"high-quality samples {100 * summary['high_quality_share']:.1f}%")
-    if "wall_time_s" in summary:
-        line += f"; {summary['wall_time_s']:.0f} s"
-    print(line)
+    """One headline line per data kind (points: exact W1 and its floor; text: n-gram JS; images: each metric next
+    to the real data's value); every figure with its protocol is in summary.json / eval.json."""
+    print(_headline(summary))
+
+
+def _headline(summary: dict) -> str:
+    steps = f"after {summary['steps']} steps" if "steps" in summary else ""
+    took = f"; {summary['wall_time_s']:.0f} s" if "wall_time_s" in summary else ""
+    if "w1" in summary:
+        line = (f"W1 = {summary['w1']:.4f}  (data-vs-data floor {summary['w1_floor']:.4f}, "
+                f"{summary['w1_over_floor']:.2f}x floor)  {steps}")
+        if "modes_covered" in summary:
+            line += (f"; modes covered {summary['modes_covered']}/{summary['n_modes']}, "
+                     f"high-quality samples {100 * summary['high_quality_share']:.1f}%")
+        return line + took
+    if "js1" in summary:  # text (wgan.kinds.text): n-gram JS in bits, held-out lines as the baseline
+        ns = [n for n in range(1, 10) if f"js{n}" in summary]
+        gen = ", ".join(f"{n}-gram {summary[f'js{n}']:.3f}" for n in ns)
+        val = ", ".join(f"{summary[f'js{n}_val']:.3f}" for n in ns if f"js{n}_val" in summary)
+        return f"n-gram JS to the corpus (bits) {steps}: {gen}  (held-out lines: {val}){took}"
+    skip = {"steps", "train_time_s", "wall_time_s", "protocol", "classifier_held_out_accuracy"}
+    parts = []
+    for k, v in summary.items():  # images (wgan.kinds.images): each metric and, when measured, the real images'
+        if k in skip or k.endswith("_real") or not isinstance(v, (int, float)):
+            continue
+        real = summary.get(f"{k}_real")
+        parts.append(f"{k} {v:.4g}" + (f" (real images {real:.4g})" if isinstance(real, (int, float)) else ""))
+    if "classifier_held_out_accuracy" in summary:
+        parts.append(f"feature classifier's held-out accuracy {summary['classifier_held_out_accuracy']:.3f}")
+    absent = [v for k, v in summary.get("protocol", {}).items() if k.startswith("absent")]
+    if not parts:
+        parts.append("no image metric measured" + (f" ({absent[0]})" if absent else ""))
+    return f"images {steps}: " + ", ".join(parts) + took
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -350,7 +379,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     summary = trainer.eval_summary()
     write_json(Path(args.run_dir) / "eval.json", summary)
     _print_summary(summary)
-    print(json.dumps(summary))
+    print(f"every figure with its protocol: {Path(args.run_dir) / 'eval.json'}")
     return 0
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import make_swiss_roll
 
 from ..errors import ConfigError
 
@@ -80,6 +79,8 @@ class SwissRoll(Sampler):
         self.noise, self.scale = noise, scale
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        from sklearn.datasets import make_swiss_roll  # here, not at the top: scikit-learn takes seconds to import
+
         # scikit-learn draws from NumPy; seed it from the caller's torch stream so runs are reproducible.
         seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
         x, _ = make_swiss_roll(n_samples=n, noise=self.noise, random_state=seed)
@@ -102,7 +103,7 @@ class PointSet(Sampler):
             if path.suffix == ".npy":
                 arr = np.load(path, allow_pickle=False)
             else:
-                arr = np.loadtxt(path, delimiter=",", ndmin=2)
+                arr = _read_csv(path)
             arr = np.asarray(arr, dtype=np.float64)
         except (ValueError, OSError) as e:
             raise ConfigError(f"could not read {str(path)!r} as numbers: {e}") from None
@@ -116,6 +117,18 @@ class PointSet(Sampler):
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self.points[torch.randint(len(self.points), (n,), generator=generator)]
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    """N rows of D comma-separated numbers, after at most one header line (column names, e.g. ``x,y``)."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        first = f.readline()
+    try:
+        [float(v) for v in first.split(",")]
+        header = 0
+    except ValueError:  # the first line is not numbers: a header, skipped; any other bad line still fails below
+        header = 1
+    return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=header)
 
 
 TOY_DATA = {

@@ -111,8 +111,8 @@ def _classifier(trainer: Trainer) -> tuple[FeatureNetwork | None, Any, str]:
 
     path = trainer.cfg.eval.classifier
     if not path:
-        return None, None, ("no feature network: set eval.classifier = PATH (from `wgan classifier train`) or "
-                            "\"auto\"")
+        return None, None, ("no feature network: give one with `wgan eval RUN --classifier PATH` (or `--set "
+                            "eval.classifier=PATH` when training); PATH from `wgan classifier train`, or auto")
     if path == "auto":
         net, info = train_data_classifier(trainer.sampler, seed=AUTO_CLASSIFIER_SEED, device=trainer.device)
         info = type(info)(**{**info.as_dict(), "dataset": f"{info.dataset} (eval.classifier = \"auto\", trained "
@@ -346,23 +346,33 @@ def grid_images(trainer: Trainer) -> tuple[torch.Tensor, int]:
     return x.reshape(len(x), *trainer.sampler.shape), per_row
 
 
-def save_grid(x: torch.Tensor, per_row: int, path: Path) -> None:
-    """An image grid of ``x`` ``(N, C, H, W)`` in [-1, 1], ``per_row`` images a row, written atomically."""
+def save_grid(x: torch.Tensor, per_row: int, path: Path, label: str = "") -> None:
+    """An image grid of ``x`` ``(N, C, H, W)`` in [-1, 1], ``per_row`` images a row, written atomically; a
+    ``label`` (e.g. the step) goes on a white strip above the grid, the grid's pixels stay as they are."""
     import io
 
-    from torchvision.utils import make_grid, save_image
+    from PIL import Image, ImageDraw
+    from torchvision.utils import make_grid
 
     from ..io import atomic_write
 
     grid = make_grid(x.clamp(-1, 1), nrow=per_row, padding=2, normalize=True, value_range=(-1, 1))
+    img = Image.fromarray(grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).cpu().numpy())
+    if label:
+        strip = 14
+        canvas = Image.new("RGB", (img.width, img.height + strip), "white")
+        canvas.paste(img, (0, strip))
+        ImageDraw.Draw(canvas).text((3, 1), label, fill="black")
+        img = canvas
     buf = io.BytesIO()
-    save_image(grid, buf, format="png")
+    img.save(buf, format="png")
     atomic_write(path, lambda f: f.write(buf.getbuffer()))
 
 
 def save_samples(trainer: Trainer, folder: Path) -> None:
     x, per_row = grid_images(trainer)
-    save_grid(x, per_row, Path(folder) / f"step-{trainer.step:07d}.png")
+    save_grid(x, per_row, Path(folder) / f"step-{trainer.step:07d}.png",
+              label=f"step {trainer.step} (fixed noise)")
 
 
 KIND = DataKind(evaluate, summary, save_samples)
