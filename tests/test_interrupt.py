@@ -92,13 +92,14 @@ def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
     assert once.returncode == 130, out
     (ckpt,) = (tmp_path / "once").glob("*/checkpoints/latest.pt")
     assert _step(ckpt) == 10  # the write finished, then the run stopped
-    assert "resume with: wgan train --resume" in out
+    assert "checkpoint at step 10:" in out and "resume with: wgan train --resume" in out
 
     out, _ = twice.communicate(timeout=120)
     assert twice.returncode == 130, out
     (ckpt,) = (tmp_path / "twice").glob("*/checkpoints/latest.pt")
     assert _step(ckpt) == 10  # the interrupted second write left the first checkpoint intact
     assert not list(ckpt.parent.glob(".*tmp"))  # and no half-written temporary file
+    assert "checkpoint at step 10 (stopped at step 20" in out  # the message names the step latest.pt holds
 
     out, err = repro.communicate(timeout=120)
     assert repro.returncode == 130, err

@@ -217,15 +217,16 @@ def test_run_dirs_are_numbered_and_never_reused(tmp_path):
     assert a.name == "00000-8gaussians-wgan-gp" and b.name == "00001-8gaussians-wgan-gp"
 
 
-def test_user_points_file(tmp_path):
+def test_user_points_file(tmp_path, capsys):
     import numpy as np
 
     pts = np.random.default_rng(0).normal(size=(500, 3)).astype("float32")
     np.save(tmp_path / "pts.npy", pts)
-    tr = Trainer(tiny_config(f"data.name={tmp_path / 'pts.npy'}", "objective.name=wgan-gp"))
+    tr = Trainer(tiny_config(f"data.name={tmp_path / 'pts.npy'}", "objective.name=wgan-gp", "train.sample_every=1"))
     summary = tr.fit(tmp_path / "run")  # 3-D: no toy plots, W1 still measured
     assert tr.sampler.dim == 3 and math.isfinite(summary["w1"])
     assert not (tmp_path / "run" / "samples").exists()
+    assert capsys.readouterr().err.count("3-D points have no sample picture") == 1  # said once, not per sample step
 
 
 def test_keep_checkpoints(tmp_path):

@@ -216,11 +216,12 @@ def _say_interrupted(trainer, run_dir: Path) -> None:
         say(f"\ninterrupted at step {trainer.step}, before the first checkpoint: nothing to resume ({run_dir} "
             "holds only the run's config and logs; start again with the same command)")
         return
-    saved = getattr(trainer, "checkpoint_step", None)  # a second Ctrl-C keeps the previous checkpoint
+    saved = trainer.checkpoint_step  # a second Ctrl-C stops at once and keeps the previous checkpoint
     if saved is None:
         at = "the last one saved"
     else:
-        at = f"step {saved}" + (f" (stopped during step {trainer.step + 1})" if saved != trainer.step else "")
+        at = f"step {saved}" + (f" (stopped at step {trainer.step}; resuming trains the steps after {saved} again)"
+                                if saved != trainer.step else "")
     say(f"\ninterrupted; checkpoint at {at}: {latest}\nresume with: wgan train --resume {run_dir}")
 
 

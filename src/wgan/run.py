@@ -54,6 +54,22 @@ def create_run_dir(root: str | Path, data_name: str, objective: str) -> Path:
             continue
 
 
+def run_title(cfg) -> str:
+    """``data / objective`` for figure titles, with a file or folder as its name alone (not a long path)."""
+    return f"{Path(cfg.data.name).stem} / {cfg.objective.name}"
+
+
+def gradnorm_place(cfg) -> tuple[str, bool]:
+    """Where ``gradnorm/*`` is measured, for the curves' title, and whether the run's penalty pulls it to 1."""
+    o = cfg.objective
+    if o.penalty in ("gp", "lp"):
+        return "at real-fake interpolates (the penalty's points)", True
+    if o.penalty == "dragan":
+        return "around the data (the DRAGAN penalty's points)", True
+    how = "weights clipped, no penalty" if o.clip else "no penalty"
+    return f"at real-fake interpolates (measured only: {how})", False
+
+
 def run_info(tr: Trainer) -> dict[str, Any]:
     """The contents of ``config.json``."""
     return {"config": tr.cfg.to_dict(), "version": __version__, "seed": tr.cfg.train.seed,

@@ -39,6 +39,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from . import distributed as dist
 from . import run, steps
 from .config import Config, ConfigError, from_dict, resolve
+from .console import say
 from .data import Sampler, make_sampler
 from .io import read_jsonl, write_json
 from .kinds import data_kind, points, validation_sampler
@@ -110,6 +111,7 @@ class Trainer:
         self.elapsed_s = 0.0
         self.meters = RunningMeans()  # values logged since the last record (wgan.meters)
         self._stop_requested = False
+        self.checkpoint_step: int | None = None  # the step checkpoints/latest.pt holds, once known
         self._eval_cache: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ image-scale features
@@ -270,7 +272,9 @@ class Trainer:
         state = self.state_dict()  # every rank takes part (their streams are gathered); rank 0 writes
         if self.rank != 0:
             return Path(run_dir) / "checkpoints" / run.LATEST
-        return run.save_checkpoint(run_dir, state, keep=keep)
+        path = run.save_checkpoint(run_dir, state, keep=keep)
+        self.checkpoint_step = self.step  # what latest.pt holds (a second Ctrl-C may stop a later step)
+        return path
 
     @classmethod
     def resume(cls, run_dir: str | Path, steps: int | None = None, sampler: Sampler | None = None) -> Trainer:
@@ -280,10 +284,12 @@ class Trainer:
         cfg = from_dict(state["config"])
         if steps is not None:
             if steps < state["step"]:
-                raise ConfigError(f"--steps {steps} is below the {state['step']} steps this run has done")
+                raise ConfigError(f"--steps {steps} is below the {state['step']} steps this run has done; --steps is "
+                                  f"the new total (e.g. --steps {2 * state['step']} for as many again)")
             cfg = replace(cfg, train=replace(cfg.train, steps=steps))
         trainer = cls(cfg, sampler=sampler)
         trainer.load_state_dict(state)
+        trainer.checkpoint_step = trainer.step
         return trainer
 
     # ------------------------------------------------------------------ the loop
@@ -357,8 +363,9 @@ class Trainer:
         if run_dir is not None:
             from .diagnostics.plots import plot_curves
 
-            plot_curves(read_jsonl(run_dir / "metrics.jsonl"), run_dir / "curves.png",
-                        title=f"{self.cfg.data.name} / {self.cfg.objective.name}")
+            where, unit = run.gradnorm_place(self.cfg)
+            plot_curves(read_jsonl(run_dir / "metrics.jsonl"), run_dir / "curves.png", title=run.run_title(self.cfg),
+                        gradnorm_at=where, unit_target=unit)
         summary = {
             **self.eval_summary(),
             "train_time_s": self.elapsed_s,
@@ -387,8 +394,9 @@ class Trainer:
             if self._stop_requested:
                 raise KeyboardInterrupt
             self._stop_requested = True
-            print("\ninterrupt: finishing this step and saving a checkpoint (Ctrl-C again to stop now)",
-                  file=sys.stderr)
+            # never raises: stderr may be a pipe that the same Ctrl-C closed (`| tee`), and an error here would
+            # abort the step before its checkpoint
+            say("\ninterrupt: finishing this step and saving a checkpoint (Ctrl-C again to stop now)")
 
         return signal.signal(signal.SIGINT, handler)
 

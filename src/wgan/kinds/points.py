@@ -74,9 +74,15 @@ def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
 
 
 def save_samples(trainer: Trainer, folder: Path) -> None:
-    """``folder/step-NNNNNNN.png`` for 2-D data; higher-dimensional points have no picture."""
+    """``folder/step-NNNNNNN.png`` for 2-D data; higher-dimensional points have no picture (said once a run)."""
     if trainer.sampler.dim == 2:
         save_toy_plot(trainer, Path(folder) / f"step-{trainer.step:07d}.png")
+    elif not getattr(trainer, "_said_no_picture", False):
+        from ..console import say
+
+        trainer._said_no_picture = True
+        say(f"note: {trainer.sampler.dim}-D points have no sample picture (only 2-D data is drawn); the exact W1 "
+            "is logged as for 2-D, and `wgan sample RUN --out samples.npy` writes samples")
 
 
 def save_toy_plot(trainer: Trainer, path: Path) -> None:
@@ -90,8 +96,9 @@ def save_toy_plot(trainer: Trainer, path: Path) -> None:
     extent = (float(lo[0] - pad), float(hi[0] + pad), float(lo[1] - pad), float(hi[1] + pad))
     fake = trainer.generate(512, seed=PLOT_SEED + trainer.cfg.train.seed)
     surface = critic_surface(trainer.D, extent, device=trainer.device)
-    plot_toy(real[:512], fake, surface, extent, path,
-             title=f"{trainer.cfg.data.name} / {trainer.cfg.objective.name}, step {trainer.step}")
+    from ..run import run_title
+
+    plot_toy(real[:512], fake, surface, extent, path, title=f"{run_title(trainer.cfg)}, step {trainer.step}")
 
 
 KIND = DataKind(evaluate, summary, save_samples)
