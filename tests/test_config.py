@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -164,8 +164,8 @@ def test_section_must_be_table():
     (["train.device=tpu"], "tpu"),
     (["data.name=no_such_file.npy"], "no_such_file.npy"),
 ])
-def test_resolve_rejects(sets, needle):
-    assert needle in _err(resolve, apply_sets(Config(), sets))
+def test_resolve_rejects(sets, needle):  # a value out of its range fails as it is set, a bad choice in resolve
+    assert needle in _err(lambda: resolve(apply_sets(Config(), sets)))
 
 
 def test_load_toml(tmp_path):
@@ -231,3 +231,31 @@ def test_data_path_resolved_to_absolute(tmp_path, monkeypatch):
 def test_objective_config_is_frozen():
     with pytest.raises(AttributeError):
         ObjectiveConfig().name = "wgan"  # type: ignore[misc]
+
+
+def test_every_numeric_field_has_a_bound():
+    """Each int/float field of every section has its range in config.BOUNDS (add one for a new field)."""
+    import typing
+
+    from wgan.config import BOUNDS
+
+    missing = []
+    for f in fields(Config):
+        for sf, t in typing.get_type_hints(type(getattr(Config(), f.name))).items():
+            if {int, float} & ({t} | set(typing.get_args(t))) and f"{f.name}.{sf}" not in BOUNDS:
+                missing.append(f"{f.name}.{sf}")
+    assert not missing, f"no entry in wgan.config.BOUNDS for {missing}"
+    assert set(BOUNDS) <= {f"{f.name}.{sf.name}" for f in fields(Config) for sf in fields(getattr(Config(), f.name))}
+
+
+@pytest.mark.parametrize("item", ["optim.lr=inf", "optim.lr=nan", "optim.lr=1e6", "objective.penalty_weight=nan",
+                                  "objective.clip=-inf", "train.seed=18446744073709551616", "train.ema=1",
+                                  "generator.depth=-2", "objective.n_critic=1000000000000"])
+def test_out_of_range_values_fail_as_they_are_set(item):
+    assert item.split("=")[0] in _err(apply_sets, Config(), [item])
+
+
+def test_adaptive_optimisers_take_lr_up_to_one():
+    assert resolve(apply_sets(Config(), ["optim.name=sgd", "optim.lr=2"])).optim.lr == 2
+    assert "too large for adam" in _err(resolve, apply_sets(Config(), ["optim.lr=2"]))
+    assert "optim.critic_lr" in _err(resolve, apply_sets(Config(), ["optim.name=rmsprop", "optim.critic_lr=1.5"]))

@@ -20,8 +20,15 @@ images (digits, an MNIST or CIFAR-10 folder, a folder of images) it starts from 
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (what was wrong, where the help is) instead of the whole usage."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wgan", description="Train and study Wasserstein GANs and "
+    p = _Parser(prog="wgan", description="Train and study Wasserstein GANs and "
                                 "gradient-penalty GANs.")
     p.add_argument("--version", action="version", version=f"wgan {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -304,10 +311,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     if not args.name:
         raise ConfigError("name a reproduction (wgan reproduce NAME) or list them with wgan reproduce --list")
     exp = get(args.name)
-    for flag in ("seeds", "steps"):
-        v = getattr(args, flag)
-        if v is not None and v < 1:
-            raise ConfigError(f"--{flag} must be at least 1, got {v}")
+    from .config import check_value
+
+    if args.seeds is not None and not 1 <= args.seeds <= 10_000:
+        raise ConfigError(f"--seeds must be in [1, 10000], got {args.seeds}")
+    check_value("train.steps", args.steps, "--steps")
     out = Path(args.out) if args.out else Path("reproductions") / exp.name
     if args.protocol:
         ctx = Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps, device=args.device, data=args.data)
@@ -387,7 +395,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_classifier(args: argparse.Namespace) -> int:
     import torch
 
-    from .config import Config, apply_sets, resolve
+    from .config import Config, apply_sets, check_value, resolve
     from .data import make_sampler
     from .kinds.images import train_data_classifier
     from .metrics.classifier import save_classifier
@@ -397,6 +405,9 @@ def cmd_classifier(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.out!r} exists; choose another name or pass --force to overwrite it")
     if any(not item.startswith("data.") for item in args.sets):
         raise ConfigError("wgan classifier train: --set takes data options only, e.g. --set data.image_size=32")
+    if args.steps is not None:
+        check_value("train.steps", args.steps, "--steps")
+    check_value("train.seed", args.seed, "--seed")
     cfg = resolve(apply_sets(Config(), [f"data.name={args.data}", *args.sets]))
     sampler = make_sampler(cfg.data.name, cfg.data)
     if sampler.kind != "images":
@@ -411,8 +422,6 @@ def cmd_classifier(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from .train import Trainer
 
     if args.out is None or args.out.endswith(".txt"):
@@ -422,39 +431,37 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {args.out!r}: use a file name ending in .npy, .csv or .png")
     if out.exists() and not args.force:
         raise ConfigError(f"{args.out!r} exists; choose another name or pass --force to overwrite it")
-    if args.n < 1:
-        raise ConfigError(f"--n must be at least 1, got {args.n}")
+    _check_sample_args(args)
     trainer = Trainer.resume(args.run_dir)
-    pts = trainer.generate(args.n, seed=args.seed).numpy()
-    from .io import atomic_write
+    from .samples import write_samples
 
-    if out.suffix == ".npy":
-        atomic_write(out, lambda f: np.save(f, pts))
-    elif out.suffix == ".csv":
-        atomic_write(out, lambda f: np.savetxt(f, pts, delimiter=",", fmt="%.7g"))
-    else:
-        if pts.shape[1] != 2:
-            raise ConfigError(f"a .png scatter needs 2-D samples, this run makes {pts.shape[1]}-D ones; use .npy")
-        from .diagnostics.plots import plot_points
-
-        plot_points(pts, out, title=f"{args.n} samples, step {trainer.step}")
+    write_samples(trainer, args.n, args.seed, out)  # streamed in chunks; formats checked against the data kind
     print(f"wrote {args.n} samples to {out}")
     return 0
+
+
+def _check_sample_args(args: argparse.Namespace) -> None:
+    from .config import check_value
+
+    if args.n < 1:
+        raise ConfigError(f"--n must be at least 1, got {args.n}")
+    check_value("train.seed", args.seed, "--seed")
 
 
 def _sample_text(args: argparse.Namespace) -> int:
     """``wgan sample RUN`` for text runs: argmax-decoded sentences, printed or written one a line to ``--out``."""
     from .train import Trainer
 
-    if args.n < 1:
-        raise ConfigError(f"--n must be at least 1, got {args.n}")
+    _check_sample_args(args)
     out = Path(args.out) if args.out is not None else None
     if out is not None and out.exists() and not args.force:
         raise ConfigError(f"{args.out!r} exists; choose another name or pass --force to overwrite it")
     trainer = Trainer.resume(args.run_dir)
     if trainer.sampler.kind != "text":
-        raise ConfigError(f"this run's data is of kind {trainer.sampler.kind!r}, not text: give --out FILE (.npy, "
-                          ".csv or .png)")
+        from .samples import FORMATS
+
+        raise ConfigError(f"this run's data is of kind {trainer.sampler.kind!r}, not text: give --out FILE "
+                          f"({', '.join(FORMATS[trainer.sampler.kind])})")
     from .kinds.text import sample_lines
 
     lines = sample_lines(trainer, args.n, seed=args.seed)
@@ -492,6 +499,13 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         except OSError as e:  # unwritable --out, full disk, ...: the system's own one-line reason
             say(f"wgan {args.command}: error: {e}")
+            return 1
+        except (MemoryError, RuntimeError) as e:  # what no estimate foresaw (wgan.limits checks the known sizes)
+            if not isinstance(e, MemoryError) and type(e).__name__ != "OutOfMemoryError":
+                raise
+            first = (str(e).splitlines() or [""])[0][:200]
+            say(f"wgan {args.command}: error: out of memory ({type(e).__name__}: {first}); lower data.batch_size, "
+                "eval.n_samples or the network widths")
             return 1
 
 

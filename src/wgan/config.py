@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import sys
 import types
 import typing
@@ -181,6 +182,121 @@ class Config:
 # the packaged starting config of each data kind (Config.demo; `wgan train` without --config)
 DEMO_FILES = {"points": "demo.toml", "images": "demo_images.toml", "text": "demo_text.toml"}
 
+@dataclass(frozen=True)
+class Bound:
+    """The values a numeric config field accepts: ``lo`` to ``hi``, each end closed unless ``*_open``.
+
+    Every float must also be finite (TOML and ``--set`` read ``inf`` and ``nan``). ``why`` completes the
+    error message (what the value means or what to do instead)."""
+
+    lo: float
+    hi: float = math.inf
+    lo_open: bool = False
+    hi_open: bool = False
+    why: str = ""
+
+    def admits(self, v: float) -> bool:
+        if isinstance(v, float) and not math.isfinite(v):
+            return False
+        above = v > self.lo if self.lo_open else v >= self.lo
+        below = v < self.hi if self.hi_open else v <= self.hi
+        return above and below
+
+    def describe(self) -> str:
+        def num(v: float) -> str:
+            return str(int(v)) if float(v).is_integer() and abs(v) < 10**10 else f"{v:.3g}"
+
+        if self.hi == math.inf:
+            return f"{'>' if self.lo_open else '>='} {num(self.lo)}"
+        return f"in {'(' if self.lo_open else '['}{num(self.lo)}, {num(self.hi)}{')' if self.hi_open else ']'}"
+
+
+# Upper bounds: far above any setting of the papers or a sane study, low enough that a typo (an extra
+# few zeros) fails at once instead of hanging, exhausting memory or overflowing torch's int64 sizes.
+# Memory for the sizes that remain is estimated before allocating (wgan.limits).
+_MAX_STEPS = 10**9  # 10^9 generator steps: weeks at a thousand steps a second
+_MAX_SIZE = 2**31 - 1  # widths, batch sizes, sample counts: torch indexes many kernels with int32
+_UNIT = Bound(0, 1, hi_open=True)
+_NONNEG = Bound(0)
+_EVERY = Bound(1, _MAX_STEPS)
+
+BOUNDS: dict[str, Bound] = {
+    "data.batch_size": Bound(1, 2**20),
+    "data.seq_len": Bound(1, 2**16),
+    "data.vocab_size": Bound(3, 2**20, why=" (padding, unknown and at least one character)"),
+    "data.val_size": Bound(1, _MAX_SIZE),
+    "data.max_lines": Bound(0, 2**62, why=" (0 = all)"),
+    "data.image_size": Bound(0, 4096, why=" (0 = the dataset's own size)"),
+    "data.subset": Bound(0, 2**62, why=" (0 = all images)"),
+    "data.split_seed": Bound(0, 2**32 - 1),
+    "generator.latent_dim": Bound(1, 2**16),
+    "generator.depth": Bound(0, 1000),
+    "generator.width": Bound(1, 2**24),
+    "generator.noise_std": _NONNEG,
+    "generator.n_classes": Bound(0, 2**16, why=" (0 = unconditional)"),
+    "generator.extra_layers": Bound(0, 100),
+    "critic.depth": Bound(0, 1000),
+    "critic.width": Bound(1, 2**24),
+    "critic.n_classes": Bound(0, 2**16, why=" (0 = no auxiliary classifier)"),
+    "critic.extra_layers": Bound(0, 100),
+    "objective.penalty_weight": _NONNEG,
+    "objective.clip": Bound(0, why=" (0 disables clipping)"),
+    "objective.n_critic": Bound(1, 10_000),
+    "objective.dragan_scale": Bound(0, lo_open=True),
+    "objective.acgan_critic_scale": _NONNEG,
+    "objective.acgan_generator_scale": _NONNEG,
+    # Learning rates: Adam and RMSprop move every weight by about lr per step whatever the gradient's
+    # scale, so lr = 1 already moves weights initialised at ~1/sqrt(fan_in) by more than their size each
+    # step (the papers use 5e-5 to 1e-3); plain SGD scales by the gradient, so it gets one more decade.
+    # The optimiser-specific bound is checked in resolve().
+    "optim.lr": Bound(0, 10, lo_open=True),
+    "optim.critic_lr": Bound(0, 10, lo_open=True),
+    "optim.beta1": _UNIT,
+    "optim.beta2": _UNIT,
+    "train.steps": Bound(1, _MAX_STEPS),
+    "train.seed": Bound(0, 2**32 - 1, why=" (a 32-bit seed; the run derives its other streams from it)"),
+    "train.log_every": _EVERY,
+    "train.eval_every": _EVERY,
+    "train.sample_every": _EVERY,
+    "train.checkpoint_every": _EVERY,
+    "train.g_batch_multiple": Bound(1, 1024),
+    "train.ema": Bound(0, 1, hi_open=True, why=" (the EMA decay; 0 = off)"),
+    "train.log_val_every": Bound(0, _MAX_STEPS, why=" (0 = every log_every steps)"),
+    "train.threads": Bound(0, 4096, why=" (0 = chosen from the work per step)"),
+    "eval.n_samples": Bound(1, 10**7),
+    "tricks.minibatch_kernels": Bound(0, 4096, why=" (0 = off)"),
+    "tricks.minibatch_kernel_dim": Bound(1, 4096),
+    "tricks.historical_averaging_critic": Bound(0, why=" (0 = off)"),
+    "tricks.historical_averaging_generator": Bound(0, why=" (0 = off)"),
+    "tricks.label_smoothing": Bound(0, 1, hi_open=True, why=" (real target 1 - value)"),
+    "tricks.vbn_reference_size": Bound(1, 2**16),
+    "tricks.instance_noise": Bound(0, why=" (0 = off)"),
+}
+ADAPTIVE_MAX_LR = 1.0  # optim.lr and optim.critic_lr for adam and rmsprop (see above)
+_ANY_INT = Bound(-(2**63), 2**63 - 1)  # a numeric field without an entry above: torch's int64 range
+_ANY_FLOAT = Bound(-math.inf, math.inf)
+
+
+def check_value(key: str, value: Any, label: str | None = None) -> None:
+    """Raise ConfigError unless ``value`` lies in ``key``'s :data:`BOUNDS` (``None`` = unset passes).
+    ``label`` names it in the message when it came from elsewhere (a command-line flag)."""
+    if value is None or isinstance(value, (bool, str)):
+        return
+    bound = BOUNDS.get(key) or (_ANY_FLOAT if isinstance(value, float) else _ANY_INT)
+    if not bound.admits(value):
+        shown = f"{value:.6g}" if isinstance(value, float) else (str(value) if abs(value) < 10**30 else f"{value:.3g}")
+        finite = " and finite" if isinstance(value, float) else ""
+        raise ConfigError(f"{label or key} must be {bound.describe()}{finite}{bound.why}, got {shown}")
+
+
+def check_bounds(cfg: Config) -> None:
+    """Every numeric field of ``cfg`` against :data:`BOUNDS` (and every float finite)."""
+    for f in fields(cfg):
+        section = getattr(cfg, f.name)
+        for sf in fields(section):
+            check_value(f"{f.name}.{sf.name}", getattr(section, sf.name))
+
+
 _SECTION_TYPES = typing.get_type_hints(Config)
 
 
@@ -201,8 +317,14 @@ def _coerce(section: str, key: str, value: Any) -> Any:
     allowed = [a for a in typing.get_args(t) if a is not type(None)] if _is_optional(t) else [t]
     for a in allowed:
         if a is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an integer beyond float range
+                value = math.inf
+            check_value(f"{section}.{key}", value)
+            return value
         if a is int and isinstance(value, int) and not isinstance(value, bool):
+            check_value(f"{section}.{key}", value)
             return value
         if a in (str, bool) and isinstance(value, a):
             return value
@@ -288,7 +410,7 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     """Fill unset objective/optimiser fields from the objective preset and validate every choice.
 
     ``check_data=False`` skips the data-name check, for code that hands the loop its own sampler."""
-    from .data import NAMED_DATA
+    from .data import NAMED_DATA, TOY_DATA
     from .nets import CRITICS, GENERATORS
     from .nets.images import net_options
     from .nets.mlp import INITS
@@ -313,6 +435,12 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     out = replace(cfg, objective=obj, optim=opt)
     out = _apply_archs(out)
     cfg = replace(cfg, generator=out.generator, critic=out.critic)
+    check_bounds(out)  # every numeric field in its range, every float finite (BOUNDS)
+    if opt.name in ("adam", "rmsprop"):
+        for key, v in (("optim.lr", opt.lr), ("optim.critic_lr", opt.critic_lr)):
+            if v > ADAPTIVE_MAX_LR:
+                raise ConfigError(f"{key} = {v:g} is too large for {opt.name}, which moves every weight by about lr "
+                                  f"per step: use at most {ADAPTIVE_MAX_LR:g} (the papers use 5e-5 to 1e-3)")
 
     def choice(key: str, value: str, valid) -> None:
         if value not in valid:
@@ -328,41 +456,13 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
         norms, activations = net_options(section, s.net)  # what this network family accepts
         choice(f"{section}.activation", s.activation, activations)
         choice(f"{section}.norm", s.norm, norms)
-        if s.n_classes < 0 or s.extra_layers < 0:
-            raise ConfigError(f"{section}.n_classes and {section}.extra_layers must be >= 0, got "
-                              f"{s.n_classes} and {s.extra_layers}")
         choice(f"{section}.init", s.init, INITS)
         if s.net == "dcgan-deep" and s.extra_layers:
             raise ConfigError(f"{section}.net = 'dcgan-deep' sets its extra layers from {section}.depth (conv layers "
                               f"in all); set {section}.extra_layers = 0")
-    positive = {"data.batch_size": cfg.data.batch_size, "train.steps": cfg.train.steps,
-                "objective.n_critic": obj.n_critic, "train.log_every": cfg.train.log_every,
-                "train.eval_every": cfg.train.eval_every, "train.sample_every": cfg.train.sample_every,
-                "train.checkpoint_every": cfg.train.checkpoint_every, "eval.n_samples": cfg.eval.n_samples,
-                "generator.latent_dim": cfg.generator.latent_dim, "generator.width": cfg.generator.width,
-                "critic.width": cfg.critic.width}
-    for key, v in positive.items():
-        if v < 1:
-            raise ConfigError(f"{key} must be at least 1, got {v}")
     d = cfg.data
-    if d.seq_len < 1 or d.vocab_size < 3 or d.val_size < 1 or d.max_lines < 0:
-        raise ConfigError(f"text data needs data.seq_len >= 1, data.vocab_size >= 3 (padding, unknown, one character), "
-                          f"data.val_size >= 1 and data.max_lines >= 0 (0 = all); got {d.seq_len}, {d.vocab_size}, "
-                          f"{d.val_size}, {d.max_lines}")
     choice("data.split", d.split, ("ordered", "random"))
-    if d.split_seed < 0:
-        raise ConfigError(f"data.split_seed must be >= 0, got {d.split_seed}")
-    if d.image_size < 0 or d.subset < 0:  # image data (wgan.data.images)
-        raise ConfigError(f"data.image_size and data.subset must be >= 0 (0 = the dataset's own size / all images), "
-                          f"got {d.image_size} and {d.subset}")
     choice("data.variant", d.variant, ("plain", "stacked", "color"))
-    for key, v in {"optim.lr": opt.lr, "optim.critic_lr": opt.critic_lr}.items():
-        if not v > 0:
-            raise ConfigError(f"{key} must be positive, got {v}")
-    if obj.penalty_weight < 0 or obj.clip < 0:
-        raise ConfigError("objective.penalty_weight and objective.clip must be >= 0 (clip = 0 disables clipping)")
-    if not (0 <= opt.beta1 < 1 and 0 <= opt.beta2 < 1):
-        raise ConfigError(f"optim.beta1 and optim.beta2 must lie in [0, 1), got {opt.beta1}, {opt.beta2}")
     if check_data and cfg.data.name not in NAMED_DATA:
         if not Path(cfg.data.name).exists():
             raise ConfigError(f"data {cfg.data.name!r} is neither a named dataset ({', '.join(NAMED_DATA)}) "
@@ -373,21 +473,15 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     t = cfg.train
     choice("optim.lr_decay", opt.lr_decay, ("none", "linear"))
     choice("train.amp_dtype", t.amp_dtype, ("bfloat16", "float16"))
-    if t.g_batch_multiple < 1:
-        raise ConfigError(f"train.g_batch_multiple must be at least 1, got {t.g_batch_multiple}")
-    if not 0 <= t.ema < 1:
-        raise ConfigError(f"train.ema is the EMA decay of the generator and must lie in [0, 1) (0 = off), got {t.ema}")
-    if t.threads < 0:
-        raise ConfigError(f"train.threads must be >= 0 (0 = chosen from the work per step), got {t.threads}")
-    if t.log_val_every < 0:
-        raise ConfigError(f"train.log_val_every must be >= 0 (0 = every log_every steps), got {t.log_val_every}")
-    if obj.acgan_critic_scale < 0 or obj.acgan_generator_scale < 0:
-        raise ConfigError("objective.acgan_critic_scale and objective.acgan_generator_scale must be >= 0")
     n_g, n_d = getattr(cfg.generator, "n_classes", 0), getattr(cfg.critic, "n_classes", 0)
     if n_d != n_g and n_d > 0:
         raise ConfigError(f"critic.n_classes = {n_d} but generator.n_classes = {n_g}: an AC-GAN run needs both set to "
                           "the number of classes of the data")
     out = _resolve_eval(out)
+    if Path(cfg.data.name).suffix in (".npy", ".csv") or cfg.data.name in TOY_DATA:
+        from .limits import check_w1_size  # points: every evaluation is an exact W1 on eval.n_samples a side
+
+        check_w1_size(cfg.eval.n_samples, cfg.eval.n_samples, "lower eval.n_samples")
     dev = cfg.train.device
     if not (dev in ("auto", "cpu") or dev == "cuda" or dev.startswith("cuda:")):
         raise ConfigError(f"train.device must be auto, cpu, cuda or cuda:N, got {dev!r}")
@@ -423,14 +517,6 @@ def _check_tricks(t: TricksConfig, loss: str) -> None:
     """Validate the [tricks] section (wgan.tricks) against the resolved loss."""
     if t.virtual_batch_norm not in VBN_CHOICES:
         raise _unknown("tricks.virtual_batch_norm", t.virtual_batch_norm, list(VBN_CHOICES))
-    if t.minibatch_kernels < 0 or t.minibatch_kernel_dim < 1 or t.vbn_reference_size < 1:
-        raise ConfigError("tricks.minibatch_kernels must be >= 0 (0 = off), tricks.minibatch_kernel_dim and "
-                          "tricks.vbn_reference_size >= 1")
-    for key in ("historical_averaging_critic", "historical_averaging_generator", "instance_noise"):
-        if not getattr(t, key) >= 0:
-            raise ConfigError(f"tricks.{key} must be >= 0 (0 = off), got {getattr(t, key)}")
-    if not 0 <= t.label_smoothing < 1:
-        raise ConfigError(f"tricks.label_smoothing must lie in [0, 1) (real target 1 - value), got {t.label_smoothing}")
     if t.label_smoothing > 0 and loss == "wasserstein":
         raise ConfigError("tricks.label_smoothing needs a loss with targets (minimax, non-saturating, least-squares); "
                           "the Wasserstein critic has no labels to smooth: set tricks.label_smoothing = 0")

@@ -27,6 +27,8 @@ are not exchangeable with its first).
 from __future__ import annotations
 
 import gzip
+import math
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -225,16 +227,29 @@ def read_idx(path: str | Path) -> np.ndarray:
     """An IDX file (the MNIST format: big-endian magic ``0 0 type ndim``, ``ndim`` int32 sizes, data) of
     unsigned bytes, plain or gzipped. Written by hand: torchvision's reader sits inside its MNIST class."""
     path = Path(path)
-    with _open(path) as f:
-        data = f.read()
+    try:
+        with _open(path) as f:
+            data = f.read()
+    except (gzip.BadGzipFile, zlib.error) as e:
+        if "Not a gzipped file" in str(e):
+            raise ConfigError(f"{str(path)!r} ends in .gz but is not gzip-compressed; rename it without .gz (if it "
+                              "is the plain IDX file) or download it again") from None
+        raise ConfigError(f"{str(path)!r} is a damaged gzip file ({e}); download it again") from None
+    except EOFError:
+        raise ConfigError(f"{str(path)!r} is cut short (the gzip stream ends early); download it again") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read {str(path)!r}: {e.strerror or e}") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise ConfigError(f"{str(path)!r} is not an IDX file of unsigned bytes (bad magic number)")
     ndim = data[3]
-    dims = np.frombuffer(data, dtype=">i4", count=ndim, offset=4)
+    if ndim < 1 or len(data) < 4 + 4 * ndim:
+        raise ConfigError(f"IDX file {str(path)!r} is cut short or damaged: its header names {ndim} dimensions")
+    dims = tuple(int(d) for d in np.frombuffer(data, dtype=">i4", count=ndim, offset=4))
     arr = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
-    if arr.size != int(np.prod(dims)):
-        raise ConfigError(f"IDX file {str(path)!r} holds {arr.size} values but its header says {tuple(dims)}")
-    return arr.reshape(tuple(int(d) for d in dims)).copy()  # writable, detached from the file's bytes
+    if min(dims) < 0 or arr.size != math.prod(dims):
+        raise ConfigError(f"IDX file {str(path)!r} holds {arr.size} values but its header says {dims}: the file is cut "
+                          "short or damaged; download it again")
+    return arr.reshape(dims).copy()  # writable, detached from the file's bytes
 
 
 def _find(folder: Path, stem: str) -> Path | None:
@@ -254,8 +269,11 @@ def _mnist_split(folder: Path, split: str) -> tuple[torch.Tensor, torch.Tensor] 
     if lab is None:
         raise ConfigError(f"MNIST images {str(img)!r} have no labels: looked for {lab_stem}[.gz] in {str(folder)!r}")
     x, y = read_idx(img), read_idx(lab)
-    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-        raise ConfigError(f"MNIST files in {str(folder)!r} disagree: images {x.shape}, labels {y.shape}")
+    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y) or len(x) == 0:
+        raise ConfigError(f"MNIST files {str(img)!r} and {str(lab)!r} must hold N images (N, H, W) and N labels "
+                          f"(N,), got {x.shape} and {y.shape}")
+    if y.max() > 9:
+        raise ConfigError(f"MNIST labels {str(lab)!r} must lie in 0..9, found {int(y.max())}")
     return torch.from_numpy(x)[:, None], torch.from_numpy(y.astype(np.int64))
 
 

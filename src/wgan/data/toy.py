@@ -14,6 +14,7 @@ the data stream exactly.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,57 @@ class SwissRoll(Sampler):
         return torch.from_numpy(x[:, [0, 2]] / self.scale).float()
 
 
+MAX_POINT_MAGNITUDE = 1e18  # points are held in float32: squared distances of larger values overflow it
+
+
+def read_points(path: Path) -> np.ndarray:
+    """A ``.npy`` (never unpickled) or ``.csv`` file as a float64 ``(N, D)`` array of real, finite numbers
+    of magnitude below :data:`MAX_POINT_MAGNITUDE` with at least two distinct rows; else a one-line
+    ConfigError naming the file and what is wrong with it."""
+    from ..limits import need_memory
+
+    where = f"data file {str(path)!r}"
+    try:
+        if path.suffix == ".npy":
+            raw = np.load(path, mmap_mode="r", allow_pickle=False)  # header and dtype first, data on demand
+            if raw.dtype.kind not in "biuf":
+                fix = "keep the real part, np.save(path, points.real)" if raw.dtype.kind == "c" else \
+                    "save an array of real numbers (float or int)"
+                raise ConfigError(f"{where} holds {raw.dtype} values; {fix}")
+            need_memory(raw.size * 8 * 2, f"{where} ({raw.shape} values)", "use a smaller sample of the points")
+            arr = np.array(raw, dtype=np.float64)  # a copy: the memory map is read-only
+        else:
+            with warnings.catch_warnings():  # an empty file: the shape check below says so
+                warnings.simplefilter("ignore", UserWarning)
+                arr = np.asarray(_read_csv(path), dtype=np.float64)
+    except ConfigError:
+        raise
+    except EOFError:
+        raise ConfigError(f"{where} is empty or cut short (no .npy header); write it again") from None
+    except ValueError as e:
+        msg = str(e)
+        if "pickled" in msg or "Object arrays" in msg or "Python objects" in msg:
+            raise ConfigError(f"{where} holds pickled Python objects, which wgan never loads (they can run code); "
+                              "save a numeric array with np.save") from None
+        if "mmap length" in msg:
+            raise ConfigError(f"{where} is cut short: its header promises more data than the file holds; "
+                              "write it again") from None
+        raise ConfigError(f"could not read {where} as numbers: {msg.splitlines()[0].split('; use')[0]}") from None
+    except OSError as e:
+        raise ConfigError(f"could not read {where}: {e.strerror or e}") from None
+    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 1:
+        raise ConfigError(f"{where} must hold a 2-D array of shape (N, D) with N >= 2, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ConfigError(f"{where} contains NaN or infinite values; remove those rows")
+    if np.abs(arr).max() >= MAX_POINT_MAGNITUDE:
+        raise ConfigError(f"{where} has values up to {np.abs(arr).max():.3g}; points must stay below "
+                          f"{MAX_POINT_MAGNITUDE:.0e} in magnitude (float32 distances overflow): rescale them")
+    if (arr == arr[0]).all():
+        raise ConfigError(f"{where}: all {len(arr)} rows are the same point; a generative model needs a "
+                          "distribution of at least two distinct points")
+    return arr
+
+
 class PointSet(Sampler):
     """Points from a ``.npy`` or ``.csv`` file of shape ``(N, D)``, drawn uniformly with replacement."""
 
@@ -99,19 +151,7 @@ class PointSet(Sampler):
         if path.suffix not in (".npy", ".csv"):
             raise ConfigError(f"data file {str(path)!r} has an unknown type; use .npy or .csv (N rows of D "
                               "comma-separated numbers)")
-        try:
-            if path.suffix == ".npy":
-                arr = np.load(path, allow_pickle=False)
-            else:
-                arr = _read_csv(path)
-            arr = np.asarray(arr, dtype=np.float64)
-        except (ValueError, OSError) as e:
-            raise ConfigError(f"could not read {str(path)!r} as numbers: {e}") from None
-        if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 1:
-            raise ConfigError(f"data file {str(path)!r} must hold a 2-D array of shape (N, D) with N >= 2, "
-                             f"got shape {arr.shape}")
-        if not np.isfinite(arr).all():
-            raise ConfigError(f"data file {str(path)!r} contains NaN or infinite values; remove those rows")
+        arr = read_points(path)
         self.points = torch.from_numpy(arr).float()
         self.dim = arr.shape[1]
 

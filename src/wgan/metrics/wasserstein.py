@@ -3,7 +3,8 @@
 W1(P, Q) = min over couplings pi of sum_ij pi_ij ||x_i - y_j||_2, with uniform weights on both sets.
 Registered as ``w1_exact_2k``: 2,000 generated points against 2,000 data points, reported next to the
 *floor*, W1 between two independent 2,000-point data samples (a finite-sample W1 is biased upwards, so
-a perfect generator scores about the floor, not 0).
+a perfect generator scores about the floor, not 0). The exact problem is bounded by the free memory
+(:func:`wgan.limits.check_w1_size`): a larger one is refused in one line, never approximated under the exact name.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import numpy as np
 import ot
 import torch
 from scipy.spatial.distance import cdist
+
+from ..limits import check_w1_size
 
 
 def _as_numpy(x: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -24,7 +27,11 @@ def _as_numpy(x: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 def w1_exact(x: torch.Tensor | np.ndarray, y: torch.Tensor | np.ndarray) -> float:
-    """Exact W1 between the empirical distributions of ``x`` ``(N, D)`` and ``y`` ``(M, D)``."""
+    """Exact W1 between the empirical distributions of ``x`` ``(N, D)`` and ``y`` ``(M, D)``; a problem too
+    large for the free memory is refused before any allocation (:func:`wgan.limits.check_w1_size`)."""
+    if len(x) < 1 or len(y) < 1:
+        raise ValueError(f"W1 needs non-empty point sets, got {len(x)} and {len(y)} points")
+    check_w1_size(len(x), len(y), "lower eval.n_samples")  # POT would abort the process with std::bad_alloc
     a, b = _as_numpy(x), _as_numpy(y)
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"point sets differ in dimension: {a.shape[1]} vs {b.shape[1]}")

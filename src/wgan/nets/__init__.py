@@ -36,8 +36,43 @@ def _flat(shape: int | tuple[int, ...]) -> int:
     return shape if isinstance(shape, int) else math.prod(shape)
 
 
+# Training holds each parameter about four times: the weight, its gradient and two Adam moments (float32).
+TRAINING_COPIES = 4
+
+
+def _checked(section: str, cfg, build: Callable[[], nn.Module]) -> nn.Module:
+    """``build()`` after a dry run on the meta device (no memory): a configuration the family rejects
+    becomes a one-line ConfigError naming the section, and networks too large for the machine's memory
+    are refused with their size before a byte is allocated (wgan.limits)."""
+    from ..errors import ConfigError
+    from ..limits import need_memory
+
+    try:
+        with torch.device("meta"):
+            probe = build()
+    except ValueError as e:  # the family's own check of depth, width, image size, norm, ...
+        raise ConfigError(str(e) if f"{section}." in str(e) else f"{section}.net = {cfg.net!r}: {e}") from None
+    except (RuntimeError, NotImplementedError, TypeError):  # an op without a meta kernel: no estimate
+        return build()
+    n = sum(p.numel() for p in probe.parameters()) + sum(b.numel() for b in probe.buffers())
+    need_memory(TRAINING_COPIES * 4 * n, f"the {section} ({cfg.net}, {section}.width = {cfg.width}, "
+                f"{section}.depth = {cfg.depth}: {n:.3g} parameters, held {TRAINING_COPIES}x in training)",
+                f"lower {section}.width or {section}.depth")
+    return build()
+
+
 def build_generator(cfg, shape: int | tuple[int, ...]) -> nn.Module:
-    """The generator for data samples of ``shape`` (an int for vectors); output ``(B, *shape)``."""
+    """The generator for data samples of ``shape`` (an int for vectors); output ``(B, *shape)``.
+    Configurations the family rejects or that do not fit in memory raise ConfigError (:func:`_checked`)."""
+    return _checked("generator", cfg, lambda: _build_generator(cfg, shape))
+
+
+def build_critic(cfg, shape: int | tuple[int, ...]) -> nn.Module:
+    """The critic for data samples of ``shape``; output ``(B,)``. Checked like :func:`build_generator`."""
+    return _checked("critic", cfg, lambda: _build_critic(cfg, shape))
+
+
+def _build_generator(cfg, shape: int | tuple[int, ...]) -> nn.Module:
     data_dim = _flat(shape)
     if cfg.net == "mlp":  # images: reshaped to (B, C, H, W) after a tanh
         mlp = MLP(cfg.latent_dim, data_dim, cfg.depth, cfg.width, cfg.activation, cfg.norm, init=cfg.init)
@@ -51,8 +86,7 @@ def build_generator(cfg, shape: int | tuple[int, ...]) -> nn.Module:
     raise ValueError(f"unknown generator net {cfg.net!r}; choose one of: {', '.join(GENERATORS)}")
 
 
-def build_critic(cfg, shape: int | tuple[int, ...]) -> nn.Module:
-    """The critic for data samples of ``shape``; output ``(B,)``."""
+def _build_critic(cfg, shape: int | tuple[int, ...]) -> nn.Module:
     data_dim = _flat(shape)
     if cfg.net == "mlp":  # images: flattened first
         mlp = MLP(data_dim, 1, cfg.depth, cfg.width, cfg.activation, cfg.norm, squeeze=True, init=cfg.init)
