@@ -113,6 +113,23 @@ def w(tmp_path_factory):
     f["points_run"], f["image_run"] = (str(p) for p in sorted(runs.iterdir()))
     (root / "exists.npy").write_bytes(b"x")
     f["exists.npy"] = str(root / "exists.npy")
+
+    # checkpoints that are valid (weights-only) pickles of the wrong structure, and hostile / damaged ones
+    good = torch.load(runs.iterdir().__next__() / "checkpoints" / "latest.pt", weights_only=True)
+    wide = {**good, "generator": {k: torch.zeros([2 * d for d in v.shape]) for k, v in good["generator"].items()}}
+    for name, obj in (("ckpt_list", [1, 2, 3]), ("ckpt_no_generator", {k: v for k, v in good.items()
+                                                                       if k != "generator"}),
+                      ("ckpt_wide", wide), ("ckpt_old_format", {**good, "format": 1}),
+                      ("ckpt_bad_step", {**good, "step": "ten"}), ("ckpt_hostile", Marker(marker)),
+                      ("ckpt_truncated", None)):
+        (root / name / "checkpoints").mkdir(parents=True)
+        path = root / name / "checkpoints" / "latest.pt"
+        if obj is None:
+            torch.save(good, path)
+            path.write_bytes(path.read_bytes()[:5000])
+        else:
+            torch.save(obj, path)
+        f[name] = str(root / name)
     return f
 
 
@@ -213,7 +230,16 @@ CASES: list[tuple[list[str], str]] = [
     (["train", "--resume", "{root}/no_run"], "no_run"),
     (["train", "--resume", "{notarun}"], "notarun"),
     (["train", "--resume", "{points_run}", "--seed", "3"], "--seed"),
+    (["train", "--resume", "{ckpt_list}"], "holds a list"),
+    (["train", "--resume", "{ckpt_no_generator}"], "'generator'"),
+    (["train", "--resume", "{ckpt_wide}"], "does not fit"),
+    (["train", "--resume", "{ckpt_old_format}"], "format 1"),
+    (["train", "--resume", "{ckpt_bad_step}"], "'step'"),
+    (["train", "--resume", "{ckpt_hostile}"], "ckpt_hostile"),
+    (["train", "--resume", "{ckpt_truncated}"], "ckpt_truncated"),
     # ---- eval
+    (["eval", "{ckpt_wide}"], "does not fit"),
+    (["eval", "{ckpt_list}"], "holds a list"),
     (["eval", "{root}/no_run"], "no_run"),
     (["eval", "{points_run}", "--n-samples", "0"], "--n-samples"),
     (["eval", "{points_run}", "--n-samples", "100000000000"], "eval.n_samples"),
@@ -225,6 +251,8 @@ CASES: list[tuple[list[str], str]] = [
     (["eval", "{image_run}", "--metrics", "fid64_classifier", "--classifier", "{garbage.pt}"], "garbage.pt"),
     (["eval", "{image_run}", "--metrics", "fid64_inception", "--inception-weights", "{hostile.pt}"], "hostile.pt"),
     # ---- sample
+    (["sample", "{ckpt_no_generator}", "--out", "{root}/s.npy"], "'generator'"),
+    (["sample", "{ckpt_hostile}", "--out", "{root}/s.npy"], "ckpt_hostile"),
     (["sample", "{points_run}", "--n", "0", "--out", "{root}/s.npy"], "--n"),
     (["sample", "{points_run}", "--n", "-5", "--out", "{root}/s.npy"], "--n"),
     (["sample", "{points_run}", "--n", "100000000000000", "--out", "{root}/s.npy"], "of disk"),
@@ -278,3 +306,22 @@ def test_bad_input_fails_in_one_clear_line(w, capsys, argv, needle):
 def test_enough_cases_across_every_subcommand():
     commands = {a[0] for a, _ in CASES}
     assert len(CASES) >= 60 and {"train", "eval", "sample", "reproduce", "classifier", "list"} <= commands
+
+
+def test_zero_floor_has_no_ratio_and_plots(tmp_path):
+    """A W1 floor of 0 (both data samples the same points) gives w1_over_floor = None with a note, a headline
+    without a ratio, and a curves figure on a linear axis (no 'Axis limits cannot be NaN or Inf')."""
+    from types import SimpleNamespace
+
+    from wgan.cli import _headline
+    from wgan.diagnostics.plots import plot_curves
+    from wgan.kinds.points import summary
+
+    trainer = SimpleNamespace(cfg=SimpleNamespace(eval=SimpleNamespace(n_samples=10)))
+    s = summary(trainer, {"eval/w1": 0.5, "eval/w1_floor": 0.0})
+    assert s["w1_over_floor"] is None and "floor is 0" in s["protocol"]["w1"]
+    assert "no ratio to a zero floor" in _headline({**s, "steps": 3})
+    assert summary(trainer, {"eval/w1": 0.5, "eval/w1_floor": 0.25})["w1_over_floor"] == 2.0
+    records = [{"step": i, "loss/critic": 0.1, "eval/w1": w, "eval/w1_floor": 0.0} for i, w in ((1, 0.5), (2, 0.0))]
+    plot_curves(records, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 0

@@ -242,8 +242,9 @@ def _headline(summary: dict) -> str:
     steps = f"after {summary['steps']} steps" if "steps" in summary else ""
     took = f"; {summary['wall_time_s']:.0f} s" if "wall_time_s" in summary else ""
     if "w1" in summary:
-        line = (f"W1 = {summary['w1']:.4f}  (data-vs-data floor {summary['w1_floor']:.4f}, "
-                f"{summary['w1_over_floor']:.2f}x floor)  {steps}")
+        ratio = summary.get("w1_over_floor")  # None when the floor is 0
+        ratio = f"{ratio:.2f}x floor" if ratio is not None else "no ratio to a zero floor"
+        line = f"W1 = {summary['w1']:.4f}  (data-vs-data floor {summary['w1_floor']:.4f}, {ratio})  {steps}"
         if "modes_covered" in summary:
             line += (f"; modes covered {summary['modes_covered']}/{summary['n_modes']}, "
                      f"high-quality samples {100 * summary['high_quality_share']:.1f}%")

@@ -171,7 +171,20 @@ def trainer_state(tr: Trainer) -> dict[str, Any]:
 
 
 def load_trainer_state(tr: Trainer, state: dict[str, Any]) -> None:
-    """Put ``state`` (from :func:`trainer_state`) into a Trainer built from the same config."""
+    """Put ``state`` (from :func:`trainer_state`) into a Trainer built from the same config. A state that does
+    not fit (networks of another shape, missing parts: a file edited or from another run) is a one-line
+    ConfigError, and the trainer must then be discarded."""
+    try:
+        _load_trainer_state(tr, state)
+    except (RuntimeError, KeyError, IndexError, ValueError, TypeError, AttributeError) as e:
+        what = f"no {e}" if isinstance(e, KeyError) else (str(e).splitlines() or [""])[0].rstrip(":. ")
+        detail = next((ln.strip() for ln in str(e).splitlines()[1:] if ln.strip()), "")
+        detail = f"; {detail[:160]}" if detail else ""
+        raise ConfigError(f"the checkpoint does not fit the run its config describes ({type(e).__name__}: {what}"
+                          f"{detail}): it was edited or written by another run") from None
+
+
+def _load_trainer_state(tr: Trainer, state: dict[str, Any]) -> None:
     tr.G.load_state_dict(state["generator"])
     tr.D.load_state_dict(state["critic"])
     if tr.opt_g is not None:
@@ -222,10 +235,21 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any]:
                           "`wgan train`?")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a truncated or foreign file: say so in one line
-        raise ConfigError(f"cannot read checkpoint {str(path)!r}: {type(e).__name__}: {str(e).splitlines()[0]}"
-                          ) from None
+    except Exception as e:  # a truncated or foreign file: one line (never torch's advice to drop weights_only)
+        why = ("it holds objects other than tensors, which wgan never loads (they could run code)"
+               if "Weights only load failed" in str(e) else f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}")
+        raise ConfigError(f"cannot read checkpoint {str(path)!r}: the file is damaged or not a wgan checkpoint "
+                          f"({why})") from None
+    if not isinstance(state, dict):
+        raise ConfigError(f"{str(path)!r} holds a {type(state).__name__}, not a wgan checkpoint (a dict of the run's "
+                          "state written by `wgan train`)")
     if state.get("format") != CHECKPOINT_FORMAT:
         raise ConfigError(f"{str(path)!r} has checkpoint format {state.get('format')}, this wgan reads "
                           f"{CHECKPOINT_FORMAT}")
+    missing = [k for k in ("config", "step", "generator", "critic") if k not in state]
+    if missing:
+        raise ConfigError(f"{str(path)!r} is not a complete wgan checkpoint: it lacks {', '.join(map(repr, missing))}")
+    if not isinstance(state["config"], dict) or not isinstance(state["step"], int) or state["step"] < 0:
+        raise ConfigError(f"{str(path)!r} is not a wgan checkpoint: its 'config' must be a dict and its 'step' a "
+                          f"count, got {type(state['config']).__name__} and {state['step']!r}")
     return state

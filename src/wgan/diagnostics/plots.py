@@ -122,11 +122,14 @@ def plot_curves(records: list[dict], path: str | Path, title: str = "", gradnorm
             s, v = _series(records, "eval/w1")
             ax.plot(s, v, "o-", ms=3, label="exact W1, generated vs data")
             vf = _series(records, "eval/w1_floor")[1]
-            if len(vf):
+            if len(vf) and np.isfinite(vf[-1]):
                 ax.axhline(vf[-1], color="gray", ls="--", label=f"data-vs-data floor {vf[-1]:.3f}")
-            ax.set_yscale("log")
+            shown = np.concatenate([np.asarray(v, float), np.asarray(vf[-1:], float)])
+            log = bool(len(shown)) and bool(np.all(np.isfinite(shown) & (shown > 0)))  # a zero floor or W1: linear
+            if log:
+                ax.set_yscale("log")
             ax.set_title("exact W1 to the data", fontsize=10)
-            ax.set_ylabel("W1 (log scale)")
+            ax.set_ylabel("W1 (log scale)" if log else "W1")
         elif kind == "js":
             for n in range(1, 5):  # text runs (wgan.kinds.text): n-gram JS in bits, validation baseline dashed
                 s, v = _series(records, f"eval/js{n}")

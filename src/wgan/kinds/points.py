@@ -59,14 +59,18 @@ def evaluate(trainer: Trainer) -> dict[str, float]:
 def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
     """``w1``, ``w1_floor``, ``w1_over_floor``, mode statistics and the protocol."""
     n = trainer.cfg.eval.n_samples
+    w1, floor = ev["eval/w1"], ev["eval/w1_floor"]
+    # a zero floor (the two data samples coincide: data with very few distinct points) has no ratio to give
+    ratio = w1 / floor if floor > 0 else None
     return {
-        "w1": ev["eval/w1"],
-        "w1_floor": ev["eval/w1_floor"],
-        "w1_over_floor": ev["eval/w1"] / ev["eval/w1_floor"],
+        "w1": w1,
+        "w1_floor": floor,
+        "w1_over_floor": ratio,
         **{k.split("/", 1)[1]: v for k, v in ev.items() if k not in ("eval/w1", "eval/w1_floor")},
         "protocol": {
             "w1": f"w1_exact_2k: exact W1 (POT) between {n} generated and {n} data points; floor = W1 between "
-                  f"two independent {n}-point data samples",
+                  f"two independent {n}-point data samples" + ("" if ratio is not None else "; the floor is 0 "
+                  "(both data samples are the same points), so w1_over_floor is null: compare w1 itself"),
             "modes": "modes_3std: high quality = within 3 std of the nearest mode; a mode is covered "
                      "with >= 10% of its uniform share of high-quality samples",
         },
