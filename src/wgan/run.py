@@ -236,7 +236,7 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # a truncated or foreign file: one line (never torch's advice to drop weights_only)
-        why = ("it holds objects other than tensors, which wgan never loads (they could run code)"
+        why = ("it holds objects other than tensors; wgan never loads those, they could run code"
                if "Weights only load failed" in str(e) else f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}")
         raise ConfigError(f"cannot read checkpoint {str(path)!r}: the file is damaged or not a wgan checkpoint "
                           f"({why})") from None
