@@ -20,6 +20,7 @@ classifier matches the data's shape; ``modes{n}_stacked_classifier`` for 3-chann
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,6 +199,12 @@ def measure(trainer: Trainer) -> dict[str, float]:
     p, s0 = plan(trainer), trainer.cfg.train.seed
     out: dict[str, float] = {}
     fakes: dict[int, torch.Tensor] = {}
+    if p.specs:  # generated, training and held-out images of the largest count are held at once (float32)
+        from ..limits import need_memory
+
+        n_max, dim = max(s.count for s in p.specs), math.prod(trainer.sampler.shape)
+        need_memory(3 * 4 * n_max * dim, f"evaluating on {n_max:,} images of shape {tuple(trainer.sampler.shape)}",
+                    "lower eval.n_samples (wgan eval: --n-samples)")
 
     def fake(n: int) -> torch.Tensor:
         if n not in fakes:
