@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torchvision.transforms import functional as TF
 
 from ..errors import ConfigError
 from .safe_pickle import load_data_pickle
@@ -68,6 +67,7 @@ def decode_image(path: Path, size: int) -> torch.Tensor:
     ``draft``, as ``Image.thumbnail`` does) that keeps both sides at least ``2 size``: 2-4x less decoding for
     photos much larger than the training size, the final antialiased resize unchanged."""
     from PIL import Image
+    from torchvision.transforms import functional as TF  # torchvision where used: seconds of import
 
     try:
         with Image.open(path) as im:
@@ -365,6 +365,8 @@ def _resize(pixels: torch.Tensor, size: int) -> torch.Tensor:
     """uint8 ``(N, C, H, W)`` -> ``(N, C, size, size)`` (antialiased bilinear), in chunks to bound memory."""
     if size == 0 or pixels.shape[-1] == size and pixels.shape[-2] == size:
         return pixels
+    from torchvision.transforms import functional as TF
+
     chunks = [TF.resize(pixels[i:i + 4096], [size, size], antialias=True) for i in range(0, len(pixels), 4096)]
     return torch.cat(chunks)
 

@@ -22,8 +22,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import ot
-from scipy.spatial.distance import cdist
 
 LOG2 = math.log(2.0)
 
@@ -94,6 +92,9 @@ def earth_mover_plan(p: np.ndarray, q: np.ndarray, x: np.ndarray | None = None, 
                          "distance needs equal totals (normalise both to 1 for probability distributions)")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"positions differ in dimension: {x.shape[1]} vs {y.shape[1]}")
+    import ot  # imported where used (seconds of import; see wgan.metrics.wasserstein)
+    from scipy.spatial.distance import cdist
+
     cost = cdist(x, y, metric="euclidean")  # (N, M)
     plan = ot.emd(p, q, cost)  # (N, M): plan[i, j] = mass moved from pile i to pile j
     return float((plan * cost).sum()), plan

@@ -10,9 +10,7 @@ a perfect generator scores about the floor, not 0). The exact problem is bounded
 from __future__ import annotations
 
 import numpy as np
-import ot
 import torch
-from scipy.spatial.distance import cdist
 
 from ..limits import check_w1_size
 
@@ -37,6 +35,9 @@ def w1_exact(x: torch.Tensor | np.ndarray, y: torch.Tensor | np.ndarray) -> floa
         raise ValueError(f"point sets differ in dimension: {a.shape[1]} vs {b.shape[1]}")
     # scipy's cdist computes ||a - b|| directly; POT's ot.dist expands ||a||^2 + ||b||^2 - 2ab, which loses
     # precision for nearby points far from the origin.
+    import ot  # POT and scipy here, not at the top: seconds of import that `wgan list` and --help never need
+    from scipy.spatial.distance import cdist
+
     cost = cdist(a, b, metric="euclidean")
     wa = np.full(len(a), 1.0 / len(a))
     wb = np.full(len(b), 1.0 / len(b))
