@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     r.add_argument("--data", metavar="PATH", help="data file or folder: the corpus of char-lm, the images of "
                    "image-objectives and critic-overfitting, the MNIST of improved-techniques' Stacked MNIST part")
+    r.add_argument("--n", type=int, metavar="N", help="studies: number of points, e.g. architectures of "
+                   "random-architectures (default 50; the paper: 200)")
+    r.add_argument("--workers", type=int, default=1, metavar="N", help="studies: local worker processes (default 1)")
+    r.add_argument("--backend", choices=("local", "ray"), default="local", help="studies: local pool or Ray")
+    r.add_argument("--ray-address", metavar="ADDR", help="studies on Ray: join this cluster (default: a local one)")
     r.add_argument("--force", action="store_true", help="overwrite an existing results.json in the output folder")
     r.add_argument("--protocol", action="store_true", help="print the protocol table (each setting against the "
                    "paper and the official code) for these options, without running")
@@ -317,9 +322,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     if args.seeds is not None and not 1 <= args.seeds <= 10_000:
         raise ConfigError(f"--seeds must be in [1, 10000], got {args.seeds}")
     check_value("train.steps", args.steps, "--steps")
+    for flag in ("n", "workers"):
+        v = getattr(args, flag)
+        if v is not None and v < 1:
+            raise ConfigError(f"--{flag} must be at least 1, got {v}")
     out = Path(args.out) if args.out else Path("reproductions") / exp.name
     if args.protocol:
-        ctx = Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps, device=args.device, data=args.data)
+        ctx = Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps, device=args.device, data=args.data,
+                      n=args.n, workers=args.workers, backend=args.backend, ray_address=args.ray_address)
         print(table_markdown(full_table(exp.name, ctx)))
         return 0
     if (out / "results.json").exists() and not args.force:
@@ -330,7 +340,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     progress = Progress(exp.name, report=say)
     try:
         result = run_experiment(exp.name, Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps,
-                                                  device=args.device, data=args.data, progress=progress))
+                                                  device=args.device, data=args.data, n=args.n, workers=args.workers,
+                                                  backend=args.backend, ray_address=args.ray_address,
+                                                  progress=progress))
     except KeyboardInterrupt:
         say(_reproduce_interrupted(exp.name, out, progress))
         return 130

@@ -100,6 +100,10 @@ class Context:
     steps: int | None = None
     device: str = "cpu"
     data: str | None = None  # a data file or folder, for reproductions that train on a corpus or dataset
+    n: int | None = None  # studies: how many points (e.g. architectures); None: the reproduction's default
+    workers: int = 1  # studies: worker processes of the local pool (wgan.studies)
+    backend: str = "local"  # studies: "local" or "ray"
+    ray_address: str | None = None  # studies on Ray: join this cluster (None: start a local one)
     progress: Progress = field(default_factory=Progress, compare=False)
 
     def track(self, items: Iterable[T], part: str, label: Callable[[T], str] = str) -> Iterator[T]:
