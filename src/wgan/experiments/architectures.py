@@ -75,10 +75,11 @@ def setting(ctx: Context) -> ArchSetting:
     data = ctx.data or "digits"
     if ctx.quick:
         return ArchSetting(data, 8, ctx.n or 3, 1 / 16, 4, 16, 16, ctx.steps or 3, 100, 60, 8)
-    # sized for 2 shared CPU cores (docs/reproductions/random-architectures.md): digits at their own 8x8,
+    # CPU-sized (docs/reproductions/random-architectures.md: ~0.15 CPU-s per architecture-step, both methods;
+    # 50 x 300 steps ~ 19 min on 2 free cores): digits at their own 8x8,
     # other data at 16x16; Table 1's filters / 8 (4, 8, 16); the zoo's DIM 8
     size = 8 if data == "digits" else 16
-    return ArchSetting(data, size, ctx.n or 50, 1 / 8, 8, 32, 32, ctx.steps or 80, 1000, 600, 16)
+    return ArchSetting(data, size, ctx.n or 50, 1 / 8, 8, 32, 32, ctx.steps or 300, 1000, 600, 16)
 
 
 def _sets(s: ArchSetting, classifier: Path | str, device: str) -> dict[str, Any]:
@@ -185,8 +186,9 @@ def _run(ctx: Context, study) -> dict[str, Any]:
 
     out = ctx.out / "study"
     ctx.keeps(out / "runs", "a run with summary.json is skipped when the reproduction runs again")
+    gpus = 0.125 if ctx.device.startswith("cuda") else 0  # on Ray: 8 of these small runs share a GPU
     report = run_study(study, out, backend=ctx.backend, workers=ctx.workers, ray_address=ctx.ray_address,
-                       progress=True)
+                       ray_num_gpus=gpus, progress=True)
     return {r.label: (r.summary if r.status != "failed" else None) for r in report.results} | {
         "_wall_s": report.wall_s, "_failed": [f"{r.label}: {r.error}" for r in report.failed]}
 
@@ -234,7 +236,8 @@ def _common_rows(s: ArchSetting, quick: bool) -> list[Row]:
             "the library's DCGAN family; He init not reproduced for MLP/ResNet"),
         Row("batch", "64", f"{CODE}:31", str(s.batch), "" if s.batch == 64 else "tiny quick run"),
         Row("steps", "200,000 generator iterations (gan_64x64.py); sec. 5.1 does not say", f"{CODE}:32",
-            f"{s.steps} generator steps", "CPU cost: sized so that the study fits ~25 min on 2 shared cores"),
+            f"{s.steps} generator steps", "CPU cost: ~0.15 CPU-s per architecture-step (both methods), so 50 "
+            "architectures x 300 steps take ~19 min on 2 free cores"),
         Row("seeds", "1 run per architecture and method", "WGAN-GP sec. 5.1", "1 (train.seed 0)", ""),
         Row("eval_mode", "Inception score of the final generator", "WGAN-GP sec. 5.1",
             "the final generator (batch-norm layers in eval mode as the Trainer's evaluation sets them)", ""),
