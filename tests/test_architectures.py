@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 
 import pytest
-import torch
 
 from wgan.experiments import Context, run_experiment
 from wgan.experiments.architectures import (
@@ -25,13 +24,7 @@ from wgan.experiments.architectures import (
     zoo_all_succeed,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny nets: one torch thread (conftest)
 
 
 def _paper_counts() -> dict[float, dict[str, int]]:

@@ -30,12 +30,7 @@ from wgan.nets.space import (
 SHAPE = (1, 8, 8)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny nets: one torch thread (conftest)
 
 
 def _cfg(*sets: str, objective: str = "wgan-gp") -> Config:
