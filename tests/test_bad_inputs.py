@@ -122,7 +122,9 @@ def w(tmp_path_factory):
                                                                        if k != "generator"}),
                       ("ckpt_wide", wide), ("ckpt_old_format", {**good, "format": 1}),
                       ("ckpt_bad_step", {**good, "step": "ten"}), ("ckpt_hostile", Marker(marker)),
-                      ("ckpt_truncated", None)):
+                      ("ckpt_truncated", None),
+                      ("ckpt_nan", {**good, "generator": {k: torch.full_like(v, float("nan")) if v.is_floating_point()
+                                                          else v for k, v in good["generator"].items()}})):
         (root / name / "checkpoints").mkdir(parents=True)
         path = root / name / "checkpoints" / "latest.pt"
         if obj is None:
@@ -241,6 +243,7 @@ CASES: list = [
     # ---- eval
     (["eval", "{ckpt_wide}"], "does not fit"),
     (["eval", "{ckpt_list}"], "holds a list"),
+    (["eval", "{ckpt_nan}"], "diverged"),
     (["eval", "{root}/no_run"], "no_run"),
     (["eval", "{points_run}", "--n-samples", "0"], "--n-samples"),
     (["eval", "{points_run}", "--n-samples", "100000000000"], "eval.n_samples"),
@@ -256,6 +259,7 @@ CASES: list = [
     # ---- sample
     (["sample", "{ckpt_no_generator}", "--out", "{root}/s.npy"], "'generator'"),
     (["sample", "{ckpt_hostile}", "--out", "{root}/s.npy"], "ckpt_hostile"),
+    (["sample", "{ckpt_nan}", "--out", "{root}/from_nan.npy"], "non-finite weights"),
     (["sample", "{points_run}", "--n", "0", "--out", "{root}/s.npy"], "--n"),
     (["sample", "{points_run}", "--n", "-5", "--out", "{root}/s.npy"], "--n"),
     (["sample", "{points_run}", "--n", "100000000000000", "--out", "{root}/s.npy"], "of disk"),

@@ -47,7 +47,7 @@ def chunks(trainer, n: int, seed: int) -> Iterator[torch.Tensor]:
     while done < n:
         m = min(size, n - done)
         labels = (torch.arange(done, done + m) % trainer.n_classes) if conditional else None
-        yield trainer.generate(m, seed=chunk_seed(seed, k), labels=labels)
+        yield _finite(trainer.generate(m, seed=chunk_seed(seed, k), labels=labels), trainer)
         done, k = done + m, k + 1
 
 
@@ -72,10 +72,29 @@ def check_format(kind: str, out: Path, shape: tuple[int, ...], n: int) -> None:
                           f"{MAX_GRID_IMAGES:,} or write .npy")
 
 
+def check_finite_generator(trainer) -> None:
+    """ConfigError when the generator's weights hold NaN or infinity (its training diverged): every sample
+    it draws would be NaN, and a file or a figure of them would pass for a result."""
+    bad = [name for name, p in trainer.sampling_generator.named_parameters() if not torch.isfinite(p).all()]
+    if bad:
+        raise ConfigError(f"the generator at step {trainer.step} has non-finite weights ({bad[0]}"
+                          f"{f' and {len(bad) - 1} more' if len(bad) > 1 else ''}): this run diverged; resume from "
+                          "an earlier kept checkpoint or train again with a lower optim.lr")
+
+
+def _finite(x: torch.Tensor, trainer) -> torch.Tensor:
+    if not torch.isfinite(x).all():
+        raise ConfigError(f"the generator at step {trainer.step} draws NaN or infinite samples: this run diverged; "
+                          "nothing was written")
+    return x
+
+
 def write_samples(trainer, n: int, seed: int, out: Path) -> None:
-    """``n`` samples of ``trainer``'s generator into ``out`` (format by suffix), streamed in chunks."""
+    """``n`` samples of ``trainer``'s generator into ``out`` (format by suffix), streamed in chunks. A
+    generator that draws non-finite samples is refused and nothing is written."""
     kind, shape = trainer.sampler.kind, tuple(trainer.sampler.shape)
     check_format(kind, out, shape, n)
+    check_finite_generator(trainer)
     values = n * int(np.prod(shape))
     if out.suffix == ".npy":
         need_disk(out, 4 * values + 128, f"{n:,} samples of shape {shape} as .npy", "lower --n")
@@ -115,4 +134,4 @@ def _write_csv(trainer, n: int, seed: int, out: Path) -> None:
     atomic_write(out, write)
 
 
-__all__ = ["CHUNK", "FORMATS", "check_format", "chunk_seed", "chunks", "write_samples"]
+__all__ = ["CHUNK", "FORMATS", "check_finite_generator", "check_format", "chunk_seed", "chunks", "write_samples"]
