@@ -98,6 +98,11 @@ def w(tmp_path_factory):
     cifar("cifar_float", {b"data": np.zeros((2, 3072)), b"labels": [0, 1]})
     cifar("cifar_nolabels", {b"data": np.zeros((2, 3072), np.uint8)})
 
+    (root / "broken_images").mkdir()
+    for i in range(6):
+        (root / "broken_images" / f"{i}.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)  # a header, no image
+    f["broken_images"] = str(root / "broken_images")
+
     torch.save(Marker(marker), root / "hostile.pt")  # weights_only=True refuses to build it
     (root / "garbage.pt").write_bytes(b"not a torch file")
     (root / "bad.toml").write_text("[optim\nlr = 1")
@@ -229,6 +234,8 @@ CASES: list = [
     ([*_TR, "--data", "{cifar_list}"], "data_batch_1"),
     ([*_TR, "--data", "{cifar_float}"], "uint8"),
     ([*_TR, "--data", "{cifar_nolabels}"], "labels"),
+    (["train", "--steps", "1", "--out", "{root}/runs_broken", *TINY, "--set", "generator.net=mlp", "--set",
+      "critic.net=mlp", "--set", "data.image_size=8", "--data", "{broken_images}"], "remove it from the folder"),
     # ---- train --resume
     (["train", "--resume", "{root}/no_run"], "no_run"),
     (["train", "--resume", "{notarun}"], "notarun"),

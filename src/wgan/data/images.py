@@ -75,7 +75,7 @@ def decode_image(path: Path, size: int) -> torch.Tensor:
                 im.draft("RGB", (2 * size, 2 * size))
             im = TF.resize(im.convert("RGB"), size)  # shorter side -> size (PIL, antialiased)
             return TF.pil_to_tensor(TF.center_crop(im, [size, size]))
-    except OSError as e:
+    except (OSError, ValueError, Image.DecompressionBombError) as e:  # damaged, foreign, or a decompression bomb
         raise ConfigError(f"could not read image {str(path)!r}: {e}; remove it from the folder") from None
 
 
