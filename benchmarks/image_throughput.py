@@ -8,8 +8,12 @@ steps: what ``Trainer.fit`` does apart from evaluation, samples and checkpoints)
 careful user would write by hand (no logging). They alternate in rounds in one process, so machine noise hits
 both alike. "Images" are real training images consumed: n_critic * batch per generator step.
 
+``--compile`` adds the library with ``train.compile = true`` (wgan.compiled): its first step compiles (timed
+apart, with the break-even run length from which compiling saves time); the last line is then
+``ratio compiled/plain = N.NNx``.
+
     python benchmarks/image_throughput.py [--steps 20] [--rounds 3] [--width 16] [--batch 64] [--threads 1]
-        [--net dcgan|mnist-conv] [--size 16] [--device cpu|cuda] [--amp]
+        [--net dcgan|mnist-conv] [--size 16] [--device cpu|cuda] [--amp] [--compile]
 
 Prints images/s of each per round, the medians and the ratio library / plain (>= 1 means not slower).
 """
@@ -17,6 +21,7 @@ Prints images/s of each per round, the medians and the ratio library / plain (>=
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -29,8 +34,8 @@ from wgan.nets import build_critic, build_generator
 from wgan.penalties import interpolates
 
 
-def config(args: argparse.Namespace, steps: int, seed: int) -> Config:
-    return apply_sets(Config(), [
+def config(args: argparse.Namespace, steps: int, seed: int, compile: bool = False) -> Config:
+    return apply_sets(Config(), [f"train.compile={str(compile).lower()}", f"train.threads={torch.get_num_threads()}",
         "data.name=digits", f"data.image_size={args.size}", f"data.batch_size={args.batch}",
         "objective.name=wgan-gp", f"generator.net={args.net}", f"critic.net={args.net}", "generator.norm=batch",
         "critic.norm=none", f"generator.width={args.width}", f"critic.width={args.width}", "generator.latent_dim=64",
@@ -81,8 +86,8 @@ def plain_loop(args: argparse.Namespace, steps: int, seed: int) -> float:
     return steps * 5 * n / (time.perf_counter() - start)
 
 
-def library_loop(args: argparse.Namespace, steps: int, seed: int) -> float:
-    tr = Trainer(config(args, steps, seed))
+def library_rate(tr: Trainer, steps: int) -> float:
+    """Images / s of ``steps`` more steps of ``tr`` (the logging reduction every 10 steps, as fit)."""
     start = time.perf_counter()
     for s in range(1, steps + 1):
         tr.train_step()
@@ -102,25 +107,45 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=16)
     ap.add_argument("--net", default="dcgan", choices=("dcgan", "mnist-conv"))
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--amp", action="store_true", help="bfloat16 autocast in both loops")
+    ap.add_argument("--amp", action="store_true", help="bfloat16 autocast in both loops (not with --compile)")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--compile", action="store_true",
+                    help="also time train.compile = true (its first step compiles: tens of seconds to minutes on a "
+                         "CPU; the break-even run length is printed -- shorter runs are faster eager)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.device}; {args.net} width "
-          f"{args.width}, digits {args.size}x{args.size}, batch {args.batch}, n_critic 5, {args.steps} generator "
-          "steps per measurement")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.device}, load "
+          f"{os.getloadavg()[0]:.2f}; {args.net} width {args.width}, digits {args.size}x{args.size}, batch "
+          f"{args.batch}, n_critic 5, {args.steps} generator steps per measurement")
     plain_loop(args, 3, seed=0)  # warm up allocator and kernels
-    library_loop(args, 3, seed=0)
-    loops = {"library": library_loop, "plain": plain_loop}
-    rates: dict[str, list[float]] = {name: [] for name in loops}
-    for r in range(args.rounds):  # alternate which loop goes first
-        for name in sorted(loops, reverse=r % 2 == 1):
-            rates[name].append(loops[name](args, args.steps, seed=r))
-        lib_r, plain_r = rates["library"][-1], rates["plain"][-1]
-        print(f"round {r}: library {lib_r:8.1f} img/s   plain {plain_r:8.1f} img/s   ratio {lib_r / plain_r:.3f}")
-    ml, mp = statistics.median(rates["library"]), statistics.median(rates["plain"])
-    print(f"median:  library {ml:8.1f} img/s   plain {mp:8.1f} img/s   ratio library/plain {ml / mp:.3f}")
+    trainers = {"library": Trainer(config(args, 10**6, 0))}
+    compile_s = 0.0
+    if args.compile:
+        trainers["compiled"] = Trainer(config(args, 10**6, 0, compile=True))
+        start = time.perf_counter()
+        trainers["compiled"].train_step()
+        compile_s = time.perf_counter() - start
+        print(f"compile (first compiled step): {compile_s:.1f} s")
+    for tr in trainers.values():
+        library_rate(tr, 2)
+    names = ["plain", *trainers]
+    rates: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(args.rounds):  # alternate the order
+        for name in (names if r % 2 == 0 else names[::-1]):
+            rates[name].append(plain_loop(args, args.steps, seed=r) if name == "plain"
+                               else library_rate(trainers[name], args.steps))
+        print(f"round {r}: " + "   ".join(f"{n} {rates[n][-1]:8.1f} img/s" for n in names), flush=True)
+    m = {n: statistics.median(v) for n, v in rates.items()}
+    print("median:  " + "   ".join(f"{n} {m[n]:8.1f} img/s" for n in names) + f"; load {os.getloadavg()[0]:.2f}")
+    print(f"ratio library/plain = {m['library'] / m['plain']:.2f}x")
+    if args.compile:
+        batch_imgs = 5 * args.batch
+        saved = batch_imgs / m["library"] - batch_imgs / m["compiled"]  # seconds saved per generator step
+        even = f"{compile_s / saved:.0f} steps" if saved > 0 else "never (compiled is not faster)"
+        print(f"ratio compiled/library = {m['compiled'] / m['library']:.2f}x; compile {compile_s:.1f} s, "
+              f"break-even after {even}")
+        print(f"ratio compiled/plain = {m['compiled'] / m['plain']:.2f}x")
 
 
 if __name__ == "__main__":

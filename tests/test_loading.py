@@ -21,7 +21,7 @@ def _folder(tmp_path, n=14, px=(12, 10), classes=("a", "b")):
     rng = np.random.default_rng(0)
     for i in range(n):
         sub = tmp_path / classes[i % len(classes)]
-        sub.mkdir(exist_ok=True)
+        sub.mkdir(parents=True, exist_ok=True)
         arr = rng.integers(0, 256, (px[1], px[0], 3), dtype=np.uint8)
         Image.fromarray(arr).save(sub / f"{i:03d}.{'jpg' if i % 2 else 'png'}")
     return tmp_path
@@ -83,3 +83,32 @@ def test_in_memory_images_move_to_a_device_and_draw_there():
     a = base.sample_with_labels(16, torch.Generator().manual_seed(0))
     b = moved.sample_with_labels(16, torch.Generator().manual_seed(0))
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) and moved.validation is not None
+
+
+def test_a_folder_run_resumes_bit_identically_through_the_loader(tmp_path):
+    from wgan import Trainer
+
+    from .helpers import tiny_config
+
+    folder = _folder(tmp_path / "imgs", n=14, px=(20, 18))
+    sets = [f"data.name={folder}", "data.image_size=16", "data.batch_size=4", "data.workers=1",
+            "generator.net=dcgan", "critic.net=dcgan", "generator.width=4", "critic.width=4",
+            "generator.latent_dim=8", "objective.n_critic=2", "train.steps=4"]
+    full = Trainer(tiny_config(*sets))
+    assert full.stream is not None and full.stream.workers == 1
+    for _ in range(4):
+        full.train_step()
+    first = Trainer(tiny_config(*sets[:-2], "data.workers=0", "objective.n_critic=2", "train.steps=4"))
+    for _ in range(2):
+        first.train_step()
+    resumed = Trainer(tiny_config(*sets[:-2], "data.workers=0", "objective.n_critic=2", "train.steps=4"))
+    resumed.load_state_dict(first.state_dict())  # a checkpoint: the loader's position is the step counter
+    for _ in range(2):
+        resumed.train_step()
+    assert resumed.draw == full.draw == 8
+    for p, q in zip(full.G.state_dict().values(), resumed.G.state_dict().values(), strict=True):
+        assert torch.equal(p, q)
+    for p, q in zip(full.D.state_dict().values(), resumed.D.state_dict().values(), strict=True):
+        assert torch.equal(p, q)
+    wait = full._flush()["time/data_wait_s"]
+    assert 0 <= wait < 60

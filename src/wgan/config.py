@@ -46,6 +46,7 @@ class DataConfig:
     split_seed: int = 0
     dequantize: bool = False  # add U[0, 1) noise to the 8-bit pixel values before scaling to [-1, 1]
     variant: str = "plain"  # MNIST only: "plain", "stacked" (3 digits as RGB, 1000 classes) or "color"
+    workers: int = -1  # image folders: DataLoader decoding processes; -1 = one per core but one (max 8), 0 = none
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class TrainConfig:
     channels_last: bool = False  # channels-last memory format for image nets and batches (faster convs on GPUs)
     log_val_every: int = 0  # critic loss on the held-out split (loss/critic_val) every N steps; 0 = log_every
     threads: int = 0  # torch CPU threads; 0 = auto: 1 for small nets, else the idle cores (wgan.threads)
+    compile: bool = False  # torch.compile the critic and generator steps (wgan.compiled; pays only on long runs)
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,7 @@ BOUNDS: dict[str, Bound] = {
     "train.ema": Bound(0, 1, hi_open=True, why=" (the EMA decay; 0 = off)"),
     "train.log_val_every": Bound(0, _MAX_STEPS, why=" (0 = every log_every steps)"),
     "train.threads": Bound(0, 4096, why=" (0 = chosen from the work per step)"),
+    "data.workers": Bound(-1, 256, why=" (-1 = one per core but one, 0 = decode in the training process)"),
     "eval.n_samples": Bound(1, 10**7),
     "tricks.minibatch_kernels": Bound(0, 4096, why=" (0 = off)"),
     "tricks.minibatch_kernel_dim": Bound(1, 4096),
@@ -473,6 +476,10 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     t = cfg.train
     choice("optim.lr_decay", opt.lr_decay, ("none", "linear"))
     choice("train.amp_dtype", t.amp_dtype, ("bfloat16", "float16"))
+    if t.compile:
+        from .compiled import check_compilable
+
+        check_compilable(out)
     n_g, n_d = getattr(cfg.generator, "n_classes", 0), getattr(cfg.critic, "n_classes", 0)
     if n_d != n_g and n_d > 0:
         raise ConfigError(f"critic.n_classes = {n_d} but generator.n_classes = {n_g}: an AC-GAN run needs both set to "

@@ -55,8 +55,17 @@ def update(tr: Trainer, total: torch.Tensor, opt: torch.optim.Optimizer, scaler:
 # ---------------------------------------------------------------------- batches and passes
 def real_batch(tr: Trainer, n: int, sampler: Sampler, rng: torch.Generator
                ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``n`` data samples on the device ``(n, *shape)`` and, in conditional runs, their labels ``(n,)``."""
-    if tr.conditional:
+    """``n`` data samples on the device ``(n, *shape)`` and, in conditional runs, their labels ``(n,)``.
+    The critic's batches of an image folder come from the run's :class:`wgan.data.loading.FolderStream` (draw
+    ``tr.draw``; the seconds waited for it are logged as ``time/data_wait_s``)."""
+    stream = getattr(tr, "stream", None)
+    if stream is not None and sampler is tr.sampler and rng is tr.data_rng and n == stream.n:
+        waited = stream.wait_s
+        x, y = stream.batch(tr.draw)
+        tr.draw += 1
+        tr._add("time/data_wait_s", torch.tensor(stream.wait_s - waited))
+        y = y if tr.conditional else None
+    elif tr.conditional:
         x, y = sampler.sample_with_labels(n, rng)  # type: ignore[attr-defined]
         y = y.to(tr.device, non_blocking=True)
     else:

@@ -38,9 +38,12 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from . import distributed as dist
 from . import run, steps
+from .compiled import CompiledSteps
 from .config import Config, ConfigError, from_dict, resolve
 from .console import say
 from .data import Sampler, make_sampler
+from .data.images import FolderSampler
+from .data.loading import FolderStream
 from .io import read_jsonl, write_json
 from .kinds import data_kind, points, validation_sampler
 from .meters import RunningMeans
@@ -81,6 +84,9 @@ class Trainer:
         self.device = pick_device(t.device, dist.local_rank())
         torch.manual_seed(t.seed)  # parameter initialisation (the same on every rank)
         self.sampler: Sampler = sampler if sampler is not None else make_sampler(cfg.data.name, cfg.data)
+        data_device = torch.device("cpu")
+        if self.device.type != "cpu" and hasattr(self.sampler, "to"):  # in-memory images: held and drawn there
+            self.sampler, data_device = self.sampler.to(self.device), self.device
         self.kind = data_kind(self.sampler.kind)
         self._check_features()
         self.G = build_generator(cfg.generator, self.sampler.shape).to(self.device)
@@ -89,7 +95,11 @@ class Trainer:
         self.tricks = Tricks(cfg)  # the [tricks] switches (wgan.tricks); all identities when off
         self.G, self.D = self.tricks.wrap(self.G, self.D, self.sampler, self.latent_dim, self.device)
         seed = t.seed + self.rank * dist.RANK_SEED_OFFSET  # rank 0: the single-process streams
-        self.data_rng = torch.Generator().manual_seed(seed)
+        self.data_rng = torch.Generator(device=data_device).manual_seed(seed)
+        # image folders: decoded ahead by DataLoader workers, draw k a pure function of (seed, k) (wgan.data.loading)
+        self.stream = FolderStream(self.sampler, cfg.data.batch_size, seed, cfg.data.workers, self.device) if (
+            isinstance(self.sampler, FolderSampler)) else None
+        self.draw = 0  # the stream's next draw: step * n_critic + the critic step within the step
         self.noise_rng = torch.Generator(device=self.device).manual_seed(seed + 1)
         self.diag_rng = torch.Generator(device=self.device).manual_seed(seed + 2)
         self.val_rng = torch.Generator().manual_seed(seed + 3)  # held-out critic loss: real batches and noise
@@ -107,6 +117,7 @@ class Trainer:
         g_params = list(self.G.parameters())
         self.opt_g = make_optimizer(op.name, g_params, op.lr, op.beta1, op.beta2) if g_params else None
         self._setup_features()
+        self.compiled = CompiledSteps(self) if t.compile else None  # train.compile (wgan.compiled)
         self.step = 0
         self.elapsed_s = 0.0
         self.meters = RunningMeans()  # values logged since the last record (wgan.meters)
@@ -174,15 +185,19 @@ class Trainer:
     # ------------------------------------------------------------------ the players' steps (wgan.steps)
     def critic_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One critic update on a fresh real batch; returns the (real, fake) batch it used."""
-        return steps.critic_step(self)
+        return self.compiled.critic_step() if self.compiled is not None else steps.critic_step(self)
 
     def generator_step(self) -> None:
         """One generator update."""
-        steps.generator_step(self)
+        if self.compiled is not None:
+            self.compiled.generator_step()
+        else:
+            steps.generator_step(self)
 
     def train_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One generator iteration: n_critic critic steps, then one generator step; returns the last critic
         step's (real, fake) batch."""
+        self.draw = self.step * self.cfg.objective.n_critic  # the data stream's draw: a function of the step
         for _ in range(self.cfg.objective.n_critic):
             real, fake = self.critic_step()
         self.generator_step()

@@ -1,0 +1,210 @@
+"""The players' steps compiled (``train.compile = true``): ``torch.compile`` over ``torch.func`` programs.
+
+Autograd's double backward (the gradient penalty differentiates ``||grad_x D(x_hat)||`` with respect to the
+critic's parameters) cannot be captured by ``torch.compile``: ``torch.autograd.grad(..., create_graph=True)``
+breaks the graph. So each step is written as a pure function of the parameters and the step's random draws,
+differentiated with ``torch.func.grad`` (the penalty's input gradient is a ``grad`` inside the ``grad``), and
+that whole program -- the generator's fakes, both critic passes, the penalty and its second derivative -- is
+compiled as one graph (``fullgraph=True``: a graph break is an error, never a silent eager fallback). Networks
+enter through ``torch.func.functional_call`` with their parameters (detached) and buffers, so batch-norm running
+statistics update in place exactly as in the eager step.
+
+What stays eager: the random draws (data, noise, penalty points -- drawn from the run's streams in the eager
+step's order before the compiled call, so a compiled run draws exactly the numbers an eager run draws), the
+optimiser update (``torch.optim``, on gradients the compiled program returns), weight clipping and logging.
+Hence a compiled step equals the eager step to floating-point round-off (tests/test_compiled.py, per network
+family and penalty): the same formulas, reassociated by the compiler.
+
+Supported: every network family the library builds (:data:`COMPILABLE`: mlp, dcgan, dcgan-deep, resnet, resnet64,
+resnet-bottleneck, mnist-conv, conv1d), every
+objective and penalty, weight clipping, the generator batch multiple, lr decay, EMA, channels-last and data
+parallelism. Refused with a ConfigError naming the option (:func:`check_compilable`): mixed precision, AC-GAN
+conditioning, the [tricks] section, and the parameter-free data-plus-noise generator.
+
+The first call of each step compiles it (tens of seconds on a CPU: Inductor generates and builds C++); it pays
+only when the run is long enough. Measured break-evens: ``benchmarks/toy_throughput.py --compile`` and
+``benchmarks/image_throughput.py --compile``, docs/toy.md "Compiled steps".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad
+
+from .ensemble import has_cpp_compiler
+from .errors import ConfigError
+from .nets import DataPlusNoise, is_per_sample
+from .objectives import Objective
+from .penalties import Penalty, safe_norm
+
+COMPILABLE = ("mlp", "dcgan", "dcgan-deep", "resnet", "resnet64", "resnet-bottleneck", "mnist-conv", "conv1d")
+
+
+def check_compilable(cfg: Any, G: nn.Module | None = None, device: torch.device | None = None) -> None:
+    """Raise a ConfigError naming what ``train.compile = true`` cannot run (module docstring)."""
+    from .config import TricksConfig
+
+    t = cfg.train
+    for section in ("generator", "critic"):
+        net = getattr(cfg, section).net
+        if net not in COMPILABLE:
+            raise ConfigError(f"train.compile = true cannot compile the {section} family {net!r} (compiled families: "
+                              f"{', '.join(COMPILABLE)}); set train.compile = false")
+    reasons = []
+    if t.amp:
+        reasons.append("train.amp (mixed precision): set train.amp = false")
+    if cfg.critic.n_classes or cfg.generator.n_classes:
+        reasons.append("AC-GAN conditioning (critic.n_classes > 0): set critic.n_classes = generator.n_classes = 0")
+    if cfg.tricks != TricksConfig():
+        reasons.append("the [tricks] section: leave every trick off")
+    if isinstance(G, DataPlusNoise):
+        reasons.append("the data-plus-noise generator")
+    if reasons:
+        raise ConfigError("train.compile = true does not support " + "; ".join(reasons) + " (or train.compile = false)")
+    if device is not None and torch.device(device).type == "cpu" and not has_cpp_compiler():
+        raise ConfigError("train.compile = true on the CPU needs a C++ compiler for torch.compile (g++, clang++ or "
+                          "$CXX); install one or set train.compile = false")
+
+
+def _params(m: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach() for k, v in m.named_parameters()}
+
+
+def _buffers(m: nn.Module) -> dict[str, torch.Tensor]:
+    return dict(m.named_buffers())
+
+
+def penalty_draws(penalty: Penalty | None, real: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """The penalty's random numbers, drawn as :meth:`Penalty.points` draws them (same calls, same order):
+    ``(eps,)`` ``(B, 1, ...)`` for gp/lp, ``(u, alpha)`` for dragan, ``()`` without a penalty."""
+    if penalty is None:
+        return ()
+    one = (real.shape[0],) + (1,) * (real.dim() - 1)
+    if penalty.name == "dragan":
+        u = torch.rand(real.shape, generator=rng, device=real.device, dtype=real.dtype)
+        return u, torch.rand(one, generator=rng, device=real.device, dtype=real.dtype)
+    return (torch.rand(one, generator=rng, device=real.device, dtype=real.dtype),)
+
+
+def penalty_points(penalty: Penalty, real: torch.Tensor, fake: torch.Tensor, draws: tuple[torch.Tensor, ...]
+                   ) -> torch.Tensor:
+    """x_hat from pre-drawn numbers: the formulas of :func:`wgan.penalties.interpolates` / ``dragan_points``."""
+    if penalty.name == "dragan":
+        u, alpha = draws
+        return real + (1 - alpha) * (penalty.dragan_scale * real.std() * u)
+    (eps,) = draws
+    return eps * real + (1 - eps) * fake
+
+
+def critic_program(G: nn.Module, D: nn.Module, objective: Objective, penalty: Penalty | None) -> Callable:
+    """``f(d_params, d_buffers, g_state, real, z, *draws) -> (grads, (loss, pen, norms, real_out, fake_out, fake))``:
+    one critic step's gradient as a pure function (``torch.func.grad`` of the loss plus the weighted penalty)."""
+    fuse = is_per_sample(D)
+
+    def loss_fn(d_params, d_buffers, g_state, real, z, *draws):
+        with torch.no_grad():
+            fake = functional_call(G, g_state, (z,))  # (B, *shape), as the eager step's no-grad fakes
+
+        def critic(x):
+            return functional_call(D, (d_params, d_buffers), (x,))
+
+        n = real.shape[0]
+        if fuse:  # one pass over [real; fake] for a per-sample critic, as the eager step
+            out = critic(torch.cat([real, fake]))
+            real_out, fake_out = out[:n], out[n:]
+        else:
+            real_out, fake_out = critic(real), critic(fake)
+        loss = objective.critic_loss(real_out, fake_out)
+        if penalty is None:
+            zero = loss.new_zeros(())
+            return loss, (loss, zero, zero, real_out, fake_out, fake)
+        x_hat = penalty_points(penalty, real, fake, draws)
+        g = grad(lambda x: critic(x).sum())(x_hat)  # grad_x D(x_hat), differentiable in d_params
+        norms = safe_norm(g)  # (B,)
+        pen = penalty.from_norms(norms)
+        return loss + penalty.weight * pen, (loss, pen, norms, real_out, fake_out, fake)
+
+    return grad(loss_fn, has_aux=True)
+
+
+def generator_program(G: nn.Module, D: nn.Module, objective: Objective) -> Callable:
+    """``f(g_params, g_buffers, d_state, z) -> (grads, loss)``: the generator step's gradient, pure."""
+
+    def loss_fn(g_params, g_buffers, d_state, z):
+        fake = functional_call(G, (g_params, g_buffers), (z,))
+        loss = objective.generator_loss(functional_call(D, d_state, (fake,)))
+        return loss, loss
+
+    return grad(loss_fn, has_aux=True)
+
+
+class CompiledSteps:
+    """The compiled critic and generator steps of a :class:`wgan.train.Trainer` (module docstring).
+
+    ``compile=False`` runs the same torch.func programs eagerly (for tests of the programs themselves)."""
+
+    def __init__(self, trainer: Any, compile: bool = True, backend: str = "inductor") -> None:
+        check_compilable(trainer.cfg, trainer.G, trainer.device if backend == "inductor" and compile else None)
+        self.tr = trainer
+        critic = critic_program(trainer.G, trainer.D, trainer.objective, trainer.penalty)
+        gen = generator_program(trainer.G, trainer.D, trainer.objective)
+        self._opt_step: dict[int, Callable[[], Any]] = {}
+        if compile:
+            critic = torch.compile(critic, fullgraph=True, dynamic=False, backend=backend)
+            gen = torch.compile(gen, fullgraph=True, dynamic=False, backend=backend)
+            if not trainer.schedulers:  # a changing float lr would recompile the optimiser's step every step
+                for opt in (trainer.opt_d, trainer.opt_g):
+                    if opt is not None:  # torch's compiled optimiser (its step breaks the graph at entry)
+                        self._opt_step[id(opt)] = torch.compile(opt.step, backend=backend)
+        self._critic, self._gen = critic, gen
+
+    def _apply(self, grads: dict[str, torch.Tensor], module: nn.Module, opt: torch.optim.Optimizer) -> None:
+        for name, p in module.named_parameters():
+            p.grad = grads[name]
+        if self.tr.world > 1:
+            from . import distributed as dist
+
+            dist.all_reduce_gradients(module.parameters())
+        self._opt_step.get(id(opt), opt.step)()
+
+    def critic_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One critic update on a fresh real batch, with the noise and penalty numbers drawn from the run's
+        streams in the eager step's order; returns the ``(real, fake)`` batch it used."""
+        from .steps import real_batch
+
+        tr = self.tr
+        real, _ = real_batch(tr, tr.cfg.data.batch_size, tr.sampler, tr.data_rng)
+        z = tr.noise(real.shape[0])
+        draws = penalty_draws(tr.penalty, real, tr.noise_rng)
+        grads, (loss, pen, norms, real_out, fake_out, fake) = self._critic(
+            _params(tr.D), _buffers(tr.D), {**_params(tr.G), **_buffers(tr.G)}, real, z, *draws)
+        tr._add("loss/critic", loss)
+        tr._add("critic/real_mean", real_out)
+        tr._add("critic/fake_mean", fake_out)
+        if tr.penalty is not None:
+            tr._add(f"penalty/{tr.penalty.name}", pen)
+            tr._add("gradnorm", norms)
+        self._apply(grads, tr.D, tr.opt_d)
+        if tr.cfg.objective.clip > 0:
+            from .penalties import clip_weights_
+
+            clip_weights_(tr.D, tr.cfg.objective.clip)
+        return real, fake
+
+    def generator_step(self) -> None:
+        tr = self.tr
+        if tr.opt_g is None:
+            return
+        n = tr.cfg.data.batch_size * tr.cfg.train.g_batch_multiple
+        z = tr.noise(n)
+        grads, loss = self._gen(_params(tr.G), _buffers(tr.G), {**_params(tr.D), **_buffers(tr.D)}, z)
+        self._apply(grads, tr.G, tr.opt_g)
+        tr._add("loss/generator", loss)
+
+
+__all__ = ["COMPILABLE", "CompiledSteps", "check_compilable", "critic_program", "generator_program",
+           "has_cpp_compiler", "penalty_draws", "penalty_points"]
