@@ -1,5 +1,6 @@
 """Crash-safe file writing: a reader never sees a half-written file, and an old file is only replaced
-by a complete new one (write to a temporary file in the same folder, fsync, rename, fsync the folder)."""
+by a complete new one (write to a temporary file in the same folder, fsync, rename, fsync the folder).
+And the one reader of torch files (:func:`load_tensors`): tensors and plain containers only."""
 
 from __future__ import annotations
 
@@ -52,3 +53,19 @@ def read_jsonl(path: str | Path) -> list[dict]:
             except json.JSONDecodeError:  # a torn last line after a crash: drop it
                 break
     return rows
+
+
+def load_tensors(path: str | Path, what: str) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU: tensors and plain containers, never code. A damaged
+    or foreign file is a one-line ConfigError naming ``what`` it should be, never torch's advice to retry
+    without ``weights_only`` (the one thing not to do with a file of unknown origin)."""
+    import torch
+
+    from .errors import ConfigError
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated, foreign, or holding objects other than tensors
+        why = ("it holds objects other than tensors; wgan never loads those, they could run code"
+               if "Weights only load failed" in str(e) else f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}")
+        raise ConfigError(f"cannot read {what} {str(path)!r}: the file is damaged or of another kind ({why})") from None

@@ -29,7 +29,7 @@ import torch
 from . import __version__
 from . import distributed as dist
 from .errors import ConfigError
-from .io import atomic_write, read_jsonl, write_json
+from .io import atomic_write, load_tensors, read_jsonl, write_json
 
 if TYPE_CHECKING:
     from .train import Trainer
@@ -233,13 +233,7 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"no checkpoint at {str(path)!r}: is {str(run_dir)!r} a run directory made by "
                           "`wgan train`?")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a truncated or foreign file: one line (never torch's advice to drop weights_only)
-        why = ("it holds objects other than tensors; wgan never loads those, they could run code"
-               if "Weights only load failed" in str(e) else f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}")
-        raise ConfigError(f"cannot read checkpoint {str(path)!r}: the file is damaged or not a wgan checkpoint "
-                          f"({why})") from None
+    state = load_tensors(path, "checkpoint")  # weights_only; a damaged or foreign file: one line
     if not isinstance(state, dict):
         raise ConfigError(f"{str(path)!r} holds a {type(state).__name__}, not a wgan checkpoint (a dict of the run's "
                           "state written by `wgan train`)")

@@ -185,10 +185,9 @@ def read_weights(path: str | Path, what: str, fix: str) -> Any:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{what} {str(path)!r} does not exist; {fix}")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a truncated or foreign file: one line
-        raise ConfigError(f"cannot read {what} {str(path)!r}: {type(e).__name__}") from None
+    from ..io import load_tensors
+
+    return load_tensors(path, what)
 
 
 def load_classifier(path: str | Path, device: str | torch.device = "cpu") -> tuple[ImageClassifier, ClassifierInfo]:
