@@ -457,3 +457,32 @@ def run_exp1(ctx: Context) -> Result:
           table=lambda ctx: many_paths_table(ctx, "exp2"))
 def run_exp2(ctx: Context) -> Result:
     return _reproduce(ctx, EXP2, "exp2", "Exp. II (overcomplete latent)")
+
+
+# ------------------------------------------------------------------------------------------ tables for the pages
+def _cell(s: dict[str, Any]) -> str:
+    """``mean [95% interval of the mean] (median; failures)`` of one setting's summary."""
+    fail = f"; {s['n_diverged']} diverged" if s["n_diverged"] else ""
+    return f"{s['mean']:.3g} [{s['mean_lo']:.3g}, {s['mean_hi']:.3g}] ({s['median']:.3g}{fail})"
+
+
+def tables_markdown(data: dict[str, Any]) -> str:
+    """The three sweeps of a results.json ``data`` as markdown tables: per model and swept value the mean over all
+    members with its 95% interval, the median and the failure count (the figures' numbers)."""
+    out = []
+    for key, title, fmt in (("lr", "learning rate", "{:g}"), ("n_critic", "discriminator updates per generator "
+                                                                          "update k", "k = {}"),
+                            ("dim", "data dimension", "d = {}")):
+        block = data[key]
+        steps = f", {block['steps']} generator steps" if "steps" in block else ""
+        out.append(f"{title[0].upper() + title[1:]}{steps}: mean [95% interval of the mean] (median; diverged)\n")
+        out.append("| model | " + " | ".join(fmt.format(x) for x in block["x"]) + " |")
+        out.append("|---|" + "---|" * len(block["x"]))
+        for model, m in block["models"].items():
+            out.append(f"| {model} | " + " | ".join(_cell(s) for s in m["summaries"]) + " |")
+        if "random_init_by_dim" in block:
+            out.append("| random generator | " + " | ".join(_cell(s) for s in block["random_init_by_dim"]) + " |")
+        out.append("")
+        if "random_init_by_dim" not in block:
+            out.append(f"Random generator (the same seeds, untrained): {_cell(block['random_init'])}\n")
+    return "\n".join(out)
