@@ -34,14 +34,17 @@ def plot_toy(real, fake, surface: np.ndarray | None, extent, path: str | Path, t
         xs, ys = np.linspace(extent[0], extent[1], n), np.linspace(extent[2], extent[3], n)
         cs = ax.contourf(xs, ys, surface, levels=20, cmap="Greys", alpha=0.9)
         fig.colorbar(cs, ax=ax, fraction=0.046, pad=0.04, label="critic value D(x)")
-    ax.scatter(real[:, 0], real[:, 1], s=5, c="tab:orange", edgecolors="none", label=f"data ({len(real)})")
-    ax.scatter(fake[:, 0], fake[:, 1], s=5, c="tab:blue", edgecolors="none", label=f"generated ({len(fake)})")
+    # data as larger discs under the generated points, so that both stay visible where they coincide
+    ax.scatter(real[:, 0], real[:, 1], s=18, c="tab:orange", edgecolors="none", label=f"data ({len(real)})")
+    ax.scatter(fake[:, 0], fake[:, 1], s=4, c="tab:blue", edgecolors="none", label=f"generated ({len(fake)})")
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal")
     ax.set_xlabel("x[0]")
     ax.set_ylabel("x[1]")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, markerscale=3, frameon=False)
+    legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
+    for handle in legend.legend_handles:  # one marker size in the legend, whatever the sizes in the plot
+        handle.set_sizes([30])
     ax.set_title(title, fontsize=9)
     save_figure(fig, path)
 
