@@ -127,7 +127,11 @@ class FolderStream:
         if self._it is None or k != self._next:
             self._start(k)
         start = time.perf_counter()
-        got, pixels, labels = next(self._it)  # type: ignore[arg-type]
+        try:
+            got, pixels, labels = next(self._it)  # type: ignore[arg-type]
+        except ConfigError as e:  # raised in a worker: DataLoader re-raises it with the worker's traceback
+            last = str(e).strip().splitlines()[-1]  # "wgan.errors.ConfigError: <the message>"
+            raise ConfigError(last.split("ConfigError: ", 1)[-1]) from None
         self.wait_s += time.perf_counter() - start
         assert got == k, (got, k)  # the DataLoader keeps the sampler's order
         self._next = k + 1
