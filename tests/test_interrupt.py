@@ -87,7 +87,10 @@ def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
     twice = subprocess.Popen([sys.executable, "-c", DURING_WRITE, "2", "2", *train[3:], str(tmp_path / "twice")],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
-    # 4. a reproduction, stopped after some of its runs finished
+    # 4. Ctrl-C twice inside the very first checkpoint write: nothing to resume, and the message says so
+    first = subprocess.Popen([sys.executable, "-c", DURING_WRITE, "2", "1", *train[3:], str(tmp_path / "first")],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    # 5. a reproduction, stopped after some of its runs finished
     repro_out = tmp_path / "repro"
     repro = subprocess.Popen([sys.executable, "-c", REPRO_AFTER_TWO, "reproduce", "improved-techniques", "--quick",
                               "--out", str(repro_out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
@@ -115,6 +118,11 @@ def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
     assert not list(ckpt.parent.glob(".*tmp"))  # and no half-written temporary file
     assert "checkpoint at step 10 (stopped at step 20" in out  # the message names the step latest.pt holds
 
+    out, _ = first.communicate(timeout=120)
+    assert first.returncode == 130, out
+    assert "before the first checkpoint: nothing to resume" in out
+    assert not list((tmp_path / "first").glob("*/checkpoints/latest.pt"))
+
     out, err = repro.communicate(timeout=120)
     assert repro.returncode == 130, err
     assert "Traceback" not in err
@@ -123,11 +131,3 @@ def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
     assert not (repro_out / "results.json").exists()
     assert len(list((repro_out / "runs").glob("*.json"))) >= 2  # finished runs kept
 
-
-def test_interrupt_before_first_checkpoint_says_so(tmp_path):
-    """Ctrl-C twice inside the very first checkpoint write: nothing to resume, and the message says so."""
-    proc = subprocess.run([sys.executable, "-c", DURING_WRITE, "2", "1", "train", "--steps", "100000", *TINY,
-                           "--out", str(tmp_path)], capture_output=True, text=True, env=_env(), timeout=120)
-    assert proc.returncode == 130, proc.stderr
-    assert "before the first checkpoint: nothing to resume" in proc.stderr
-    assert not list(tmp_path.glob("*/checkpoints/latest.pt"))
