@@ -45,8 +45,11 @@ def test_train_eval_sample_resume(tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
     assert np.load(tmp_path / "s.npy").shape == (50, 2)
 
-    # resume to a larger total
+    # resume to a larger total: the headline gives this session's time and the training time of all sessions
+    capsys.readouterr()
     assert main(["train", "--resume", str(run), "--steps", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "this session" in out and "(steps 4-6," in out and "training over all sessions" in out
     assert json.loads((run / "summary.json").read_text())["steps"] == 6
     assert [json.loads(r)["step"] for r in (run / "metrics.jsonl").read_text().splitlines()] == [2, 4, 6]
 

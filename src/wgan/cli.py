@@ -209,9 +209,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not lead:
         return 0
     if resumed_at:  # a continuation: this session's time, next to the run's training time over all sessions
-        summary = {**summary, "wall_time_s": time.perf_counter() - session_start}
-        print(_headline(summary) + f" this session (steps {resumed_at}-{summary['steps']}; "
-              f"{summary['train_time_s']:.0f} s of training over all sessions)")
+        session = time.perf_counter() - session_start
+        print(_headline({k: v for k, v in summary.items() if k != "wall_time_s"}) +
+              f"; this session {session:.0f} s (steps {resumed_at}-{summary['steps']}, final evaluation and plots "
+              f"included); training over all sessions {summary['train_time_s']:.0f} s")
     else:
         _print_summary(summary)
     print(f"run directory: {run_dir}")
