@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
-from .errors import ConfigError
+from .errors import ConfigError, TrainingDiverged
 
 DEMO_HELP = """\
 With no --config, `wgan train` starts from the demo config: WGAN-GP on 8 Gaussians, about 2 minutes on
@@ -510,6 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     with guarded_std_streams():
         try:
             return handler(args)
+        except TrainingDiverged as e:  # the NaN guard stopped a run (wgan.guard): exit 3, the fix in the line
+            say(f"wgan {args.command}: error: {e}")
+            return 3
         except ConfigError as e:
             say(f"wgan {args.command}: error: {e}")
             return 2

@@ -12,6 +12,7 @@ import torch
 from . import distributed as dist
 
 GRADNORM = "gradnorm"  # per-sample norms: the record gets their mean, minimum and maximum
+COUNT_SUFFIX = "_steps"  # counts (e.g. amp/skipped_critic_steps): the record gets their sum over the interval
 
 
 class RunningMeans:
@@ -26,7 +27,8 @@ class RunningMeans:
 
     def flush(self, world: int = 1) -> dict[str, float]:
         """Means over the interval (of every element logged under a key); ``gradnorm`` gives
-        ``gradnorm/mean``, ``gradnorm/min`` and ``gradnorm/max`` (the range of per-sample norms). With
+        ``gradnorm/mean``, ``gradnorm/min`` and ``gradnorm/max`` (the range of per-sample norms); keys ending in
+        ``_steps`` are counts and give their sum (summed over ranks too). With
         ``world > 1`` means over ranks and the range over all ranks (every rank must call it)."""
         out: dict[str, float] = {}
         for key, values in self.pending.items():
@@ -34,6 +36,8 @@ class RunningMeans:
             if key == GRADNORM:
                 out["gradnorm/mean"], out["gradnorm/min"], out["gradnorm/max"] = (
                     flat.mean().item(), flat.min().item(), flat.max().item())
+            elif key.endswith(COUNT_SUFFIX):
+                out[key] = flat.sum().item() * world  # * world: the mean over ranks below is then their sum
             else:
                 out[key] = flat.mean().item()
         self.pending = {}

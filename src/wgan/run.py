@@ -246,4 +246,20 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any]:
     if not isinstance(state["config"], dict) or not isinstance(state["step"], int) or state["step"] < 0:
         raise ConfigError(f"{str(path)!r} is not a wgan checkpoint: its 'config' must be a dict and its 'step' a "
                           f"count, got {type(state['config']).__name__} and {state['step']!r}")
+    bad = [name for name in ("generator", "critic", "ema") if not _all_finite(state.get(name))]
+    if bad:
+        raise ConfigError(f"{str(path)!r} holds non-finite (NaN/inf) {' and '.join(bad)} weights: the run diverged "
+                          "before this checkpoint was written; use an earlier checkpoint (checkpoints/step-*.pt) "
+                          "or train a new run with a lower optim.lr")
     return state
+
+
+def _all_finite(obj: Any) -> bool:
+    """Every floating-point tensor in a (nested) state dict is finite."""
+    if isinstance(obj, torch.Tensor):
+        return not obj.is_floating_point() or bool(torch.isfinite(obj).all())
+    if isinstance(obj, dict):
+        return all(_all_finite(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return all(_all_finite(v) for v in obj)
+    return True

@@ -42,14 +42,22 @@ def autocast(device: torch.device, enabled: bool, dtype: torch.dtype
 
 
 def update(tr: Trainer, total: torch.Tensor, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
-           module: nn.Module) -> None:
-    """Backward (loss-scaled under float16), gradients averaged over ranks, optimiser step."""
+           module: nn.Module, player: str) -> None:
+    """Backward (loss-scaled under float16), gradients averaged over ranks, optimiser step. Under float16 a
+    step the scaler skips (an inf/NaN gradient) is counted as ``amp/skipped_<player>_steps``."""
     opt.zero_grad(set_to_none=True)
     scaler.scale(total).backward()
     if tr.world > 1:
         dist.all_reduce_gradients(module.parameters())
     scaler.step(opt)  # float16: unscales, skips the step when a gradient is inf/NaN
-    scaler.update()
+    if scaler.is_enabled():
+        # the scaler lowers its scale exactly when it skipped the step; compared on the device (no sync).
+        # ``_scale`` is the scaler's device tensor (public get_scale() would sync the host every step)
+        before = scaler._scale.clone()
+        scaler.update()
+        tr._add(f"amp/skipped_{player}_steps", (scaler._scale < before).float())
+    else:
+        scaler.update()
 
 
 # ---------------------------------------------------------------------- batches and passes
@@ -145,7 +153,7 @@ def critic_step(tr: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
         log(f"penalty/{tr.penalty.name}", pen)
         log("gradnorm", norms)
     total = tr.tricks.add_history_penalty("critic", total, log)
-    update(tr, total, tr.opt_d, tr.scaler_d, tr.D)
+    update(tr, total, tr.opt_d, tr.scaler_d, tr.D, "critic")
     if o.clip > 0:
         clip_weights_(tr.D, o.clip)
     tr.tricks.record_history("critic")
@@ -185,7 +193,7 @@ def generator_step(tr: Trainer) -> None:
         total = total + tr.cfg.objective.acgan_generator_scale * ac
         log("loss/ac_fake", ac)
         log("acgan/fake_accuracy", (logits.argmax(1) == y).float())
-    update(tr, total, tr.opt_g, tr.scaler_g, tr.G)
+    update(tr, total, tr.opt_g, tr.scaler_g, tr.G, "generator")
     tr.tricks.record_history("generator")
     for p in tr.D.parameters():
         p.requires_grad_(True)

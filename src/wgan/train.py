@@ -37,13 +37,14 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from . import distributed as dist
-from . import run, steps
+from . import guard, run, steps
 from .compiled import CompiledSteps
 from .config import Config, ConfigError, from_dict, resolve
 from .console import say
 from .data import Sampler, make_sampler
 from .data.images import FolderSampler
 from .data.loading import FolderStream
+from .errors import TrainingDiverged
 from .io import read_jsonl, write_json
 from .kinds import data_kind, points, validation_sampler
 from .meters import RunningMeans
@@ -122,7 +123,8 @@ class Trainer:
         self.elapsed_s = 0.0
         self.meters = RunningMeans()  # values logged since the last record (wgan.meters)
         self._stop_requested = False
-        self.checkpoint_step: int | None = None  # the step checkpoints/latest.pt holds, once known
+        self._finite_step = 0  # the last step the NaN guard found everything finite (wgan.guard)
+        self.checkpoint_step: int | None = None  # the step checkpoints/latest.pt holds, once one is written
         self._eval_cache: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ image-scale features
@@ -281,6 +283,7 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         run.load_trainer_state(self, state)
+        self._finite_step = self.step
 
     def save_checkpoint(self, run_dir: Path, keep: bool = False) -> Path:
         """Write ``checkpoints/latest.pt`` atomically; with ``keep`` also ``checkpoints/step-NNNNNNN.pt``."""
@@ -349,14 +352,18 @@ class Trainer:
                     if self.penalty is None:
                         self._add("gradnorm", self.gradient_norms(last_real, last_fake))
                     record: dict[str, Any] = {"step": s, **self._flush(), "time/elapsed_s": self.elapsed_s}
-                    if (s % t.eval_every == 0 or final) and self.rank == 0:
+                    diverged = guard.check(self, record)  # the NaN guard (wgan.guard); no sync on the hot path
+                    if diverged is None and (s % t.eval_every == 0 or final) and self.rank == 0:
                         record.update(self.evaluate())
                     for sink in sinks:
                         sink.write(record)
+                    self._stop_if_diverged(diverged, run_dir)
                     bar.set_postfix(self._postfix(record), refresh=False)
                 if files is not None and self.kind.save_samples and (s % t.sample_every == 0 or final):
                     self.kind.save_samples(self, files / "samples")
                 if run_dir is not None and (s % t.checkpoint_every == 0 or final or self._stop_requested):
+                    if self._finite_step != s:  # never a non-finite state into latest.pt
+                        self._stop_if_diverged(guard.check(self), run_dir)
                     self.save_checkpoint(run_dir, keep=t.keep_checkpoints and s % t.checkpoint_every == 0)
                 bar.update(1)
                 if self._stop_requested and not final:
@@ -367,6 +374,12 @@ class Trainer:
             for sink in sinks:
                 sink.close()
         return self.finish(run_dir, wall_start=start - elapsed0)
+
+    def _stop_if_diverged(self, what: str | None, run_dir: Path | None) -> None:
+        """Raise :class:`TrainingDiverged` when the guard found something non-finite; else note the step."""
+        if what is not None:
+            raise TrainingDiverged(guard.message(self, what, self._finite_step, run_dir))
+        self._finite_step = self.step
 
     def finish(self, run_dir: Path | None, wall_start: float | None = None) -> dict[str, Any]:
         """Final evaluation, ``summary.json`` and ``curves.png``. ``train_time_s`` is the time spent in
