@@ -1,15 +1,22 @@
 """How the `wgan train` demo's settings were chosen: candidate WGAN-GP settings on 8 Gaussians, each
 trained with the library's loop, with exact W1 / floor at every 1,000 steps and the wall time.
 
-    python benchmarks/demo_settings.py [--only N ...] [--steps 5000]
+    python benchmarks/demo_settings.py [--only N ...] [--steps 5000] [--eval-every 1000] [--target 1.5]
+        [--threads 1] [--compile]
 
-The W1 figures are deterministic (fixed seeds, CPU); the wall times depend on the machine's load.
+Also prints the time to quality: the first evaluated step with W1 / floor <= ``--target`` and the seconds the run
+had taken to get there (evaluations included; ``--eval-every`` sets their spacing). The W1 figures are
+deterministic (fixed seeds, CPU, a fixed thread count); the wall times depend on the machine's load, printed
+beside them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
+
+import torch
 
 from wgan import Config, Trainer
 from wgan.config import apply_sets
@@ -33,31 +40,44 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=5000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--only", type=int, nargs="+", help="indices of CANDIDATES to run")
+    ap.add_argument("--eval-every", type=int, default=1000)
+    ap.add_argument("--target", type=float, default=1.5, help="W1 / floor of the time-to-quality column")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (wgan train's auto choice: 1 here)")
+    ap.add_argument("--compile", action="store_true", help="train.compile = true")
     args = ap.parse_args()
-    print("setting | seed | W1/floor at each 1000 steps | final W1 | floor | modes | high-quality | train s")
+    torch.set_num_threads(args.threads)
+    print(f"{args.threads} threads, load {os.getloadavg()[0]:.2f}; target W1/floor <= {args.target}")
+    print(f"setting | seed | W1/floor every {args.eval_every} steps | final W1 | floor | modes | high-quality | "
+          f"s | first step <= target | s to target | load")
     for i, (name, sets) in enumerate(CANDIDATES):
         if args.only and i not in args.only:
             continue
         for seed in args.seeds:
             cfg = apply_sets(Config(), [*sets, f"train.steps={args.steps}", f"train.seed={seed}",
-                                        "train.eval_every=1000", "train.log_every=100", "train.device=cpu"])
+                                        f"train.eval_every={args.eval_every}", "train.log_every=100",
+                                        "train.device=cpu", f"train.compile={str(args.compile).lower()}"])
             trainer = Trainer(cfg)
             ratios: list[str] = []
+            reached: list[tuple[int, float]] = []
             evaluate = trainer.evaluate
+            start = time.perf_counter()
 
-            def recording_evaluate(evaluate=evaluate, trainer=trainer, ratios=ratios):
+            def recording_evaluate(evaluate=evaluate, trainer=trainer, ratios=ratios, reached=reached, start=start):
                 out = evaluate()
+                r = out["eval/w1"] / out["eval/w1_floor"]
                 if not ratios or not ratios[-1].startswith(f"{trainer.step}:"):
-                    ratios.append(f"{trainer.step}:{out['eval/w1'] / out['eval/w1_floor']:.2f}")
+                    ratios.append(f"{trainer.step}:{r:.2f}")
+                    if r <= args.target and not reached:
+                        reached.append((trainer.step, time.perf_counter() - start))
                 return out
 
             trainer.evaluate = recording_evaluate
-            start = time.perf_counter()
             s = trainer.fit(None)
             wall = time.perf_counter() - start
+            first, to_target = reached[0] if reached else ("-", float("nan"))
             print(f"[{i}] {name} | {seed} | {' '.join(ratios)} | {s['w1']:.4f} | {s['w1_floor']:.4f} | "
-                  f"{s.get('modes_covered')}/{s.get('n_modes')} | {s.get('high_quality_share', 0):.2f} | {wall:.0f}",
-                  flush=True)
+                  f"{s.get('modes_covered')}/{s.get('n_modes')} | {s.get('high_quality_share', 0):.2f} | {wall:.0f} | "
+                  f"{first} | {to_target:.0f} | {os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -134,8 +134,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--compile", action="store_true",
-                    help="also time train.compile = true (its first step compiles: tens of seconds on a CPU; the "
-                         "break-even run length is printed -- shorter runs are faster eager)")
+                    help="also time train.compile = true (its first step compiles: minutes on a loaded CPU; the "
+                         "break-even run length is printed -- shorter runs are faster eager; measured at width 128 "
+                         "on 2 cores at load 29: 183 s to compile, 1.34x faster after, break-even 1,596 steps)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -121,7 +121,7 @@ class TrainConfig:
     channels_last: bool = False  # channels-last memory format for image nets and batches (faster convs on GPUs)
     log_val_every: int = 0  # critic loss on the held-out split (loss/critic_val) every N steps; 0 = log_every
     threads: int = 0  # torch CPU threads; 0 = auto: 1 for small nets, else the idle cores (wgan.threads)
-    compile: bool = False  # torch.compile the critic and generator steps (wgan.compiled; pays only on long runs)
+    compile: bool = False  # torch.compile both steps (wgan.compiled); pays only on long runs (docs/toy.md: break-even)
 
 
 @dataclass(frozen=True)
