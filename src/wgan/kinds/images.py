@@ -70,12 +70,12 @@ def labelled_images(sampler, n: int, seed: int) -> tuple[torch.Tensor, torch.Ten
     else:
         x = getattr(sampler, "images", None)
     if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and len(x) == len(y):
-        return x.float(), y.long()
+        return x.float().cpu(), y.long().cpu()  # a GPU run holds in-memory datasets on its device
     if not hasattr(sampler, "sample_with_labels") or not getattr(sampler, "n_classes", 0):
         raise ConfigError(f"data {getattr(sampler, 'name', sampler)!r} has no class labels, so a classifier cannot "
                           "be trained on it; train one on a labelled dataset of the same image size")
     x, y = sampler.sample_with_labels(n, torch.Generator().manual_seed(seed))
-    return x.float(), y.long()
+    return x.float().cpu(), y.long().cpu()
 
 
 def train_data_classifier(sampler, steps: int | None = None, seed: int = 0, device: str | torch.device = "cpu",
@@ -185,7 +185,8 @@ def _real(trainer: Trainer, split: str, n: int, seed: int) -> torch.Tensor:
         sampler = trainer.sampler if split == "train" else validation_of(trainer.sampler)
         if sampler is None:
             return torch.empty(0)
-        trainer._eval_cache[key] = sampler.sample(n, torch.Generator().manual_seed(seed)).float()
+        # on the CPU, like the generated images (a GPU run holds in-memory datasets on its device)
+        trainer._eval_cache[key] = sampler.sample(n, torch.Generator().manual_seed(seed)).float().cpu()
     return trainer._eval_cache[key]
 
 
@@ -275,6 +276,7 @@ def _critic_real(trainer: Trainer, n: int) -> tuple[torch.Tensor, torch.Tensor, 
     val = validation_of(trainer.sampler)
     source = val if val is not None else trainer.sampler
     pixels = getattr(source, "pixels", None)
+    pixels = pixels.cpu() if isinstance(pixels, torch.Tensor) else pixels  # a GPU run holds them on its device
     where = "validation" if val is not None else "training (no validation split)"
     if isinstance(pixels, torch.Tensor) and pixels.dtype == torch.uint8 and len(pixels) >= 4:
         from ..data.images import to_unit_range
@@ -287,8 +289,8 @@ def _critic_real(trainer: Trainer, n: int) -> tuple[torch.Tensor, torch.Tensor, 
         pick_b = b[torch.randint(len(b), (n,), generator=g)]
         return (to_unit_range(pixels[pick_a], False, g), to_unit_range(pixels[pick_b], False, g),
                 f"trained on one random half of the {len(pixels)} {where} images, estimated on the other half")
-    return (source.sample(n, torch.Generator().manual_seed(40_000 + s0)),
-            source.sample(n, torch.Generator().manual_seed(41_000 + s0)),
+    return (source.sample(n, torch.Generator().manual_seed(40_000 + s0)).cpu(),
+            source.sample(n, torch.Generator().manual_seed(41_000 + s0)).cpu(),
             f"trained and estimated on two draws (seeds {40_000 + s0}, {41_000 + s0}) of the {where} images, "
             "which may share images")
 
