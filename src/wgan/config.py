@@ -116,6 +116,9 @@ class TrainConfig:
     device: str = "auto"  # auto, cpu, cuda, cuda:N (under torchrun: auto/cuda mean cuda:LOCAL_RANK)
     g_batch_multiple: int = 1  # generator batch = g_batch_multiple * data.batch_size (WGAN-GP CIFAR code: 2)
     ema: float = 0.0  # decay of an exponential moving average of the generator for eval/samples; 0 = off
+    # critic steps per generator step: "constant" (objective.n_critic) or "wgan", the WGAN authors' schedule
+    # (WassersteinGAN/main.py:176-179): 100 for the first 25 generator steps and every 500th, else n_critic
+    critic_schedule: str = "constant"
     amp: bool = False  # automatic mixed precision (autocast; fp16 adds loss scaling); on the CPU: autocast too
     amp_dtype: str = "bfloat16"  # "bfloat16" (no loss scaling needed) or "float16" (GradScaler)
     channels_last: bool = False  # channels-last memory format for image nets and batches (faster convs on GPUs)
@@ -132,6 +135,10 @@ class EvalConfig:
     metrics: str = "default"
     classifier: str = ""  # feature network file from `wgan classifier train`, "auto" (train one in-process), "" none
     inception_weights: str = ""  # pt_inception-2015-12-05-*.pth for the *_inception* metrics (never downloaded)
+    # how a batch-norm generator normalises when sampling for evaluation and grids: "running" (PyTorch's eval
+    # mode: the running averages) or "batch" (each sampled batch's own statistics, as tflib's batch norm always
+    # does in the WGAN-GP authors' code, tflib/ops/batchnorm.py:51-52; running averages left untouched)
+    generator_mode: str = "running"
 
 
 VBN_CHOICES: tuple[str, ...] = ("none", "generator", "critic", "both")  # tricks.virtual_batch_norm
@@ -476,6 +483,8 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     t = cfg.train
     choice("optim.lr_decay", opt.lr_decay, ("none", "linear"))
     choice("train.amp_dtype", t.amp_dtype, ("bfloat16", "float16"))
+    choice("train.critic_schedule", t.critic_schedule, ("constant", "wgan"))
+    choice("eval.generator_mode", cfg.eval.generator_mode, ("running", "batch"))
     if t.compile:
         from .compiled import check_compilable
 

@@ -25,6 +25,7 @@ from torch import nn
 
 from . import distributed as dist
 from .data import Sampler
+from .nets import DataPlusNoise
 from .penalties import clip_weights_, input_gradient_norms, interpolates
 from .tricks import feature_matching_loss
 
@@ -84,6 +85,30 @@ def real_batch(tr: Trainer, n: int, sampler: Sampler, rng: torch.Generator
     return x, y
 
 
+@contextlib.contextmanager
+def sampling_mode(G: nn.Module, mode: str):
+    """``G`` set up for sampling (``eval.generator_mode``): eval mode throughout; under ``"batch"`` its
+    batch-norm layers normalise with each batch's own statistics (tflib's batch norm, which the WGAN-GP
+    authors' code always runs that way) while their running averages are saved and restored, so sampling
+    never changes the model. Restores the previous train/eval flags."""
+    flags = {m: m.training for m in G.modules()}
+    G.eval()
+    saved = []
+    if mode == "batch":
+        for m in G.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):  # every BatchNorm1d/2d/3d, SyncBatchNorm
+                m.train()
+                saved.append((m, {k: b.clone() for k, b in m.named_buffers(recurse=False)}))
+    try:
+        yield G
+    finally:
+        for m, buffers in saved:
+            for k, b in buffers.items():
+                getattr(m, k).copy_(b)
+        for m, flag in flags.items():
+            m.train(flag)
+
+
 def generate(G: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
     """``G(z)``, or ``G(z, y)`` with class labels in conditional runs."""
     return G(z) if y is None else G(z, y)
@@ -113,6 +138,29 @@ def score_and_logits(tr: Trainer, x: torch.Tensor) -> tuple[torch.Tensor, torch.
 
 
 # ---------------------------------------------------------------------- the players' steps
+WGAN_SCHEDULE_STEPS, WGAN_SCHEDULE_WARMUP, WGAN_SCHEDULE_EVERY = 100, 25, 500  # WassersteinGAN/main.py:176-177
+
+
+def critic_iterations(tr: Trainer) -> int:
+    """Critic steps before generator step ``tr.step`` (0-based): ``objective.n_critic``, or under
+    ``train.critic_schedule = "wgan"`` 100 for the first 25 generator steps and every 500th (main.py:176-179)."""
+    n = tr.cfg.objective.n_critic
+    if tr.cfg.train.critic_schedule == "wgan" and (tr.step < WGAN_SCHEDULE_WARMUP
+                                                   or tr.step % WGAN_SCHEDULE_EVERY == 0):
+        return WGAN_SCHEDULE_STEPS
+    return n
+
+
+def critic_draws_before(tr: Trainer) -> int:
+    """Critic steps made before generator step ``tr.step``: the sum of :func:`critic_iterations` over the earlier
+    steps, in closed form (the data stream's draw index is a function of the step, for exact resumes)."""
+    n, step = tr.cfg.objective.n_critic, tr.step
+    if tr.cfg.train.critic_schedule != "wgan":
+        return step * n
+    heavy = min(step, WGAN_SCHEDULE_WARMUP) + max(0, (step - 1) // WGAN_SCHEDULE_EVERY)  # steps 500, 1000, ... < step
+    return step * n + heavy * (WGAN_SCHEDULE_STEPS - n)
+
+
 def critic_step(tr: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
     """One critic update on a fresh real batch; returns the (real, fake) batch it used."""
     o = tr.cfg.objective
@@ -120,8 +168,10 @@ def critic_step(tr: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
     real, y = real_batch(tr, n, tr.sampler, tr.data_rng)  # (B, *shape), labels (B,) or None
     z = noise(tr, n)
     with torch.no_grad(), tr._autocast():
-        # conditional runs: the fakes get the real batch's labels (the WGAN-GP authors' AC-GAN code)
-        fake = generate(tr.G, z, y).float()  # (B, *shape)
+        if isinstance(tr.G, DataPlusNoise):  # WGAN-GP Fig. 1a: this step's real batch + noise (gan_toy.py:44)
+            fake = tr.G.perturb(real, z).float()
+        else:  # conditional runs: the fakes get the real batch's labels (the WGAN-GP authors' AC-GAN code)
+            fake = generate(tr.G, z, y).float()  # (B, *shape)
     real = tr.tricks.noisy(real, tr.step, tr.noise_rng)  # instance noise, when switched on
     fake = tr.tricks.noisy(fake, tr.step, tr.noise_rng)
     with tr._autocast():

@@ -197,10 +197,10 @@ class Trainer:
             steps.generator_step(self)
 
     def train_step(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One generator iteration: n_critic critic steps, then one generator step; returns the last critic
-        step's (real, fake) batch."""
-        self.draw = self.step * self.cfg.objective.n_critic  # the data stream's draw: a function of the step
-        for _ in range(self.cfg.objective.n_critic):
+        """One generator iteration: n_critic critic steps (or the ``train.critic_schedule``'s count), then one
+        generator step; returns the last critic step's (real, fake) batch."""
+        self.draw = steps.critic_draws_before(self)  # the data stream's draw: a function of the step
+        for _ in range(steps.critic_iterations(self)):
             real, fake = self.critic_step()
         self.generator_step()
         steps.end_of_iteration(self)
@@ -240,21 +240,20 @@ class Trainer:
     @torch.no_grad()
     def generate(self, n: int, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
         """``n`` generator samples ``(n, *shape)`` on the CPU from streams seeded by ``seed`` alone, from the
-        EMA generator when ``train.ema > 0``. Conditional runs take ``labels`` ``(n,)``; by default
+        EMA generator when ``train.ema > 0``, in ``eval.generator_mode`` (batch norm: running averages or each
+        batch's own statistics; :func:`wgan.steps.sampling_mode`). Conditional runs take ``labels`` ``(n,)``; by default
         ``i mod n_classes`` (equal counts; a grid with ``n_classes`` columns has one class per column)."""
         G = self.sampling_generator
         z_rng = torch.Generator(device=self.device).manual_seed(seed)
         self._g_data_rng = torch.Generator().manual_seed(seed + 1)
-        was_training = G.training
-        G.eval()
         try:
-            z = torch.randn(n, self.latent_dim, generator=z_rng, device=self.device)
-            y = None
-            if self.conditional:
-                y = (labels if labels is not None else torch.arange(n) % self.n_classes).to(self.device)
-            return steps.generate(G, z, y).float().cpu()
+            with steps.sampling_mode(G, self.cfg.eval.generator_mode):
+                z = torch.randn(n, self.latent_dim, generator=z_rng, device=self.device)
+                y = None
+                if self.conditional:
+                    y = (labels if labels is not None else torch.arange(n) % self.n_classes).to(self.device)
+                return steps.generate(G, z, y).float().cpu()
         finally:
-            G.train(was_training)
             self._g_data_rng = self.data_rng
 
     def reference_data(self) -> tuple[torch.Tensor, torch.Tensor]:

@@ -94,7 +94,7 @@ def _train_surface_critic(data: str, method: str, s: SurfaceSetting, seed: int, 
     objective = {"clip": WGAN_TOY, "gp": WGAN_GP_TOY, "gp-alg1": ["objective.name=wgan-gp"]}[method]
     cfg = apply_sets(Config(), objective + [
         f"data.name={data}", "generator.net=data-plus-noise", "generator.noise_std=1.0",
-        "objective.n_critic=1", f"train.steps={s.steps}", "critic.depth=3", f"critic.width={s.width}",
+        "objective.n_critic=1", f"train.steps={s.steps}", "critic.depth=3", f"critic.width={s.width}", "critic.init=he",
         "critic.norm=none", f"data.batch_size={s.batch}", f"eval.n_samples={s.n_eval}", f"train.seed={seed}",
         f"train.device={device}"])
     trainer = Trainer(cfg)
@@ -142,11 +142,10 @@ def surfaces_table(ctx: Context) -> list[Row]:
             "the same three sets", ""),
         Row("nets", "critic MLP 3 hidden ReLU layers x 512, no batch norm; generator fixed: real_data + N(0, 1) "
             "on the same real batch the critic sees", f"{TOY}:20-21, 42-44, 53-58",
-            f"critic MLP 3 x {s.width}, no batch norm; generator data + N(0, I) on a fresh data batch",
-            "width: CPU cost. The fake batch is not the critic's real batch plus noise (penalty points spread over "
-            "the whole support); fixed when the training loop's restructuring lands"),
+            f"critic MLP 3 x {s.width}, no batch norm; generator data + N(0, I) on the critic step's own real batch "
+            "(DataPlusNoise.perturb)", "width: CPU cost"),
         Row("init", "tflib 'he' uniform; output glorot uniform", f"{TOY}:37; tflib/ops/linear.py:55-66",
-            "PyTorch default", "not switched for the published run"),
+            "the same (critic.init = he)", ""),
         *_clip_gp_rows("fixed generator: every step is a critic step (n_critic = 1 of the loop, "
                        f"{s.steps} critic steps in all)"),
         Row("batch", "256", f"{TOY}:26", str(s.batch), "" if s.batch == 256 else "quick run"),
@@ -209,8 +208,8 @@ def _value_surfaces(ctx: Context) -> Result:
     keep = ("w1", "dual", "lipschitz", "normalised", "ratio_to_w1", "curve_steps", "curve_normalised", "train_s")
     tables = {m: {d: {k: r[k] for k in keep} for d, r in rs.items()} for m, rs in runs.items()}
     protocol = {
-        "critic": f"MLP 3 hidden ReLU layers x {s.width}, no batch norm, default PyTorch init",
-        "generator": "fixed: G(z) = x + z, x a fresh data sample, z ~ N(0, I)",
+        "critic": f"MLP 3 hidden ReLU layers x {s.width}, no batch norm, He init (gan_toy.py)",
+        "generator": "fixed: G(z) = x + z, x the critic step's own real batch (gan_toy.py:44), z ~ N(0, I)",
         "critic_steps": s.steps, "batch_size": s.batch, "seeds": [seed],
         "clip": "objective wgan: TensorFlow's RMSProp (rmsprop_tf, as gan_toy.py) lr 5e-5, clip 0.01",
         "gp": "objective wgan-gp with the authors' toy values (gan_toy.py): Adam lr 1e-4, betas (0.5, 0.9), "

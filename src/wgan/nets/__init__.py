@@ -14,10 +14,13 @@ from .mlp import MLP
 
 
 class DataPlusNoise(nn.Module):
-    """The "fixed generator" of WGAN-GP Fig. 1a: G(z) = x + z with x a fresh data sample and z ~ N(0, std^2 I).
+    """The "fixed generator" of WGAN-GP Fig. 1a: G(z) = x + z with x a data sample and z ~ N(0, std^2 I).
 
-    It has no parameters, so the training loop trains only the critic. ``sample_real(n)`` must return a
-    fresh ``(n, D)`` data batch; the loop binds it to its data sampler and data RNG.
+    It has no parameters, so the training loop trains only the critic. In the critic step the loop perturbs
+    that step's own real batch (:meth:`perturb`), as the authors' code does (gan_toy.py:42-44, 60-61:
+    ``real_data + N(0, 1)`` on the same placeholder), so the penalty's interpolates lie between each real
+    point and its own perturbation. Called as ``G(z)`` (evaluation, samples) it draws its data from
+    ``sample_real(n)``, a fresh ``(n, D)`` batch the loop binds to its data sampler and a seeded stream.
     """
 
     def __init__(self, dim: int, std: float = 1.0) -> None:
@@ -25,6 +28,10 @@ class DataPlusNoise(nn.Module):
         self.dim, self.std = dim, std
         self.latent_dim = dim  # z has the data's shape
         self.sample_real: Callable[[int], torch.Tensor] | None = None
+
+    def perturb(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:  # (B, D), (B, D) -> (B, D)
+        """The fake batch of a critic step: the step's real batch ``x`` plus ``std * z``."""
+        return x + self.std * z.to(x)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B, D) -> (B, D)
         if self.sample_real is None:
