@@ -127,7 +127,8 @@ def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
     assert repro.returncode == 130, err
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
-    assert "interrupted during" in last and "not written" in last and "finished run(s)" in last, err
+    assert "interrupted after" in last and ", during toy part, run " in last, err
+    assert "not written" in last and "finished run(s)" in last, err
     assert not (repro_out / "results.json").exists()
     assert len(list((repro_out / "runs").glob("*.json"))) >= 2  # finished runs kept
 

@@ -361,7 +361,8 @@ def _reproduce_interrupted(name: str, out: Path, progress) -> str:
     kept = [f"{n} finished run(s) in {folder} ({what})" for folder, what in progress.kept
             if (n := sum(1 for f in folder.glob("*") if f.is_file()))]
     saved = "; kept " + ", ".join(kept) if kept else "; nothing kept (this reproduction writes its results at the end)"
-    return f"\nwgan reproduce {name}: interrupted during {progress.stage}; {out / 'results.json'} not written{saved}"
+    return (f"\nwgan reproduce {name}: interrupted after {progress.elapsed()}, during {progress.stage}; "
+            f"{out / 'results.json'} not written{saved}")
 
 
 def cmd_study(args: argparse.Namespace) -> int:

@@ -76,8 +76,12 @@ class Progress:
     def __init__(self, name: str = "", report: Callable[[str], None] | None = None) -> None:
         self.name, self.report = name, report
         self.start = time.perf_counter()
-        self.stage = "setting up"
+        self.stage = "its first part"  # until a part is tracked (many-paths prints its own per-ensemble lines)
         self.kept: list[tuple[Path, str]] = []
+
+    def elapsed(self) -> str:
+        """Time since the reproduction started, e.g. ``3 min 07 s``."""
+        return _duration(time.perf_counter() - self.start)
 
     def track(self, items: Iterable[T], part: str, label: Callable[[T], str] = str) -> Iterator[T]:
         items = list(items)
@@ -89,7 +93,7 @@ class Progress:
             if self.report is not None:
                 self.report(f"[{self.name}] {self.stage}: {_duration(now - self.start)} elapsed{eta}")
             yield item
-        self.stage = f"after {part}"
+        self.stage = f"the work after {part}"
 
 
 @dataclass(frozen=True)
