@@ -414,7 +414,7 @@ def _plot_zoo_grid(runs_dir: Path, study, table, path: Path) -> None:
             if pngs:
                 ax.imshow(plt.imread(pngs[-1]), cmap="gray")
             v = table[e.name][m]
-            ax.set_title(f"{LABELS[m]}: {v:.2f}" if v is not None else f"{LABELS[m]}: failed", fontsize=7)
+            ax.set_title(f"{LABELS[m]}: {v:.2f}" if v is not None else f"{LABELS[m]}: no score", fontsize=7)
             if j == 0:
                 ax.text(-0.08, 0.5, e.label, transform=ax.transAxes, rotation=90, ha="right", va="center",
                         fontsize=6)
