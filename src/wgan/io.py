@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +67,12 @@ def load_tensors(path: str | Path, what: str) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # truncated, foreign, or holding objects other than tensors
-        why = ("it holds objects other than tensors; wgan never loads those, they could run code"
-               if "Weights only load failed" in str(e) else f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}")
-        raise ConfigError(f"cannot read {what} {str(path)!r}: the file is damaged or of another kind ({why})") from None
+        msg = str(e)
+        named = re.search(r"GLOBAL (\S+)", msg)
+        if named:  # the file asks for a callable: refused by weights_only before anything ran
+            raise ConfigError(f"refused to load {what} {str(path)!r}: it asks for {named.group(1)}, which wgan never "
+                              "loads (tensors only); nothing was run") from None
+        first = (msg.strip().splitlines() or [""])[0]
+        detail = "no file torch.save wrote" if "Weights only" in first else f"{type(e).__name__}: {first[:160]}"
+        raise ConfigError(f"cannot read {what} {str(path)!r}: the file is damaged or of another kind ({detail})"
+                          ) from None
