@@ -266,7 +266,7 @@ CASES: list = [
     # ---- sample
     (["sample", "{ckpt_no_generator}", "--out", "{root}/s.npy"], "'generator'"),
     (["sample", "{ckpt_hostile}", "--out", "{root}/s.npy"], "ckpt_hostile"),
-    (["sample", "{ckpt_nan}", "--out", "{root}/from_nan.npy"], "non-finite weights"),
+    (["sample", "{ckpt_nan}", "--out", "{root}/from_nan.npy"], "non-finite"),
     (["sample", "{points_run}", "--n", "0", "--out", "{root}/s.npy"], "--n"),
     (["sample", "{points_run}", "--n", "-5", "--out", "{root}/s.npy"], "--n"),
     (["sample", "{points_run}", "--n", "100000000000000", "--out", "{root}/s.npy"], "of disk"),
