@@ -400,9 +400,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         trainer.cfg = eval_config(trainer.cfg, args.metrics, args.classifier, args.inception_weights, args.n_samples)
         trainer._eval_cache.clear()
-    from .samples import check_finite_generator
-
-    check_finite_generator(trainer)  # a diverged run has nothing to evaluate: say so, exit non-zero
     summary = trainer.eval_summary()
     write_json(Path(args.run_dir) / "eval.json", summary)
     _print_summary(summary)
@@ -481,9 +478,7 @@ def _sample_text(args: argparse.Namespace) -> int:
         raise ConfigError(f"this run's data is of kind {trainer.sampler.kind!r}, not text: give --out FILE "
                           f"({', '.join(FORMATS[trainer.sampler.kind])})")
     from .kinds.text import sample_lines
-    from .samples import check_finite_generator
 
-    check_finite_generator(trainer)
     lines = sample_lines(trainer, args.n, seed=args.seed)
     if out is None:
         print("\n".join(lines))
