@@ -8,6 +8,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -18,6 +19,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the usual mode, as open() would
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -36,6 +38,19 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
         os.close(dir_fd)
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux /proc)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
+    os.umask(mask)
+    return mask
+
+
 def write_json(path: str | Path, obj: Any) -> None:
     data = (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode()
     atomic_write(path, lambda f: f.write(data))
@@ -46,13 +61,15 @@ def read_jsonl(path: str | Path) -> list[dict]:
     if not path.exists():
         return []
     rows = []
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line:
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:  # a torn last line after a crash: drop it
+    lines = [(i, line.strip()) for i, line in enumerate(path.read_text().splitlines(), 1) if line.strip()]
+    for k, (i, line) in enumerate(lines):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if k == len(lines) - 1:  # a torn last line after a crash: drop it quietly
                 break
+            # a damaged line in the middle: skip it, keep every valid record after it
+            warnings.warn(f"{path}: line {i} is not valid JSON; skipped it", UserWarning, stacklevel=2)
     return rows
 
 

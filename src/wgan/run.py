@@ -18,9 +18,12 @@ other sinks can sit beside metrics.jsonl.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import io
 import json
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -36,6 +39,8 @@ if TYPE_CHECKING:
 
 CHECKPOINT_FORMAT = 3  # 3: lr schedulers, loss scalers, generator EMA, validation stream, per-rank RNG states
 LATEST = "latest.pt"
+LOCK = ".lock"  # the run lock's file (RunLock)
+ENVELOPE = 1  # the checkpoint file around the state: {"wgan_checkpoint", "sha256", "payload"} (save_checkpoint)
 
 
 # ---------------------------------------------------------------------- the directory
@@ -44,14 +49,13 @@ def create_run_dir(root: str | Path, data_name: str, objective: str) -> Path:
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     slug = f"{Path(data_name).stem}-{objective}".replace(" ", "_")
-    while True:
+    # the number is taken under a lock on the runs root: two processes starting runs of different data at once
+    # would otherwise both pick the next number (mkdir of two different names both succeed)
+    with RunLock(root, wait=True):
         numbers = [int(p.name[:5]) for p in root.iterdir() if p.name[:5].isdigit()]
         path = root / f"{max(numbers, default=-1) + 1:05d}-{slug}"
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:  # another process took that number: try the next one
-            continue
+        path.mkdir()
+        return path
 
 
 def run_title(cfg) -> str:
@@ -82,8 +86,73 @@ def start_run(run_dir: Path, tr: Trainer) -> None:
     if tr.step == 0 and any((run_dir / f).exists() for f in ("metrics.jsonl", f"checkpoints/{LATEST}")):
         raise ConfigError(f"{str(run_dir)!r} already holds a run; continue it with Trainer.resume (wgan train "
                           "--resume) or train into a new directory")
+    remove_stale_tmp(run_dir)
     write_json(run_dir / "config.json", run_info(tr))
     truncate_metrics(run_dir / "metrics.jsonl", tr.step)
+
+
+# ---------------------------------------------------------------------- the run lock, leftovers
+class RunLock:
+    """An exclusive lock on a run directory while a process trains into it: ``RUN/.lock`` holds the PID of the
+    holder, and the lock itself is an ``fcntl.flock`` on that file. The kernel drops a flock when its process
+    dies, so the lock of a killed run is stale by construction and the next process takes it over (the dead PID
+    is kept in ``took_over_from``); a live holder makes :meth:`acquire` refuse in one line naming its PID.
+    The file is left in place on release (emptied): unlinking a flock file races with a process that opened it."""
+
+    def __init__(self, run_dir: Path, wait: bool = False) -> None:
+        self.path = Path(run_dir) / LOCK
+        self.wait = wait  # block until the holder releases it, instead of refusing
+        self._fd: int | None = None
+        self.took_over_from: int | None = None
+
+    def acquire(self) -> RunLock:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise ConfigError(f"run {str(self.path.parent)!r} is in use: wgan process {holder} is training into it; "
+                              "wait for it to finish (or stop it), then resume") from None
+        previous = os.read(fd, 64).decode(errors="replace").strip()
+        self.took_over_from = int(previous) if previous.isdigit() and int(previous) != os.getpid() else None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        import fcntl
+
+        os.ftruncate(self._fd, 0)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def remove_stale_tmp(run_dir: Path) -> list[Path]:
+    """Delete the temporary files a killed writer left (``.NAME.*.tmp`` from :func:`wgan.io.atomic_write`) for the
+    files a training process writes: everything in ``checkpoints/`` and ``samples/``, and config.json,
+    metrics.jsonl, summary.json, curves.png. Call it holding the run lock: then no live process is writing them
+    (``wgan eval``'s eval.json is not touched). Returns what was removed."""
+    names = ("config.json", "metrics.jsonl", "summary.json", "curves.png")
+    found = [p for p in Path(run_dir).glob(".*.tmp") if any(p.name.startswith(f".{n}.") for n in names)]
+    for sub in ("checkpoints", "samples"):
+        found += list((Path(run_dir) / sub).glob(".*.tmp"))
+    for p in found:
+        p.unlink(missing_ok=True)
+    return found
 
 
 # ---------------------------------------------------------------------- metrics sinks
@@ -217,14 +286,57 @@ def _load_trainer_state(tr: Trainer, state: dict[str, Any]) -> None:
 
 def save_checkpoint(run_dir: str | Path, state: dict[str, Any], keep: bool = False) -> Path:
     """Write ``state`` to ``checkpoints/latest.pt`` atomically; with ``keep`` also to
-    ``checkpoints/step-NNNNNNN.pt``. Returns the path of latest.pt."""
+    ``checkpoints/step-NNNNNNN.pt``. Returns the path of latest.pt.
+
+    The file is an envelope ``{"wgan_checkpoint": 1, "sha256": hex, "payload": uint8 tensor}`` around the
+    serialised state, so the checksum is written atomically with what it covers and verified on load (torch's
+    zip format checks no CRC: a flipped byte in a tensor would otherwise load silently). On a full disk the
+    previous checkpoint stays, and the error says so."""
     folder = Path(run_dir) / "checkpoints"
     buf = io.BytesIO()
     torch.save(state, buf)
-    if keep:
-        atomic_write(folder / f"step-{state['step']:07d}.pt", lambda f: f.write(buf.getbuffer()))
-    atomic_write(folder / LATEST, lambda f: f.write(buf.getbuffer()))
+    payload = buf.getvalue()
+    envelope = io.BytesIO()
+    torch.save({"wgan_checkpoint": ENVELOPE, "sha256": hashlib.sha256(payload).hexdigest(),
+                "payload": torch.frombuffer(bytearray(payload), dtype=torch.uint8)}, envelope)
+    targets = ([folder / f"step-{state['step']:07d}.pt"] if keep else []) + [folder / LATEST]
+    for path in targets:
+        try:
+            atomic_write(path, lambda f: f.write(envelope.getbuffer()))
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            kept = f"the previous {path.name} is intact" if path.exists() else f"no {path.name} was written"
+            raise CheckpointWriteError(f"disk full while writing checkpoint {str(path)!r} ({e.strerror}): {kept}; "
+                                       "free space, then resume with wgan train --resume") from None
     return folder / LATEST
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (a full disk); the message says what survived."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _unwrap(path: Path, obj: Any) -> Any:
+    """The state inside a checkpoint envelope, its checksum verified; a file without an envelope (written
+    before checksums) is returned as it is."""
+    if not (isinstance(obj, dict) and "wgan_checkpoint" in obj):
+        return obj
+    payload = obj.get("payload")
+    if obj.get("wgan_checkpoint") != ENVELOPE or not isinstance(payload, torch.Tensor) or payload.dtype != torch.uint8:
+        raise ConfigError(f"{str(path)!r} is not a checkpoint this wgan reads (envelope "
+                          f"{obj.get('wgan_checkpoint')!r}); it is damaged or from another version")
+    data = payload.numpy().tobytes()
+    if hashlib.sha256(data).hexdigest() != obj.get("sha256"):
+        raise ConfigError(f"checkpoint {str(path)!r} is damaged: its contents do not match the sha256 written with "
+                          "it (a changed byte); use an earlier checkpoint (checkpoints/step-*.pt) or retrain")
+    try:
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as e:  # the checksum held, so the writer wrote something torch cannot read back
+        raise ConfigError(f"cannot read checkpoint {str(path)!r}: {type(e).__name__}: "
+                          f"{(str(e).splitlines() or [''])[0]}") from None
 
 
 def load_checkpoint(run_dir: str | Path) -> dict[str, Any]:
@@ -233,7 +345,7 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"no checkpoint at {str(path)!r}: is {str(run_dir)!r} a run directory made by "
                           "`wgan train`?")
-    state = load_tensors(path, "checkpoint")  # weights_only; a damaged or foreign file: one line
+    state = _unwrap(path, load_tensors(path, "checkpoint"))  # weights_only; damaged or foreign: one line
     if not isinstance(state, dict):
         raise ConfigError(f"{str(path)!r} holds a {type(state).__name__}, not a wgan checkpoint (a dict of the run's "
                           "state written by `wgan train`)")

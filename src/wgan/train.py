@@ -23,6 +23,7 @@ on the kind of data (evaluation, summary, sample files) in :mod:`wgan.kinds` (po
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
@@ -315,8 +316,14 @@ class Trainer:
 
         Returns the summary (also written to ``summary.json``). On Ctrl-C the loop finishes its current
         step, saves a checkpoint and raises ``KeyboardInterrupt``; a second Ctrl-C stops at once (the
-        previous checkpoint stays intact).
+        previous checkpoint stays intact). While it trains, the run directory is locked (:class:`wgan.run.RunLock`):
+        a second process training into it is refused.
         """
+        held = run.RunLock(Path(run_dir)) if run_dir is not None and self.rank == 0 else None
+        with held if held is not None else contextlib.nullcontext():
+            return self._fit(run_dir, progress)
+
+    def _fit(self, run_dir: str | Path | None, progress: bool) -> dict[str, Any]:
         from tqdm.auto import tqdm
 
         t = self.cfg.train
