@@ -121,7 +121,9 @@ def w(tmp_path_factory):
     f["exists.npy"] = str(root / "exists.npy")
 
     # checkpoints that are valid (weights-only) pickles of the wrong structure, and hostile / damaged ones
-    good = torch.load(runs.iterdir().__next__() / "checkpoints" / "latest.pt", weights_only=True)
+    from wgan.run import load_checkpoint
+
+    good = load_checkpoint(runs.iterdir().__next__())  # the state inside the checksummed envelope
     wide = {**good, "generator": {k: torch.zeros([2 * d for d in v.shape]) for k, v in good["generator"].items()}}
     for name, obj in (("ckpt_list", [1, 2, 3]), ("ckpt_no_generator", {k: v for k, v in good.items()
                                                                        if k != "generator"}),

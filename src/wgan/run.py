@@ -51,11 +51,17 @@ def create_run_dir(root: str | Path, data_name: str, objective: str) -> Path:
     slug = f"{Path(data_name).stem}-{objective}".replace(" ", "_")
     # the number is taken under a lock on the runs root: two processes starting runs of different data at once
     # would otherwise both pick the next number (mkdir of two different names both succeed)
-    with RunLock(root, wait=True):
+    import fcntl
+
+    fd = os.open(root, os.O_RDONLY)  # a flock on the root folder itself: no lock file among the runs
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         numbers = [int(p.name[:5]) for p in root.iterdir() if p.name[:5].isdigit()]
         path = root / f"{max(numbers, default=-1) + 1:05d}-{slug}"
         path.mkdir()
         return path
+    finally:
+        os.close(fd)  # releases the flock
 
 
 def run_title(cfg) -> str:
@@ -99,9 +105,8 @@ class RunLock:
     is kept in ``took_over_from``); a live holder makes :meth:`acquire` refuse in one line naming its PID.
     The file is left in place on release (emptied): unlinking a flock file races with a process that opened it."""
 
-    def __init__(self, run_dir: Path, wait: bool = False) -> None:
+    def __init__(self, run_dir: Path) -> None:
         self.path = Path(run_dir) / LOCK
-        self.wait = wait  # block until the holder releases it, instead of refusing
         self._fd: int | None = None
         self.took_over_from: int | None = None
 
@@ -111,7 +116,7 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
             os.close(fd)
