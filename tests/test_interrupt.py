@@ -51,6 +51,8 @@ def track(self, items, part, label=str):
             os.kill(os.getpid(), signal.SIGINT)
         yield item
 experiments.Progress.track = track
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's Ctrl-C, even if this test runs in a
+# background job (which starts with SIGINT ignored, inherited by its children)
 from wgan.cli import main
 sys.exit(main(sys.argv[1:]))
 """
