@@ -5,6 +5,7 @@ And the one reader of torch files (:func:`load_tensors`): tensors and plain cont
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -51,9 +52,47 @@ def _umask() -> int:
     return mask
 
 
+# One encoding of non-finite numbers in every JSON file wgan writes (summary.json, eval.json, results.json,
+# metrics.jsonl, ...): the strings "nan", "inf" and "-inf". The files stay strict JSON (Python's default would
+# write the bare tokens NaN/Infinity, which most JSON readers reject); read_json turns the strings back into floats.
+NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def encode_nonfinite(obj: Any) -> Any:
+    """``obj`` with every non-finite float, at any depth of dicts/lists/tuples, replaced by "nan"/"inf"/"-inf"."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: encode_nonfinite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [encode_nonfinite(v) for v in obj]
+    return obj
+
+
+def decode_nonfinite(obj: Any) -> Any:
+    """The inverse of :func:`encode_nonfinite`: the strings "nan"/"inf"/"-inf" (anywhere) become floats."""
+    if isinstance(obj, str):
+        return NONFINITE.get(obj, obj)
+    if isinstance(obj, dict):
+        return {k: decode_nonfinite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [decode_nonfinite(v) for v in obj]
+    return obj
+
+
+def dumps(obj: Any, **kwargs: Any) -> str:
+    """Strict JSON with the one encoding of non-finite numbers (see :data:`NONFINITE`)."""
+    return json.dumps(encode_nonfinite(obj), allow_nan=False, **kwargs)
+
+
 def write_json(path: str | Path, obj: Any) -> None:
-    data = (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode()
+    data = (dumps(obj, indent=2, sort_keys=False) + "\n").encode()
     atomic_write(path, lambda f: f.write(data))
+
+
+def read_json(path: str | Path) -> Any:
+    """A JSON file written by :func:`write_json`, with "nan"/"inf"/"-inf" read back as floats."""
+    return decode_nonfinite(json.loads(Path(path).read_text()))
 
 
 def read_jsonl(path: str | Path) -> list[dict]:

@@ -21,8 +21,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
-import json
-import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,7 +30,7 @@ import torch
 from . import __version__
 from . import distributed as dist
 from .errors import ConfigError
-from .io import atomic_write, load_tensors, read_jsonl, write_json
+from .io import atomic_write, dumps, load_tensors, read_jsonl, write_json
 
 if TYPE_CHECKING:
     from .train import Trainer
@@ -190,9 +188,8 @@ def open_sinks(run_dir: Path) -> list[MetricsSink]:
 
 
 def json_line(record: dict[str, Any]) -> str:
-    """One metrics record as a line of JSON; non-finite floats as strings (``"nan"``, ``"inf"``)."""
-    return json.dumps({k: (v if not (isinstance(v, float) and not math.isfinite(v)) else str(v))
-                       for k, v in record.items()}) + "\n"
+    """One metrics record as a line of JSON; non-finite floats as strings (``"nan"``, ``"inf"``: wgan.io.dumps)."""
+    return dumps(record) + "\n"
 
 
 def truncate_metrics(path: Path, step: int) -> None:

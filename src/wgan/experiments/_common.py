@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..io import write_json
+from ..io import read_json, write_json
 
 
 @contextlib.contextmanager
@@ -33,7 +32,7 @@ def single_thread() -> Iterator[None]:
 def cached_run(path: Path, setting: dict[str, Any], train: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The run saved at ``path`` when it was made with ``setting``; else ``train()``'s, saved there (atomically)
     with it. A reproduction stopped part-way resumes from its finished runs when it is started again."""
-    saved = json.loads(path.read_text()) if path.exists() else None
+    saved = read_json(path) if path.exists() else None
     if saved is None or saved.get("setting") != setting:
         saved = train() | {"setting": setting}
         write_json(path, saved)

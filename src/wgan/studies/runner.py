@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
-from ..io import write_json
+from ..io import read_json, write_json
 from .spec import RunSpec, Study
 
 Backend = Literal["local", "ray"]
@@ -99,7 +99,7 @@ def run_task(task: Task) -> RunResult:
     try:
         summary_path = run_dir / "summary.json"
         if summary_path.is_file():
-            return RunResult(task.name, task.label, task.seed, "skipped", 0.0, json.loads(summary_path.read_text()))
+            return RunResult(task.name, task.label, task.seed, "skipped", 0.0, read_json(summary_path))
         _check_record(run_dir, task.record)
         status = "done"
         if (run_dir / "checkpoints" / "latest.pt").is_file():
