@@ -23,6 +23,7 @@ from wgan.experiments.architectures import (
     train_score_classifier,
     zoo_all_succeed,
 )
+from wgan.io import read_json
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny nets: one torch thread (conftest)
 
@@ -77,7 +78,7 @@ def test_zoo_criterion_controls():
 
 def test_random_architectures_end_to_end(tmp_path: Path):
     result = run_experiment("random-architectures", Context(out=tmp_path, quick=True, n=1, steps=2))
-    data = json.loads((tmp_path / "results.json").read_text())
+    data = read_json(tmp_path / "results.json")
     rows = {r["setting"]: r for r in data["protocol"]["table"]}
     assert {"n_critic", "nets", "criterion"} <= set(rows)
     assert [r["threshold"] for r in data["data"]["table2"]] == list(THRESHOLDS)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from wgan.cli import main
+from wgan.io import read_json
 
 from .helpers import TINY
 
@@ -27,13 +28,13 @@ def test_train_eval_sample_resume(tmp_path, capsys):
     run = _run_dir(root)
     assert run.name == "00000-8gaussians-wgan-gp"
     assert "W1 = " in out and "floor" in out and str(run) in out
-    summary = json.loads((run / "summary.json").read_text())
+    summary = read_json(run / "summary.json")
     assert summary["steps"] == 4 and summary["w1_floor"] > 0
     assert json.loads((run / "config.json").read_text())["config"]["train"]["seed"] == 3
 
     # eval recomputes the same figure from the checkpoint
     assert main(["eval", str(run)]) == 0
-    assert json.loads((run / "eval.json").read_text())["w1"] == pytest.approx(summary["w1"])
+    assert read_json(run / "eval.json")["w1"] == pytest.approx(summary["w1"])
 
     # sample into every supported format; an existing file is never overwritten without --force
     for ext in ("npy", "csv", "png"):
@@ -50,7 +51,7 @@ def test_train_eval_sample_resume(tmp_path, capsys):
     assert main(["train", "--resume", str(run), "--steps", "6"]) == 0
     out = capsys.readouterr().out
     assert "this session" in out and "(steps 4-6," in out and "training over all sessions" in out
-    assert json.loads((run / "summary.json").read_text())["steps"] == 6
+    assert read_json(run / "summary.json")["steps"] == 6
     assert [json.loads(r)["step"] for r in (run / "metrics.jsonl").read_text().splitlines()] == [2, 4, 6]
 
 
@@ -150,7 +151,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     step = load_checkpoint(run)["step"]
     assert step >= 1
     assert main(["train", "--resume", str(run), "--steps", str(step + 2)]) == 0
-    assert json.loads((run / "summary.json").read_text())["steps"] == step + 2
+    assert read_json(run / "summary.json")["steps"] == step + 2
 
 
 def test_demo_is_the_default_config(capsys):

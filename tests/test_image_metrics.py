@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from wgan.errors import ConfigError
+from wgan.io import read_json
 from wgan.metrics import frechet_distance_from_samples
 from wgan.metrics.classifier import load_classifier, save_classifier, train_classifier
 from wgan.metrics.images import (
@@ -397,7 +398,6 @@ def test_without_classifier_reports_ms_ssim_and_says_why():
 
 
 def test_wgan_eval_on_an_image_run(tmp_path, digits_classifier, capsys):
-    import json
 
     from wgan.cli import main
 
@@ -407,7 +407,7 @@ def test_wgan_eval_on_an_image_run(tmp_path, digits_classifier, capsys):
     run = next(tmp_path.iterdir())
     assert main(["eval", str(run), "--metrics", "fid5k_classifier,kid5k_classifier,msssim1k_pairs",
                  "--classifier", str(path), "--n-samples", "150"]) == 0
-    ev = json.loads((run / "eval.json").read_text())
+    ev = read_json(run / "eval.json")
     assert {"fid150_classifier", "kid150_classifier", "kid150_classifier_std", "msssim150_pairs"} <= set(ev)
     assert set(ev["protocol"]) >= {"fid150_classifier", "kid150_classifier", "msssim150_pairs"}
     capsys.readouterr()
@@ -420,7 +420,6 @@ def test_wgan_eval_inception_metrics_state_their_protocols(tmp_path, fid_weights
     """The *_inception* names reach their input path and IS protocol (the network's forward replaced by a cheap
     fixed map of the 299x299 input, so the wiring is tested in seconds; the network itself is tested above).
     KID stands for FID here: torchmetrics' FID of 2048 features costs ~10 s of eigendecomposition each."""
-    import json
 
     from wgan.cli import main
     from wgan.metrics import inception as inc
@@ -439,7 +438,7 @@ def test_wgan_eval_inception_metrics_state_their_protocols(tmp_path, fid_weights
     names = "kid5k_inception,kid5k_inception_pytorchfid,is5k_inception,is5k_inception_torchmetrics"
     assert main(["eval", str(run), "--metrics", names, "--inception-weights", str(fid_weights[0]),
                  "--n-samples", "20"]) == 0
-    ev = json.loads((run / "eval.json").read_text())
+    ev = read_json(run / "eval.json")
     assert seen and all(s[1:] == (3, 299, 299) for s in seen)
     for key in ("kid20_inception", "kid20_inception_pytorchfid", "is20_inception", "is20_inception_torchmetrics"):
         assert math.isfinite(ev[key]) and key in ev["protocol"]

@@ -1,7 +1,6 @@
 """The image reproductions of WGAN-GP Fig. 3 (image-objectives) and Fig. 5b (critic-overfitting) in quick mode
 on scikit-learn's digits: results, figures, protocol, and the measured numbers' contracts."""
 
-import json
 
 import numpy as np
 import pytest
@@ -9,6 +8,7 @@ import pytest
 from wgan.cli import main
 from wgan.errors import ConfigError
 from wgan.experiments import Context, all_experiments, run_experiment
+from wgan.io import read_json
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def overfitting(tmp_path_factory):
     folder = tmp_path_factory.mktemp("critic-overfitting")
     # through the command line, with --data naming the default explicitly
     assert main(["reproduce", "critic-overfitting", "--quick", "--data", "digits", "--out", str(folder)]) == 0
-    return folder, json.loads((folder / "results.json").read_text())
+    return folder, read_json(folder / "results.json")
 
 
 def test_both_registered():
@@ -33,7 +33,7 @@ def test_both_registered():
 
 def test_image_objectives_results(objectives):
     folder, result = objectives
-    saved = json.loads((folder / "results.json").read_text())
+    saved = read_json(folder / "results.json")
     assert saved["quick"] is True and saved["protocol"]["data"] == "digits"
     assert result.figures == ["image-objectives.png", "image-objectives-samples.png"]
     for fig in result.figures:

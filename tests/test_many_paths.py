@@ -1,6 +1,5 @@
 """Many Paths to Equilibrium sec. 4: the line data, the closed-form metric, and the quick reproductions."""
 
-import json
 from dataclasses import asdict
 
 import numpy as np
@@ -24,6 +23,7 @@ from wgan.experiments.many_paths import (
     setting_summary,
     train_ensemble,
 )
+from wgan.io import read_json
 from wgan.metrics import frechet_distance, frechet_distance_from_samples
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -85,7 +85,7 @@ def test_plan_follows_the_command_line(tmp_path):
 def test_quick_reproduction_writes_results_and_figures(name, tmp_path):
     assert get(name).paper.startswith("Many Paths")
     result = run_experiment(name, Context(out=tmp_path, quick=True))
-    saved = json.loads((tmp_path / "results.json").read_text())
+    saved = read_json(tmp_path / "results.json")
     assert saved["reproduction"] == name and saved["quick"] is True
     assert len(result.figures) == 3
     for f in result.figures:

@@ -2,12 +2,12 @@
 earth-mover-example in quick mode: files written, protocol recorded, and the direction of each claim where it
 is robust at the quick size (fixed seeds)."""
 
-import json
 
 import pytest
 
 from wgan.cli import main
 from wgan.experiments import Context, all_experiments, run_experiment
+from wgan.io import read_json
 
 NAMES = ["em-vs-js", "optimal-critic", "generator-gradients", "parallel-lines", "simultaneous-gradients",
          "earth-mover-example"]
@@ -20,7 +20,7 @@ def results(tmp_path_factory):
     out = {}
     for name in NAMES:
         run_experiment(name, Context(out=root / name, quick=True))
-        out[name] = (json.loads((root / name / "results.json").read_text()), root / name)
+        out[name] = (read_json(root / name / "results.json"), root / name)
     return out
 
 

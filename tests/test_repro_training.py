@@ -1,12 +1,12 @@
 """Every reproduction of issue 3 (part 1) in quick mode: results.json, figures, and the claims' direction
 where the quick setting is large enough to show it (fixed seeds); mechanics elsewhere."""
 
-import json
 import math
 
 import pytest
 
 from wgan.experiments import Context, all_experiments, run_experiment
+from wgan.io import read_json
 
 NAMES = ("value-surfaces", "gradient-norms", "weight-histograms", "mixture-of-gaussians", "loss-curves")
 
@@ -26,7 +26,7 @@ def test_registered_and_writes_results(results, name):
     exp = all_experiments()[name]
     assert exp.paper and exp.figure and exp.claim
     folder, result = results[name]
-    saved = json.loads((folder / "results.json").read_text())
+    saved = read_json(folder / "results.json")
     assert saved["reproduction"] == name and saved["quick"] is True
     assert saved["protocol"] and saved["claims"]
     assert any(r["setting"] == "n_critic" for r in saved["protocol"]["table"])

@@ -13,6 +13,7 @@ import pytest
 from wgan.cli import main
 from wgan.config import Config, apply_sets
 from wgan.errors import ConfigError
+from wgan.io import read_json
 from wgan.studies import Study, load_spec, run_study, run_task
 from wgan.studies.runner import Task, _record
 
@@ -61,7 +62,7 @@ def _check_aggregate(out: Path, n_runs: int) -> None:
     assert len(rows) == n_runs and all(r["status"] in ("done", "skipped", "resumed") for r in rows)
     by_point: dict[str, list[float]] = {}
     for r in rows:
-        summary = json.loads((out / "runs" / r["name"] / "summary.json").read_text())
+        summary = read_json(out / "runs" / r["name"] / "summary.json")
         assert float(r["w1"]) == summary["w1"]
         by_point.setdefault(r["label"], []).append(summary["w1"])
     md = (out / "study.md").read_text()

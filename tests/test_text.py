@@ -12,6 +12,7 @@ import torch
 from wgan.config import ConfigError, apply_sets, resolve
 from wgan.data import make_sampler
 from wgan.data.text import PAD, PAD_CHAR, UNK, CharMap, TextSampler, argmax_decode, is_text_source, read_lines
+from wgan.io import read_json
 from wgan.metrics.ngrams import js_bits, ngram_js, ngram_model
 from wgan.nets import build_critic, build_generator, is_per_sample
 from wgan.nets.blocks import ResBlock
@@ -275,13 +276,12 @@ def test_cli_sample_prints_sentences(corpus, tmp_path, capsys, one_thread):
 
 
 def test_reproduce_char_lm_quick(tmp_path, one_thread):
-    import json
 
     from wgan.experiments import Context, run_experiment
 
     out = tmp_path / "char-lm"
     result = run_experiment("char-lm", Context(out=out, quick=True))
-    saved = json.loads((out / "results.json").read_text())
+    saved = read_json(out / "results.json")
     assert saved["reproduction"] == "char-lm" and (out / "char-lm.png").stat().st_size > 0
     names = [c.name for c in result.claims]
     assert names == ["wgan-gp-beats-ns-gan", "wgan-gp-learns", "wgan-gp-beats-ns-gan-text",

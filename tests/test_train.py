@@ -9,6 +9,7 @@ import torch
 
 from wgan import PRESETS, Trainer
 from wgan.config import resolve
+from wgan.io import read_json
 from wgan.train import create_run_dir, load_checkpoint
 
 from .helpers import tiny_config
@@ -103,7 +104,7 @@ def test_logging_records(tmp_path):
     # the Wasserstein estimate is E f(real) - E f(fake) = -critic loss (penalty excluded)
     assert rows[0]["critic/w_estimate"] == pytest.approx(-rows[0]["loss/critic"])
     assert "eval/w1" in rows[1] and "eval/w1_floor" in rows[1] and "eval/modes_covered" in rows[1]
-    summary = json.loads((run / "summary.json").read_text())
+    summary = read_json(run / "summary.json")
     assert summary["w1"] == pytest.approx(rows[1]["eval/w1"])
     assert {"w1", "w1_floor", "modes_covered", "high_quality_share", "protocol"} <= set(summary)
     assert (run / "curves.png").stat().st_size > 0
