@@ -125,6 +125,9 @@ class TrainConfig:
     log_val_every: int = 0  # critic loss on the held-out split (loss/critic_val) every N steps; 0 = log_every
     threads: int = 0  # torch CPU threads; 0 = auto: 1 for small nets, else the idle cores (wgan.threads)
     compile: bool = False  # torch.compile both steps (wgan.compiled); pays only on long runs (docs/toy.md: break-even)
+    # also log metrics, sample pictures and the config to RUN/tensorboard/ (wgan.run.TensorBoardSink; needs the
+    # extra: pip install -e ".[tensorboard]"); view with `tensorboard --logdir runs/`
+    tensorboard: bool = False
 
 
 @dataclass(frozen=True)
@@ -485,6 +488,10 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     choice("train.amp_dtype", t.amp_dtype, ("bfloat16", "float16"))
     choice("train.critic_schedule", t.critic_schedule, ("constant", "wgan"))
     choice("eval.generator_mode", cfg.eval.generator_mode, ("running", "batch"))
+    if t.tensorboard:
+        from .run import require_tensorboard
+
+        require_tensorboard()
     if t.compile:
         from .compiled import check_compilable
 

@@ -6,6 +6,7 @@ runs/00007-8gaussians-wgan-gp/
   metrics.jsonl      one JSON object per logged step (JsonlSink)
   checkpoints/       latest.pt (+ step-NNNNNNN.pt with train.keep_checkpoints), written atomically
   samples/           sample grids / toy plots (the data kind's save_samples)
+  tensorboard/       with train.tensorboard: the same metrics, samples and config for TensorBoard
   summary.json       final measured figures
 ```
 
@@ -182,9 +183,76 @@ class JsonlSink:
         self._file.close()
 
 
-def open_sinks(run_dir: Path) -> list[MetricsSink]:
-    """The metrics sinks of a run writing into ``run_dir``."""
-    return [JsonlSink(run_dir / "metrics.jsonl")]
+TENSORBOARD_EXTRA = 'pip install -e ".[tensorboard]"'
+
+
+def require_tensorboard() -> None:
+    """Refuse ``train.tensorboard = true`` in one line when the tensorboard package is missing (imported here
+    only, never at ``import wgan``)."""
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        raise ConfigError(f"train.tensorboard = true needs the tensorboard package: {TENSORBOARD_EXTRA} "
+                          "(or set train.tensorboard = false)") from None
+
+
+class TensorBoardSink:
+    """``RUN/tensorboard/``: every scalar of every record at its step, the resolved config once (text), and
+    each sample file the data kind writes (:meth:`samples`: a PNG as an image, a text file as text). Uses
+    ``torch.utils.tensorboard.SummaryWriter``; flushed after each record so a live ``tensorboard --logdir``
+    sees it at once. A resumed run (``step > 0``) purges the events logged after its checkpoint, as
+    :func:`truncate_metrics` does for metrics.jsonl."""
+
+    def __init__(self, path: Path, info: dict[str, Any], step: int = 0) -> None:
+        require_tensorboard()
+        from torch.utils.tensorboard import SummaryWriter
+
+        self._writer = SummaryWriter(log_dir=str(path), purge_step=step + 1 if step > 0 else None)
+        self._writer.add_text("config", "```json\n" + dumps(info, indent=2) + "\n```",
+                              global_step=step)
+        self._writer.flush()
+
+    def write(self, record: dict[str, Any]) -> None:
+        step = int(record["step"])
+        for key, value in record.items():
+            if key != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                self._writer.add_scalar(key, float(value), global_step=step)
+        self._writer.flush()
+
+    def samples(self, step: int, path: Path) -> None:
+        """The sample file ``path`` written at ``step``: ``.png`` as image ``samples``, ``.txt`` as text."""
+        if path.suffix == ".png":
+            import numpy as np
+            from PIL import Image
+
+            with Image.open(path) as im:
+                pixels = np.asarray(im.convert("RGB"))
+            self._writer.add_image("samples", pixels, global_step=step, dataformats="HWC")
+        elif path.suffix == ".txt":  # four spaces: markdown shows the lines verbatim
+            self._writer.add_text("samples", "".join("    " + line + "\n" for line in
+                                                     path.read_text().splitlines()), global_step=step)
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def open_sinks(run_dir: Path, tr: Trainer | None = None) -> list[MetricsSink]:
+    """The metrics sinks of a run writing into ``run_dir``: metrics.jsonl, and TensorBoard when
+    ``train.tensorboard`` is set."""
+    sinks: list[MetricsSink] = [JsonlSink(run_dir / "metrics.jsonl")]
+    if tr is not None and tr.cfg.train.tensorboard:
+        try:
+            sinks.append(TensorBoardSink(run_dir / "tensorboard", run_info(tr), tr.step))
+        except BaseException:
+            sinks[0].close()
+            raise
+    return sinks
+
+
+def sample_files(folder: Path, step: int) -> list[Path]:
+    """The sample files the data kind wrote into ``folder`` at ``step`` (``step-NNNNNNN.<ext>``)."""
+    return sorted(folder.glob(f"step-{step:07d}.*")) if folder.is_dir() else []
 
 
 def json_line(record: dict[str, Any]) -> str:

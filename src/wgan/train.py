@@ -332,7 +332,7 @@ class Trainer:
         val_every = t.log_val_every or t.log_every
         if files is not None:
             run.start_run(files, self)
-        sinks = run.open_sinks(files) if files is not None else []
+        sinks = run.open_sinks(files, self) if files is not None else []
         bar = tqdm(total=t.steps, initial=self.step, disable=not progress or self.rank != 0, dynamic_ncols=True,
                    file=sys.stderr, desc="train", unit="it")
         # one process: Ctrl-C finishes the step and checkpoints; under torchrun a signal reaches the ranks at
@@ -367,6 +367,10 @@ class Trainer:
                     bar.set_postfix(self._postfix(record), refresh=False)
                 if files is not None and self.kind.save_samples and (s % t.sample_every == 0 or final):
                     self.kind.save_samples(self, files / "samples")
+                    for path in run.sample_files(files / "samples", s):
+                        for sink in sinks:
+                            if hasattr(sink, "samples"):
+                                sink.samples(s, path)
                 if run_dir is not None and (s % t.checkpoint_every == 0 or final or self._stop_requested):
                     if self._finite_step != s:  # never a non-finite state into latest.pt
                         self._stop_if_diverged(guard.check(self), run_dir)
