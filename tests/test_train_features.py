@@ -24,6 +24,7 @@ from wgan.data import Sampler
 from wgan.nets import MLP
 from wgan.objectives import Objective
 from wgan.penalties import Penalty, input_gradient_norms
+from wgan.run import load_checkpoint
 
 from .helpers import tiny_config
 
@@ -393,7 +394,7 @@ def test_two_gloo_ranks_match_one_process_and_stay_identical(tmp_path):
     assert not torch.equal(a["first"], b["first"])  # each rank draws its own data
     rows = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(r)["step"] for r in rows] == [1, 2, 3]  # one writer
-    ckpt = torch.load(tmp_path / "run" / "checkpoints" / "latest.pt", weights_only=True)
+    ckpt = load_checkpoint(tmp_path / "run")
     assert len(ckpt["ranks"]) == 2
     with warnings.catch_warnings():
         warnings.simplefilter("error")
