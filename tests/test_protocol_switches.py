@@ -12,13 +12,7 @@ from wgan.train import Trainer
 
 from .helpers import tiny_config
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny nets: one torch thread (conftest)
 
 
 def test_wgan_critic_schedule_counts_as_main_py():

@@ -21,12 +21,7 @@ from wgan.penalties import clip_weights_, input_gradient_norms
 N = 1000
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny nets: one torch thread (conftest)
 
 
 # ---------------------------------------------------------------------------------------------- mixture
