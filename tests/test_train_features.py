@@ -19,7 +19,7 @@ from torch import nn
 
 import wgan.train as train_mod
 from wgan import Trainer
-from wgan.config import ConfigError
+from wgan.config import Config, ConfigError, apply_sets
 from wgan.data import Sampler
 from wgan.nets import MLP
 from wgan.objectives import Objective
@@ -420,3 +420,25 @@ def test_image_nets_with_every_feature(tmp_path):
     assert all(math.isfinite(v) for v in rec.values())
     x = tr.generate(10, seed=0)
     assert x.shape == (10, 1, 16, 16) and torch.isfinite(x).all()
+
+
+def test_validation_losses_leave_batch_norm_statistics_alone():
+    """The held-out critic loss runs the networks in training mode (batch statistics) but must not move their
+    running averages: evaluation in running mode and resumes would otherwise depend on train.log_val_every."""
+    cfg = apply_sets(Config.demo("images"), ["data.name=digits", "generator.width=8", "critic.width=8",
+                                            "data.batch_size=16", "train.steps=2", "generator.norm=batch"])
+    tr = Trainer(cfg)
+    assert tr.val_sampler is not None
+    before = {k: v.clone() for k, v in tr.G.state_dict().items() if "running" in k or "num_batches" in k}
+    assert before  # the control: there are batch-norm statistics to disturb
+    tr.validation_losses()
+    assert all(torch.equal(before[k], tr.G.state_dict()[k]) for k in before)
+
+
+def test_resume_to_a_new_total_under_linear_decay_warns(tmp_path):
+    Trainer(tiny_config("optim.lr_decay=linear", "train.steps=2")).fit(tmp_path / "run")
+    with pytest.warns(UserWarning, match="restarts the schedule"):
+        Trainer.resume(tmp_path / "run", steps=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer.resume(tmp_path / "run", steps=2)  # the same total: exact, no warning

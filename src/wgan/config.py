@@ -123,7 +123,8 @@ class TrainConfig:
     amp_dtype: str = "bfloat16"  # "bfloat16" (no loss scaling needed) or "float16" (GradScaler)
     channels_last: bool = False  # channels-last memory format for image nets and batches (faster convs on GPUs)
     log_val_every: int = 0  # critic loss on the held-out split (loss/critic_val) every N steps; 0 = log_every
-    threads: int = 0  # torch CPU threads; 0 = auto: 1 for small nets, else the idle cores (wgan.threads)
+    threads: int = 0  # torch CPU threads set by `wgan train`; 0 = auto: 1 for small nets, else the idle cores
+    # (wgan.threads.run_threads; in code, call torch.set_num_threads yourself)
     compile: bool = False  # torch.compile both steps (wgan.compiled); pays only on long runs (docs/toy.md: break-even)
     # also log metrics, sample pictures and the config to RUN/tensorboard/ (wgan.run.TensorBoardSink; needs the
     # extra: pip install -e ".[tensorboard]"); view with `tensorboard --logdir runs/`

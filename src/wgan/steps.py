@@ -262,17 +262,30 @@ def end_of_iteration(tr: Trainer) -> None:
 
 
 # ---------------------------------------------------------------------- measurements of the players
+@contextlib.contextmanager
+def _buffers_kept(*modules: nn.Module):
+    """Run a measurement in training mode without letting it move any buffer (batch-norm running statistics,
+    ``num_batches_tracked``): every buffer is copied before and written back after."""
+    saved = [(b, b.clone()) for m in modules for b in m.buffers()]
+    try:
+        yield
+    finally:
+        for b, copy in saved:
+            b.copy_(copy)
+
+
 @torch.no_grad()
 def validation_losses(tr: Trainer) -> dict[str, torch.Tensor]:
     """WGAN-GP Fig. 5b (critic overfitting): the objective's critic loss on a held-out real batch against
     fresh fakes (``loss/critic_val``) and, for a like-for-like comparison, on a training batch against the
-    same fakes (``loss/critic_trainset``). No gradients; its own stream (``val_rng``), so training is
-    undisturbed. (A batch-norm generator sees the fakes in training mode, as in a training step.)"""
+    same fakes (``loss/critic_trainset``). No gradients; its own stream (``val_rng``), and the networks' buffers
+    (batch-norm running statistics) restored afterwards, so training and evaluation are undisturbed. (Batch-norm
+    layers normalise with the batch's statistics, as in a training step.)"""
     n = tr.cfg.data.batch_size
     val, y = real_batch(tr, n, tr.val_sampler, tr.val_rng)
     train, _ = real_batch(tr, n, tr.sampler, tr.val_rng)
     z = torch.randn(n, tr.latent_dim, generator=tr.val_rng).to(tr.device)
-    with tr._autocast():
+    with tr._autocast(), _buffers_kept(tr.G, tr.D):
         fake_out = tr.D(generate(tr.G, z, y)).float()
         val_out, train_out = tr.D(val).float(), tr.D(train).float()
     return {"loss/critic_val": tr.objective.critic_loss(val_out, fake_out),

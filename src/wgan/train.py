@@ -304,6 +304,10 @@ class Trainer:
             if steps < state["step"]:
                 raise ConfigError(f"--steps {steps} is below the {state['step']} steps this run has done; --steps is "
                                   f"the new total (e.g. --steps {2 * state['step']} for as many again)")
+            if steps != cfg.train.steps and cfg.optim.lr_decay == "linear":
+                warnings.warn(f"optim.lr_decay = linear decays to 0 over train.steps; changing it from "
+                              f"{cfg.train.steps} to {steps} restarts the schedule from the new total, so this run "
+                              "does not continue as an uninterrupted one would", UserWarning, stacklevel=2)
             cfg = replace(cfg, train=replace(cfg.train, steps=steps))
         trainer = cls(cfg, sampler=sampler)
         trainer.load_state_dict(state)
