@@ -381,15 +381,19 @@ def apply(cfg: Config, updates: dict[str, Any], origin: str = "config") -> Confi
     return replace(cfg, **sections)
 
 
-def load_toml(path: str | Path, base: Config | None = None) -> Config:
+def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
+    """The tables of a TOML file; a missing or malformed file is a one-line ConfigError naming ``what`` and it."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist")
+        raise ConfigError(f"{what} {str(path)!r} does not exist")
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {e}") from None
-    return apply(base or Config(), data, origin=str(path))
+        raise ConfigError(f"{what} {str(path)!r} is not valid TOML: {e}") from None
+
+
+def load_toml(path: str | Path, base: Config | None = None) -> Config:
+    return apply(base or Config(), read_toml(path), origin=str(path))
 
 
 def parse_set(item: str) -> tuple[str, str, Any]:

@@ -37,18 +37,12 @@ import json
 import math
 import random
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, apply, load_toml, resolve
+from ..config import Config, apply, load_toml, read_toml, resolve
 from ..errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 SPEC_KEYS = ("name", "config", "seeds", "metric", "set", "grid", "random", "variants")
 DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform")
@@ -198,12 +192,7 @@ def expand_points(grid: dict[str, list[Any]], random_spec: dict[str, Any] | None
 def load_spec(path: str | Path) -> Study:
     """Read a study spec (see the module docstring); ConfigError for anything malformed."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"study spec {str(path)!r} does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"study spec {str(path)!r} is not valid TOML: {e}") from None
+    data = read_toml(path, "study spec")
     unknown = sorted(set(data) - set(SPEC_KEYS))
     if unknown:
         raise ConfigError(f"study spec {str(path)!r}: unknown key(s) {', '.join(unknown)}; valid: "
