@@ -93,18 +93,15 @@ def sampling_mode(G: nn.Module, mode: str):
     never changes the model. Restores the previous train/eval flags."""
     flags = {m: m.training for m in G.modules()}
     G.eval()
-    saved = []
+    batch_norms = []
     if mode == "batch":
-        for m in G.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):  # every BatchNorm1d/2d/3d, SyncBatchNorm
-                m.train()
-                saved.append((m, {k: b.clone() for k, b in m.named_buffers(recurse=False)}))
+        batch_norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]  # 1d/2d/3d, Sync
+        for m in batch_norms:
+            m.train()
     try:
-        yield G
+        with _buffers_kept(*batch_norms):
+            yield G
     finally:
-        for m, buffers in saved:
-            for k, b in buffers.items():
-                getattr(m, k).copy_(b)
         for m, flag in flags.items():
             m.train(flag)
 
