@@ -89,7 +89,7 @@ def _sets(s: ArchSetting, classifier: Path | str, device: str) -> dict[str, Any]
             "generator.latent_dim": s.latent_dim, "train.steps": s.steps, "train.log_every": max(1, s.steps // 10),
             "train.eval_every": s.steps, "train.sample_every": s.steps, "train.checkpoint_every": max(1, s.steps // 2),
             "eval.metrics": metric, "eval.n_samples": s.n_is, "eval.classifier": str(classifier),
-            "train.device": device}
+            "eval.generator_mode": "batch", "train.device": device}
 
 
 def metric_key(s: ArchSetting) -> str:
@@ -125,6 +125,7 @@ def reference_scores(s: ArchSetting, classifier: Path) -> dict[str, float]:
     from ..metrics.classifier import load_classifier
     from ..metrics.images import classifier_network, inception_score
     from ..nets import build_generator
+    from ..steps import sampling_mode
 
     net = classifier_network(*load_classifier(classifier))
     sampler = make_sampler(s.data, DataConfig(name=s.data, image_size=s.image_size))
@@ -132,8 +133,8 @@ def reference_scores(s: ArchSetting, classifier: Path) -> dict[str, float]:
     cfg = resolve(apply_sets(Config(), [f"data.name={s.data}", "generator.arch=zoo:dcgan", "generator.width=8",
                                         f"generator.latent_dim={s.latent_dim}"]))
     torch.manual_seed(0)
-    g = build_generator(cfg.generator, tuple(sampler.shape)).eval()
-    with torch.no_grad():
+    g = build_generator(cfg.generator, tuple(sampler.shape))
+    with torch.no_grad(), sampling_mode(g, "batch"):  # the runs' evaluation mode (eval.generator_mode)
         fake = g(torch.randn(s.n_is, s.latent_dim))
     return {"real": inception_score(real, net)[0], "untrained_generator": inception_score(fake, net)[0]}
 
@@ -239,8 +240,12 @@ def _common_rows(s: ArchSetting, quick: bool) -> list[Row]:
             f"{s.steps} generator steps", "CPU cost: ~0.15 CPU-s per architecture-step (both methods), so 50 "
             "architectures x 300 steps take ~19 min on 2 free cores"),
         Row("seeds", "1 run per architecture and method", "WGAN-GP sec. 5.1", "1 (train.seed 0)", ""),
-        Row("eval_mode", "Inception score of the final generator", "WGAN-GP sec. 5.1",
-            "the final generator (batch-norm layers in eval mode as the Trainer's evaluation sets them)", ""),
+        Row("eval_mode", "Inception score of the final generator; tflib's batch norm normalises with each "
+            "batch's own statistics, also when sampling",
+            f"WGAN-GP sec. 5.1; {CODE}:84-90 (Normalize calls tflib's Batchnorm without is_training); "
+            "tflib/ops/batchnorm.py:51-52",
+            "the final generator, eval.generator_mode = batch (batch norm with the batch's statistics, running "
+            "averages untouched)", ""),
         Row("statistic", "Inception score (ImageNet Inception network, 50,000 samples)", "WGAN-GP Table 2",
             f"classifier Inception score is{count_text(s.n_is)}_classifier: a {s.classifier_width}-wide digit "
             f"classifier ({s.classifier_steps} steps on the training split), {s.n_is} samples, 10 splits",
