@@ -113,6 +113,16 @@ def test_logging_records(tmp_path):
     assert saved["config"] == resolve(tr.cfg).to_dict() and saved["seed"] == 0
 
 
+def test_evaluation_steps_need_not_be_log_steps(tmp_path):
+    """train.eval_every is honoured when it is not a multiple of train.log_every (it was: evaluations only
+    happened at log steps, so eval_every 3 with log_every 4 evaluated at step 12, not 3, 6, 9)."""
+    run = tmp_path / "run"
+    Trainer(tiny_config("train.steps=9", "train.log_every=4", "train.eval_every=3")).fit(run)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [3, 4, 6, 8, 9]
+    assert [r["step"] for r in rows if "eval/w1" in r] == [3, 6, 9]
+
+
 def test_logistic_objective_logs_js_estimate():
     tr = Trainer(tiny_config("objective.name=ns-gan"))
     tr.train_step()

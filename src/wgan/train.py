@@ -358,7 +358,7 @@ class Trainer:
                 if self.val_sampler is not None and (s % val_every == 0 or final):
                     for key, value in self.validation_losses().items():  # WGAN-GP Fig. 5b
                         self._add(key, value)
-                if s % t.log_every == 0 or final:
+                if s % t.log_every == 0 or s % t.eval_every == 0 or final:  # an evaluation is a record too
                     if self.penalty is None:
                         self._add("gradnorm", self.gradient_norms(last_real, last_fake))
                     record: dict[str, Any] = {"step": s, **self._flush(), "time/elapsed_s": self.elapsed_s}
