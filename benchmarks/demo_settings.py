@@ -32,6 +32,11 @@ CANDIDATES: list[tuple[str, list[str]]] = [
      ["generator.width=128", "critic.width=128", *TOY, "optim.lr=3e-4", "objective.penalty_weight=1"]),
     ("toy code, width 128, lr 3e-4, he init",
      ["generator.width=128", "critic.width=128", *TOY, "optim.lr=3e-4", "generator.init=he", "critic.init=he"]),
+    # added when choosing by time to quality (issue 13): cheaper steps, or a fast start that settles
+    ("toy code, width 128, lr 3e-4, linear lr decay",
+     ["generator.width=128", "critic.width=128", *TOY, "optim.lr=3e-4", "optim.lr_decay=linear"]),
+    ("toy code, width 64", ["generator.width=64", "critic.width=64", *TOY]),
+    ("toy code, width 128, batch 128", ["generator.width=128", "critic.width=128", *TOY, "data.batch_size=128"]),
 ]
 
 
