@@ -158,7 +158,7 @@ def test_demo_is_the_default_config(capsys):
     """`wgan train` with no --config runs the packaged demo (WGAN-GP, authors' toy lambda and betas)."""
     assert main(["train", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    for line in ('name = "wgan-gp"', "penalty_weight = 0.1", "beta1 = 0.5", "width = 128", "steps = 5000"):
+    for line in ('name = "wgan-gp"', "penalty_weight = 0.1", "beta1 = 0.5", "width = 128", "steps = 3500"):
         assert line in out
 
 
