@@ -184,9 +184,10 @@ class Config:
     def demo(cls, kind: str = "points") -> Config:
         """The packaged config that ``wgan train`` starts from when no ``--config`` is given, for a ``kind`` of
         data: ``"points"`` (the demo: WGAN-GP on 8 Gaussians, width 128, lambda 0.1, Adam 3e-4 decayed
-        linearly with beta (0.5, 0.9), 3,500 steps), ``"images"`` (WGAN-GP with DCGAN nets at 32x32, data ``digits``) or ``"text"`` (the WGAN-GP
-        character language model; set ``data.name`` to a corpus). ``Config()`` itself holds the library's
-        field defaults (the paper's Algorithm 1 values at width 512), not the demo."""
+        linearly with beta (0.5, 0.9), 3,500 steps), ``"images"`` (WGAN-GP with DCGAN nets at 32x32, data
+        ``digits``) or ``"text"`` (the WGAN-GP character language model; set ``data.name`` to a corpus).
+        ``Config()`` itself holds the library's field defaults (the paper's Algorithm 1 values at width 512),
+        not the demo."""
         if kind not in DEMO_FILES:
             raise _unknown("demo config kind", kind, list(DEMO_FILES))
         return load_toml(Path(__file__).with_name(DEMO_FILES[kind]))
