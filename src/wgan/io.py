@@ -112,23 +112,27 @@ def read_jsonl(path: str | Path) -> list[dict]:
     return rows
 
 
-def load_tensors(path: str | Path, what: str) -> Any:
+def load_tensors(path: str | Path | IO[bytes], what: str, name: str | Path | None = None) -> Any:
     """``torch.load(path, weights_only=True)`` on the CPU: tensors and plain containers, never code. A damaged
     or foreign file is a one-line ConfigError naming ``what`` it should be, never torch's advice to retry
-    without ``weights_only`` (the one thing not to do with a file of unknown origin)."""
+    without ``weights_only`` (the one thing not to do with a file of unknown origin). ``path`` may also be an
+    open binary stream (e.g. bytes unwrapped from a checkpoint envelope); ``name`` is then the file the
+    messages name."""
     import torch
 
     from .errors import ConfigError
 
+    if name is None:
+        name = path
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # truncated, foreign, or holding objects other than tensors
         msg = str(e)
         named = re.search(r"GLOBAL (\S+)", msg)
         if named:  # the file asks for a callable: refused by weights_only before anything ran
-            raise ConfigError(f"refused to load {what} {str(path)!r}: it asks for {named.group(1)}, which wgan never "
+            raise ConfigError(f"refused to load {what} {str(name)!r}: it asks for {named.group(1)}, which wgan never "
                               "loads (tensors only); nothing was run") from None
         first = (msg.strip().splitlines() or [""])[0]
         detail = "no file torch.save wrote" if "Weights only" in first else f"{type(e).__name__}: {first[:160]}"
-        raise ConfigError(f"cannot read {what} {str(path)!r}: the file is damaged or of another kind ({detail})"
+        raise ConfigError(f"cannot read {what} {str(name)!r}: the file is damaged or of another kind ({detail})"
                           ) from None

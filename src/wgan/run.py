@@ -402,11 +402,8 @@ def _unwrap(path: Path, obj: Any) -> Any:
     if hashlib.sha256(data).hexdigest() != obj.get("sha256"):
         raise ConfigError(f"checkpoint {str(path)!r} is damaged: its contents do not match the sha256 written with "
                           "it (a changed byte); use an earlier checkpoint (checkpoints/step-*.pt) or retrain")
-    try:
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as e:  # the checksum held, so the writer wrote something torch cannot read back
-        raise ConfigError(f"cannot read checkpoint {str(path)!r}: {type(e).__name__}: "
-                          f"{(str(e).splitlines() or [''])[0]}") from None
+    # the checksum held, so what remains to refuse is a payload torch cannot read back or one asking for code
+    return load_tensors(io.BytesIO(data), "checkpoint", name=path)
 
 
 def load_checkpoint(run_dir: str | Path) -> dict[str, Any]:
