@@ -146,6 +146,26 @@ def test_tiny_study_local_pool_then_resume(spec1: Path, tmp_path: Path, capsys):
     _check_aggregate(out, 2)
 
 
+def test_finished_runs_with_other_settings_are_refused(spec1: Path, tmp_path: Path):
+    """Run names come from the points' own overrides, so the same spec with another study-wide setting finds the
+    same folders: their summaries must not be reused as if they were this study's."""
+    out = tmp_path / "s"
+    report = run_study(load_spec(spec1), out, workers=1, progress=False)
+    assert not report.failed
+    before = {p.name: (p / "summary.json").read_bytes() for p in (out / "runs").iterdir()}
+    spec1.write_text(spec1.read_text().replace('"train.steps" = 4', '"train.steps" = 6'))
+    with pytest.raises(ConfigError, match=r"finished with other settings \(train\.steps 4 there, 6 here\)"):
+        run_study(load_spec(spec1), out, workers=1, progress=False)
+    assert {p.name: (p / "summary.json").read_bytes() for p in (out / "runs").iterdir()} == before  # untouched
+    # the same settings again: skipped, read back
+    spec1.write_text(spec1.read_text().replace('"train.steps" = 6', '"train.steps" = 4'))
+    assert {r.status for r in run_study(load_spec(spec1), out, workers=1, progress=False).results} == {"skipped"}
+    # a finished folder without its record is not taken for this study's run either
+    (next((out / "runs").iterdir()) / "study_run.json").unlink()
+    with pytest.raises(ConfigError, match="no study_run.json"):
+        run_study(load_spec(spec1), out, workers=1, progress=False)
+
+
 def test_spec_with_two_seeds_names_distinct_runs(spec: Path):
     runs = load_spec(spec).runs()
     assert len(runs) == 4 and len({r.name for r in runs}) == 4

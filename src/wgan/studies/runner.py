@@ -7,8 +7,9 @@ A run's state is its folder ``<out>/runs/<name>``:
 * ``checkpoints/latest.pt`` but no summary -> interrupted: resumed with ``Trainer.resume(run_dir).fit(run_dir)``;
 * anything else in the folder (a run that died before its first checkpoint) -> moved aside to
   ``<name>.incomplete-N`` (never deleted) and the run starts afresh;
-* ``study_run.json`` records the run's overrides and seed; a folder whose record differs is an error
-  (never overwritten).
+* ``study_run.json`` records the run's overrides, seed and the study-wide settings; a folder whose record
+  differs is an error, finished or not (never overwritten, and never reused for a study with other settings:
+  run names come from the point's own overrides, so a rerun with another ``--steps`` finds the same folders).
 
 Backends: ``local`` (``concurrent.futures.ProcessPoolExecutor`` with the spawn start method, each worker one
 torch thread) and ``ray`` (``ray.init(address=...)`` joins a running cluster; without an address a local one
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
-from ..io import read_json, write_json
+from ..io import decode_nonfinite, dumps, read_json, write_json
 from .spec import RunSpec, Study
 
 Backend = Literal["local", "ray"]
@@ -67,14 +68,45 @@ def _record(study: Study, run: RunSpec) -> dict[str, Any]:
             "overrides": {k: v for k, v in run.overrides}, "common": study.common}
 
 
-def _check_record(run_dir: Path, record: dict[str, Any]) -> None:
+_KEYS = ("overrides", "seed", "common")
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """A record's settings as one flat ``{dotted key: value}`` (nested tables joined with dots)."""
+    out: dict[str, Any] = {"seed": record.get("seed")}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            out[prefix] = value
+
+    walk("", record.get("common") or {})
+    walk("", record.get("overrides") or {})
+    return out
+
+
+def _check_record(run_dir: Path, record: dict[str, Any], finished: bool = False) -> None:
+    """Refuse a folder that holds another run: its ``study_run.json`` differs in overrides, seed or the
+    study-wide settings. A finished folder must have the record (else nobody can say what it trained)."""
     path = run_dir / "study_run.json"
-    if path.exists():
-        have = json.loads(path.read_text())
-        if {k: have.get(k) for k in ("overrides", "seed", "common")} != {k: record[k] for k in
-                                                                          ("overrides", "seed", "common")}:
-            raise ConfigError(f"{run_dir} belongs to another run (its study_run.json differs: overrides "
-                              f"{have.get('overrides')}, seed {have.get('seed')}); move it away or use another --out")
+    if not path.exists():
+        if finished:
+            raise ConfigError(f"{run_dir} has a summary.json but no study_run.json, so it is not known to be this "
+                              "study's run; move it away or use another --out")
+        return
+    have = read_json(path)
+    want = decode_nonfinite(json.loads(dumps(record)))  # as it reads back from disk (tuples become lists)
+    if {k: have.get(k) for k in _KEYS} == {k: want.get(k) for k in _KEYS}:
+        return
+    a, b = _flat(have), _flat(want)
+    diff = [f"{k} {a.get(k, '(unset)')!r} there, {b.get(k, '(unset)')!r} here"
+            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    shown = "; ".join(diff[:3]) + (f"; and {len(diff) - 3} more" if len(diff) > 3 else "")
+    what = "was finished with other settings" if finished else "belongs to another run"
+    raise ConfigError(f"{run_dir} {what} ({shown}); run the study with those settings, or move the folder away "
+                      "or use another --out")
 
 
 def _move_aside(run_dir: Path) -> Path:
@@ -99,6 +131,7 @@ def run_task(task: Task) -> RunResult:
     try:
         summary_path = run_dir / "summary.json"
         if summary_path.is_file():
+            _check_record(run_dir, task.record, finished=True)
             return RunResult(task.name, task.label, task.seed, "skipped", 0.0, read_json(summary_path))
         _check_record(run_dir, task.record)
         status = "done"
@@ -203,6 +236,8 @@ def run_study(study: Study, out: str | Path, backend: Backend = "local", workers
     write_json(out / "study.json", {"name": study.name, "seeds": study.seeds, "common": study.common,
                                     "metric": study.metric, "runs": [asdict(r) for r in runs]})
     finished = [t for t in tasks if (Path(t.run_dir) / "summary.json").is_file()]
+    for t in finished:  # a finished run made with other settings is refused, never silently reused
+        _check_record(Path(t.run_dir), t.record, finished=True)
     todo = [t for t in tasks if t not in finished]
     results: dict[str, RunResult] = {t.name: run_task(t) for t in finished}  # read back, no training
     start = time.perf_counter()
