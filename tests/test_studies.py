@@ -157,6 +157,7 @@ def test_finished_runs_with_other_settings_are_refused(spec1: Path, tmp_path: Pa
     with pytest.raises(ConfigError, match=r"finished with other settings \(train\.steps 4 there, 6 here\)"):
         run_study(load_spec(spec1), out, workers=1, progress=False)
     assert {p.name: (p / "summary.json").read_bytes() for p in (out / "runs").iterdir()} == before  # untouched
+    assert read_json(out / "study.json")["common"]["train.steps"] == 4  # nor the study's own record
     # the same settings again: skipped, read back
     spec1.write_text(spec1.read_text().replace('"train.steps" = 6', '"train.steps" = 4'))
     assert {r.status for r in run_study(load_spec(spec1), out, workers=1, progress=False).results} == {"skipped"}

@@ -190,9 +190,9 @@ def _ray(tasks: list[Task], address: str | None, num_cpus: float, num_gpus: floa
             ray.init(address=address, log_to_driver=False)
         else:
             # Ray starts its workers at niceness 15 (the raylet's worker_niceness), so beside any busy process they
-            # get a sliver of a core: with two other jobs on both cores, the tiny two-run study of
-            # tests/test_studies.py took 363 s on Ray against 40 s on the local pool. A local instance runs on the
-            # user's own machine, so its runs get the local pool's priority unless RAY_worker_niceness says else.
+            # get a sliver of a core: with two other jobs on both cores, the Ray test of tests/test_studies.py took
+            # 376 s, 52 s at niceness 0 and the local-pool test 60 s (docs/studies.md). A local instance runs on
+            # the user's own machine, so its runs get the local pool's priority unless RAY_worker_niceness is set.
             before = os.environ.get(_NICENESS)
             os.environ.setdefault(_NICENESS, "0")
             try:
@@ -243,12 +243,12 @@ def run_study(study: Study, out: str | Path, backend: Backend = "local", workers
     runs = study.runs()
     tasks = [Task(r.name, r.label, r.seed, study.config(r).to_dict(), str(out / "runs" / r.name), _record(study, r))
              for r in runs]
+    finished = [t for t in tasks if (Path(t.run_dir) / "summary.json").is_file()]
+    for t in finished:  # a finished run made with other settings is refused (before anything is written)
+        _check_record(Path(t.run_dir), t.record, finished=True)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     write_json(out / "study.json", {"name": study.name, "seeds": study.seeds, "common": study.common,
                                     "metric": study.metric, "runs": [asdict(r) for r in runs]})
-    finished = [t for t in tasks if (Path(t.run_dir) / "summary.json").is_file()]
-    for t in finished:  # a finished run made with other settings is refused, never silently reused
-        _check_record(Path(t.run_dir), t.record, finished=True)
     todo = [t for t in tasks if t not in finished]
     results: dict[str, RunResult] = {t.name: run_task(t) for t in finished}  # read back, no training
     start = time.perf_counter()
