@@ -193,13 +193,13 @@ def _ray(tasks: list[Task], address: str | None, num_cpus: float, num_gpus: floa
             # get a sliver of a core: with two other jobs on both cores, the Ray test of tests/test_studies.py took
             # 376 s, 52 s at niceness 0 and the local-pool test 60 s (docs/studies.md). A local instance runs on
             # the user's own machine, so its runs get the local pool's priority unless RAY_worker_niceness is set.
-            before = os.environ.get(_NICENESS)
+            ours = _NICENESS not in os.environ
             os.environ.setdefault(_NICENESS, "0")
             try:
                 ray.init(num_cpus=local_cpus, include_dashboard=False, log_to_driver=False)
             finally:
-                if before is None:
-                    os.environ.pop(_NICENESS, None)
+                if ours:
+                    del os.environ[_NICENESS]
         started = True
     try:
         remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(run_task)
