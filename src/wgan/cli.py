@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--backend", choices=("local", "ray"), default="local", help="studies: local pool or Ray")
     r.add_argument("--ray-address", metavar="ADDR", help="studies on Ray: join this cluster (default: a local one)")
     r.add_argument("--force", action="store_true", help="overwrite an existing results.json in the output folder")
+    r.add_argument("--estimate", action="store_true", help="studies: time a few steps of every run still to train "
+                   "and print the estimated training time at --workers; trains nothing")
     r.add_argument("--protocol", action="store_true", help="print the protocol table (each setting against the "
                    "paper and the official code) for these options, without running")
 
@@ -89,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--ray-gpus", type=float, default=0, metavar="N", help="GPUs each run asks Ray for (default 0; "
                     "0.25 packs 4 runs on a GPU)")
     st.add_argument("--dry-run", action="store_true", help="list the runs and exit")
+    st.add_argument("--estimate", action="store_true", help="time a few steps of every run still to train and print "
+                    "each run's estimated training time and the study's wall time at --workers; trains nothing")
 
     e = sub.add_parser("eval", help="evaluate a run's latest checkpoint (points: exact W1, floor, modes; images: "
                                     "--metrics) into RUN_DIR/eval.json")
@@ -333,6 +337,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                       n=args.n, workers=args.workers, backend=args.backend, ray_address=args.ray_address)
         print(table_markdown(full_table(exp.name, ctx)))
         return 0
+    if args.estimate:
+        if exp.study is None:
+            studies = ", ".join(n for n, e in all_experiments().items() if e.study is not None)
+            raise ConfigError(f"--estimate sizes the reproductions run as studies ({studies}); {exp.name} is not one")
+        study, folder = exp.study(Context(out=out, quick=args.quick, steps=args.steps, device=args.device,
+                                          data=args.data, n=args.n, workers=args.workers))
+        return _print_estimate(study, folder, args.workers)
     if (out / "results.json").exists() and not args.force:
         raise ConfigError(f"{out / 'results.json'} exists; choose another --out or pass --force to overwrite it")
     from .console import say
@@ -377,12 +388,31 @@ def cmd_study(args: argparse.Namespace) -> int:
             print(f"{'done' if done else 'todo'}  {r.name}  {r.label}  seed {r.seed}")
         print(f"{len(runs)} runs into {out}/runs")
         return 0
+    if args.estimate:
+        return _print_estimate(study, out, args.workers)
     report = run_study(study, out, backend=args.backend, workers=args.workers, ray_address=args.ray_address,
                        ray_num_cpus=args.ray_cpus, ray_num_gpus=args.ray_gpus)
     print(f"{study.name}: {len(runs)} runs, {len(report.failed)} failed, {report.wall_s:.1f} s")
     for kind, path in report.files.items():
         print(f"{kind}: {path}")
     return 1 if report.failed else 0
+
+
+def _print_estimate(study, out: Path, workers: int) -> int:
+    from .console import duration
+    from .studies.estimate import estimate_study, makespan
+
+    def line(e) -> None:
+        cost = "finished" if e.status == "done" else f"~{duration(e.seconds)} ({e.status}, {e.steps_left} steps)"
+        print(f"{e.label}  seed {e.seed}: {cost}", flush=True)
+
+    estimates = estimate_study(study, out, on_run=line)
+    todo = [e.seconds for e in estimates if e.status != "done"]
+    total = sum(todo)
+    print(f"{study.name}: {len(todo)} of {len(estimates)} runs to train, ~{duration(total)} of CPU time; with "
+          f"--workers {workers}: ~{duration(makespan(todo, workers))} (training steps only, one torch thread each; "
+          "evaluation, samples and checkpoints not counted)")
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

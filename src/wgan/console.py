@@ -81,3 +81,13 @@ def say(*parts: Any) -> None:
         print(*parts, file=sys.stderr, flush=True)
     except (OSError, ValueError):
         _silence(sys.stderr)
+
+
+def duration(seconds: float) -> str:
+    """``42 s``, ``3 min 05 s`` or ``2 h 07 min``: a time span for people to read."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"

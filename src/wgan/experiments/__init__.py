@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..console import duration
 from ..errors import ConfigError
 from ..io import write_json
 from ._protocol import Row, check_table
@@ -81,17 +82,17 @@ class Progress:
 
     def elapsed(self) -> str:
         """Time since the reproduction started, e.g. ``3 min 07 s``."""
-        return _duration(time.perf_counter() - self.start)
+        return duration(time.perf_counter() - self.start)
 
     def track(self, items: Iterable[T], part: str, label: Callable[[T], str] = str) -> Iterator[T]:
         items = list(items)
         t0 = time.perf_counter()
         for i, item in enumerate(items):
             now = time.perf_counter()
-            eta = f", ETA {_duration((now - t0) / i * (len(items) - i))}" if i else ""
+            eta = f", ETA {duration((now - t0) / i * (len(items) - i))}" if i else ""
             self.stage = f"{part}, run {i + 1}/{len(items)} ({label(item)})"
             if self.report is not None:
-                self.report(f"[{self.name}] {self.stage}: {_duration(now - self.start)} elapsed{eta}")
+                self.report(f"[{self.name}] {self.stage}: {duration(now - self.start)} elapsed{eta}")
             yield item
         self.stage = f"the work after {part}"
 
@@ -129,17 +130,21 @@ class Experiment:
     claim: str
     run: Callable[[Context], Result]
     table: Callable[[Context], list[Row]]  # the protocol table of a run with this context
+    # studies: the wgan.studies.Study a run with this context trains and the folder of its runs (for --estimate)
+    study: Callable[[Context], tuple[Any, Path]] | None = None
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
 
 
-def register(name: str, paper: str, figure: str, claim: str, *, table: Callable[[Context], list[Row]]) -> Callable:
-    """Register ``run`` under ``name``; ``table(ctx)`` gives its protocol table (see :mod:`._protocol`)."""
+def register(name: str, paper: str, figure: str, claim: str, *, table: Callable[[Context], list[Row]],
+             study: Callable[[Context], tuple[Any, Path]] | None = None) -> Callable:
+    """Register ``run`` under ``name``; ``table(ctx)`` gives its protocol table (see :mod:`._protocol`);
+    ``study(ctx)``, for reproductions run through the study runner, its study and runs folder."""
     def deco(fn: Callable[[Context], Result]) -> Callable[[Context], Result]:
         if name in EXPERIMENTS:
             raise RuntimeError(f"reproduction {name!r} registered twice")
-        EXPERIMENTS[name] = Experiment(name, paper, figure, claim, fn, table)
+        EXPERIMENTS[name] = Experiment(name, paper, figure, claim, fn, table, study)
         return fn
 
     return deco
@@ -187,15 +192,6 @@ def run_experiment(name: str, ctx: Context) -> Result:
         "protocol": result.protocol | {"table": table}, "figures": result.figures, "data": result.data,
     })
     return result
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
 
 
 def _fmt(v: Any) -> str:

@@ -183,11 +183,15 @@ def zoo_all_succeed(scores: dict[str, float | None], threshold: float = PRIMARY)
 
 
 # ---------------------------------------------------------------------------------------------- running
+def _study_dir(ctx: Context) -> Path:
+    return ctx.out / "study"
+
+
 def _run(ctx: Context, study) -> dict[str, Any]:
     """Run the study (skipping finished runs) and return ``{label: summary or None}``."""
     from ..studies import run_study
 
-    out = ctx.out / "study"
+    out = _study_dir(ctx)
     ctx.keeps(out / "runs", "a run with summary.json is skipped when the reproduction runs again")
     gpus = 0.125 if ctx.device.startswith("cuda") else 0  # on Ray: 8 of these small runs share a GPU
     report = run_study(study, out, backend=ctx.backend, workers=ctx.workers, ray_address=ctx.ray_address,
@@ -201,7 +205,7 @@ def _score(summary: dict[str, Any] | None, key: str) -> float | None:
     return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
 
 
-def _random_study(s: ArchSetting, classifier: Path, device: str):
+def _random_study(s: ArchSetting, classifier: Path | str, device: str):
     from ..studies import Study
 
     points = []
@@ -212,7 +216,7 @@ def _random_study(s: ArchSetting, classifier: Path, device: str):
     return Study("random-architectures", points, [0], Config(), _sets(s, classifier, device), metric_key(s))
 
 
-def _zoo_study(s: ArchSetting, classifier: Path, device: str):
+def _zoo_study(s: ArchSetting, classifier: Path | str, device: str):
     from ..studies import Study
 
     points = []
@@ -310,10 +314,20 @@ def architecture_zoo_table(ctx: Context) -> list[Row]:
     ]
 
 
+# The studies as `wgan reproduce NAME --estimate` sizes them: the score's classifier is left to "auto" (an
+# estimate times training steps and evaluates nothing, so none is trained for it).
+def _random_for_estimate(ctx: Context):
+    return _random_study(setting(ctx), "auto", ctx.device), _study_dir(ctx)
+
+
+def _zoo_for_estimate(ctx: Context):
+    return _zoo_study(setting(ctx), "auto", ctx.device), _study_dir(ctx)
+
+
 # ---------------------------------------------------------------------------------------------- Table 2
 @register("random-architectures", WGAN_GP, "Tables 1-2, sec. 5.1 (random architectures, GAN vs WGAN-GP)",
           "WGAN-GP trains many architectures of Table 1's space that the standard GAN does not",
-          table=random_architectures_table)
+          table=random_architectures_table, study=_random_for_estimate)
 def random_architectures(ctx: Context) -> Result:
     s = setting(ctx)
     classifier, info = train_score_classifier(s, ctx.out)
@@ -377,7 +391,7 @@ def _plot_scatter(scores, refs, path: Path, s: ArchSetting) -> None:
 # ---------------------------------------------------------------------------------------------- Fig. 2
 @register("architecture-zoo", WGAN_GP, "Fig. 2, sec. 5.2 (seven architectures x four methods)",
           "only WGAN-GP trains every architecture of Fig. 2 with one set of hyperparameters",
-          table=architecture_zoo_table)
+          table=architecture_zoo_table, study=_zoo_for_estimate)
 def architecture_zoo(ctx: Context) -> Result:
     s = setting(ctx)
     classifier, info = train_score_classifier(s, ctx.out)

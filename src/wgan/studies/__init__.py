@@ -4,7 +4,8 @@ ones resumed, and all are aggregated into one table and figure. ``wgan study SPE
 
 * :mod:`wgan.studies.spec`: the spec format and its expansion into runs;
 * :mod:`wgan.studies.runner`: the backends and the skip/resume rules;
-* :mod:`wgan.studies.aggregate`: ``study.csv``, ``study.md``, ``study.png``.
+* :mod:`wgan.studies.aggregate`: ``study.csv``, ``study.md``, ``study.png``;
+* :mod:`wgan.studies.estimate`: each run's training time from a few timed steps (``--estimate``).
 """
 
 from .aggregate import aggregate, figures, point_table
