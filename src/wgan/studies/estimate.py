@@ -55,10 +55,18 @@ def _critic_steps(trainer, start: int, stop: int) -> int:
         trainer.step = keep
 
 
-def _timed(fn, n: int) -> float:
+def _timed(fn, n: int, device) -> float:
+    import torch
+
+    def sync() -> None:  # CUDA kernels run asynchronously: time them to their end
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    sync()
     start = time.perf_counter()
     for _ in range(n):
         fn()
+    sync()
     return (time.perf_counter() - start) / n
 
 
@@ -78,8 +86,8 @@ def estimate_run(config: dict, run_dir: Path, name: str = "", label: str = "", s
     trainer = Trainer(from_dict(config))  # a fresh copy: a step costs the same at any point of the run
     for _ in range(warmup):
         trainer.train_step()
-    critic_s = _timed(trainer.critic_step, probe)
-    generator_s = _timed(trainer.generator_step, probe)
+    critic_s = _timed(trainer.critic_step, probe, trainer.device)
+    generator_s = _timed(trainer.generator_step, probe, trainer.device)
     left = max(0, steps_total - start)
     return RunEstimate(name, label, seed, status, left, critic_s, generator_s,
                        _critic_steps(trainer, start, steps_total))
