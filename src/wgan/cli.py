@@ -332,17 +332,16 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         if v is not None and v < 1:
             raise ConfigError(f"--{flag} must be at least 1, got {v}")
     out = Path(args.out) if args.out else Path("reproductions") / exp.name
+    ctx = Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps, device=args.device, data=args.data,
+                  n=args.n, workers=args.workers, backend=args.backend, ray_address=args.ray_address)
     if args.protocol:
-        ctx = Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps, device=args.device, data=args.data,
-                      n=args.n, workers=args.workers, backend=args.backend, ray_address=args.ray_address)
         print(table_markdown(full_table(exp.name, ctx)))
         return 0
     if args.estimate:
         if exp.study is None:
             studies = ", ".join(n for n, e in all_experiments().items() if e.study is not None)
             raise ConfigError(f"--estimate sizes the reproductions run as studies ({studies}); {exp.name} is not one")
-        study, folder = exp.study(Context(out=out, quick=args.quick, steps=args.steps, device=args.device,
-                                          data=args.data, n=args.n, workers=args.workers))
+        study, folder = exp.study(ctx)
         return _print_estimate(study, folder, args.workers)
     if (out / "results.json").exists() and not args.force:
         raise ConfigError(f"{out / 'results.json'} exists; choose another --out or pass --force to overwrite it")
@@ -351,10 +350,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     say(f"{exp.name}: {exp.paper}, {exp.figure}{' (quick)' if args.quick else ''}")
     progress = Progress(exp.name, report=say)
     try:
-        result = run_experiment(exp.name, Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps,
-                                                  device=args.device, data=args.data, n=args.n, workers=args.workers,
-                                                  backend=args.backend, ray_address=args.ray_address,
-                                                  progress=progress))
+        result = run_experiment(exp.name, replace(ctx, progress=progress))
     except KeyboardInterrupt:
         say(_reproduce_interrupted(exp.name, out, progress))
         return 130
@@ -378,13 +374,14 @@ def _reproduce_interrupted(name: str, out: Path, progress) -> str:
 
 def cmd_study(args: argparse.Namespace) -> int:
     from .studies import load_spec, run_study
+    from .studies.runner import run_state
 
     study = load_spec(args.spec)
     out = Path(args.out) if args.out else Path("studies") / study.name
     runs = study.runs()
     if args.dry_run:
         for r in runs:
-            done = (out / "runs" / r.name / "summary.json").is_file()
+            done = run_state(out / "runs" / r.name) == "finished"
             print(f"{'done' if done else 'todo'}  {r.name}  {r.label}  seed {r.seed}")
         print(f"{len(runs)} runs into {out}/runs")
         return 0

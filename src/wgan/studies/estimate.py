@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import Config
+from .runner import run_state
 from .spec import Study
 
 
@@ -70,20 +72,20 @@ def _timed(fn, n: int, device) -> float:
     return (time.perf_counter() - start) / n
 
 
-def estimate_run(config: dict, run_dir: Path, name: str = "", label: str = "", seed: int = 0, probe: int = 5,
+def estimate_run(cfg: Config, run_dir: Path, name: str = "", label: str = "", seed: int = 0, probe: int = 5,
                  warmup: int = 2) -> RunEstimate:
-    """Estimate one run (its resolved config as a dict, its folder); writes nothing."""
-    from ..config import from_dict
+    """Estimate one run (its resolved config, its folder); writes nothing."""
     from ..run import load_checkpoint
     from ..train import Trainer
 
-    steps_total = int(config["train"]["steps"])
-    if (run_dir / "summary.json").is_file():
+    steps_total = cfg.train.steps
+    state = run_state(run_dir)
+    if state == "finished":
         return RunEstimate(name, label, seed, "done", 0, 0.0, 0.0, 0)
     start, status = 0, "todo"
-    if (run_dir / "checkpoints" / "latest.pt").is_file():
+    if state == "interrupted":
         start, status = int(load_checkpoint(run_dir)["step"]), "resume"
-    trainer = Trainer(from_dict(config))  # a fresh copy: a step costs the same at any point of the run
+    trainer = Trainer(cfg)  # a fresh copy: a step costs the same at any point of the run
     for _ in range(warmup):
         trainer.train_step()
     critic_s = _timed(trainer.critic_step, probe, trainer.device)
@@ -104,8 +106,7 @@ def estimate_study(study: Study, out: str | Path, probe: int = 5, warmup: int = 
     try:
         estimates = []
         for r in study.runs():
-            est = estimate_run(study.config(r).to_dict(), out / "runs" / r.name, r.name, r.label, r.seed,
-                               probe, warmup)
+            est = estimate_run(study.config(r), out / "runs" / r.name, r.name, r.label, r.seed, probe, warmup)
             estimates.append(est)
             if on_run is not None:
                 on_run(est)

@@ -110,6 +110,13 @@ def _check_record(run_dir: Path, record: dict[str, Any], finished: bool = False)
                       "or use another --out")
 
 
+def run_state(run_dir: Path) -> str:
+    """``finished`` (its ``summary.json`` is written), ``interrupted`` (a checkpoint, no summary) or ``new``."""
+    if (run_dir / "summary.json").is_file():
+        return "finished"
+    return "interrupted" if (run_dir / "checkpoints" / "latest.pt").is_file() else "new"
+
+
 def _move_aside(run_dir: Path) -> Path:
     n = 1
     while (target := run_dir.with_name(f"{run_dir.name}.incomplete-{n}")).exists():
@@ -130,13 +137,13 @@ def run_task(task: Task) -> RunResult:
     run_dir = Path(task.run_dir)
     start = time.perf_counter()
     try:
-        summary_path = run_dir / "summary.json"
-        if summary_path.is_file():
+        state = run_state(run_dir)
+        if state == "finished":
             _check_record(run_dir, task.record, finished=True)
-            return RunResult(task.name, task.label, task.seed, "skipped", 0.0, read_json(summary_path))
+            return RunResult(task.name, task.label, task.seed, "skipped", 0.0, read_json(run_dir / "summary.json"))
         _check_record(run_dir, task.record)
         status = "done"
-        if (run_dir / "checkpoints" / "latest.pt").is_file():
+        if state == "interrupted":
             trainer = Trainer.resume(run_dir, steps=task.config["train"]["steps"])
             status = "resumed"
         else:
@@ -243,7 +250,7 @@ def run_study(study: Study, out: str | Path, backend: Backend = "local", workers
     runs = study.runs()
     tasks = [Task(r.name, r.label, r.seed, study.config(r).to_dict(), str(out / "runs" / r.name), _record(study, r))
              for r in runs]
-    finished = [t for t in tasks if (Path(t.run_dir) / "summary.json").is_file()]
+    finished = [t for t in tasks if run_state(Path(t.run_dir)) == "finished"]
     for t in finished:  # a finished run made with other settings is refused (before anything is written)
         _check_record(Path(t.run_dir), t.record, finished=True)
     (out / "runs").mkdir(parents=True, exist_ok=True)
@@ -289,4 +296,4 @@ def _line(res: RunResult, i: int, n: int, metric: str | None) -> str:
     return text
 
 
-__all__ = ["BACKENDS", "RunResult", "StudyReport", "Task", "run_study", "run_task"]
+__all__ = ["BACKENDS", "RunResult", "StudyReport", "Task", "run_state", "run_study", "run_task"]
