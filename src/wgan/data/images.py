@@ -1,4 +1,5 @@
-"""Image datasets from local files only (never downloaded): samplers of ``(C, H, W)`` images in [-1, 1].
+"""Image datasets from local files: samplers of ``(C, H, W)`` images in [-1, 1]. Named datasets (``mnist``,
+``cifar10``, ...) are fetched into the cache by :mod:`wgan.data.named_datasets` and read by the readers here.
 
 * ``digits``: scikit-learn's bundled 8x8 digits (1,797 images, values 0..16, 10 classes), the embedded default.
 * MNIST from IDX files in a folder (``train-images-idx3-ubyte``, ``t10k-images-idx3-ubyte``, ... plain or
@@ -37,12 +38,14 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
+from .named_datasets import NAMED_IMAGES
 from .safe_pickle import load_data_pickle
 from .toy import Sampler
 
 IMAGE_DATA: dict[str, str] = {
     "digits": "images: scikit-learn's bundled 8x8 digits (1,797, 10 classes; data.image_size resizes)",
 }
+IMAGE_DATA.update({name: n.description for name, n in NAMED_IMAGES.items()})  # mnist, cifar10, ...: fetched
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 MNIST_FILES = {split: (f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte") for split in ("train", "t10k")}
 CIFAR_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -432,10 +435,15 @@ def _folder_sampler(folder: Path, cfg: Any) -> FolderSampler:
 
 
 def image_sampler(name: str, data_cfg: Any = None) -> Sampler:
-    """The image sampler for ``data.name`` (``digits`` or a folder of MNIST / CIFAR-10 / image files)."""
+    """The image sampler for ``data.name`` (``digits``, a named dataset of :mod:`wgan.data.named_datasets`, or a
+    folder of MNIST / CIFAR-10 / image files)."""
     variant = _opt(data_cfg, "variant", "plain")
     if variant not in VARIANTS:
         raise ConfigError(f"unknown data.variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
+    if name in NAMED_IMAGES:  # fetched into the cache on first use, read by the readers above
+        from .named_datasets import read_named
+
+        return _with_variant(*_split(name, read_named(name), data_cfg, 10), variant)
     readers: dict[str, Callable[[], dict[str, tuple[torch.Tensor, torch.Tensor]]]] = {
         "digits": lambda: {"train": read_digits()},
         "mnist": lambda: read_mnist(name),
