@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import replace
@@ -40,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="objective preset with its paper defaults (resets the objective's and optimiser's "
                         "settings of the config; adjust them with --set); see `wgan list`")
     t.add_argument("--data", metavar="NAME|PATH", help="what to train on: a toy distribution (8gaussians, "
-                   "25gaussians, swissroll), a .npy/.csv file of (N, D) points, images (digits, a folder of MNIST "
-                   "IDX files, CIFAR-10 batches or image files) or a text corpus (a .txt file or a folder of them); "
+                   "25gaussians, swissroll), a .npy/.csv file of (N, D) points, images (digits; mnist, fashion-mnist, "
+                   "cifar10, ...: fetched into the cache on first use; a folder of MNIST IDX files, CIFAR-10 "
+                   "batches or image files) or a text corpus (a .txt file or a folder of them); "
                    "see `wgan list`")
     t.add_argument("--steps", type=int, metavar="N", help="generator steps in total (with --resume: the new total)")
     t.add_argument("--seed", type=int, metavar="N", help="random seed")
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: when stderr is a terminal)")
+    _offline_flag(t)
 
     sub.add_parser("list", help="list objectives, penalties, data, networks and metrics")
 
@@ -74,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="overwrite an existing results.json in the output folder")
     r.add_argument("--estimate", action="store_true", help="studies: time a few steps of every run still to train "
                    "and print the estimated training time at --workers; trains nothing")
+    _offline_flag(r)
     r.add_argument("--protocol", action="store_true", help="print the protocol table (each setting against the "
                    "paper and the official code) for these options, without running")
 
@@ -91,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--ray-gpus", type=float, default=0, metavar="N", help="GPUs each run asks Ray for (default 0; "
                     "0.25 packs 4 runs on a GPU)")
     st.add_argument("--dry-run", action="store_true", help="list the runs and exit")
+    _offline_flag(st)
     st.add_argument("--estimate", action="store_true", help="time a few steps of every run still to train and print "
                     "each run's estimated training time and the study's wall time at --workers; trains nothing")
 
@@ -101,20 +106,28 @@ def _parser() -> argparse.ArgumentParser:
                    "fid5k_classifier,is5k_classifier,msssim1k_pairs,w2k_indep_critic (default: the run's eval.metrics)")
     e.add_argument("--classifier", metavar="PATH", help="feature network from `wgan classifier train`, or auto")
     e.add_argument("--inception-weights", metavar="PATH", help="pytorch-fid's pt_inception-2015-12-05-*.pth, a "
-                   "local file (*_inception* metrics; never downloaded)")
+                   "local file for the *_inception* metrics (default: fetched into the cache once)")
+    _offline_flag(e)
     e.add_argument("--n-samples", type=int, metavar="N", help="samples per metric (replaces the count in the names)")
 
     c = sub.add_parser("classifier", help="train the image classifier that image metrics use as feature network")
     csub = c.add_subparsers(dest="action", metavar="ACTION", required=True)
     ct = csub.add_parser("train", help="train on a dataset's training split; report and save held-out accuracy")
     ct.add_argument("--data", required=True, metavar="NAME|PATH",
-                    help="digits or a folder of MNIST / CIFAR-10 / images")
+                    help="digits, a named dataset (mnist, cifar10, ...; fetched on first use) or a folder of "
+                         "MNIST / CIFAR-10 / images")
     ct.add_argument("--out", required=True, metavar="FILE", help="weights file to write (e.g. mnist-classifier.pt)")
     ct.add_argument("--steps", type=int, metavar="N", help="Adam steps (default: about 10 epochs, 300..3000)")
     ct.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     ct.add_argument("--set", dest="sets", action="append", default=[], metavar="data.KEY=VALUE",
                     help="data options, e.g. --set data.image_size=32 (repeatable)")
     ct.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    _offline_flag(ct)
+
+    f = sub.add_parser("fetch", help="fetch named datasets and the FID Inception weights into the cache now "
+                       "(then copy the cache folder to a machine without internet)")
+    f.add_argument("names", nargs="+", metavar="NAME", help="named datasets (mnist, cifar10, ...; see `wgan list`) "
+                   "and/or inception (pytorch-fid's FID Inception weights)")
 
     s = sub.add_parser("sample", help="draw samples from a run's generator into a .npy, .csv or .png file")
     s.add_argument("run_dir", metavar="RUN_DIR")
@@ -124,6 +137,27 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     s.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     return p
+
+
+def _offline_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--offline", action="store_true", help="never touch the network (as WGAN_OFFLINE=1): files "
+                   "missing from the cache are an error naming their URL and the path to put them at")
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Fetch the named files into the cache (wgan.fetch) and print where each one is."""
+    from .data.named_datasets import NAMED_IMAGES, fetch_named
+    from .fetch import cache_dir
+    from .metrics.inception import fid_inception_weights
+
+    bad = [n for n in args.names if n not in NAMED_IMAGES and n != "inception"]
+    if bad:
+        raise ConfigError(f"cannot fetch {', '.join(map(repr, bad))}: name datasets ({', '.join(NAMED_IMAGES)}) "
+                          "or inception")
+    for name in args.names:
+        print(f"{name}: {fid_inception_weights() if name == 'inception' else fetch_named(name)}")
+    print(f"cache: {cache_dir()} (copy it to $WGAN_CACHE, default ~/.cache/wgan, on another machine)")
+    return 0
 
 
 def demo_config_path(data: str | None = None) -> Path:
@@ -525,7 +559,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     handler = {"train": cmd_train, "list": cmd_list, "eval": cmd_eval, "sample": cmd_sample,
-               "reproduce": cmd_reproduce, "classifier": cmd_classifier, "study": cmd_study}[args.command]
+               "reproduce": cmd_reproduce, "classifier": cmd_classifier, "study": cmd_study,
+               "fetch": cmd_fetch}[args.command]
+    if getattr(args, "offline", False):  # read by wgan.fetch here and in every worker process started below
+        from .fetch import OFFLINE_ENV
+
+        os.environ[OFFLINE_ENV] = "1"
     from .console import guarded_std_streams, say
 
     # stdout/stderr whose reader went away (`| head`, `| tee` killed by the same Ctrl-C) swallow what is written

@@ -138,7 +138,7 @@ class EvalConfig:
     # "fid2k_classifier,msssim1k_pairs") or "default" (classifier FID + IS when a classifier fits, MS-SSIM)
     metrics: str = "default"
     classifier: str = ""  # feature network file from `wgan classifier train`, "auto" (train one in-process), "" none
-    inception_weights: str = ""  # pt_inception-2015-12-05-*.pth for the *_inception* metrics (never downloaded)
+    inception_weights: str = ""  # pt_inception-2015-12-05-*.pth for *_inception* ("": fetched into the cache)
     # how a batch-norm generator normalises when sampling for evaluation and grids: "running" (PyTorch's eval
     # mode: the running averages) or "batch" (each sampled batch's own statistics, as tflib's batch norm always
     # does in the WGAN-GP authors' code, tflib/ops/batchnorm.py:51-52; running averages left untouched)
@@ -568,8 +568,8 @@ def _resolve_eval(cfg: Config) -> Config:
             if not Path(value).is_file():
                 raise ConfigError(f"eval.{key} = {value!r} is not a file" + (
                     ' (train one with `wgan classifier train`, or use "auto")' if key == "classifier" else
-                    " (pytorch-fid's pt_inception-2015-12-05-6726825d.pth, downloaded by you; nothing is "
-                    "downloaded here)"))
+                    " (pytorch-fid's pt_inception-2015-12-05-6726825d.pth; leave it empty to have it fetched into "
+                    "the cache)"))
             paths[key] = str(Path(value).resolve())
     return replace(cfg, eval=replace(e, **paths)) if paths else cfg
 

@@ -11,7 +11,8 @@ Feature network (``eval.classifier``): a file from ``wgan classifier train`` (th
 (train one on this run's data in-process at the first evaluation -- deterministic, a few hundred steps on
 small data, kept in memory; its held-out accuracy goes into the protocol), or ``""``: no classifier, so no
 classifier FID/IS/modes, and the protocol says why. ``eval.inception_weights`` names the FID Inception weights
-file (pytorch-fid's ``pt_inception-2015-12-05-*.pth``) for the ``*_inception*`` metrics.
+file (pytorch-fid's ``pt_inception-2015-12-05-*.pth``) for the ``*_inception*`` metrics; left empty, the file is
+fetched into the cache on first use (:func:`wgan.metrics.inception.fid_inception_weights`).
 
 ``"default"`` metrics with n = ``eval.n_samples``: ``fid{n}_classifier`` and ``is{n}_classifier`` when the
 classifier matches the data's shape; ``modes{n}_stacked_classifier`` for 3-channel data with a 1-channel
@@ -145,14 +146,11 @@ def plan(trainer: Trainer) -> Plan:
     inc: dict[str, FeatureNetwork] = {}
     wanted = sorted({s.network for s in specs if s.network.startswith("inception")})
     if wanted:
-        if not e.inception_weights:
-            raise ConfigError("the *_inception metrics need eval.inception_weights = PATH (--inception-weights): "
-                              "pytorch-fid's pt_inception-2015-12-05-6726825d.pth, downloaded by you; nothing is "
-                              "downloaded here")
-        from ..metrics.inception import inception_network, load_fid_inception
+        from ..metrics.inception import fid_inception_weights, inception_network, load_fid_inception
 
-        fid_net = load_fid_inception(e.inception_weights, trainer.device)
-        inc = {name: inception_network(e.inception_weights, trainer.device, name, fid_net) for name in wanted}
+        weights = e.inception_weights or fid_inception_weights()  # a local file, else fetched into the cache
+        fid_net = load_fid_inception(weights, trainer.device)
+        inc = {name: inception_network(weights, trainer.device, name, fid_net) for name in wanted}
     p = Plan(specs, cnet, cls, inc)
     n = e.n_samples
     if default:

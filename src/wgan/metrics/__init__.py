@@ -22,7 +22,8 @@ METRICS = {
     "is5k_classifier": "Inception Score (torchmetrics' protocol: random permutation, 10 chunks, unbiased std) of "
                        "5,000 generated images, classifier logits",
     "fid10k_inception": "FID, 10,000 vs 10,000 8-bit images, pool3 of the 2015 TF FID Inception with the TF graph's "
-                        "input path (TF1 bilinear resize), weights from --inception-weights PATH (never downloaded)",
+                        "input path (TF1 bilinear resize), weights fetched into the cache once (or "
+                        "--inception-weights PATH)",
     "fid10k_inception_pytorchfid": "FID as fid10k_inception with pytorch-fid's input path (F.interpolate bilinear; "
                                    "pool3 tested equal to pytorch-fid's network)",
     "kid10k_inception": "KID, 10,000 vs 10,000 8-bit images, pool3 of the 2015 TF FID Inception (TF graph input path)",

@@ -1,5 +1,5 @@
-"""The FID Inception network (the 2015 TF Inception graph of published FIDs and Inception Scores) from a local
-weights file -- never downloaded.
+"""The FID Inception network (the 2015 TF Inception graph of published FIDs and Inception Scores): pytorch-fid's
+weights, fetched once into the cache (SHA-256 pinned here) or read from a local file the user names.
 
 Published FIDs (Heusel et al. 2017, TTUR's ``fid.py``) and Inception Scores (Salimans et al. 2016; the
 authors' ``inception_score/model.py``, copied as ``tflib/inception_score.py`` in improved_wgan_training) run
@@ -36,10 +36,12 @@ Input path, before the network (``(B, C, H, W)`` images in [-1, 1]; grey images 
      ``2 u - 1``. Tested against pytorch-fid's own network (same random weights: pool3 equal to 1e-5).
 
 Weights: pytorch-fid's port of the 2015 graph, ``pt_inception-2015-12-05-6726825d.pth`` (a ``state_dict``
-with torchvision's parameter names, no ``AuxLogits``, ``fc`` 1008 x 2048), which the user downloads
-themselves (docs/image-metrics.md). It is read with ``torch.load(weights_only=True)``, so the file cannot run
-code; torchvision's own ``inception_v3`` weights (1,000 classes) are refused, since they are not the FID
-network's.
+with torchvision's parameter names, no ``AuxLogits``, ``fc`` 1008 x 2048). :func:`fid_inception_weights` fetches
+it from pytorch-fid's release (:data:`WEIGHTS_URL`) into ``$WGAN_CACHE/weights/`` on first use and checks its
+SHA-256 against :data:`WEIGHTS_SHA256` (:mod:`wgan.fetch`; ``WGAN_OFFLINE=1`` never downloads); a local file
+named by ``eval.inception_weights`` (``--inception-weights``) is used instead when given. It is read with
+``torch.load(weights_only=True)``, so the file cannot run code; torchvision's own ``inception_v3`` weights
+(1,000 classes) are refused, since they are not the FID network's.
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ from ..errors import ConfigError
 RESIZES = ("tf1", "pytorch-fid")
 N_CLASSES = 1008  # the 2015 graph's softmax: 1,000 ImageNet classes and 8 unused ones
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
+WEIGHTS_URL = f"https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/{WEIGHTS_NAME}"
+# the file's SHA-256 (its name carries the first 8 hex digits, torch.hub's convention) and size, as recorded for
+# the same file (pytorch-fid's release, re-hosted by torch-fidelity) in several public projects' pinned manifests
+WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+WEIGHTS_BYTES = 95_628_359
 
 
 # ---------------------------------------------------------------------------------------------- input path
@@ -278,7 +285,8 @@ def load_fid_inception(path: str | Path, device: str | torch.device = "cpu") -> 
     mode; a missing, unreadable or foreign file is a one-line ConfigError."""
     from .classifier import read_weights
 
-    fix = f"download pytorch-fid's {WEIGHTS_NAME} yourself (docs/image-metrics.md); nothing is downloaded here"
+    fix = (f"give pytorch-fid's {WEIGHTS_NAME} ({WEIGHTS_URL}), or leave eval.inception_weights empty to have it "
+           "fetched into the cache")
     state = read_weights(path, "Inception weights file", fix)
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
@@ -297,6 +305,16 @@ def load_fid_inception(path: str | Path, device: str | torch.device = "cpu") -> 
         raise ConfigError(f"{str(path)!r} does not match the FID Inception network: "
                           f"{str(e).splitlines()[0]}") from None
     return net.to(device).eval()
+
+
+def fid_inception_weights() -> Path:
+    """The cached weights file, fetched from :data:`WEIGHTS_URL` and SHA-256-checked on first use."""
+    from ..fetch import FetchError, Remote, fetch
+
+    try:
+        return fetch(Remote(f"weights/{WEIGHTS_NAME}", (WEIGHTS_URL,), WEIGHTS_SHA256, "sha256", WEIGHTS_BYTES))
+    except FetchError as e:
+        raise FetchError(f"{e}; or name a local copy with --inception-weights PATH (eval.inception_weights)") from None
 
 
 # the metric names' Inception networks -> their input path (wgan.metrics.images.FAMILIES)
