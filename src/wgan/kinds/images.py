@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ..errors import ConfigError
+from ..metrics.fid_cache import fid_to_stats
 from ..metrics.images import (
     IS_PROTOCOL,
     FeatureNetwork,
@@ -104,6 +105,7 @@ class Plan:
     classifier: FeatureNetwork | None = None
     classifier_net: Any = None  # the ImageClassifier itself (mode counting needs it per channel)
     inception: dict[str, FeatureNetwork] = field(default_factory=dict)  # network name -> FID Inception network
+    inception_weights: str = ""  # the Inception weights file (a local one, or the cached download)
     absent: dict[str, str] = field(default_factory=dict)
 
 
@@ -151,7 +153,7 @@ def plan(trainer: Trainer) -> Plan:
         weights = e.inception_weights or fid_inception_weights()  # a local file, else fetched into the cache
         fid_net = load_fid_inception(weights, trainer.device)
         inc = {name: inception_network(weights, trainer.device, name, fid_net) for name in wanted}
-    p = Plan(specs, cnet, cls, inc)
+    p = Plan(specs, cnet, cls, inc, str(weights) if wanted else "")
     n = e.n_samples
     if default:
         if _fits(cls, shape):
@@ -220,9 +222,10 @@ def measure(trainer: Trainer) -> dict[str, float]:
                 out[key] = float("nan")
                 continue
             if s.family == "fid":
-                out[key] = fid(ref, x, net)
+                stats = _reference_stats(trainer, s, ref, net)  # None unless cached (named dataset, Inception)
+                out[key] = fid(ref, x, net) if stats is None else fid_to_stats(stats, x, net)
                 if len(val):
-                    out[f"{key}_val"] = fid(ref, val, net)
+                    out[f"{key}_val"] = fid(ref, val, net) if stats is None else fid_to_stats(stats, val, net)
             elif s.family == "kid":
                 out[key], out[f"{key}_std"] = kid(ref, x, net, seed=s0)
                 if len(val):
@@ -244,6 +247,34 @@ def measure(trainer: Trainer) -> dict[str, float]:
         elif s.family == "w":
             out[key], out[f"{key}_train"] = _independent_critic(trainer, n)
     return out
+
+
+def _stats_protocol(trainer: Trainer, s: MetricSpec) -> dict[str, Any] | None:
+    """What the reference statistics of ``s`` depend on, when they are cached: FID with an Inception network on
+    a named dataset (wgan.metrics.fid_cache); else None."""
+    from ..data.named_datasets import NAMED_IMAGES
+
+    p, d = plan(trainer), trainer.cfg.data
+    if s.family != "fid" or s.network not in p.inception or d.name not in NAMED_IMAGES:
+        return None
+    key = ("weights_sha256", p.inception_weights)
+    if key not in trainer._eval_cache:
+        from ..fetch import file_digest
+
+        trainer._eval_cache[key] = file_digest(p.inception_weights)[:12]
+    return {"n": s.count, "seed": 10_000 + trainer.cfg.train.seed, "net": s.network,
+            "weights": trainer._eval_cache[key], "size": d.image_size, "variant": d.variant, "split": d.split,
+            "splitseed": d.split_seed, "subset": d.subset, "deq": int(d.dequantize)}
+
+
+def _reference_stats(trainer: Trainer, s: MetricSpec, ref: torch.Tensor, net: FeatureNetwork):
+    """The cached reference statistics of ``s`` (computed from ``ref`` the first time), or None when not cached."""
+    protocol = _stats_protocol(trainer, s)
+    if protocol is None:
+        return None
+    from ..metrics.fid_cache import cached_reference_stats
+
+    return cached_reference_stats(trainer.cfg.data.name, protocol, ref, net)
 
 
 def _independent_critic(trainer: Trainer, n: int) -> tuple[float, float]:
@@ -309,6 +340,11 @@ def protocol(trainer: Trainer) -> dict[str, str]:
             text += (f"; reference: {s.count} training images drawn with replacement (seed {10_000 + s0}); "
                      f"{s.name}_val: {s.count} validation images vs the same reference" if has_val else
                      f"; reference: {s.count} training images (seed {10_000 + s0}); no validation split")
+            if (stats_protocol := _stats_protocol(trainer, s)) is not None:
+                from ..metrics.fid_cache import stats_file
+
+                text += (f"; the reference's mean and covariance are computed once and cached as "
+                         f"{stats_file(trainer.cfg.data.name, stats_protocol)}")
         elif s.family == "is":
             text += f"; {s.name}_val: the same on {s.count} validation images" if has_val else ""
         elif s.family == "modes":

@@ -1,0 +1,47 @@
+"""FID reference statistics cached once per protocol (wgan.metrics.fid_cache): the same FID as torchmetrics'
+from the statistics, the protocol in the file name, a second evaluation reads the file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from wgan.metrics.fid_cache import cached_reference_stats, feature_stats, fid_to_stats, stats_file
+from wgan.metrics.images import FeatureNetwork, fid
+
+
+def small_net() -> FeatureNetwork:
+    torch.manual_seed(0)
+    f = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 16), nn.Tanh())
+    f.num_features = 16  # what torchmetrics reads instead of probing the module
+    return FeatureNetwork("toy", f, f, "a random 16-feature map", batch_size=32)
+
+
+def images(n: int, seed: int, shift: float = 0.0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(n, 3, 8, 8, generator=g) * 2 - 1 + shift).clamp(-1, 1)
+
+
+def test_fid_from_statistics_equals_torchmetrics():
+    net, real, fake = small_net(), images(200, 1), images(150, 2, shift=0.3)
+    direct = fid(real, fake, net)
+    from_stats = fid_to_stats(feature_stats(real, net), fake, net)
+    assert direct > 0.01 and from_stats == pytest.approx(direct, rel=1e-5)
+
+
+def test_reference_statistics_are_computed_once_and_named_by_protocol(tmp_path, monkeypatch):
+    monkeypatch.setenv("WGAN_CACHE", str(tmp_path))
+    net = small_net()
+    protocol = {"n": 200, "seed": 10_000, "net": "inception", "weights": "6726825d0af5", "size": 0}
+    first = cached_reference_stats("cifar10", protocol, images(200, 1), net)
+    path = stats_file("cifar10", protocol)
+    assert path.is_file() and path.parent == tmp_path / "fid-stats"
+    assert path.name == "cifar10-n200-seed10000-netinception-weights6726825d0af5-size0.npz"
+    again = cached_reference_stats("cifar10", protocol, images(200, 99), net)  # other images: the file is read
+    assert np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])
+    other = cached_reference_stats("cifar10", {**protocol, "n": 100}, images(100, 99), net)  # another protocol
+    assert not np.allclose(first[0], other[0])
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted(
+        [path.name, stats_file("cifar10", {**protocol, "n": 100}).name])  # no temporary file left
