@@ -244,6 +244,10 @@ def test_named_mnist_fetched_then_read_offline(tiny_mnist, server, monkeypatch):
     s = make_sampler("mnist-test")  # the test split alone: 2 files
     assert s.name == "mnist-test" and s.shape == (1, 28, 28) and len(s) + len(s.validation) == 10
     assert sum(server.hits.values()) == 2
+    monkeypatch.setenv("WGAN_OFFLINE", "1")
+    with pytest.raises(FetchError, match="2 files .*train-images.*the test split is there: --data mnist-test"):
+        make_sampler("mnist")
+    monkeypatch.setenv("WGAN_OFFLINE", "0")
     s = make_sampler("mnist")
     assert s.name == "mnist" and len(s) == 30 and len(s.validation) == 10 and sum(server.hits.values()) == 4
     monkeypatch.setenv("WGAN_OFFLINE", "1")
@@ -318,7 +322,7 @@ def test_an_archive_escaping_its_folder_is_refused(server, monkeypatch, tmp_path
 def test_cifar10_offline_names_the_archive_and_the_folder(monkeypatch):
     from wgan.data.named_datasets import prepare
 
-    with pytest.raises(FetchError, match="cifar-10-python.tar.gz -> .*or put its unpacked cifar-10-batches-py"):
+    with pytest.raises(FetchError, match="cifar-10-python.tar.gz -> .*, or its unpacked cifar-10-batches-py folder at"):
         prepare("cifar10")
 
 

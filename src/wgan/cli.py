@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", type=int, metavar="N", help="number of seeds (default: the reproduction's own)")
     r.add_argument("--steps", type=int, metavar="N", help="training steps (default: the reproduction's own)")
     r.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    r.add_argument("--data", metavar="PATH", help="data file or folder: the corpus of char-lm, the images of "
+    r.add_argument("--data", metavar="PATH", help="data file, folder or named dataset (mnist, cifar10, ...): "
+                   "the corpus of char-lm, the images of "
                    "image-objectives and critic-overfitting, the MNIST of improved-techniques' Stacked MNIST part")
     r.add_argument("--n", type=int, metavar="N", help="studies: number of points, e.g. architectures of "
                    "random-architectures (default 50; the paper: 200)")
@@ -128,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
                        "(then copy the cache folder to a machine without internet)")
     f.add_argument("names", nargs="+", metavar="NAME", help="named datasets (mnist, cifar10, ...; see `wgan list`) "
                    "and/or inception (pytorch-fid's FID Inception weights)")
+    _offline_flag(f)  # with --offline: check what the cache holds, fetch nothing
 
     s = sub.add_parser("sample", help="draw samples from a run's generator into a .npy, .csv or .png file")
     s.add_argument("run_dir", metavar="RUN_DIR")

@@ -138,12 +138,15 @@ def check_cached(remote: Remote) -> bool:
     return True
 
 
-def missing_offline(remotes: Sequence[Remote]) -> FetchError:
-    """The offline-mode error for files not in the cache: each one's URL and exact cache path, in one line."""
+def missing_offline(remotes: Sequence[Remote], also: str = "") -> FetchError:
+    """The offline-mode error for files not in the cache: each one's URL and exact cache path, in one line;
+    ``also``: another way out, appended."""
     parts = "; ".join(f"{r.sources[0]} -> {r.path}" for r in remotes)
-    what = "a file that is" if len(remotes) == 1 else f"{len(remotes)} files that are"
-    return FetchError(f"offline ({OFFLINE_ENV}=1 or --offline) and {what} not in the cache; download by hand and "
-                      f"put at exactly these paths: {parts} (or run once with network access, without offline mode)")
+    what = ("a file that is not in the cache; download it by hand and put it at exactly this path" if len(remotes) == 1
+            else f"{len(remotes)} files that are not in the cache; download them by hand and put them at exactly "
+                 "these paths")
+    return FetchError(f"offline ({OFFLINE_ENV}=1 or --offline) and {what}: {parts}{also} (or run once with network "
+                      "access, without offline mode)")
 
 
 def fetch(remote: Remote, progress: bool | None = None) -> Path:
@@ -152,11 +155,12 @@ def fetch(remote: Remote, progress: bool | None = None) -> Path:
     return fetch_all([remote], progress)[0]
 
 
-def fetch_all(remotes: Sequence[Remote], progress: bool | None = None) -> list[Path]:
-    """:func:`fetch` for several files; in offline mode every missing one is named in the one error."""
+def fetch_all(remotes: Sequence[Remote], progress: bool | None = None, also: str = "") -> list[Path]:
+    """:func:`fetch` for several files; in offline mode every missing one is named in the one error (with
+    ``also``, another way out, appended)."""
     missing = [r for r in remotes if not check_cached(r)]
     if missing and offline():
-        raise missing_offline(missing)
+        raise missing_offline(missing, also)
     for r in missing:
         with lock(r.relpath):
             if check_cached(r):  # another process fetched it while this one waited for the lock

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import torch
 
-from ..fetch import FetchError, Remote, fetch, fetch_all, file_digest, lock, missing_offline, offline
+from ..fetch import FetchError, Remote, check_cached, fetch, fetch_all, file_digest, lock, missing_offline, offline
 
 IDX_MAX_BYTES = 64 << 20  # the largest MNIST-style .gz (Fashion-MNIST's training images) is 26.4 MB
 CIFAR_MAX_BYTES = 256 << 20  # cifar-10-python.tar.gz is 170.5 MB
@@ -148,14 +148,16 @@ def prepare(name: str) -> Path:
     named = NAMED_IMAGES[name]
     fam = family(named.family)
     if fam.archive is None:
-        return fetch_all([r for s in named.splits for r in fam.files[s]])[0].parent
+        also = ""
+        if "train" in named.splits and f"{name}-test" in NAMED_IMAGES and all(map(check_cached, fam.files["test"])):
+            also = f"; the test split is there: --data {name}-test trains on it alone"
+        return fetch_all([r for s in named.splits for r in fam.files[s]], also=also)[0].parent
     folder = fam.archive.path.parent / fam.member_folder
     need = {n: md5 for s in named.splits for n, md5 in fam.members[s].items()}
     if _members_ok(folder, need):
         return folder
     if offline() and not fam.archive.path.is_file():
-        err = missing_offline([fam.archive])
-        raise FetchError(f"{err} (or put its unpacked {fam.member_folder} folder at {folder})")
+        raise missing_offline([fam.archive], f", or its unpacked {fam.member_folder} folder at {folder}")
     with lock(f"datasets/{fam.name}/unpack"):
         if not _members_ok(folder, need):  # another process may have unpacked it meanwhile
             _unpack(fetch(fam.archive), fam, need)
