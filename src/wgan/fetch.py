@@ -261,51 +261,51 @@ def _download(url: str, remote: Remote, progress: bool | None) -> None:
             if expected is not None and expected > remote.max_bytes:
                 raise fail(f"the server announces {expected:,} bytes, more than the file can be "
                            f"({remote.max_bytes:,} at most)")
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-            got, h = 0, hashlib.new(remote.algorithm)
-            from tqdm.auto import tqdm
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+                got, h = 0, hashlib.new(remote.algorithm)
+                from tqdm.auto import tqdm
 
-            show = sys.stderr.isatty() if progress is None else progress
-            with os.fdopen(fd, "wb") as f, tqdm(total=expected, unit="B", unit_scale=True, unit_divisor=1024,
-                                                desc=target.name, disable=not show, leave=False) as bar:
-                while True:
-                    try:
-                        chunk = response.read(CHUNK)
-                    except TimeoutError:
-                        raise fail(f"the server stopped sending after {got:,} bytes (nothing for {timeout:g} s)",
-                                   retry=True) from None
-                    except http.client.IncompleteRead as e:
-                        got += len(e.partial)
-                        raise fail(f"the body is cut short: {got:,} of {expected or '?'} bytes arrived",
-                                   retry=True) from None
-                    except (OSError, http.client.HTTPException) as e:
-                        raise fail(f"the connection broke after {got:,} bytes ({type(e).__name__}: {e})",
-                                   retry=True) from None
-                    if not chunk:
-                        break
-                    if got == 0 and _looks_like_html(chunk):
-                        raise fail("the server sent an HTML page, not the file: an error or login page")
-                    got += len(chunk)
-                    if got > remote.max_bytes:
-                        raise fail(f"the body runs past {remote.max_bytes:,} bytes, more than the file can be")
-                    h.update(chunk)
-                    try:
+                show = sys.stderr.isatty() if progress is None else progress
+                with os.fdopen(fd, "wb") as f, tqdm(total=expected, unit="B", unit_scale=True, unit_divisor=1024,
+                                                    desc=target.name, disable=not show, leave=False) as bar:
+                    while True:
+                        try:
+                            chunk = response.read(CHUNK)
+                        except TimeoutError:
+                            raise fail(f"the server stopped sending after {got:,} bytes (nothing for {timeout:g} s)",
+                                       retry=True) from None
+                        except http.client.IncompleteRead as e:
+                            got += len(e.partial)
+                            raise fail(f"the body is cut short: {got:,} of {expected or '?'} bytes arrived",
+                                       retry=True) from None
+                        except (OSError, http.client.HTTPException) as e:
+                            raise fail(f"the connection broke after {got:,} bytes ({type(e).__name__}: {e})",
+                                       retry=True) from None
+                        if not chunk:
+                            break
+                        if got == 0 and _looks_like_html(chunk):
+                            raise fail("the server sent an HTML page, not the file: an error or login page")
+                        got += len(chunk)
+                        if got > remote.max_bytes:
+                            raise fail(f"the body runs past {remote.max_bytes:,} bytes, more than the file can be")
+                        h.update(chunk)
                         _write(f, chunk)
-                    except OSError as e:
-                        why = "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else e.strerror or str(e)
-                        raise FetchError(f"cannot fetch {url}: writing {target.parent} failed ({why}); free space "
-                                         f"or set {CACHE_ENV} to another disk, or {_by_hand(remote)}") from None
-                    bar.update(len(chunk))
-                f.flush()
-                os.fsync(f.fileno())
-            if expected is not None and got < expected:
-                raise fail(f"the body is cut short: {got:,} of {expected:,} bytes arrived", retry=True)
-            digest = h.hexdigest()
-            if digest != remote.digest:
-                raise fail(f"its {remote.algorithm} is {digest}, not the published {remote.digest} ({got:,} bytes: "
-                           "a damaged or different file)")
-            os.replace(tmp, target)
-            tmp = None
+                        bar.update(len(chunk))
+                    f.flush()
+                    os.fsync(f.fileno())
+                if expected is not None and got < expected:
+                    raise fail(f"the body is cut short: {got:,} of {expected:,} bytes arrived", retry=True)
+                digest = h.hexdigest()
+                if digest != remote.digest:
+                    raise fail(f"its {remote.algorithm} is {digest}, not the published {remote.digest} ({got:,} bytes: "
+                               "a damaged or different file)")
+                os.replace(tmp, target)
+                tmp = None
+            except OSError as e:  # creating, writing, syncing or renaming the file in the cache
+                why = "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else e.strerror or str(e)
+                raise FetchError(f"cannot fetch {url}: writing {target.parent} failed ({why}); free space or set "
+                                 f"{CACHE_ENV} to another disk, or {_by_hand(remote)}") from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
