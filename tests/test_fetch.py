@@ -300,7 +300,8 @@ def test_named_cifar10_unpacked_and_read_by_the_restricted_unpickler(server, mon
     archive = serve_cifar(server, monkeypatch)
     s = make_sampler("cifar10")
     assert s.shape == (3, 32, 32) and len(s) == 20 and len(s.validation) == 10
-    t = make_sampler("cifar10-test")  # the test split alone, its last images held out
+    (tmp_path / "cache/datasets/cifar10/cifar-10-batches-py/data_batch_1").write_bytes(b"damaged")
+    t = make_sampler("cifar10-test")  # the test split alone (the training batches unread), its last images held out
     assert len(t) + len(t.validation) == 10 and len(t.validation) == 2
     assert server.hits[f"/{archive.relpath}"] == 1
     assert sorted(cache_files(tmp_path / "cache")) == sorted(

@@ -280,11 +280,12 @@ def _mnist_split(folder: Path, split: str) -> tuple[torch.Tensor, torch.Tensor] 
     return torch.from_numpy(x)[:, None], torch.from_numpy(y.astype(np.int64))
 
 
-def read_mnist(folder: str | Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """``{"train": (pixels (N, 1, 28, 28) uint8, labels (N,)), "test": ...}`` with the splits present."""
+def read_mnist(folder: str | Path, wanted: tuple[str, ...] = ("train", "test")
+               ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """``{"train": (pixels (N, 1, 28, 28) uint8, labels (N,)), "test": ...}`` with the ``wanted`` splits present."""
     folder = Path(folder)
     splits = {name: s for name, split in (("train", "train"), ("test", "t10k"))
-              if (s := _mnist_split(folder, split)) is not None}
+              if name in wanted and (s := _mnist_split(folder, split)) is not None}
     if not splits:
         names = ", ".join(f"{n}[.gz]" for pair in MNIST_FILES.values() for n in pair)
         raise ConfigError(f"no MNIST IDX files in {str(folder)!r}: looked for {names}")
@@ -296,8 +297,10 @@ def _cifar_folder(folder: Path) -> Path:
     return nested if nested.is_dir() else folder
 
 
-def read_cifar10(folder: str | Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """``{"train": (pixels (N, 3, 32, 32) uint8, labels (N,)), "test": ...}`` from the python batches."""
+def read_cifar10(folder: str | Path, wanted: tuple[str, ...] = ("train", "test")
+                 ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """``{"train": (pixels (N, 3, 32, 32) uint8, labels (N,)), "test": ...}`` from the python batches (the
+    ``wanted`` splits present)."""
     folder = _cifar_folder(Path(folder))
 
     def batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
@@ -316,10 +319,10 @@ def read_cifar10(folder: str | Path) -> dict[str, tuple[torch.Tensor, torch.Tens
         return torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()), torch.from_numpy(y)
 
     out = {}
-    train = [batch(folder / n) for n in CIFAR_TRAIN if (folder / n).is_file()]
+    train = [batch(folder / n) for n in CIFAR_TRAIN if (folder / n).is_file() and "train" in wanted]
     if train:
         out["train"] = (torch.cat([b[0] for b in train]), torch.cat([b[1] for b in train]))
-    if (folder / CIFAR_TEST).is_file():
+    if (folder / CIFAR_TEST).is_file() and "test" in wanted:
         out["test"] = batch(folder / CIFAR_TEST)
     if not out:
         raise ConfigError(f"no CIFAR-10 batches in {str(folder)!r}: looked for {', '.join(CIFAR_TRAIN)}, {CIFAR_TEST}")

@@ -170,7 +170,7 @@ def read_named(name: str) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
 
     folder = prepare(name)
     named = NAMED_IMAGES[name]
-    splits = (read_cifar10 if named.family == "cifar10" else read_mnist)(folder)
+    splits = (read_cifar10 if named.family == "cifar10" else read_mnist)(folder, named.splits)
     missing = [s for s in named.splits if s not in splits]
     if missing:  # cannot happen after prepare(); a guard against files vanishing in between
         raise FetchError(f"{folder} lacks the {', '.join(missing)} split of {name}; delete the folder to fetch again")
