@@ -335,7 +335,7 @@ def test_zero_floor_has_no_ratio_and_plots(tmp_path):
 
     from wgan.cli import _headline
     from wgan.diagnostics.plots import plot_curves
-    from wgan.kinds.points import summary
+    from wgan.kinds.point_runs import summary
 
     trainer = SimpleNamespace(cfg=SimpleNamespace(eval=SimpleNamespace(n_samples=10)))
     s = summary(trainer, {"eval/w1": 0.5, "eval/w1_floor": 0.0})

@@ -11,7 +11,7 @@ import torch
 
 from wgan.config import ConfigError, resolve
 from wgan.data import NAMED_DATA, make_sampler
-from wgan.data.images import ImageSampler, detect_format, read_idx, to_unit_range
+from wgan.data.image_datasets import ImageSampler, detect_format, read_idx, to_unit_range
 
 from .helpers import tiny_config
 

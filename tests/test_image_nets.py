@@ -96,7 +96,7 @@ def test_resblock_rejects_bad_arguments():
 
 from wgan.config import ConfigError, resolve  # noqa: E402
 from wgan.nets import CRITICS, GENERATORS, build_critic, build_generator  # noqa: E402
-from wgan.nets.images import IMAGE_CRITICS, IMAGE_GENERATORS  # noqa: E402
+from wgan.nets.image_nets import IMAGE_CRITICS, IMAGE_GENERATORS  # noqa: E402
 from wgan.penalties import make_penalty, warn_if_batchnorm  # noqa: E402
 from wgan.train import count_parameters  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""The Improved-GAN techniques (wgan.tricks, wgan.nets.tricks): closed forms and contracts of each mechanism,
+"""The Improved-GAN techniques (wgan.tricks, wgan.nets.trick_layers): closed forms and contracts of each mechanism,
 and every switch training a few steps with every objective."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tests.helpers import tiny_config
 from wgan.config import ConfigError, apply_sets, load_toml, resolve
 from wgan.nets import is_per_sample
 from wgan.nets.mlp import MLP
-from wgan.nets.tricks import MinibatchCritic, MinibatchDiscrimination, VirtualBatchNet, VirtualBatchNorm
+from wgan.nets.trick_layers import MinibatchCritic, MinibatchDiscrimination, VirtualBatchNet, VirtualBatchNorm
 from wgan.objectives import Objective
 from wgan.train import Trainer
 from wgan.tricks import HistoricalAverage, feature_matching_loss, instance_noise_std

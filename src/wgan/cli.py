@@ -134,8 +134,8 @@ def demo_config_path(data: str | None = None) -> Path:
 
     kind = "points"
     if data is not None:
-        from .data.images import is_image_source
-        from .data.text import is_text_source
+        from .data.image_datasets import is_image_source
+        from .data.text_corpora import is_text_source
 
         if is_image_source(data):
             kind = "images"
@@ -259,14 +259,14 @@ def _headline(summary: dict) -> str:
             line += (f"; modes covered {summary['modes_covered']}/{summary['n_modes']}, "
                      f"high-quality samples {100 * summary['high_quality_share']:.1f}%")
         return line + took
-    if "js1" in summary:  # text (wgan.kinds.text): n-gram JS in bits, held-out lines as the baseline
+    if "js1" in summary:  # text (wgan.kinds.text_runs): n-gram JS in bits, held-out lines as the baseline
         ns = [n for n in range(1, 10) if f"js{n}" in summary]
         gen = ", ".join(f"{n}-gram {summary[f'js{n}']:.3f}" for n in ns)
         val = ", ".join(f"{summary[f'js{n}_val']:.3f}" for n in ns if f"js{n}_val" in summary)
         return f"n-gram JS to the corpus (bits) {steps}: {gen}  (held-out lines: {val}){took}"
     skip = {"steps", "train_time_s", "wall_time_s", "protocol", "classifier_held_out_accuracy"}
     parts = []
-    for k, v in summary.items():  # images (wgan.kinds.images): each metric and, when measured, the real images'
+    for k, v in summary.items():  # images (wgan.kinds.image_runs): each metric and, when measured, the real images'
         if k in skip or k.endswith("_real") or not isinstance(v, (int, float)):
             continue
         real = summary.get(f"{k}_real")
@@ -418,7 +418,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     trainer = Trainer.resume(args.run_dir)
     if any(v is not None for v in (args.metrics, args.classifier, args.inception_weights, args.n_samples)):
-        from .kinds.images import eval_config
+        from .kinds.image_runs import eval_config
 
         if trainer.sampler.kind != "images" and any(v is not None for v in (args.metrics, args.classifier,
                                                                             args.inception_weights)):
@@ -439,7 +439,7 @@ def cmd_classifier(args: argparse.Namespace) -> int:
 
     from .config import Config, apply_sets, check_value, resolve
     from .data import make_sampler
-    from .kinds.images import train_data_classifier
+    from .kinds.image_runs import train_data_classifier
     from .metrics.classifier import save_classifier
 
     out = Path(args.out)
@@ -504,7 +504,7 @@ def _sample_text(args: argparse.Namespace) -> int:
 
         raise ConfigError(f"this run's data is of kind {trainer.sampler.kind!r}, not text: give --out FILE "
                           f"({', '.join(FORMATS[trainer.sampler.kind])})")
-    from .kinds.text import sample_lines
+    from .kinds.text_runs import sample_lines
 
     lines = sample_lines(trainer, args.n, seed=args.seed)
     if out is None:

@@ -30,12 +30,12 @@ else:  # pragma: no cover
 class DataConfig:
     name: str = "8gaussians"  # a toy distribution (`wgan list`) or a path to a .npy/.csv file of points
     batch_size: int = 256  # critic batch; the generator step uses the same size
-    # text corpora (a .txt file or a folder of text files, one example per line; wgan.data.text)
+    # text corpora (a .txt file or a folder of text files, one example per line; wgan.data.text_corpora)
     seq_len: int = 32  # characters per example: lines are truncated or padded to this (WGAN-GP sec. 5.5)
     vocab_size: int = 96  # at most this many symbols: padding, unknown and the most frequent characters
     val_size: int = 640  # lines held out for validation (the authors: 10 batches of 64); images: see below
     max_lines: int = 10_000_000  # read at most this many lines (the authors' MAX_N_EXAMPLES); 0 = all
-    # image datasets (digits, MNIST IDX, CIFAR-10 batches, image folders; wgan.data.images). Validation
+    # image datasets (digits, MNIST IDX, CIFAR-10 batches, image folders; wgan.data.image_datasets). Validation
     # images: the dataset's test split when it has a separate one, else the last val_size images held out
     image_size: int = 0  # resize to image_size x image_size; 0 = the dataset's own size (digits 8, MNIST 28)
     subset: int = 0  # train on the first `subset` training images only (WGAN-GP Fig. 5b: 1000); 0 = all
@@ -134,7 +134,7 @@ class TrainConfig:
 @dataclass(frozen=True)
 class EvalConfig:
     n_samples: int = 2000  # generated and data points for exact W1 and mode statistics; images: per metric
-    # image runs (wgan.kinds.images, wgan.metrics.images): comma-separated metric names (`wgan list`, e.g.
+    # image runs (wgan.kinds.image_runs, wgan.metrics.image_metrics): comma-separated metric names (`wgan list`, e.g.
     # "fid2k_classifier,msssim1k_pairs") or "default" (classifier FID + IS when a classifier fits, MS-SSIM)
     metrics: str = "default"
     classifier: str = ""  # feature network file from `wgan classifier train`, "auto" (train one in-process), "" none
@@ -431,7 +431,7 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     ``check_data=False`` skips the data-name check, for code that hands the loop its own sampler."""
     from .data import NAMED_DATA, TOY_DATA
     from .nets import CRITICS, GENERATORS
-    from .nets.images import net_options
+    from .nets.image_nets import net_options
     from .nets.mlp import INITS
     from .objectives import LOSSES, get_preset
     from .penalties import PENALTIES
@@ -553,7 +553,7 @@ def _check_tricks(t: TricksConfig, loss: str) -> None:
 
 def _resolve_eval(cfg: Config) -> Config:
     """Check image metric names; make the classifier / Inception paths absolute (they must exist)."""
-    from .metrics.images import parse_metric
+    from .metrics.image_metrics import parse_metric
 
     e = cfg.eval
     names = [m.strip() for m in e.metrics.split(",") if m.strip()]

@@ -97,7 +97,7 @@ def write_samples(trainer, n: int, seed: int, out: Path) -> None:
 
         plot_points(torch.cat(list(chunks(trainer, n, seed))).numpy(), out, title=f"{n} samples, step {trainer.step}")
     else:
-        from .kinds.images import save_grid
+        from .kinds.image_runs import save_grid
 
         x = torch.cat(list(chunks(trainer, n, seed)))
         save_grid(x, max(1, int(np.ceil(np.sqrt(n)))), out)

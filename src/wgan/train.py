@@ -43,11 +43,12 @@ from .compiled import CompiledSteps
 from .config import Config, ConfigError, from_dict, resolve
 from .console import say
 from .data import Sampler, make_sampler
-from .data.images import FolderSampler
+from .data.image_datasets import FolderSampler
 from .data.loading import FolderStream
 from .errors import TrainingDiverged
 from .io import read_jsonl, write_json
-from .kinds import data_kind, points, validation_sampler
+from .kinds import data_kind, validation_sampler
+from .kinds import point_runs as points
 from .meters import RunningMeans
 from .nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
@@ -262,7 +263,7 @@ class Trainer:
         return points.reference_data(self)
 
     def save_toy_plot(self, path: Path) -> None:
-        """Points data in 2-D: data and samples over the critic's value surface (``wgan.kinds.points``)."""
+        """Points data in 2-D: data and samples over the critic's value surface (``wgan.kinds.point_runs``)."""
         points.save_toy_plot(self, path)
 
     def evaluate(self) -> dict[str, float]:

@@ -34,10 +34,13 @@ class DataKind:
     save_samples: Callable[[Trainer, Path], None] | None = None
 
 
+_MODULES = {"points": "point_runs", "images": "image_runs", "text": "text_runs"}
+
+
 def data_kind(kind: str) -> DataKind:
     """The hooks of data kind ``kind``: ``KIND`` of module ``wgan.kinds.<kind>``."""
     try:
-        module = importlib.import_module(f"wgan.kinds.{kind}")
+        module = importlib.import_module(f"wgan.kinds.{_MODULES.get(kind, kind)}")
     except ModuleNotFoundError:
         raise ConfigError(f"no evaluation hooks for data of kind {kind!r} (expected module wgan.kinds.{kind})"
                           ) from None

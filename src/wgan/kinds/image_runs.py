@@ -1,6 +1,6 @@
 """Training-loop hooks for image runs (``Sampler.kind == "images"``): evaluation, summary, sample grids.
 
-* ``evaluate``: the metrics of ``eval.metrics`` (:mod:`wgan.metrics.images`; ``"default"`` = the cheap set
+* ``evaluate``: the metrics of ``eval.metrics`` (:mod:`wgan.metrics.image_metrics`; ``"default"`` = the cheap set
   below) at the current step, each next to what real held-out images score under the same protocol (the
   baseline a generator is compared with, like ``w1_floor`` for points and ``js*_val`` for text).
 * ``summary``: the figures and a ``"protocol"`` dict: sample counts, reference split, feature network.
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ..errors import ConfigError
-from ..metrics.images import (
+from ..metrics.image_metrics import (
     IS_PROTOCOL,
     FeatureNetwork,
     MetricSpec,
@@ -59,12 +59,12 @@ validation_of = validation_sampler  # the held-out split of a sampler, or None
 
 def labelled_images(sampler, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Every labelled image of ``sampler`` when it holds them as tensors (uint8 ``pixels`` of
-    :class:`wgan.data.images.ImageSampler`, or float ``images`` in [-1, 1]; with ``labels``), else ``n`` draws
+    :class:`wgan.data.image_datasets.ImageSampler`, or float ``images`` in [-1, 1]; with ``labels``), else ``n`` draws
     of ``sample_with_labels`` from a generator seeded by ``seed``."""
     y = getattr(sampler, "labels", None)
     x = getattr(sampler, "pixels", None)
     if isinstance(x, torch.Tensor) and x.dtype == torch.uint8:
-        from ..data.images import to_unit_range
+        from ..data.image_datasets import to_unit_range
 
         x = to_unit_range(x, False, torch.Generator())  # the sampler's own mapping, no dequantisation noise
     else:
@@ -279,7 +279,7 @@ def _critic_real(trainer: Trainer, n: int) -> tuple[torch.Tensor, torch.Tensor, 
     pixels = pixels.cpu() if isinstance(pixels, torch.Tensor) else pixels  # a GPU run holds them on its device
     where = "validation" if val is not None else "training (no validation split)"
     if isinstance(pixels, torch.Tensor) and pixels.dtype == torch.uint8 and len(pixels) >= 4:
-        from ..data.images import to_unit_range
+        from ..data.image_datasets import to_unit_range
 
         g = torch.Generator().manual_seed(40_000 + s0)
         perm = torch.randperm(len(pixels), generator=g)

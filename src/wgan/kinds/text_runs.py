@@ -1,4 +1,4 @@
-"""Training-loop hooks for text runs (``Sampler.kind == "text"``, :class:`wgan.data.text.TextSampler`).
+"""Training-loop hooks for text runs (``Sampler.kind == "text"``, :class:`wgan.data.text_corpora.TextSampler`).
 
 * ``evaluate``: generated sequences decoded by argmax (the authors' ``gan_language.py``), then the character
   n-gram Jensen-Shannon divergence in bits, n = 1..4, against the n-gram models of all training lines
@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..data.text import PAD, TextSampler, argmax_decode
+from ..data.text_corpora import PAD, TextSampler, argmax_decode
 from ..io import atomic_write
 from ..metrics.ngrams import NgramModel, js_bits, ngram_js, ngram_model
 from . import DataKind

@@ -15,7 +15,7 @@ METRICS = {
     "ngram_js_bits_640": "text: character n-gram (n = 1..4) Jensen-Shannon divergence in bits between 640 argmax-"
                          "decoded generated sequences and all training lines, with the 640 held-out validation "
                          "lines vs training as the baseline (WGAN-GP sec. 5.5, the authors' js_with)",
-    # images (wgan.metrics.images): <family><count>_<network>; any sample count may replace the number
+    # images (wgan.metrics.image_metrics): <family><count>_<network>; any sample count may replace the number
     "fid5k_classifier": "FID (torchmetrics), 5,000 generated vs 5,000 training images, features of the library's "
                         "classifier (`wgan classifier train`; its held-out accuracy is recorded)",
     "kid5k_classifier": "KID (torchmetrics, unbiased MMD^2, cubic kernel, 100 subsets of 1,000), classifier features",

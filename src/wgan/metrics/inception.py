@@ -299,7 +299,7 @@ def load_fid_inception(path: str | Path, device: str | torch.device = "cpu") -> 
     return net.to(device).eval()
 
 
-# the metric names' Inception networks -> their input path (wgan.metrics.images.FAMILIES)
+# the metric names' Inception networks -> their input path (wgan.metrics.image_metrics.FAMILIES)
 NETWORKS = {"inception": "tf1", "inception_torchmetrics": "tf1", "inception_pytorchfid": "pytorch-fid"}
 _HOW = {"tf1": "the 2015 graph's input path: TF1 ResizeBilinear to 299x299 (align_corners=False, no half-pixel "
                "centres), then (p - 128) / 128",
@@ -309,10 +309,10 @@ _HOW = {"tf1": "the 2015 graph's input path: TF1 ResizeBilinear to 299x299 (alig
 
 def inception_network(path: str | Path, device: str | torch.device = "cpu", network: str = "inception",
                       net: FIDInception | None = None):
-    """The FID network in ``path`` (or the loaded ``net``) as a :class:`wgan.metrics.images.FeatureNetwork`
+    """The FID network in ``path`` (or the loaded ``net``) as a :class:`wgan.metrics.image_metrics.FeatureNetwork`
     named ``network`` (one of :data:`NETWORKS`): pool3 features and the unbiased 1008-class logits, on
     8-bit-quantised images through that network's input path."""
-    from .images import FeatureNetwork
+    from .image_metrics import FeatureNetwork
 
     if network not in NETWORKS:
         raise ConfigError(f"unknown Inception network {network!r}; valid: {', '.join(NETWORKS)}")

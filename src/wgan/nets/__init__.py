@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .conv1d import build_sequence_critic, build_sequence_generator
-from .images import IMAGE_CRITICS, IMAGE_GENERATORS, adapt_mlp, build_image_critic, build_image_generator
+from .image_nets import IMAGE_CRITICS, IMAGE_GENERATORS, adapt_mlp, build_image_critic, build_image_generator
 from .mlp import MLP
 
 
@@ -123,7 +123,7 @@ GENERATORS = {
     "mlp": "multilayer perceptron (depth, width, activation, norm)",
     "data-plus-noise": "fixed generator G(z) = real + noise_std * N(0, I), for critic studies (WGAN-GP Fig. 1a)",
     "conv1d": "text: latent -> (width, L) -> depth 1-D residual blocks -> softmax over the vocabulary (WGAN-GP LM)",
-    **IMAGE_GENERATORS,  # dcgan, resnet, resnet64, mnist-conv (wgan.nets.images)
+    **IMAGE_GENERATORS,  # dcgan, resnet, resnet64, mnist-conv (wgan.nets.image_nets)
 }
 CRITICS = {"mlp": "multilayer perceptron (depth, width, activation, norm); output (B,)",
            "conv1d": "text: one-hot/softmax (L, V) -> 1x1 conv -> depth 1-D residual blocks -> linear (WGAN-GP LM)",
