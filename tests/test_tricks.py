@@ -11,11 +11,12 @@ import torch
 from scipy.optimize import minimize_scalar
 
 from tests.helpers import tiny_config
-from wgan.config import ConfigError, apply_sets, load_toml, resolve
+from wgan.config import ConfigError, apply_sets, load_toml
 from wgan.nets import is_per_sample
 from wgan.nets.mlp import MLP
 from wgan.nets.trick_layers import MinibatchCritic, MinibatchDiscrimination, VirtualBatchNet, VirtualBatchNorm
 from wgan.objectives import Objective
+from wgan.resolve import resolve
 from wgan.train import Trainer
 from wgan.tricks import HistoricalAverage, feature_matching_loss, instance_noise_std
 

@@ -145,7 +145,8 @@ def demo_config_path(data: str | None = None) -> Path:
 
 
 def build_config(args: argparse.Namespace):
-    from .config import ObjectiveConfig, OptimConfig, apply, apply_sets, load_toml, resolve
+    from .config import ObjectiveConfig, OptimConfig, apply, apply_sets, load_toml
+    from .resolve import resolve
 
     cfg = load_toml(args.config) if args.config else load_toml(demo_config_path(args.data))
     if args.objective:
@@ -437,10 +438,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_classifier(args: argparse.Namespace) -> int:
     import torch
 
-    from .config import Config, apply_sets, check_value, resolve
+    from .config import Config, apply_sets, check_value
     from .data import make_sampler
     from .kinds.image_runs import train_data_classifier
     from .metrics.classifier import save_classifier
+    from .resolve import resolve
 
     out = Path(args.out)
     if out.exists() and not args.force:

@@ -40,7 +40,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from . import distributed as dist
 from . import guard, run, steps
 from .compiled import CompiledSteps
-from .config import Config, ConfigError, from_dict, resolve
+from .config import Config, ConfigError, from_dict
 from .console import say
 from .data import Sampler, make_sampler
 from .data.image_datasets import FolderSampler
@@ -54,6 +54,7 @@ from .nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
 from .optim import make_optimizer
 from .penalties import make_penalty, warn_if_batchnorm
+from .resolve import resolve
 from .run import CHECKPOINT_FORMAT, create_run_dir, load_checkpoint  # noqa: F401  (public here too)
 from .tricks import Tricks
 

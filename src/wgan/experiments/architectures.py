@@ -122,11 +122,12 @@ def reference_scores(s: ArchSetting, classifier: Path) -> dict[str, float]:
     """The score of real images (the ceiling) and of an untrained DCGAN generator (the floor), same N."""
     import torch
 
-    from ..config import DataConfig, apply_sets, resolve
+    from ..config import DataConfig, apply_sets
     from ..data import make_sampler
     from ..metrics.classifier import load_classifier
     from ..metrics.image_metrics import classifier_network, inception_score
     from ..nets import build_generator
+    from ..resolve import resolve
     from ..steps import sampling_mode
 
     net = classifier_network(*load_classifier(classifier))

@@ -393,7 +393,7 @@ def eval_config(cfg, metrics: str | None = None, classifier: str | None = None, 
     replaces the count in every metric name (``fid5k_classifier`` -> ``fid2k_classifier`` for 2000)."""
     from dataclasses import replace
 
-    from ..config import resolve
+    from ..resolve import resolve
 
     e = cfg.eval
     names = metrics if metrics is not None else e.metrics

@@ -1,5 +1,5 @@
 """Image network families by name: builders from a ``GeneratorConfig`` / ``CriticConfig`` and the sample
-shape ``(C, H, W)``, the choices each family accepts (for ``wgan.config.resolve``), and the MLP adapted to
+shape ``(C, H, W)``, the choices each family accepts (for ``wgan.resolve.resolve``), and the MLP adapted to
 images (WGAN Fig. 7/8, WGAN-GP Fig. 2: "a 4-layer 512-unit ReLU MLP generator").
 
 Contract of every image critic: ``forward(x) -> (B,)``, ``features(x) -> (B, F)`` with
