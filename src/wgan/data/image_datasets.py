@@ -38,6 +38,7 @@ import torch
 
 from ..errors import ConfigError
 from .safe_pickle import load_data_pickle
+from .sources import SOURCES, DataSource
 from .toy import Sampler
 
 IMAGE_DATA: dict[str, str] = {
@@ -453,6 +454,9 @@ def image_sampler(name: str, data_cfg: Any = None) -> Sampler:
     train, val = _split(fmt, readers[fmt](), data_cfg, 10)  # named by format: digits, mnist, cifar10
     return _with_variant(train, val, variant)
 
+
+SOURCES.add("images", DataSource(kind="images", recognises=is_image_source, make=image_sampler, names=IMAGE_DATA,
+                                 order=0, fallback=lambda name: Path(name).is_dir()))  # its error lists the formats
 
 __all__ = ["IMAGE_DATA", "ColorSampler", "FolderSampler", "ImageSampler", "StackedSampler", "decode_image",
            "detect_format",
