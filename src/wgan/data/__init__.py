@@ -12,7 +12,7 @@ from typing import Any
 
 from . import image_datasets, text_corpora  # noqa: F401  (each registers its source in SOURCES)
 from .manifold import LineData
-from .sources import SOURCES, DataSource, ordered, source_of
+from .sources import SOURCES, DataSource, source_of
 from .toy import TOY_DATA, GaussianMixture, PointSet, Sampler, SwissRoll
 from .toy import make_sampler as make_toy_sampler
 

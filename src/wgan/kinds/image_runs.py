@@ -42,7 +42,7 @@ from ..metrics.image_metrics import (
     protocol_text,
     stacked_mnist_modes,
 )
-from . import DataKind, validation_sampler
+from .base import KINDS, DataKind, validation_sampler
 
 if TYPE_CHECKING:
     from ..train import Trainer
@@ -384,7 +384,25 @@ def save_samples(trainer: Trainer, folder: Path) -> None:
               label=f"step {trainer.step} (fixed noise)")
 
 
-KIND = DataKind(evaluate, summary, save_samples)
+def headline(summary: dict[str, Any], steps: str, took: str) -> str:
+    """Each metric next to, when measured, the real images' value."""
+    skip = {"steps", "train_time_s", "wall_time_s", "protocol", "classifier_held_out_accuracy"}
+    parts = []
+    for k, v in summary.items():
+        if k in skip or k.endswith("_real") or not isinstance(v, (int, float)):
+            continue
+        real = summary.get(f"{k}_real")
+        parts.append(f"{k} {v:.4g}" + (f" (real images {real:.4g})" if isinstance(real, (int, float)) else ""))
+    if "classifier_held_out_accuracy" in summary:
+        parts.append(f"feature classifier's held-out accuracy {summary['classifier_held_out_accuracy']:.3f}")
+    absent = [v for k, v in summary.get("protocol", {}).items() if k.startswith("absent")]
+    if not parts:
+        parts.append("no image metric measured" + (f" ({absent[0]})" if absent else ""))
+    return f"images {steps}: " + ", ".join(parts) + took
+
+
+KINDS.add("images", DataKind(evaluate, summary, headline, save_samples, sample_formats=(".npy", ".png"),
+                             metric_options=True, train_classifier=train_data_classifier))
 
 
 def eval_config(cfg, metrics: str | None = None, classifier: str | None = None, inception_weights: str | None = None,

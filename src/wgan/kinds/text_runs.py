@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..data.text_corpora import PAD, TextSampler, argmax_decode
 from ..io import atomic_write
 from ..metrics.ngrams import NgramModel, js_bits, ngram_js, ngram_model
-from . import DataKind
+from .base import KINDS, DataKind
 
 if TYPE_CHECKING:
     from ..train import Trainer
@@ -100,4 +100,12 @@ def save_samples(trainer: Trainer, folder: Path) -> None:
     atomic_write(log, lambda f: f.write(previous + entry))  # append, but never leave a torn file
 
 
-KIND = DataKind(evaluate, summary, save_samples)
+def headline(summary: dict[str, Any], steps: str, took: str) -> str:
+    """n-gram JS in bits per n, next to the held-out lines' (the baseline)."""
+    ns = [n for n in range(1, 10) if f"js{n}" in summary]
+    gen = ", ".join(f"{n}-gram {summary[f'js{n}']:.3f}" for n in ns)
+    val = ", ".join(f"{summary[f'js{n}_val']:.3f}" for n in ns if f"js{n}_val" in summary)
+    return f"n-gram JS to the corpus (bits) {steps}: {gen}  (held-out lines: {val}){took}"
+
+
+KINDS.add("text", DataKind(evaluate, summary, headline, save_samples, sample_lines=sample_lines))
