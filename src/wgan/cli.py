@@ -256,7 +256,7 @@ def _headline(summary: dict, kind: str) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from .data import NAMED_DATA
     from .metrics import METRICS
-    from .nets import CRITICS, GENERATORS
+    from .nets.families import descriptions
     from .objectives import PRESETS
     from .penalties import PENALTIES
     from .tricks import TRICKS
@@ -268,7 +268,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         extra += f", clip {p.clip:g}" if p.clip else ""
         print(f"  {name:<10} {p.loss} loss{extra}, n_critic {p.n_critic}, {opt}\n  {'':<10} source: {p.source}")
     for title, table in (("penalties (objective.penalty)", PENALTIES), ("data (--data)", NAMED_DATA),
-                         ("generators (generator.net)", GENERATORS), ("critics (critic.net)", CRITICS),
+                         ("generators (generator.net)", descriptions("generator")),
+                         ("critics (critic.net)", descriptions("critic")),
                          ("metrics", METRICS),
                          ("Improved-GAN techniques, any objective (--set tricks.KEY=VALUE, [tricks] in TOML)", TRICKS)):
         print(f"\n{title}:")

@@ -19,8 +19,7 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
 
     ``check_data=False`` skips the data-name check, for code that hands the loop its own sampler."""
     from .data import NAMED_DATA, TOY_DATA
-    from .nets import CRITICS, GENERATORS
-    from .nets.image_nets import net_options
+    from .nets import CRITICS, GENERATORS, net_options
     from .nets.mlp import INITS
     from .objectives import LOSSES, get_preset
     from .penalties import PENALTIES

@@ -10,12 +10,15 @@ Every image generator: ``forward(z, y=None) -> (B, C, H, W)`` in [-1, 1] and a `
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from .blocks import FeatureCritic
 from .dcgan import DCGAN_ACTIVATIONS, DCGANCritic, DCGANGenerator, dcgan_extra_layers
+from .families import CRITICS, GENERATORS, Family, registry
 from .mlp import ACTIVATIONS, MLP
 from .resnet import (
     BottleneckResNetCritic,
@@ -26,34 +29,11 @@ from .resnet import (
     ResNetGenerator,
 )
 
-IMAGE_GENERATORS: dict[str, str] = {
-    "dcgan": "images: WGAN authors' DCGAN (4x4 transposed convs, norm batch/none/cond-batch, width = ngf, "
-             "extra_layers, constant_width, activation relu/tanh/gated)",
-    "resnet": "images: WGAN-GP CIFAR ResNet (linear -> 4x4, depth up blocks per resolution, width 128)",
-    "resnet64": "images: WGAN-GP 64x64 ResNet (channels 8w..w, depth blocks per resolution, width 64)",
-    "mnist-conv": "images: WGAN-GP MNIST conv net (linear -> 4x4x4w, 5x5 transposed convs, 28x28/32x32)",
-    "dcgan-deep": "images: DCGAN `depth` conv layers deep (extra 3x3 convs at the last resolution; WGAN-GP Table 1)",
-    "resnet-bottleneck": "images: WGAN-GP's bottleneck ResNet, `depth` layers (101: Fig. 2's 101-layer ResNet)",
-}
-IMAGE_CRITICS: dict[str, str] = {
-    "dcgan": "images: WGAN authors' DCGAN critic (4x4 stride-2 convs, norm none/layer/batch, width = ndf, "
-             "extra_layers, activation leaky_relu (0.2)/tanh/gated)",
-    "resnet": "images: WGAN-GP CIFAR ResNet critic (optimized block, mean-pool down blocks, global mean pool)",
-    "resnet64": "images: WGAN-GP 64x64 ResNet critic (conv, down blocks w..8w, linear; norm layer)",
-    "mnist-conv": "images: WGAN-GP MNIST critic (three 5x5 stride-2 convs + LeakyReLU 0.2, linear)",
-    "dcgan-deep": "images: DCGAN critic `depth` conv layers deep (extra 3x3 convs at the first resolution)",
-    "resnet-bottleneck": "images: WGAN-GP's bottleneck ResNet critic, `depth` layers (101 in Fig. 2)",
-}
-
-
-def net_options(section: str, net: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """``(norms, activations)`` a ``generator``/``critic`` of family ``net`` accepts."""
-    image = net in IMAGE_GENERATORS or net in IMAGE_CRITICS
-    if not image:
-        return ("none", "batch", "layer"), tuple(ACTIVATIONS)
-    norms = ("none", "batch", "cond-batch") if section == "generator" else ("none", "layer", "batch")
-    acts = DCGAN_ACTIVATIONS if net in ("dcgan", "dcgan-deep") else tuple(ACTIVATIONS)
-    return norms, acts
+IMAGE_GENERATOR_NORMS: tuple[str, ...] = ("none", "batch", "cond-batch")
+IMAGE_CRITIC_NORMS: tuple[str, ...] = ("none", "layer", "batch")
+# the image families this module registers: name -> description
+IMAGE_GENERATORS: dict[str, str] = {}
+IMAGE_CRITICS: dict[str, str] = {}
 
 
 def _need_images(section: str, net: str, shape: int | tuple[int, ...]) -> None:
@@ -62,40 +42,71 @@ def _need_images(section: str, net: str, shape: int | tuple[int, ...]) -> None:
                          f"{shape!r}; use {section}.net = 'mlp' for this data")
 
 
+def _generator_kw(cfg) -> dict:
+    return {"latent_dim": cfg.latent_dim, "width": cfg.width, "norm": cfg.norm, "activation": cfg.activation,
+            "n_classes": cfg.n_classes}
+
+
+def _critic_kw(cfg) -> dict:
+    return {"width": cfg.width, "norm": cfg.norm, "activation": cfg.activation, "n_classes": cfg.n_classes}
+
+
+def _family(section: str, name: str, description: str, make: Callable[[Any, tuple[int, ...]], nn.Module],
+            activations: tuple[str, ...] = tuple(ACTIVATIONS)) -> None:
+    """Register image family ``name`` of ``section``: ``make(cfg, shape)`` after a check that the samples are
+    images."""
+
+    def build(cfg, shape: int | tuple[int, ...]) -> nn.Module:
+        _need_images(section, cfg.net, shape)
+        return make(cfg, shape)  # type: ignore[arg-type]
+
+    norms = IMAGE_GENERATOR_NORMS if section == "generator" else IMAGE_CRITIC_NORMS
+    family = registry(section).add(name, Family("images: " + description, build, norms, activations))
+    (IMAGE_GENERATORS if section == "generator" else IMAGE_CRITICS)[name] = family.description
+
+
+_family("generator", "dcgan", "WGAN authors' DCGAN (4x4 transposed convs, norm batch/none/cond-batch, width = ngf, "
+        "extra_layers, constant_width, activation relu/tanh/gated)",
+        lambda cfg, shape: DCGANGenerator(shape, extra_layers=cfg.extra_layers, constant_width=cfg.constant_width,
+                                          **_generator_kw(cfg)), DCGAN_ACTIVATIONS)
+_family("generator", "resnet", "WGAN-GP CIFAR ResNet (linear -> 4x4, depth up blocks per resolution, width 128)",
+        lambda cfg, shape: ResNetGenerator(shape, depth=cfg.depth, doubling=False, **_generator_kw(cfg)))
+_family("generator", "resnet64", "WGAN-GP 64x64 ResNet (channels 8w..w, depth blocks per resolution, width 64)",
+        lambda cfg, shape: ResNetGenerator(shape, depth=cfg.depth, doubling=True, **_generator_kw(cfg)))
+_family("generator", "mnist-conv", "WGAN-GP MNIST conv net (linear -> 4x4x4w, 5x5 transposed convs, 28x28/32x32)",
+        lambda cfg, shape: MNISTConvGenerator(shape, **_generator_kw(cfg)))
+_family("generator", "dcgan-deep", "DCGAN `depth` conv layers deep (extra 3x3 convs at the last resolution; WGAN-GP "
+        "Table 1)", lambda cfg, shape: DCGANGenerator(shape, extra_layers=dcgan_extra_layers(cfg.depth, shape[-1]),
+                                                      constant_width=cfg.constant_width, **_generator_kw(cfg)),
+        DCGAN_ACTIVATIONS)
+_family("generator", "resnet-bottleneck", "WGAN-GP's bottleneck ResNet, `depth` layers (101: Fig. 2's 101-layer "
+        "ResNet)", lambda cfg, shape: BottleneckResNetGenerator(shape, depth=cfg.depth, **_generator_kw(cfg)))
+
+_family("critic", "dcgan", "WGAN authors' DCGAN critic (4x4 stride-2 convs, norm none/layer/batch, width = ndf, "
+        "extra_layers, activation leaky_relu (0.2)/tanh/gated)",
+        lambda cfg, shape: DCGANCritic(shape, extra_layers=cfg.extra_layers, **_critic_kw(cfg)), DCGAN_ACTIVATIONS)
+_family("critic", "resnet", "WGAN-GP CIFAR ResNet critic (optimized block, mean-pool down blocks, global mean pool)",
+        lambda cfg, shape: ResNetCritic(shape, depth=cfg.depth, doubling=False, **_critic_kw(cfg)))
+_family("critic", "resnet64", "WGAN-GP 64x64 ResNet critic (conv, down blocks w..8w, linear; norm layer)",
+        lambda cfg, shape: ResNetCritic(shape, depth=cfg.depth, doubling=True, **_critic_kw(cfg)))
+_family("critic", "mnist-conv", "WGAN-GP MNIST critic (three 5x5 stride-2 convs + LeakyReLU 0.2, linear)",
+        lambda cfg, shape: MNISTConvCritic(shape, **_critic_kw(cfg)))
+_family("critic", "dcgan-deep", "DCGAN critic `depth` conv layers deep (extra 3x3 convs at the first resolution)",
+        lambda cfg, shape: DCGANCritic(shape, extra_layers=dcgan_extra_layers(cfg.depth, shape[-1]),
+                                       **_critic_kw(cfg)), DCGAN_ACTIVATIONS)
+_family("critic", "resnet-bottleneck", "WGAN-GP's bottleneck ResNet critic, `depth` layers (101 in Fig. 2)",
+        lambda cfg, shape: BottleneckResNetCritic(shape, depth=cfg.depth, **_critic_kw(cfg)))
+
+
+
 def build_image_generator(cfg, shape: tuple[int, ...]) -> nn.Module:
     """The image generator ``cfg.net`` for samples of ``shape`` ``(C, H, W)``."""
-    _need_images("generator", cfg.net, shape)
-    kw = {"latent_dim": cfg.latent_dim, "width": cfg.width, "norm": cfg.norm, "activation": cfg.activation,
-          "n_classes": cfg.n_classes}
-    if cfg.net == "dcgan":
-        return DCGANGenerator(shape, extra_layers=cfg.extra_layers, constant_width=cfg.constant_width, **kw)
-    if cfg.net == "dcgan-deep":
-        extra = dcgan_extra_layers(cfg.depth, shape[-1])
-        return DCGANGenerator(shape, extra_layers=extra, constant_width=cfg.constant_width, **kw)
-    if cfg.net == "resnet-bottleneck":
-        return BottleneckResNetGenerator(shape, depth=cfg.depth, **kw)
-    if cfg.net in ("resnet", "resnet64"):
-        return ResNetGenerator(shape, depth=cfg.depth, doubling=cfg.net == "resnet64", **kw)
-    if cfg.net == "mnist-conv":
-        return MNISTConvGenerator(shape, **kw)
-    raise ValueError(f"unknown image generator {cfg.net!r}; choose one of: {', '.join(IMAGE_GENERATORS)}")
+    return GENERATORS.lookup(cfg.net).build(cfg, shape)
 
 
 def build_image_critic(cfg, shape: tuple[int, ...]) -> FeatureCritic:
     """The image critic ``cfg.net`` for samples of ``shape`` ``(C, H, W)``."""
-    _need_images("critic", cfg.net, shape)
-    kw = {"width": cfg.width, "norm": cfg.norm, "activation": cfg.activation, "n_classes": cfg.n_classes}
-    if cfg.net == "dcgan":
-        return DCGANCritic(shape, extra_layers=cfg.extra_layers, **kw)
-    if cfg.net == "dcgan-deep":
-        return DCGANCritic(shape, extra_layers=dcgan_extra_layers(cfg.depth, shape[-1]), **kw)
-    if cfg.net == "resnet-bottleneck":
-        return BottleneckResNetCritic(shape, depth=cfg.depth, **kw)
-    if cfg.net in ("resnet", "resnet64"):
-        return ResNetCritic(shape, depth=cfg.depth, doubling=cfg.net == "resnet64", **kw)
-    if cfg.net == "mnist-conv":
-        return MNISTConvCritic(shape, **kw)
-    raise ValueError(f"unknown image critic {cfg.net!r}; choose one of: {', '.join(IMAGE_CRITICS)}")
+    return CRITICS.lookup(cfg.net).build(cfg, shape)
 
 
 class ImageMLPGenerator(nn.Module):
@@ -143,4 +154,4 @@ def image_shape(shape: int | tuple[int, ...]) -> bool:
 
 
 __all__ = ["IMAGE_CRITICS", "IMAGE_GENERATORS", "ImageMLPCritic", "ImageMLPGenerator", "adapt_mlp",
-           "build_image_critic", "build_image_generator", "image_shape", "net_options"]
+           "build_image_critic", "build_image_generator", "image_shape"]
