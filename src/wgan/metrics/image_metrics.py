@@ -77,7 +77,7 @@ VARIANTS: dict[tuple[str, str], str] = {
                           "permutation cut by torch.chunk into 10 splits, mean and unbiased (n - 1) std",
 }
 IS_PROTOCOL = {"classifier": "torchmetrics", "inception": "official", "inception_torchmetrics": "torchmetrics"}
-_NAME = re.compile(r"^(fid|kid|is|modes|msssim|w)(\d+)(k?)_([a-z_]+)$")
+_NAME = re.compile(rf"^({'|'.join(FAMILIES)})(\d+)(k?)_([a-z_]+)$")  # <family><count>_<network>
 
 
 @dataclass(frozen=True)
