@@ -29,18 +29,13 @@ import torch
 
 from ..errors import ConfigError
 from ..metrics.image_metrics import (
-    IS_PROTOCOL,
+    IMAGE_METRICS,
     FeatureNetwork,
     MetricSpec,
     classifier_network,
-    fid,
-    inception_score,
     independent_critic_w,
-    kid,
-    ms_ssim_diversity,
     parse_metric,
     protocol_text,
-    stacked_mnist_modes,
 )
 from .base import KINDS, DataKind, validation_sampler
 
@@ -195,56 +190,51 @@ def _fake(trainer: Trainer, n: int, seed: int) -> torch.Tensor:
     return x.reshape(n, *trainer.sampler.shape)  # (n, C, H, W)
 
 
+class _Measuring:
+    """The run's side of :class:`wgan.metrics.image_metrics.Measuring`: real and generated images, the
+    feature networks of the plan and the independent critic, for the metric families' ``measure``."""
+
+    def __init__(self, trainer: Trainer, p: Plan) -> None:
+        self.trainer, self.plan = trainer, p
+        self.seed, self.n_samples = trainer.cfg.train.seed, trainer.cfg.eval.n_samples
+        self.has_val = validation_of(trainer.sampler) is not None
+        self.classifier_module = p.classifier_net
+        self._fakes: dict[int, torch.Tensor] = {}
+
+    def real(self, split: str, n: int, seed: int) -> torch.Tensor:
+        return _real(self.trainer, split, n, seed)
+
+    def fake(self, n: int) -> torch.Tensor:
+        if n not in self._fakes:
+            self._fakes[n] = _fake(self.trainer, n, seed=30_000 + self.seed)
+        return self._fakes[n]
+
+    def net(self, network: str) -> FeatureNetwork | None:
+        return self.plan.inception.get(network, self.plan.classifier)
+
+    def independent_critic(self, n: int) -> tuple[float, float]:
+        return _independent_critic(self.trainer, n)
+
+    def independent_critic_protocol(self, n: int) -> str:
+        return (f"; {INDEP_CRITIC_STEPS} critic steps, batch 64, {n} real images vs {n} fakes; "
+                f"{_critic_real(self.trainer, 4)[2]}, vs {n} other fakes; critic = the run's critic family "
+                "with layer norm instead of batch norm; _train = the gap on the last training batch")
+
+
 def measure(trainer: Trainer) -> dict[str, float]:
-    """``eval/<metric name>`` (and baselines ``eval/<name>_val`` or ``_real``, ``_std``, ``_kl``) for the plan."""
-    p, s0 = plan(trainer), trainer.cfg.train.seed
-    out: dict[str, float] = {}
-    fakes: dict[int, torch.Tensor] = {}
+    """``eval/<metric name>`` (and baselines ``eval/<name>_val`` or ``_real``, ``_std``, ``_kl``) for the plan:
+    each metric measured by its family (:data:`wgan.metrics.image_metrics.IMAGE_METRICS`)."""
+    p = plan(trainer)
     if p.specs:  # generated, training and held-out images of the largest count are held at once (float32)
         from ..limits import need_memory
 
         n_max, dim = max(s.count for s in p.specs), math.prod(trainer.sampler.shape)
         need_memory(3 * 4 * n_max * dim, f"evaluating on {n_max:,} images of shape {tuple(trainer.sampler.shape)}",
                     "lower eval.n_samples (wgan eval: --n-samples)")
-
-    def fake(n: int) -> torch.Tensor:
-        if n not in fakes:
-            fakes[n] = _fake(trainer, n, seed=30_000 + s0)
-        return fakes[n]
-
+    m = _Measuring(trainer, p)
+    out: dict[str, float] = {}
     for s in p.specs:
-        key, n = f"eval/{s.name}", s.count
-        net = p.inception.get(s.network, p.classifier)
-        if s.family in ("fid", "kid", "is"):
-            ref, val = _real(trainer, "train", n, 10_000 + s0), _real(trainer, "val", n, 20_000 + s0)
-            x = fake(n)
-            if not torch.isfinite(x).all():
-                out[key] = float("nan")
-                continue
-            if s.family == "fid":
-                out[key] = fid(ref, x, net)
-                if len(val):
-                    out[f"{key}_val"] = fid(ref, val, net)
-            elif s.family == "kid":
-                out[key], out[f"{key}_std"] = kid(ref, x, net, seed=s0)
-                if len(val):
-                    out[f"{key}_val"], _ = kid(ref, val, net, seed=s0)
-            else:
-                how = IS_PROTOCOL[s.network]
-                out[key], out[f"{key}_std"] = inception_score(x, net, seed=s0, protocol=how)
-                if len(val):
-                    out[f"{key}_val"], _ = inception_score(val, net, seed=s0, protocol=how)
-        elif s.family == "modes":
-            m = stacked_mnist_modes(fake(n), p.classifier_net)
-            out[key], out[f"{key}_kl"] = float(m.modes_hit), m.kl_to_uniform
-            r = stacked_mnist_modes(_real(trainer, "train", n, 10_000 + s0), p.classifier_net)
-            out[f"{key}_real"], out[f"{key}_real_kl"] = float(r.modes_hit), r.kl_to_uniform
-        elif s.family == "msssim":
-            m_gen = max(n, 2)
-            out[key] = ms_ssim_diversity(fake(max(m_gen, trainer.cfg.eval.n_samples))[:m_gen], n, seed=s0)
-            out[f"{key}_real"] = ms_ssim_diversity(_real(trainer, "train", m_gen, 10_000 + s0), n, seed=s0)
-        elif s.family == "w":
-            out[key], out[f"{key}_train"] = _independent_critic(trainer, n)
+        out.update({f"eval/{s.name}{suffix}": v for suffix, v in IMAGE_METRICS[s.family].measure(m, s).items()})
     return out
 
 
@@ -302,26 +292,13 @@ def evaluate(trainer: Trainer) -> dict[str, float]:
 def protocol(trainer: Trainer) -> dict[str, str]:
     """One line per metric: what was measured, on how many images, against which split, with which network."""
     p, s0 = plan(trainer), trainer.cfg.train.seed
-    has_val = validation_of(trainer.sampler) is not None
+    m = _Measuring(trainer, p)
     out: dict[str, str] = {}
     for s in p.specs:
-        net = p.inception.get(s.network, p.classifier)
-        text = f"{s.name}: {protocol_text(s)}"
-        if s.family in ("fid", "kid"):
-            text += (f"; reference: {s.count} training images drawn with replacement (seed {10_000 + s0}); "
-                     f"{s.name}_val: {s.count} validation images vs the same reference" if has_val else
-                     f"; reference: {s.count} training images (seed {10_000 + s0}); no validation split")
-        elif s.family == "is":
-            text += f"; {s.name}_val: the same on {s.count} validation images" if has_val else ""
-        elif s.family == "modes":
-            text += f"; {s.name}_real: the same on {s.count} training images"
-        elif s.family == "msssim":
-            text += f"; {s.name}_real: the same on {s.count} training images"
-        elif s.family == "w":
-            text += (f"; {INDEP_CRITIC_STEPS} critic steps, batch 64, {s.count} real images vs {s.count} fakes; "
-                     f"{_critic_real(trainer, 4)[2]}, vs {s.count} other fakes; critic = the run's critic family "
-                     "with layer norm instead of batch norm; _train = the gap on the last training batch")
-        if net is not None and s.family in ("fid", "kid", "is", "modes"):
+        family = IMAGE_METRICS[s.family]
+        net = m.net(s.network)
+        text = f"{s.name}: {protocol_text(s)}" + family.baseline(m, s)
+        if net is not None and family.on_network:
             text += f"; network: {net.description}"
         out[s.name] = text
     out["generated"] = f"generated images from noise seeded {30_000 + s0}" + (

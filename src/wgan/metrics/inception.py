@@ -299,7 +299,7 @@ def load_fid_inception(path: str | Path, device: str | torch.device = "cpu") -> 
     return net.to(device).eval()
 
 
-# the metric names' Inception networks -> their input path (wgan.metrics.image_metrics.FAMILIES)
+# the metric names' Inception networks -> their input path (wgan.metrics.image_metrics.IMAGE_METRICS)
 NETWORKS = {"inception": "tf1", "inception_torchmetrics": "tf1", "inception_pytorchfid": "pytorch-fid"}
 _HOW = {"tf1": "the 2015 graph's input path: TF1 ResizeBilinear to 299x299 (align_corners=False, no half-pixel "
                "centres), then (p - 128) / 128",
