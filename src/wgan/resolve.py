@@ -19,6 +19,7 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
 
     ``check_data=False`` skips the data-name check, for code that hands the loop its own sampler."""
     from .data import NAMED_DATA, TOY_DATA
+    from .data.image_datasets import VARIANTS
     from .nets import CRITICS, GENERATORS, net_options
     from .nets.mlp import INITS
     from .objectives import LOSSES, get_preset
@@ -69,7 +70,7 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
                               f"in all); set {section}.extra_layers = 0")
     d = cfg.data
     choice("data.split", d.split, ("ordered", "random"))
-    choice("data.variant", d.variant, ("plain", "stacked", "color"))
+    choice("data.variant", d.variant, VARIANTS)
     if check_data and cfg.data.name not in NAMED_DATA:
         if not Path(cfg.data.name).exists():
             raise ConfigError(f"data {cfg.data.name!r} is neither a named dataset ({', '.join(NAMED_DATA)}) "
