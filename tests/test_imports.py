@@ -146,3 +146,9 @@ def test_allowed_edge_still_exists(edge):
 @pytest.mark.parametrize("name", sorted(ALLOWED_SAME_NAME))
 def test_allowance_is_still_needed(name):
     assert len(list(PACKAGE.rglob(name))) > 1, f"{name} no longer clashes: remove it from ALLOWED_SAME_NAME"
+
+
+def test_config_is_the_schema_alone():
+    """wgan.config imports nothing of wgan but its errors; the checks across modules live in wgan.resolve."""
+    modules = module_names()
+    assert imports_of("wgan.config", modules["wgan.config"], modules) <= {"wgan.errors"}
