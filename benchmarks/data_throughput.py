@@ -7,7 +7,7 @@ of ``--batch`` images resized to ``--size``:
 
 * ``old``: what the library did before, in the training process: each image fully decoded by PIL, then resized
   and centre-cropped (this script keeps a copy of that code as :func:`old_load`);
-* ``new, 0 workers``: the pipeline's decode (JPEG draft scaling, wgan.data.images.decode_image) in the
+* ``new, 0 workers``: the pipeline's decode (JPEG draft scaling, wgan.data.image_datasets.decode_image) in the
   training process (``data.workers = 0``);
 * ``new``: the pipeline with ``--workers`` DataLoader workers (default: ``data.workers = -1``, one per core but
   one), prefetching while the consumer runs.
@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torchvision.transforms import functional as TF
 
-from wgan.data.images import image_sampler
+from wgan.data.image_datasets import image_sampler
 from wgan.data.loading import FolderStream, default_workers
 
 

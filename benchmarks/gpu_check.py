@@ -32,7 +32,7 @@ import torch
 
 from wgan import Config, Trainer
 from wgan.config import apply_sets
-from wgan.data.images import ImageSampler
+from wgan.data.image_datasets import ImageSampler
 
 GP = ["objective.name=wgan-gp", "train.eval_every=1000000", "train.log_every=10"]
 

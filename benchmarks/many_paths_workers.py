@@ -52,7 +52,7 @@ def jobs(tag: str, out: Path, seeds: int | None, steps: int | None) -> list[tupl
 def cost(job: tuple) -> float:
     """Relative cost: members x steps x (discriminator steps + 1) x (d + penalty rows)."""
     _, _, cfg, sampler, seeds, steps, _ = job
-    from wgan.config import resolve
+    from wgan.resolve import resolve
 
     c = resolve(cfg, check_data=False)
     return len(seeds) * steps * (c.objective.n_critic + 1) * (sampler.dim + 10)

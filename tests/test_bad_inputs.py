@@ -335,12 +335,12 @@ def test_zero_floor_has_no_ratio_and_plots(tmp_path):
 
     from wgan.cli import _headline
     from wgan.diagnostics.plots import plot_curves
-    from wgan.kinds.points import summary
+    from wgan.kinds.point_runs import summary
 
     trainer = SimpleNamespace(cfg=SimpleNamespace(eval=SimpleNamespace(n_samples=10)))
     s = summary(trainer, {"eval/w1": 0.5, "eval/w1_floor": 0.0})
     assert s["w1_over_floor"] is None and "floor is 0" in s["protocol"]["w1"]
-    assert "no ratio to a zero floor" in _headline({**s, "steps": 3})
+    assert "no ratio to a zero floor" in _headline({**s, "steps": 3}, "points")
     assert summary(trainer, {"eval/w1": 0.5, "eval/w1_floor": 0.25})["w1_over_floor"] == 2.0
     records = [{"step": i, "loss/critic": 0.1, "eval/w1": w, "eval/w1_floor": 0.0} for i, w in ((1, 0.5), (2, 0.0))]
     plot_curves(records, tmp_path / "curves.png")

@@ -10,6 +10,7 @@ import pytest
 
 from wgan.cli import main
 from wgan.io import read_json
+from wgan.kinds import KINDS
 
 from .helpers import TINY
 
@@ -162,7 +163,7 @@ def test_demo_is_the_default_config(capsys):
         assert line in out
 
 
-@pytest.mark.parametrize("kind", ["images", "text", "points"])
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_data_kind_picks_the_starting_config(kind, tmp_path, capsys):
     """With no --config, --data naming images or a text corpus starts from that kind's config (DCGAN nets at
     32x32 with lambda 10; the authors' language model at a small width), and every start config trains."""

@@ -13,9 +13,10 @@ import torch
 
 from wgan import Trainer
 from wgan.compiled import COMPILABLE, CompiledSteps, check_compilable
-from wgan.config import ConfigError, resolve
+from wgan.config import ConfigError
 from wgan.ensemble import has_cpp_compiler
 from wgan.nets import CRITICS, GENERATORS
+from wgan.resolve import resolve
 
 from .helpers import tiny_config
 

@@ -17,10 +17,10 @@ from wgan.config import (
     from_dict,
     load_toml,
     parse_set,
-    resolve,
     to_toml,
 )
 from wgan.errors import ConfigError
+from wgan.resolve import resolve
 
 if sys.version_info >= (3, 11):
     import tomllib

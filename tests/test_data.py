@@ -76,7 +76,7 @@ def test_swissroll():
     assert sampler.modes is None
 
 
-@pytest.mark.parametrize("name", ["8gaussians", "25gaussians", "swissroll"])
+@pytest.mark.parametrize("name", list(TOY_DATA))
 def test_same_seed_same_batches(name):
     """A caller-owned torch.Generator makes the data stream reproducible (and resumable)."""
     s = make_sampler(name)

@@ -1,4 +1,4 @@
-"""Closed forms of wgan.metrics.divergences and the analytic helpers of the reproductions."""
+"""Closed forms of wgan.metrics.parallel_lines and the analytic helpers of the reproductions."""
 
 import math
 
@@ -8,7 +8,7 @@ import pytest
 from wgan.experiments.dynamics import play_xy
 from wgan.experiments.gradients import generator_loss_curves
 from wgan.metrics import w1_exact
-from wgan.metrics.divergences import (
+from wgan.metrics.parallel_lines import (
     earth_mover,
     earth_mover_plan,
     parallel_lines_divergences,

@@ -278,8 +278,9 @@ def test_every_config_field_is_implemented_or_refused():
     from dataclasses import fields as dc_fields
     from dataclasses import replace as dc_replace
 
-    from wgan.config import Config, resolve
+    from wgan.config import Config
     from wgan.ensemble import NO_EFFECT, SUPPORTED, unsupported_settings
+    from wgan.resolve import resolve
 
     cfg = resolve(experiment_config(SMALL, "gan-gp"))  # the check reads a resolved config, as the ensemble does
     assert unsupported_settings(cfg) == []

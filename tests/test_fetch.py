@@ -263,6 +263,30 @@ def test_wgan_train_offline_with_an_empty_cache_names_the_files(tmp_path, capsys
     assert "/mnist/train-images-idx3-ubyte.gz -> " in err and "datasets/mnist/t10k-labels-idx1-ubyte.gz" in err
 
 
+def test_wgan_fetch_checks_every_name_then_fetches_each(tiny_mnist, server, monkeypatch, tmp_path, capsys):
+    from wgan.cli import main
+    from wgan.data.named_datasets import NAMED_IMAGES
+    from wgan.metrics import inception as inc
+
+    fake = b"not really weights" * 10
+    monkeypatch.setattr(inc, "WEIGHTS_SHA256", hashlib.sha256(fake).hexdigest())
+    monkeypatch.setattr(inc, "WEIGHTS_BYTES", len(fake))
+    server.serve(f"weights/{inc.WEIGHTS_NAME}", fake)
+    assert main(["fetch", "mnist-test", "no-such-set"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "unknown name to fetch 'no-such-set'" in err
+    assert set(err.split("valid: ")[1].split(", ")) == {*NAMED_IMAGES, "inception"}  # the valid names
+    assert sum(server.hits.values()) == 0  # every name is checked before anything is fetched
+    assert main(["fetch", "mnist-test", "inception"]) == 0
+    out = capsys.readouterr().out
+    assert f"mnist-test: {tmp_path / 'cache' / 'datasets' / 'mnist'}\n" in out
+    assert f"inception: {tmp_path / 'cache' / 'weights' / inc.WEIGHTS_NAME}\n" in out
+    assert sum(server.hits.values()) == 3
+    assert main(["fetch", "--offline", "mnist"]) == 2  # the training split is not in the cache
+    assert "the test split is there: --data mnist-test" in capsys.readouterr().err
+    assert sum(server.hits.values()) == 3
+
+
 def cifar_tar(members: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from wgan.metrics.fid_cache import cached_reference_stats, feature_stats, fid_to_stats, stats_file
-from wgan.metrics.images import FeatureNetwork, fid
+from wgan.metrics.image_metrics import FeatureNetwork, fid
 
 
 def small_net() -> FeatureNetwork:
@@ -45,3 +45,44 @@ def test_reference_statistics_are_computed_once_and_named_by_protocol(tmp_path, 
     assert not np.allclose(first[0], other[0])
     assert sorted(p.name for p in path.parent.iterdir()) == sorted(
         [path.name, stats_file("cifar10", {**protocol, "n": 100}).name])  # no temporary file left
+
+
+class Run:
+    """The run's side of wgan.metrics.image_metrics.Measuring, with reference statistics cached or not."""
+
+    seed, n_samples, has_val, classifier_module = 0, 100, True, None
+
+    def __init__(self, stats=None, path=None) -> None:
+        self.stats, self.path, self._net = stats, path, small_net()
+
+    def real(self, split: str, n: int, seed: int) -> torch.Tensor:
+        return images(n, seed)
+
+    def fake(self, n: int) -> torch.Tensor:
+        return images(n, 7, shift=0.3)
+
+    def net(self, network: str) -> FeatureNetwork:
+        return self._net
+
+    def cached_stats(self, spec, reference, net):
+        return self.stats
+
+    def cached_stats_file(self, spec):
+        return self.path
+
+
+def test_the_fid_family_measures_against_the_cached_statistics_when_the_run_has_them(tmp_path):
+    from wgan.metrics.image_metrics import IMAGE_METRICS, parse_metric
+
+    family, spec = IMAGE_METRICS["fid"], parse_metric("fid100_inception")
+    plain = Run()
+    direct = family.measure(plain, spec)
+    assert direct[""] == pytest.approx(fid(images(100, 10_000), plain.fake(100), plain.net("inception")))
+    assert "cached" not in family.baseline(plain, spec)
+    stats = feature_stats(images(300, 5), plain.net("inception"))  # other reference images than the run draws
+    cached = Run(stats, tmp_path / "s.npz")
+    got = family.measure(cached, spec)
+    assert got[""] == pytest.approx(fid_to_stats(stats, cached.fake(100), cached.net("inception")))
+    assert got["_val"] == pytest.approx(fid_to_stats(stats, images(100, 20_000), cached.net("inception")))
+    assert got[""] != pytest.approx(direct[""], rel=1e-3)
+    assert f"cached as {tmp_path / 's.npz'}" in family.baseline(cached, spec)

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from wgan.config import ConfigError, resolve
+from wgan.config import ConfigError
 from wgan.data import NAMED_DATA, make_sampler
-from wgan.data.images import ImageSampler, detect_format, read_idx, to_unit_range
+from wgan.data.image_datasets import ImageSampler, detect_format, read_idx, to_unit_range
+from wgan.resolve import resolve
 
 from .helpers import tiny_config
 

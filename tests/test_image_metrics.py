@@ -12,7 +12,7 @@ from wgan.errors import ConfigError
 from wgan.io import read_json
 from wgan.metrics import frechet_distance_from_samples
 from wgan.metrics.classifier import load_classifier, save_classifier, train_classifier
-from wgan.metrics.images import (
+from wgan.metrics.image_metrics import (
     FeatureNetwork,
     classifier_network,
     fid,
@@ -310,7 +310,7 @@ def test_official_inception_score_uses_consecutive_splits_and_population_std():
     """The official protocol (tflib/inception_score.py): consecutive splits in order, numpy's std (ddof 0).
     Images of class 0 then class 1: each consecutive split holds one class (IS 1 each), where torchmetrics'
     shuffled splits mix both classes (IS near 2)."""
-    from wgan.metrics.images import inception_score_official
+    from wgan.metrics.image_metrics import inception_score_official
 
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(7) * 0.3, size=103)  # 103 rows: splits of 10 and 11 rows
@@ -467,7 +467,7 @@ def test_conditional_grid_has_one_row_per_class(tmp_path):
 
     from PIL import Image
 
-    from wgan.kinds.images import grid_images, save_grid
+    from wgan.kinds.image_runs import grid_images, save_grid
 
     def generate(n, seed, labels=None):  # class c -> a constant image of value -1 + c (classes 0, 1, 2)
         return (labels.float() - 1.0)[:, None, None, None].expand(n, 1, 4, 4).clone()

@@ -94,10 +94,11 @@ def test_resblock_rejects_bad_arguments():
 
 # ---- every registered image family: build -> shapes, per-sample, penalty double backward, contracts ----
 
-from wgan.config import ConfigError, resolve  # noqa: E402
+from wgan.config import ConfigError  # noqa: E402
 from wgan.nets import CRITICS, GENERATORS, build_critic, build_generator  # noqa: E402
-from wgan.nets.images import IMAGE_CRITICS, IMAGE_GENERATORS  # noqa: E402
+from wgan.nets.image_nets import IMAGE_CRITICS, IMAGE_GENERATORS  # noqa: E402
 from wgan.penalties import make_penalty, warn_if_batchnorm  # noqa: E402
+from wgan.resolve import resolve  # noqa: E402
 from wgan.train import count_parameters  # noqa: E402
 
 from .helpers import tiny_config  # noqa: E402

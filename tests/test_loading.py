@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from wgan.config import ConfigError
-from wgan.data.images import FolderSampler, decode_image, image_sampler
+from wgan.data.image_datasets import FolderSampler, decode_image, image_sampler
 from wgan.data.loading import FolderStream, default_workers, draw_indices, draw_seed
 
 

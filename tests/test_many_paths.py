@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from wgan.config import apply_sets, resolve
+from wgan.config import apply_sets
 from wgan.data import LineData
 from wgan.ensemble import Ensemble, summarize
 from wgan.experiments import Context, get, run_experiment
@@ -25,6 +25,7 @@ from wgan.experiments.many_paths import (
 )
 from wgan.io import read_json
 from wgan.metrics import frechet_distance, frechet_distance_from_samples
+from wgan.resolve import resolve
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

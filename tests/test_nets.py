@@ -66,10 +66,15 @@ def test_mlp_bad_arguments(kwargs, match):
 
 
 def test_build_unknown_nets():
-    with pytest.raises(ValueError, match="generator net"):
+    """The registries' error: the section's key and every registered family."""
+    from wgan.nets import CRITICS, GENERATORS
+
+    with pytest.raises(ValueError, match="generator.net 'no-such-net'") as e:
         build_generator(GeneratorConfig(net="no-such-net"), 2)
-    with pytest.raises(ValueError, match="critic net"):
+    assert all(name in str(e.value) for name in GENERATORS)
+    with pytest.raises(ValueError, match="critic.net 'no-such-net'") as e:
         build_critic(CriticConfig(net="no-such-net"), 2)
+    assert all(name in str(e.value) for name in CRITICS)
 
 
 def test_data_plus_noise():

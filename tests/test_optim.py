@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from wgan.config import Config, ConfigError, apply_sets, resolve
+from wgan.config import Config, ConfigError, apply_sets
 from wgan.optim import OPTIMIZERS, TFRMSProp, make_optimizer
+from wgan.resolve import resolve
 
 
 def _tf_rmsprop_reference(theta, grads, lr, decay=0.9, momentum=0.0, eps=1e-10):

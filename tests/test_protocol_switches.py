@@ -5,8 +5,9 @@ Ensemble."""
 import pytest
 import torch
 
-from wgan.config import ConfigError, resolve
+from wgan.config import ConfigError
 from wgan.ensemble import unsupported_settings
+from wgan.resolve import resolve
 from wgan.steps import critic_draws_before, critic_iterations, sampling_mode
 from wgan.train import Trainer
 

@@ -14,7 +14,7 @@ from wgan.diagnostics.layers import compute_activation_grad_norms, compute_weigh
 from wgan.experiments import char_lm, critic_studies, divergences, gradients, image_studies, improved_techniques
 from wgan.experiments import toy_training as toy
 from wgan.metrics import mode_stats, w1_exact
-from wgan.metrics.divergences import parallel_lines_js, parallel_lines_w1
+from wgan.metrics.parallel_lines import parallel_lines_js, parallel_lines_w1
 from wgan.nets import MLP
 from wgan.penalties import clip_weights_, input_gradient_norms
 

@@ -11,7 +11,7 @@ import struct
 import numpy as np
 import pytest
 
-from wgan.data.images import read_cifar10
+from wgan.data.image_datasets import read_cifar10
 from wgan.data.safe_pickle import load_data_pickle
 from wgan.errors import ConfigError
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from wgan.config import Config, apply_sets, resolve
+from wgan.config import Config, apply_sets
 from wgan.errors import ConfigError
 from wgan.nets import build_critic, build_generator, is_per_sample
 from wgan.nets.blocks import ShiftedSoftplus
@@ -26,6 +26,7 @@ from wgan.nets.space import (
     sample_player,
     sample_space,
 )
+from wgan.resolve import resolve
 
 SHAPE = (1, 8, 8)
 

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from wgan import Trainer
-from wgan.config import resolve
 from wgan.errors import ConfigError
+from wgan.resolve import resolve
 
 from .helpers import tiny_config
 

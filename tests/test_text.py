@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from wgan.config import ConfigError, apply_sets, resolve
+from wgan.config import ConfigError, apply_sets
 from wgan.data import make_sampler
-from wgan.data.text import PAD, PAD_CHAR, UNK, CharMap, TextSampler, argmax_decode, is_text_source, read_lines
+from wgan.data.text_corpora import PAD, PAD_CHAR, UNK, CharMap, TextSampler, argmax_decode, is_text_source, read_lines
 from wgan.io import read_json
 from wgan.metrics.ngrams import js_bits, ngram_js, ngram_model
 from wgan.nets import build_critic, build_generator, is_per_sample
 from wgan.nets.blocks import ResBlock
 from wgan.nets.conv1d import SequenceCritic, SequenceGenerator
 from wgan.penalties import Penalty, input_gradient_norms
+from wgan.resolve import resolve
 
 from .helpers import tiny_config
 

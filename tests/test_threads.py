@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from wgan.config import ConfigError, resolve
+from wgan.config import ConfigError
+from wgan.resolve import resolve
 from wgan.threads import PARALLEL_WORK, auto_threads, forward_flops, run_threads, torch_threads, work_per_step
 
 from .helpers import tiny_config

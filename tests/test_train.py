@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from wgan import PRESETS, Trainer
-from wgan.config import resolve
 from wgan.io import read_json
+from wgan.resolve import resolve
 from wgan.train import create_run_dir, load_checkpoint
 
 from .helpers import tiny_config

@@ -1,4 +1,4 @@
-"""The Improved-GAN techniques (wgan.tricks, wgan.nets.tricks): closed forms and contracts of each mechanism,
+"""The Improved-GAN techniques (wgan.tricks, wgan.nets.trick_layers): closed forms and contracts of each mechanism,
 and every switch training a few steps with every objective."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import torch
 from scipy.optimize import minimize_scalar
 
 from tests.helpers import tiny_config
-from wgan.config import ConfigError, apply_sets, load_toml, resolve
+from wgan.config import ConfigError, apply_sets, load_toml
 from wgan.nets import is_per_sample
 from wgan.nets.mlp import MLP
-from wgan.nets.tricks import MinibatchCritic, MinibatchDiscrimination, VirtualBatchNet, VirtualBatchNorm
-from wgan.objectives import Objective
+from wgan.nets.trick_layers import MinibatchCritic, MinibatchDiscrimination, VirtualBatchNet, VirtualBatchNorm
+from wgan.objectives import LOSSES, Objective
+from wgan.resolve import resolve
 from wgan.train import Trainer
 from wgan.tricks import HistoricalAverage, feature_matching_loss, instance_noise_std
 
@@ -32,7 +33,7 @@ OBJECTIVES = ("wgan", "wgan-gp", "ns-gan", "m-gan", "lsgan", "gan-gp", "dragan-n
 
 
 # ------------------------------------------------------------------------------------------ label smoothing
-@pytest.mark.parametrize("loss", ["non-saturating", "minimax", "least-squares"])
+@pytest.mark.parametrize("loss", [name for name, loss in LOSSES.items() if loss.targets])
 @pytest.mark.parametrize(("p_r", "p_g"), [(0.5, 0.5), (0.8, 0.2), (0.1, 0.9), (1.0, 0.0)])
 def test_label_smoothing_moves_the_optimal_discriminator_to_0_9(loss: str, p_r: float, p_g: float) -> None:
     """Pointwise, the critic minimises p_r * (real term)(t) + p_g * (fake term)(t); with real targets 0.9 the

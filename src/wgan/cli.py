@@ -147,41 +147,35 @@ def _offline_flag(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    """Fetch the named files into the cache (wgan.fetch) and print where each one is."""
-    from .data.named_datasets import NAMED_IMAGES, fetch_named
-    from .fetch import cache_dir
-    from .metrics.inception import fid_inception_weights
+    """Fetch the named files into the cache and print where each one is: each name is looked up in
+    :data:`wgan.fetch.FETCHABLE`, where the modules that fetch register (the data sources, the metrics)."""
+    from . import data, metrics  # noqa: F401  (their modules register what they fetch)
+    from .fetch import FETCHABLE, cache_dir
 
-    bad = [n for n in args.names if n not in NAMED_IMAGES and n != "inception"]
-    if bad:
-        raise ConfigError(f"cannot fetch {', '.join(map(repr, bad))}: name datasets ({', '.join(NAMED_IMAGES)}) "
-                          "or inception")
-    for name in args.names:
-        print(f"{name}: {fid_inception_weights() if name == 'inception' else fetch_named(name)}")
+    fetchers = [FETCHABLE.lookup(name) for name in args.names]  # every name checked before anything is fetched
+    for name, fetch in zip(args.names, fetchers, strict=True):
+        print(f"{name}: {fetch()}")
     print(f"cache: {cache_dir()} (copy it to $WGAN_CACHE, default ~/.cache/wgan, on another machine)")
     return 0
 
 
 def demo_config_path(data: str | None = None) -> Path:
-    """The packaged config that `wgan train` starts from when no --config is given: the toy demo, or for
-    ``--data`` naming images or a text corpus the starting config of that kind (``demo_images.toml``,
-    ``demo_text.toml``: the papers' objective settings with CPU-sized nets for that kind of data)."""
-    from .config import DEMO_FILES
+    """The packaged config that `wgan train` starts from when no --config is given: that of the data kind of
+    ``--data`` (the kind of the data source that recognises it, :func:`wgan.data.source_of`; the toy demo
+    without ``--data``): the papers' objective settings with CPU-sized nets for that kind of data."""
+    from .config import demo_path
 
-    kind = "points"
-    if data is not None:
-        from .data.images import is_image_source
-        from .data.text import is_text_source
+    if data is None:
+        return demo_path()
+    from .data import source_of
 
-        if is_image_source(data):
-            kind = "images"
-        elif is_text_source(data):
-            kind = "text"
-    return Path(__file__).with_name(DEMO_FILES[kind])
+    source = source_of(data)
+    return demo_path(source.kind) if source is not None else demo_path()
 
 
 def build_config(args: argparse.Namespace):
-    from .config import ObjectiveConfig, OptimConfig, apply, apply_sets, load_toml, resolve
+    from .config import ObjectiveConfig, OptimConfig, apply, apply_sets, load_toml
+    from .resolve import resolve
 
     cfg = load_toml(args.config) if args.config else load_toml(demo_config_path(args.data))
     if args.objective:
@@ -250,11 +244,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     if resumed_at:  # a continuation: this session's time, next to the run's training time over all sessions
         session = time.perf_counter() - session_start
-        print(_headline({k: v for k, v in summary.items() if k != "wall_time_s"}) +
+        print(_headline({k: v for k, v in summary.items() if k != "wall_time_s"}, trainer.sampler.kind) +
               f"; this session {session:.0f} s (steps {resumed_at}-{summary['steps']}, final evaluation and plots "
               f"included); training over all sessions {summary['train_time_s']:.0f} s")
     else:
-        _print_summary(summary)
+        _print_summary(summary, trainer.sampler.kind)
     print(f"run directory: {run_dir}")
     return 0
 
@@ -278,47 +272,24 @@ def _say_interrupted(trainer, run_dir: Path) -> None:
     say(f"\ninterrupted; checkpoint at {at}: {latest}\nresume with: wgan train --resume {run_dir}")
 
 
-def _print_summary(summary: dict) -> None:
-    """One headline line per data kind (points: exact W1 and its floor; text: n-gram JS; images: each metric next
-    to the real data's value); every figure with its protocol is in summary.json / eval.json."""
-    print(_headline(summary))
+def _print_summary(summary: dict, kind: str) -> None:
+    """The data kind's one headline line (:attr:`wgan.kinds.base.DataKind.headline`); every figure with its
+    protocol is in summary.json / eval.json."""
+    print(_headline(summary, kind))
 
 
-def _headline(summary: dict) -> str:
+def _headline(summary: dict, kind: str) -> str:
+    from .kinds import data_kind
+
     steps = f"after {summary['steps']} steps" if "steps" in summary else ""
     took = f"; {summary['wall_time_s']:.0f} s" if "wall_time_s" in summary else ""
-    if "w1" in summary:
-        ratio = summary.get("w1_over_floor")  # None when the floor is 0
-        ratio = f"{ratio:.2f}x floor" if ratio is not None else "no ratio to a zero floor"
-        line = f"W1 = {summary['w1']:.4f}  (data-vs-data floor {summary['w1_floor']:.4f}, {ratio})  {steps}"
-        if "modes_covered" in summary:
-            line += (f"; modes covered {summary['modes_covered']}/{summary['n_modes']}, "
-                     f"high-quality samples {100 * summary['high_quality_share']:.1f}%")
-        return line + took
-    if "js1" in summary:  # text (wgan.kinds.text): n-gram JS in bits, held-out lines as the baseline
-        ns = [n for n in range(1, 10) if f"js{n}" in summary]
-        gen = ", ".join(f"{n}-gram {summary[f'js{n}']:.3f}" for n in ns)
-        val = ", ".join(f"{summary[f'js{n}_val']:.3f}" for n in ns if f"js{n}_val" in summary)
-        return f"n-gram JS to the corpus (bits) {steps}: {gen}  (held-out lines: {val}){took}"
-    skip = {"steps", "train_time_s", "wall_time_s", "protocol", "classifier_held_out_accuracy"}
-    parts = []
-    for k, v in summary.items():  # images (wgan.kinds.images): each metric and, when measured, the real images'
-        if k in skip or k.endswith("_real") or not isinstance(v, (int, float)):
-            continue
-        real = summary.get(f"{k}_real")
-        parts.append(f"{k} {v:.4g}" + (f" (real images {real:.4g})" if isinstance(real, (int, float)) else ""))
-    if "classifier_held_out_accuracy" in summary:
-        parts.append(f"feature classifier's held-out accuracy {summary['classifier_held_out_accuracy']:.3f}")
-    absent = [v for k, v in summary.get("protocol", {}).items() if k.startswith("absent")]
-    if not parts:
-        parts.append("no image metric measured" + (f" ({absent[0]})" if absent else ""))
-    return f"images {steps}: " + ", ".join(parts) + took
+    return data_kind(kind).headline(summary, steps, took)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     from .data import NAMED_DATA
     from .metrics import METRICS
-    from .nets import CRITICS, GENERATORS
+    from .nets.families import descriptions
     from .objectives import PRESETS
     from .penalties import PENALTIES
     from .tricks import TRICKS
@@ -330,7 +301,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         extra += f", clip {p.clip:g}" if p.clip else ""
         print(f"  {name:<10} {p.loss} loss{extra}, n_critic {p.n_critic}, {opt}\n  {'':<10} source: {p.source}")
     for title, table in (("penalties (objective.penalty)", PENALTIES), ("data (--data)", NAMED_DATA),
-                         ("generators (generator.net)", GENERATORS), ("critics (critic.net)", CRITICS),
+                         ("generators (generator.net)", descriptions("generator")),
+                         ("critics (critic.net)", descriptions("critic")),
                          ("metrics", METRICS),
                          ("Improved-GAN techniques, any objective (--set tricks.KEY=VALUE, [tricks] in TOML)", TRICKS)):
         print(f"\n{title}:")
@@ -454,9 +426,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     trainer = Trainer.resume(args.run_dir)
     if any(v is not None for v in (args.metrics, args.classifier, args.inception_weights, args.n_samples)):
-        from .kinds.images import eval_config
+        from .kinds import eval_config
 
-        if trainer.sampler.kind != "images" and any(v is not None for v in (args.metrics, args.classifier,
+        if not trainer.kind.metric_options and any(v is not None for v in (args.metrics, args.classifier,
                                                                             args.inception_weights)):
             raise ConfigError(f"--metrics, --classifier and --inception-weights apply to image runs; this run's data "
                               f"is {trainer.sampler.kind} (its evaluation is fixed: see `wgan list`)")
@@ -465,7 +437,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         trainer._eval_cache.clear()
     summary = trainer.eval_summary()
     write_json(Path(args.run_dir) / "eval.json", summary)
-    _print_summary(summary)
+    _print_summary(summary, trainer.sampler.kind)
     print(f"every figure with its protocol: {Path(args.run_dir) / 'eval.json'}")
     return 0
 
@@ -473,10 +445,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_classifier(args: argparse.Namespace) -> int:
     import torch
 
-    from .config import Config, apply_sets, check_value, resolve
+    from .config import Config, apply_sets, check_value
     from .data import make_sampler
-    from .kinds.images import train_data_classifier
+    from .kinds import data_kind
     from .metrics.classifier import save_classifier
+    from .resolve import resolve
 
     out = Path(args.out)
     if out.exists() and not args.force:
@@ -488,7 +461,8 @@ def cmd_classifier(args: argparse.Namespace) -> int:
     check_value("train.seed", args.seed, "--seed")
     cfg = resolve(apply_sets(Config(), [f"data.name={args.data}", *args.sets]))
     sampler = make_sampler(cfg.data.name, cfg.data)
-    if sampler.kind != "images":
+    train_data_classifier = data_kind(sampler.kind).train_classifier
+    if train_data_classifier is None:
         raise ConfigError(f"--data {args.data!r} is {sampler.kind} data; a classifier needs images")
     device = "cuda" if torch.cuda.is_available() else "cpu"
     net, info = train_data_classifier(sampler, steps=args.steps, seed=args.seed, device=device)
@@ -535,14 +509,10 @@ def _sample_text(args: argparse.Namespace) -> int:
     if out is not None and out.exists() and not args.force:
         raise ConfigError(f"{args.out!r} exists; choose another name or pass --force to overwrite it")
     trainer = Trainer.resume(args.run_dir)
-    if trainer.sampler.kind != "text":
-        from .samples import FORMATS
-
+    if trainer.kind.sample_lines is None:
         raise ConfigError(f"this run's data is of kind {trainer.sampler.kind!r}, not text: give --out FILE "
-                          f"({', '.join(FORMATS[trainer.sampler.kind])})")
-    from .kinds.text import sample_lines
-
-    lines = sample_lines(trainer, args.n, seed=args.seed)
+                          f"({', '.join(trainer.kind.sample_formats)})")
+    lines = trainer.kind.sample_lines(trainer, args.n, args.seed)
     if out is None:
         print("\n".join(lines))
         return 0

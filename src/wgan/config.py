@@ -2,7 +2,8 @@
 
 Unknown sections/keys and wrong types are rejected with a message naming the key. Objective and
 optimiser hyperparameters left unset (``None``) take the objective preset's paper defaults when the
-config is *resolved* (:func:`resolve`); the resolved config is what a run saves and what resumes read.
+config is *resolved* (:func:`wgan.resolve.resolve`, the checks across modules); the resolved config is what a
+run saves and what resumes read. This module is the schema alone: it imports nothing of wgan but its errors.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ else:  # pragma: no cover
 class DataConfig:
     name: str = "8gaussians"  # a toy distribution (`wgan list`) or a path to a .npy/.csv file of points
     batch_size: int = 256  # critic batch; the generator step uses the same size
-    # text corpora (a .txt file or a folder of text files, one example per line; wgan.data.text)
+    # text corpora (a .txt file or a folder of text files, one example per line; wgan.data.text_corpora)
     seq_len: int = 32  # characters per example: lines are truncated or padded to this (WGAN-GP sec. 5.5)
     vocab_size: int = 96  # at most this many symbols: padding, unknown and the most frequent characters
     val_size: int = 640  # lines held out for validation (the authors: 10 batches of 64); images: see below
     max_lines: int = 10_000_000  # read at most this many lines (the authors' MAX_N_EXAMPLES); 0 = all
-    # image datasets (digits, MNIST IDX, CIFAR-10 batches, image folders; wgan.data.images). Validation
+    # image datasets (digits, MNIST IDX, CIFAR-10 batches, image folders; wgan.data.image_datasets). Validation
     # images: the dataset's test split when it has a separate one, else the last val_size images held out
     image_size: int = 0  # resize to image_size x image_size; 0 = the dataset's own size (digits 8, MNIST 28)
     subset: int = 0  # train on the first `subset` training images only (WGAN-GP Fig. 5b: 1000); 0 = all
@@ -134,7 +135,7 @@ class TrainConfig:
 @dataclass(frozen=True)
 class EvalConfig:
     n_samples: int = 2000  # generated and data points for exact W1 and mode statistics; images: per metric
-    # image runs (wgan.kinds.images, wgan.metrics.images): comma-separated metric names (`wgan list`, e.g.
+    # image runs (wgan.kinds.image_runs, wgan.metrics.image_metrics): comma-separated metric names (`wgan list`, e.g.
     # "fid2k_classifier,msssim1k_pairs") or "default" (classifier FID + IS when a classifier fits, MS-SSIM)
     metrics: str = "default"
     classifier: str = ""  # feature network file from `wgan classifier train`, "auto" (train one in-process), "" none
@@ -188,13 +189,17 @@ class Config:
         ``digits``) or ``"text"`` (the WGAN-GP character language model; set ``data.name`` to a corpus).
         ``Config()`` itself holds the library's field defaults (the paper's Algorithm 1 values at width 512),
         not the demo."""
-        if kind not in DEMO_FILES:
-            raise _unknown("demo config kind", kind, list(DEMO_FILES))
-        return load_toml(Path(__file__).with_name(DEMO_FILES[kind]))
+        return load_toml(demo_path(kind))
 
 
-# the packaged starting config of each data kind (Config.demo; `wgan train` without --config)
-DEMO_FILES = {"points": "demo.toml", "images": "demo_images.toml", "text": "demo_text.toml"}
+def demo_path(kind: str = "points") -> Path:
+    """The packaged starting config of a data kind (:meth:`Config.demo`; `wgan train` without --config): the
+    file ``demo_<kind>.toml`` beside this module. A new data kind adds its file; nothing here names the kinds."""
+    files = {p.stem.removeprefix("demo_"): p.name for p in sorted(Path(__file__).parent.glob("demo_*.toml"))}
+    if kind not in files:
+        raise unknown("demo config kind", kind, list(files))
+    return Path(__file__).with_name(files[kind])
+
 
 @dataclass(frozen=True)
 class Bound:
@@ -355,7 +360,7 @@ _SYNONYMS = {"lambda": "penalty_weight", "lamda": "penalty_weight", "lam": "pena
              "learning_rate": "lr", "optimizer": "name", "iters": "steps", "batch": "batch_size"}
 
 
-def _unknown(kind: str, name: str, valid: list[str], where: str = "", prefix: str = "") -> ConfigError:
+def unknown(kind: str, name: str, valid: list[str], where: str = "", prefix: str = "") -> ConfigError:
     """``unknown <kind> '<prefix><name>' in <where> (did you mean ...?); valid: ...``"""
     close = [_SYNONYMS[name]] if _SYNONYMS.get(name) in valid else difflib.get_close_matches(name, valid, n=1)
     hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
@@ -368,7 +373,7 @@ def apply(cfg: Config, updates: dict[str, Any], origin: str = "config") -> Confi
     sections = {}
     for section, values in updates.items():
         if section not in _SECTION_TYPES:
-            raise _unknown("section", section, list(_SECTION_TYPES), origin)
+            raise unknown("section", section, list(_SECTION_TYPES), origin)
         if not isinstance(values, dict):
             raise ConfigError(f"{origin}: [{section}] must be a table of key = value pairs")
         current = getattr(cfg, section)
@@ -376,7 +381,7 @@ def apply(cfg: Config, updates: dict[str, Any], origin: str = "config") -> Confi
         changes = {}
         for key, value in values.items():
             if key not in valid:
-                raise _unknown("key", key, valid, origin, prefix=f"{section}.")
+                raise unknown("key", key, valid, origin, prefix=f"{section}.")
             changes[key] = _coerce(section, key, value)
         sections[section] = replace(current, **changes)
     return replace(cfg, **sections)
@@ -423,155 +428,6 @@ def apply_sets(cfg: Config, items: list[str]) -> Config:
                 value = item.split("=", 1)[1].strip()
         cfg = apply(cfg, {section: {key: value}}, origin="--set")
     return cfg
-
-
-def resolve(cfg: Config, check_data: bool = True) -> Config:
-    """Fill unset objective/optimiser fields from the objective preset and validate every choice.
-
-    ``check_data=False`` skips the data-name check, for code that hands the loop its own sampler."""
-    from .data import NAMED_DATA, TOY_DATA
-    from .nets import CRITICS, GENERATORS
-    from .nets.images import net_options
-    from .nets.mlp import INITS
-    from .objectives import LOSSES, get_preset
-    from .penalties import PENALTIES
-
-    try:
-        p = get_preset(cfg.objective.name)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
-    o, op = cfg.objective, cfg.optim
-
-    def pick(v, default):
-        return default if v is None else v
-
-    obj = replace(o, loss=pick(o.loss, p.loss), penalty=pick(o.penalty, p.penalty),
-                  penalty_weight=pick(o.penalty_weight, p.penalty_weight), clip=pick(o.clip, p.clip or 0.0),
-                  n_critic=pick(o.n_critic, p.n_critic))
-    lr = pick(op.lr, p.lr)
-    opt = replace(op, name=pick(op.name, p.optimizer), lr=lr, beta1=pick(op.beta1, p.beta1),
-                  beta2=pick(op.beta2, p.beta2), critic_lr=pick(op.critic_lr, lr))
-    out = replace(cfg, objective=obj, optim=opt)
-    out = _apply_archs(out)
-    cfg = replace(cfg, generator=out.generator, critic=out.critic)
-    check_bounds(out)  # every numeric field in its range, every float finite (BOUNDS)
-    if opt.name in ("adam", "rmsprop"):
-        for key, v in (("optim.lr", opt.lr), ("optim.critic_lr", opt.critic_lr)):
-            if v > ADAPTIVE_MAX_LR:
-                raise ConfigError(f"{key} = {v:g} is too large for {opt.name}, which moves every weight by about lr "
-                                  f"per step: use at most {ADAPTIVE_MAX_LR:g} (the papers use 5e-5 to 1e-3)")
-
-    def choice(key: str, value: str, valid) -> None:
-        if value not in valid:
-            raise _unknown(f"{key}", value, list(valid))
-
-    choice("objective.loss", obj.loss, LOSSES)
-    choice("objective.penalty", obj.penalty, PENALTIES)
-    choice("optim.name", opt.name, ("adam", "rmsprop", "rmsprop_tf", "sgd"))
-    choice("generator.net", cfg.generator.net, GENERATORS)
-    choice("critic.net", cfg.critic.net, CRITICS)
-    for section in ("generator", "critic"):
-        s = getattr(cfg, section)
-        norms, activations = net_options(section, s.net)  # what this network family accepts
-        choice(f"{section}.activation", s.activation, activations)
-        choice(f"{section}.norm", s.norm, norms)
-        choice(f"{section}.init", s.init, INITS)
-        if s.net == "dcgan-deep" and s.extra_layers:
-            raise ConfigError(f"{section}.net = 'dcgan-deep' sets its extra layers from {section}.depth (conv layers "
-                              f"in all); set {section}.extra_layers = 0")
-    d = cfg.data
-    choice("data.split", d.split, ("ordered", "random"))
-    choice("data.variant", d.variant, ("plain", "stacked", "color"))
-    if check_data and cfg.data.name not in NAMED_DATA:
-        if not Path(cfg.data.name).exists():
-            raise ConfigError(f"data {cfg.data.name!r} is neither a named dataset ({', '.join(NAMED_DATA)}) "
-                              "nor an existing file or folder")
-        # an absolute path keeps the saved config valid when a run is resumed from another folder
-        out = replace(out, data=replace(cfg.data, name=str(Path(cfg.data.name).resolve())))
-    _check_tricks(cfg.tricks, obj.loss)
-    t = cfg.train
-    choice("optim.lr_decay", opt.lr_decay, ("none", "linear"))
-    choice("train.amp_dtype", t.amp_dtype, ("bfloat16", "float16"))
-    choice("train.critic_schedule", t.critic_schedule, ("constant", "wgan"))
-    choice("eval.generator_mode", cfg.eval.generator_mode, ("running", "batch"))
-    if t.tensorboard:
-        from .run import require_tensorboard
-
-        require_tensorboard()
-    if t.compile:
-        from .compiled import check_compilable
-
-        check_compilable(out)
-    n_g, n_d = getattr(cfg.generator, "n_classes", 0), getattr(cfg.critic, "n_classes", 0)
-    if n_d != n_g and n_d > 0:
-        raise ConfigError(f"critic.n_classes = {n_d} but generator.n_classes = {n_g}: an AC-GAN run needs both set to "
-                          "the number of classes of the data")
-    out = _resolve_eval(out)
-    if Path(cfg.data.name).suffix in (".npy", ".csv") or cfg.data.name in TOY_DATA:
-        from .limits import check_w1_size  # points: every evaluation is an exact W1 on eval.n_samples a side
-
-        check_w1_size(cfg.eval.n_samples, cfg.eval.n_samples, "lower eval.n_samples")
-    dev = cfg.train.device
-    if not (dev in ("auto", "cpu") or dev == "cuda" or dev.startswith("cuda:")):
-        raise ConfigError(f"train.device must be auto, cpu, cuda or cuda:N, got {dev!r}")
-    return out
-
-
-def _apply_archs(cfg: Config) -> Config:
-    """Expand ``generator.arch`` / ``critic.arch`` (wgan.nets.space) into the fields they set. A field the user
-    set to another value than both its default and the arch's is an error, never silently overridden."""
-    from .nets.space import arch_fields
-
-    penalised = cfg.objective.penalty not in (None, "none")
-    sections = {}
-    for role in ("generator", "critic"):
-        s = getattr(cfg, role)
-        if not s.arch:
-            continue
-        try:
-            wanted = arch_fields(role, s.arch, penalised)
-        except ValueError as e:
-            raise ConfigError(str(e)) from None
-        default = type(s)()
-        for key, value in wanted.items():
-            have = getattr(s, key)
-            if have != value and have != getattr(default, key):
-                raise ConfigError(f"{role}.arch = {s.arch!r} sets {role}.{key} = {value!r}, but the config sets "
-                                  f"{role}.{key} = {have!r}; remove one of the two")
-        sections[role] = replace(s, **wanted)
-    return replace(cfg, **sections)
-
-
-def _check_tricks(t: TricksConfig, loss: str) -> None:
-    """Validate the [tricks] section (wgan.tricks) against the resolved loss."""
-    if t.virtual_batch_norm not in VBN_CHOICES:
-        raise _unknown("tricks.virtual_batch_norm", t.virtual_batch_norm, list(VBN_CHOICES))
-    if t.label_smoothing > 0 and loss == "wasserstein":
-        raise ConfigError("tricks.label_smoothing needs a loss with targets (minimax, non-saturating, least-squares); "
-                          "the Wasserstein critic has no labels to smooth: set tricks.label_smoothing = 0")
-
-
-def _resolve_eval(cfg: Config) -> Config:
-    """Check image metric names; make the classifier / Inception paths absolute (they must exist)."""
-    from .metrics.images import parse_metric
-
-    e = cfg.eval
-    names = [m.strip() for m in e.metrics.split(",") if m.strip()]
-    if names != ["default"]:
-        if not names:
-            raise ConfigError('eval.metrics is empty; name metrics (see `wgan list`) or use "default"')
-        for m in names:
-            parse_metric(m)
-    paths = {}
-    for key, value in (("classifier", e.classifier), ("inception_weights", e.inception_weights)):
-        if value and not (key == "classifier" and value == "auto"):
-            if not Path(value).is_file():
-                raise ConfigError(f"eval.{key} = {value!r} is not a file" + (
-                    ' (train one with `wgan classifier train`, or use "auto")' if key == "classifier" else
-                    " (pytorch-fid's pt_inception-2015-12-05-6726825d.pth; leave it empty to have it fetched into "
-                    "the cache)"))
-            paths[key] = str(Path(value).resolve())
-    return replace(cfg, eval=replace(e, **paths)) if paths else cfg
 
 
 def from_dict(d: dict[str, Any]) -> Config:

@@ -51,12 +51,13 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, stack_module_state, vmap
 
-from .config import Config, resolve
+from .config import Config
 from .data import Sampler, make_sampler
 from .errors import ConfigError
 from .nets import MLP, DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
 from .penalties import make_penalty, safe_norm
+from .resolve import resolve
 
 RngMode = Literal["member", "shared"]
 Backend = Literal["auto", "fused", "bmm", "vmap"]

@@ -21,6 +21,8 @@ network of Heusel et al. 2017 on a user's machine.
   file is one line naming its URL and the exact cache path to put it at.
 * **Mirrors**: ``WGAN_DOWNLOAD_BASE=URL`` replaces every published location by ``URL/<relpath>`` (a mirror laid
   out like the cache; the tests serve one on 127.0.0.1).
+* **What can be fetched by name** (``wgan fetch NAME...``): :data:`FETCHABLE`, where each module that fetches
+  registers its names (the named datasets, ``inception``).
 
 torchvision supplies the datasets' published URLs and MD5s, but not the transfer: its ``download_url`` writes
 the target in place (a crash leaves a half-written file where the dataset should be), has no lock, no size cap
@@ -38,11 +40,12 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
+from .registry import Registry
 
 CACHE_ENV = "WGAN_CACHE"
 OFFLINE_ENV = "WGAN_OFFLINE"
@@ -55,6 +58,12 @@ CHUNK = 1 << 20
 class FetchError(ConfigError):
     """A file could not be fetched or is not the published one; the message names the URL, what was wrong and
     where to put the file by hand."""
+
+
+# what `wgan fetch NAME` fetches: name -> a function fetching it into the cache (when missing) and returning the
+# file or folder it is read from; registered where each is defined (wgan.data.named_datasets,
+# wgan.metrics.inception)
+FETCHABLE: Registry[Callable[[], Path]] = Registry("name to fetch")
 
 
 @dataclass(frozen=True)
@@ -315,5 +324,5 @@ def _download(url: str, remote: Remote, progress: bool | None) -> None:
     say(f"wgan: fetched {url} -> {target} ({got:,} bytes, {remote.algorithm} checked)")
 
 
-__all__ = ["BASE_ENV", "CACHE_ENV", "OFFLINE_ENV", "TIMEOUT_ENV", "FetchError", "Remote", "cache_dir",
+__all__ = ["BASE_ENV", "CACHE_ENV", "FETCHABLE", "OFFLINE_ENV", "TIMEOUT_ENV", "FetchError", "Remote", "cache_dir",
            "check_cached", "fetch", "fetch_all", "file_digest", "lock", "missing_offline", "offline"]

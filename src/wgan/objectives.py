@@ -16,14 +16,57 @@ training loop reads; the loop never branches on a preset's name.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 
+from .registry import Registry
+
 LossName = Literal["wasserstein", "minimax", "non-saturating", "least-squares"]
-LOSSES: tuple[str, ...] = ("wasserstein", "minimax", "non-saturating", "least-squares")
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One adversarial loss pair of the registry :data:`LOSSES`: ``critic(real_out, fake_out, s)`` (``s``: the
+    one-sided label smoothing, 0 when ``targets`` is False), ``generator(fake_out)`` and ``divergence(critic_loss)``,
+    the divergence the critic's loss estimates (None where the objective defines none). ``targets``: whether
+    the critic has real/fake targets (label smoothing needs them)."""
+
+    critic: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]
+    generator: Callable[[torch.Tensor], torch.Tensor]
+    divergence: Callable[[float], float | None]
+    targets: bool = True
+
+
+LOSSES: Registry[Loss] = Registry("loss")
+
+
+def _logistic_critic(real_out: torch.Tensor, fake_out: torch.Tensor, s: float) -> torch.Tensor:
+    # Goodfellow et al. 2014, eq. 1: -E log D(x) - E log(1 - D(G(z))), D = sigmoid(logit); with
+    # smoothing the real term is the cross-entropy to target 1 - s: -(1-s) log D(x) - s log(1 - D(x)).
+    real_term = F.softplus(-real_out) if s == 0 else (1 - s) * F.softplus(-real_out) + s * F.softplus(real_out)
+    return real_term.mean() + F.softplus(fake_out).mean()
+
+
+def _js_lower_bound(critic_loss: float) -> float:
+    # the Jensen-Shannon lower bound of WGAN sec. 4.3 / Goodfellow et al. Theorem 1
+    return math.log(2.0) - 0.5 * critic_loss
+
+
+# WGAN, Algorithm 1 line 5: the critic maximises E f(x) - E f(G(z)); the dual W1 estimate is -critic_loss.
+LOSSES.add("wasserstein", Loss(lambda real_out, fake_out, s: fake_out.mean() - real_out.mean(),
+                               lambda fake_out: -fake_out.mean(), lambda critic_loss: -critic_loss, targets=False))
+# M-GAN: the generator minimises E log(1 - D(G(z))) = -E softplus(logit).
+LOSSES.add("minimax", Loss(_logistic_critic, lambda fake_out: -F.softplus(fake_out).mean(), _js_lower_bound))
+# NS-GAN (Goodfellow et al. 2014, sec. 3): the generator minimises -E log D(G(z)) = E softplus(-logit).
+LOSSES.add("non-saturating", Loss(_logistic_critic, lambda fake_out: F.softplus(-fake_out).mean(), _js_lower_bound))
+# Mao et al. 2017, eq. 2 with a = 0, b = 1 - s, c = 1: 1/2 E (D(x) - b)^2 + 1/2 E D(G(z))^2; no divergence estimate.
+LOSSES.add("least-squares", Loss(
+    lambda real_out, fake_out, s: 0.5 * (real_out - (1 - s)).pow(2).mean() + 0.5 * fake_out.pow(2).mean(),
+    lambda fake_out: 0.5 * (fake_out - 1).pow(2).mean(), lambda critic_loss: None))
 
 
 def _check(real_out: torch.Tensor, fake_out: torch.Tensor | None = None) -> None:
@@ -34,7 +77,7 @@ def _check(real_out: torch.Tensor, fake_out: torch.Tensor | None = None) -> None
 
 @dataclass(frozen=True)
 class Objective:
-    """An adversarial loss pair. ``loss`` selects the formulas below.
+    """An adversarial loss pair. ``loss`` names an entry of :data:`LOSSES` (its formulas above).
 
     ``label_smoothing`` = s > 0 is one-sided label smoothing (Salimans et al. 2016, sec. 3.4): the critic's
     real target becomes 1 - s (fake targets stay 0; the generator's loss is unchanged). For the logistic
@@ -48,39 +91,16 @@ class Objective:
     def __post_init__(self) -> None:
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing must lie in [0, 1), got {self.label_smoothing}")
-        if self.label_smoothing > 0 and self.loss == "wasserstein":
+        if self.label_smoothing > 0 and self.loss in LOSSES and not LOSSES[self.loss].targets:
             raise ValueError("label smoothing needs a loss with targets (minimax, non-saturating, least-squares)")
 
     def critic_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
         _check(real_out, fake_out)
-        s = self.label_smoothing
-        if self.loss == "wasserstein":
-            # WGAN, Algorithm 1 line 5: the critic maximises E f(x) - E f(G(z)).
-            return fake_out.mean() - real_out.mean()
-        if self.loss in ("minimax", "non-saturating"):
-            # Goodfellow et al. 2014, eq. 1: -E log D(x) - E log(1 - D(G(z))), D = sigmoid(logit); with
-            # smoothing the real term is the cross-entropy to target 1 - s: -(1-s) log D(x) - s log(1 - D(x)).
-            real_term = F.softplus(-real_out) if s == 0 else (1 - s) * F.softplus(-real_out) + s * F.softplus(real_out)
-            return real_term.mean() + F.softplus(fake_out).mean()
-        if self.loss == "least-squares":
-            # Mao et al. 2017, eq. 2 with a = 0, b = 1 - s: 1/2 E (D(x) - b)^2 + 1/2 E D(G(z))^2.
-            return 0.5 * (real_out - (1 - s)).pow(2).mean() + 0.5 * fake_out.pow(2).mean()
-        raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        return LOSSES.lookup(self.loss).critic(real_out, fake_out, self.label_smoothing)
 
     def generator_loss(self, fake_out: torch.Tensor) -> torch.Tensor:
         _check(fake_out)
-        if self.loss == "wasserstein":
-            return -fake_out.mean()
-        if self.loss == "minimax":
-            # M-GAN: minimise E log(1 - D(G(z))) = -E softplus(logit).
-            return -F.softplus(fake_out).mean()
-        if self.loss == "non-saturating":
-            # NS-GAN (Goodfellow et al. 2014, sec. 3): minimise -E log D(G(z)) = E softplus(-logit).
-            return F.softplus(-fake_out).mean()
-        if self.loss == "least-squares":
-            # Mao et al. 2017, eq. 2 with c = 1.
-            return 0.5 * (fake_out - 1).pow(2).mean()
-        raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        return LOSSES.lookup(self.loss).generator(fake_out)
 
     def divergence_estimate(self, critic_loss: float) -> float | None:
         """The divergence the critic's loss estimates, where the objective defines one.
@@ -91,11 +111,7 @@ class Objective:
           et al. Theorem 1 (0 for indistinguishable distributions, log 2 for disjoint ones).
         * least squares: none (returns None).
         """
-        if self.loss == "wasserstein":
-            return -critic_loss
-        if self.loss in ("minimax", "non-saturating"):
-            return math.log(2.0) - 0.5 * critic_loss
-        return None
+        return LOSSES.lookup(self.loss).divergence(critic_loss)
 
 
 PenaltyName = Literal["none", "gp", "lp", "dragan"]

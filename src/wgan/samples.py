@@ -28,7 +28,6 @@ CHUNK_BYTES = 64 * 2**20
 MAX_SCATTER_POINTS = 1_000_000  # more points than this fill a 5-inch scatter solid: use .npy
 MAX_GRID_IMAGES = 10_000
 CSV_BYTES_PER_VALUE = 11  # "%.7g," of a typical value in [-10, 10]: sign, digit, point, six digits, comma
-FORMATS = {"points": (".npy", ".csv", ".png"), "images": (".npy", ".png"), "text": (".npy",)}
 
 
 def chunk_seed(seed: int, k: int) -> int:
@@ -53,7 +52,9 @@ def chunks(trainer, n: int, seed: int) -> Iterator[torch.Tensor]:
 
 def check_format(kind: str, out: Path, shape: tuple[int, ...], n: int) -> None:
     """One-line ConfigError when ``out``'s format cannot hold ``n`` samples of this kind, naming those that can."""
-    formats = FORMATS.get(kind, (".npy",))
+    from .kinds import data_kind
+
+    formats = data_kind(kind).sample_formats
     if out.suffix not in formats:
         what = {"images": f"images of shape {shape}", "text": f"text (one-hot {shape} sequences)"}.get(
             kind, f"{shape[0]}-D points")
@@ -97,7 +98,7 @@ def write_samples(trainer, n: int, seed: int, out: Path) -> None:
 
         plot_points(torch.cat(list(chunks(trainer, n, seed))).numpy(), out, title=f"{n} samples, step {trainer.step}")
     else:
-        from .kinds.images import save_grid
+        from .kinds.image_runs import save_grid
 
         x = torch.cat(list(chunks(trainer, n, seed)))
         save_grid(x, max(1, int(np.ceil(np.sqrt(n)))), out)
@@ -123,4 +124,4 @@ def _write_csv(trainer, n: int, seed: int, out: Path) -> None:
     atomic_write(out, write)
 
 
-__all__ = ["CHUNK", "FORMATS", "check_format", "chunk_seed", "chunks", "write_samples"]
+__all__ = ["CHUNK", "check_format", "chunk_seed", "chunks", "write_samples"]

@@ -125,7 +125,7 @@ def fake_labels(tr: Trainer, n: int) -> torch.Tensor | None:
 
 def score_and_logits(tr: Trainer, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The critic's output ``(B,)`` and, in conditional runs, its class logits ``(B, K)`` from one pass
-    (image critics: ``forward(x) == head(features(x))``, ``class_logits(features)``, wgan.nets.images)."""
+    (image critics: ``forward(x) == head(features(x))``, ``class_logits(features)``, wgan.nets.image_nets)."""
     D = tr.D
     if not tr.conditional:
         return D(x), None

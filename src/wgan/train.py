@@ -40,19 +40,21 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from . import distributed as dist
 from . import guard, run, steps
 from .compiled import CompiledSteps
-from .config import Config, ConfigError, from_dict, resolve
+from .config import Config, ConfigError, from_dict
 from .console import say
 from .data import Sampler, make_sampler
-from .data.images import FolderSampler
+from .data.image_datasets import FolderSampler
 from .data.loading import FolderStream
 from .errors import TrainingDiverged
 from .io import read_jsonl, write_json
-from .kinds import data_kind, points, validation_sampler
+from .kinds import data_kind, validation_sampler
+from .kinds import point_runs as points
 from .meters import RunningMeans
 from .nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from .objectives import Objective
 from .optim import make_optimizer
 from .penalties import make_penalty, warn_if_batchnorm
+from .resolve import resolve
 from .run import CHECKPOINT_FORMAT, create_run_dir, load_checkpoint  # noqa: F401  (public here too)
 from .tricks import Tricks
 
@@ -262,7 +264,7 @@ class Trainer:
         return points.reference_data(self)
 
     def save_toy_plot(self, path: Path) -> None:
-        """Points data in 2-D: data and samples over the critic's value surface (``wgan.kinds.points``)."""
+        """Points data in 2-D: data and samples over the critic's value surface (``wgan.kinds.point_runs``)."""
         points.save_toy_plot(self, path)
 
     def evaluate(self) -> dict[str, float]:

@@ -5,11 +5,11 @@ Each works with every objective; :data:`TRICKS` describes them for ``wgan list``
 * Feature matching (Salimans et al. 2016, sec. 3.1): the generator minimises
   ``||E f(x) - E f(G(z))||_2^2`` with ``f`` the critic's last hidden layer (``critic.features``), in place
   of the objective's generator loss.
-* Minibatch discrimination (sec. 3.2): :class:`wgan.nets.tricks.MinibatchCritic`.
+* Minibatch discrimination (sec. 3.2): :class:`wgan.nets.trick_layers.MinibatchCritic`.
 * Historical averaging (sec. 3.3): each player adds ``lambda_h ||theta - (1/t) sum_{i<=t} theta[i]||^2``,
   the running mean updated online after every optimiser step (:class:`HistoricalAverage`).
 * One-sided label smoothing (sec. 3.4): real targets ``1 - label_smoothing`` (:class:`wgan.objectives.Objective`).
-* Virtual batch normalisation (sec. 3.5): :class:`wgan.nets.tricks.VirtualBatchNet`.
+* Virtual batch normalisation (sec. 3.5): :class:`wgan.nets.trick_layers.VirtualBatchNet`.
 * Instance noise (Sonderby et al. 2016, sec. 3.1; Arjovsky & Bottou 2017, sec. 3.3): ``N(0, s_t^2 I)`` added to
   every critic input, real and fake (also in the generator step, so the generator is trained against the
   critic it faces); ``s_t`` optionally annealed linearly from ``instance_noise`` to 0 over training.
@@ -27,7 +27,7 @@ from torch import nn
 from .config import Config
 from .data import Sampler
 from .errors import ConfigError
-from .nets.tricks import MinibatchCritic, VirtualBatchNet
+from .nets.trick_layers import MinibatchCritic, VirtualBatchNet
 
 TRICKS: dict[str, str] = {
     "feature_matching": "bool; generator matches the mean critic features of real data (Salimans et al. 2016 §3.1)",

@@ -1,6 +1,6 @@
 """The input pipeline: image folders decoded by ``torch.utils.data.DataLoader`` workers while the loop trains.
 
-A :class:`FolderStream` serves the critic's real batches of a :class:`~wgan.data.images.FolderSampler`:
+A :class:`FolderStream` serves the critic's real batches of a :class:`~wgan.data.image_datasets.FolderSampler`:
 ``data.workers`` processes (persistent, ``prefetch_factor`` batches ahead each, pinned memory when the run is on
 CUDA) decode and resize the JPEG/PNG files of upcoming batches, so decoding overlaps the training steps instead of
 sitting on their critical path; the loop only waits when the workers fall behind (logged as
@@ -18,7 +18,7 @@ Seeded, resumable draws. Draw number ``k`` of a run (the loop numbers them ``k =
 * asking for a draw other than the next one (a resume, a benchmark calling steps by hand) restarts the workers
   at that draw: the result is still the pure function, only the prefetched work is lost.
 
-Decoding (:func:`wgan.data.images.decode_image`) lets libjpeg scale a JPEG down by a power of two while
+Decoding (:func:`wgan.data.image_datasets.decode_image`) lets libjpeg scale a JPEG down by a power of two while
 decoding (PIL's ``draft``, as ``Image.thumbnail`` does) to no less than twice the target size, then resizes with
 antialiasing: the same pixels in the workers, the training process and evaluation.
 
@@ -38,7 +38,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..errors import ConfigError
-from .images import FolderSampler
+from .image_datasets import FolderSampler
 
 
 def draw_seed(seed: int, k: int) -> int:

@@ -31,7 +31,10 @@ Cache layout (``$WGAN_CACHE``, see :func:`wgan.fetch.cache_dir`)::
     datasets/cifar10/cifar-10-python.tar.gz
     datasets/cifar10/cifar-10-batches-py/data_batch_1..5, test_batch
 
-A name wins over a folder of the same name in the working directory; write ``./mnist`` for the folder.
+The names register one :class:`~wgan.data.sources.DataSource` (kind ``images``) in
+:data:`~wgan.data.sources.SOURCES`, tried before the image folders' source: a name wins over a folder of the
+same name in the working directory; write ``./mnist`` for the folder. Each name also registers in
+:data:`wgan.fetch.FETCHABLE` (``wgan fetch NAME``).
 """
 
 from __future__ import annotations
@@ -41,11 +44,27 @@ import tarfile
 import tempfile
 import zlib
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import torch
 
-from ..fetch import FetchError, Remote, check_cached, fetch, fetch_all, file_digest, lock, missing_offline, offline
+from ..fetch import (
+    FETCHABLE,
+    FetchError,
+    Remote,
+    check_cached,
+    fetch,
+    fetch_all,
+    file_digest,
+    lock,
+    missing_offline,
+    offline,
+)
+from .image_datasets import data_variant, labelled_sampler, read_cifar10, read_mnist
+from .sources import SOURCES, DataSource
+from .toy import Sampler
 
 IDX_MAX_BYTES = 64 << 20  # the largest MNIST-style .gz (Fashion-MNIST's training images) is 26.4 MB
 CIFAR_MAX_BYTES = 256 << 20  # cifar-10-python.tar.gz is 170.5 MB
@@ -166,8 +185,6 @@ def prepare(name: str) -> Path:
 
 def read_named(name: str) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """``{split: (uint8 pixels (N, C, H, W), labels (N,))}`` of the named dataset's splits (see the table)."""
-    from .images import read_cifar10, read_mnist
-
     folder = prepare(name)
     named = NAMED_IMAGES[name]
     splits = (read_cifar10 if named.family == "cifar10" else read_mnist)(folder, named.splits)
@@ -177,11 +194,16 @@ def read_named(name: str) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     return {s: splits[s] for s in named.splits}
 
 
-def fetch_named(name: str) -> Path:
-    """Fetch a named dataset into the cache (``wgan fetch``); the folder it is read from."""
-    if name not in NAMED_IMAGES:
-        raise FetchError(f"{name!r} is not a named dataset; valid: {', '.join(NAMED_IMAGES)}")
-    return prepare(name)
+def named_sampler(name: str, data_cfg: Any = None) -> Sampler:
+    """The image sampler of named dataset ``name`` (fetched into the cache on first use), with the data options
+    of ``data_cfg`` (:class:`wgan.config.DataConfig`; None: the defaults)."""
+    variant = data_variant(data_cfg)  # a bad variant is refused before anything is fetched
+    return labelled_sampler(name, read_named(name), data_cfg, variant)
 
 
-__all__ = ["NAMED_IMAGES", "Family", "Named", "family", "fetch_named", "prepare", "read_named"]
+SOURCES.add("named images", DataSource(kind="images", recognises=NAMED_IMAGES.__contains__, make=named_sampler,
+                                       names={name: n.description for name, n in NAMED_IMAGES.items()}, order=-10))
+for _name in NAMED_IMAGES:
+    FETCHABLE.add(_name, partial(prepare, _name))
+
+__all__ = ["NAMED_IMAGES", "Family", "Named", "family", "named_sampler", "prepare", "read_named"]

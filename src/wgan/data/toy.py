@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..errors import ConfigError
+from ..registry import Registry
+from .sources import SOURCES, DataSource
 
 
 class Sampler:
@@ -171,22 +175,33 @@ def _read_csv(path: Path) -> np.ndarray:
     return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=header)
 
 
-TOY_DATA = {
-    "8gaussians": "8 Gaussians on a circle (radius 2, std 0.02, /1.414), WGAN-GP toy script",
-    "25gaussians": "5x5 grid of Gaussians (std 0.05, /2.828), WGAN-GP toy script",
-    "swissroll": "scikit-learn swiss roll (noise 0.25, columns 0 and 2, /7.5), WGAN-GP toy script",
-}
+@dataclass(frozen=True)
+class Toy:
+    """A toy distribution of the registry :data:`TOYS`: its ``wgan list`` line and its sampler's constructor."""
+
+    description: str
+    make: Callable[[], Sampler]
+
+
+TOYS: Registry[Toy] = Registry("toy distribution")
+TOYS.add("8gaussians", Toy("8 Gaussians on a circle (radius 2, std 0.02, /1.414), WGAN-GP toy script",
+                           eight_gaussians))
+TOYS.add("25gaussians", Toy("5x5 grid of Gaussians (std 0.05, /2.828), WGAN-GP toy script", twenty_five_gaussians))
+TOYS.add("swissroll", Toy("scikit-learn swiss roll (noise 0.25, columns 0 and 2, /7.5), WGAN-GP toy script",
+                          SwissRoll))
+TOY_DATA: dict[str, str] = {name: t.description for name, t in TOYS.items()}  # name -> description
 
 
 def make_sampler(name: str) -> Sampler:
     """A toy distribution by name, or a user's ``.npy``/``.csv`` point file by path."""
-    if name == "8gaussians":
-        return eight_gaussians()
-    if name == "25gaussians":
-        return twenty_five_gaussians()
-    if name == "swissroll":
-        return SwissRoll()
+    if name in TOYS:
+        return TOYS[name].make()
     if name.endswith((".npy", ".csv")) or "/" in name or Path(name).exists():
         return PointSet(name)
     raise ConfigError(f"unknown data {name!r}; choose one of: {', '.join(TOY_DATA)}, or a path to a .npy/.csv "
                      "file of (N, D) points")
+
+
+SOURCES.add("points", DataSource(
+    kind="points", recognises=lambda name: name in TOYS or name.endswith((".npy", ".csv")),
+    make=lambda name, data_cfg: make_sampler(name), names=TOY_DATA, order=20, fallback=lambda name: True))

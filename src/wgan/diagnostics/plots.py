@@ -69,7 +69,7 @@ def _has(records: list[dict], key: str) -> bool:
     return any(key in r for r in records)
 
 
-# image metrics (wgan.kinds.images: eval/<family><count>_<network>) -> (panel title, y label, lower is better;
+# image metrics (wgan.kinds.image_runs: eval/<family><count>_<network>) -> (panel title, y label, lower is better;
 # None: closest to the real images' value is best)
 _IMAGE_METRICS = {"fid": ("FID", "FID", True), "kid": ("KID", "KID", True), "is": ("Inception-style score", "IS",
                                                                                    False),
@@ -134,7 +134,7 @@ def plot_curves(records: list[dict], path: str | Path, title: str = "", gradnorm
             ax.set_title("exact W1 to the data", fontsize=10)
             ax.set_ylabel("W1 (log scale)" if log else "W1")
         elif kind == "js":
-            for n in range(1, 5):  # text runs (wgan.kinds.text): n-gram JS in bits, validation baseline dashed
+            for n in range(1, 5):  # text runs (wgan.kinds.text_runs): n-gram JS in bits, validation baseline dashed
                 s, v = _series(records, f"eval/js{n}")
                 if len(s):
                     line = ax.plot(s, v, "o-", ms=3, label=f"{n}-gram")[0]

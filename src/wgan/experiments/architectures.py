@@ -15,7 +15,7 @@ interrupted reproduction resumes where it stopped when run again with the same o
   clipping, DCGAN = NS-GAN, LSGAN) with each method's settings of that file; a grid of samples per run and
   the score table.
 
-Scores: ``is<N>_classifier`` of :mod:`wgan.metrics.images` -- exp E KL(p(y|x) || p(y)) of a classifier trained
+Scores: ``is<N>_classifier`` of :mod:`wgan.metrics.image_metrics` -- exp E KL(p(y|x) || p(y)) of a classifier trained
 once on the dataset's training split (its held-out accuracy in the protocol), N generated images, 10 splits.
 A run that fails (an error, or non-finite scores) counts as not succeeding.
 """
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Config
-from ..metrics.images import count_text
+from ..metrics.image_metrics import count_text
 from ..nets.space import ZOO, sample_space
 from . import Claim, Context, Result, register
 from ._protocol import Row
@@ -104,7 +104,7 @@ def train_score_classifier(s: ArchSetting, out: Path) -> tuple[Path, dict[str, A
     to ``out/classifier.pt`` (reused when present)."""
     from ..config import DataConfig
     from ..data import make_sampler
-    from ..kinds.images import train_data_classifier
+    from ..kinds.image_runs import train_data_classifier
     from ..metrics.classifier import load_classifier, save_classifier
 
     path = out / "classifier.pt"
@@ -122,11 +122,12 @@ def reference_scores(s: ArchSetting, classifier: Path) -> dict[str, float]:
     """The score of real images (the ceiling) and of an untrained DCGAN generator (the floor), same N."""
     import torch
 
-    from ..config import DataConfig, apply_sets, resolve
+    from ..config import DataConfig, apply_sets
     from ..data import make_sampler
     from ..metrics.classifier import load_classifier
-    from ..metrics.images import classifier_network, inception_score
+    from ..metrics.image_metrics import classifier_network, inception_score
     from ..nets import build_generator
+    from ..resolve import resolve
     from ..steps import sampling_mode
 
     net = classifier_network(*load_classifier(classifier))

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, apply_sets
-from ..data.text import TextSampler, read_lines
+from ..data.text_corpora import TextSampler, read_lines
 from ..errors import ConfigError
-from ..kinds.text import MAX_N, reference, sample_lines
+from ..kinds.text_runs import MAX_N, reference, sample_lines
 from ..train import Trainer
 from . import Claim, Context, Result, register
 from ._common import single_thread

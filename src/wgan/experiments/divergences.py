@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ..diagnostics.plots import plt, save_figure
-from ..metrics.divergences import (
+from ..metrics.parallel_lines import (
     LOG2,
     earth_mover_plan,
     parallel_lines_divergences,
@@ -80,8 +80,8 @@ def em_vs_js_table(ctx: Context) -> list[Row]:
         Row("seeds", "n/a", "", str(seeds), "our addition"),
         Row("eval_mode", "n/a", "", "n/a: no batch norm", ""),
         Row("statistic", "W, JS, KL, TV as functions of theta (closed forms)", "WGAN Example 1, Fig. 1",
-            "the closed forms (wgan.metrics.divergences) at theta = 1e-6; the critic's held-out E f(P0) - E f(P_theta)"
-            " and the discriminator's log 2 - L / 2 at each theta", ""),
+            "the closed forms (wgan.metrics.parallel_lines) at theta = 1e-6; the critic's held-out E f(P0) - "
+            "E f(P_theta) and the discriminator's log 2 - L / 2 at each theta", ""),
         Row("criterion", "none (a derivation)", "WGAN Example 1",
             f"closed forms: identity (a check of the code); critic within {W_ERR_MAX:g} of |theta| and small/big <= "
             f"{W_RATIO_MAX:g}; discriminator <= 0.1 log 2 at 0 and small/big >= {JS_RATIO_MIN:g}",
@@ -136,7 +136,7 @@ def em_vs_js(ctx: Context) -> Result:
         Claim("closed-forms",
               "W(P0, P_theta) = |theta| -> 0 as theta -> 0, while JS = log 2, KL = +inf and TV = 1 for every "
               "theta != 0 (0 at theta = 0)",
-              f"closed forms (wgan.metrics.divergences) at theta = {eps:g}: W < 1e-5 while JS = log 2, KL = inf, "
+              f"closed forms (wgan.metrics.parallel_lines) at theta = {eps:g}: W < 1e-5 while JS = log 2, KL = inf, "
               "TV = 1",
               {"w1": closed["w1"], "js": closed["js"], "kl": str(closed["kl"]), "tv": closed["tv"]},
               bool(closed["w1"] < 1e-5 and closed["js"] == LOG2 and math.isinf(closed["kl"]) and closed["tv"] == 1),

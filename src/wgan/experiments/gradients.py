@@ -28,7 +28,7 @@ from torch import nn
 
 from ..config import Config, apply, apply_sets
 from ..diagnostics.plots import plt, save_figure
-from ..metrics.divergences import parallel_lines_js
+from ..metrics.parallel_lines import parallel_lines_js
 from ..nets import MLP
 from ..objectives import Objective
 from ..penalties import Penalty, clip_weights_, input_gradient_norms

@@ -19,7 +19,7 @@ held out for validation; or any image source ``wgan list`` accepts), default sci
 nets (``mnist-conv``, code ``gan_mnist.py``) at a reduced width; other sizes small MLPs.
 
 Training goes through :class:`~wgan.train.Trainer` (``train_step``), FID through its own evaluation hook
-(:mod:`wgan.kinds.images`, metric ``fid<N>_classifier``: N generated vs N training images drawn with
+(:mod:`wgan.kinds.image_runs`, metric ``fid<N>_classifier``: N generated vs N training images drawn with
 replacement, and ``_val``: N validation images vs the same reference, the floor a perfect generator reaches).
 """
 
@@ -36,7 +36,7 @@ import torch
 
 from ..config import Config, DataConfig, apply_sets
 from ..data import make_sampler
-from ..metrics.images import count_text
+from ..metrics.image_metrics import count_text
 from ..train import Trainer
 from . import Claim, Context, Result, register
 from ._common import single_thread
@@ -108,7 +108,7 @@ _CLASSIFIERS: dict[tuple, tuple[Path, dict[str, Any]]] = {}
 def data_classifier(s: ImageSetting, out: Path) -> tuple[Path, dict[str, Any]]:
     """Train the metric's classifier once on the data's training split (cached per process), save it to
     ``out/classifier.pt``; returns the file and its info (held-out accuracy, protocol)."""
-    from ..kinds.images import train_data_classifier
+    from ..kinds.image_runs import train_data_classifier
     from ..metrics.classifier import save_classifier
 
     key = (s.data, s.classifier_steps, s.classifier_width)
@@ -141,7 +141,7 @@ class FidCurve:
 def train_fid_curve(objective: str, s: ImageSetting, classifier: Path, seed: int, device: str = "cpu") -> FidCurve:
     """Train ``objective`` and measure classifier-FID at ``s.n_points`` evenly spaced steps and step 0; the
     seconds axis counts training only (evaluation excluded)."""
-    from ..kinds.images import grid_images
+    from ..kinds.image_runs import grid_images
 
     metric = f"fid{count_text(s.n_fid)}_classifier"
     cfg = apply_sets(Config(), [f"objective.name={objective}", *OVERRIDES.get(objective, []), *s.sets(),
@@ -359,7 +359,7 @@ SCORE_IMAGES = 500  # images per fixed set for the mean critic scores
 def _fixed_images(sampler: Any, n: int, seed: int, start: int = 0) -> torch.Tensor | None:
     """Up to ``n`` distinct images ``(n, C, H, W)`` in [-1, 1] from ``sampler.pixels[start:]`` (a fixed random
     choice), or None when the sampler does not hold its images as a uint8 tensor."""
-    from ..data.images import to_unit_range
+    from ..data.image_datasets import to_unit_range
 
     pixels = getattr(sampler, "pixels", None)
     if not isinstance(pixels, torch.Tensor) or len(pixels) <= start:

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..config import Config, apply_sets
 from ..io import atomic_write
-from ..metrics.images import count_text
+from ..metrics.image_metrics import count_text
 from ..train import Trainer
 from . import Claim, Context, Result, register
 from ._common import cached_run, scatter_panel, single_thread

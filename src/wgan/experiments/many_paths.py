@@ -36,11 +36,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import Config, apply_sets, resolve
+from ..config import Config, apply_sets
 from ..data import LineData
 from ..ensemble import Ensemble, Summary, ensemble_settings, plot_sweep, summarize
 from ..errors import ConfigError
 from ..metrics.frechet import frechet_distance
+from ..resolve import resolve
 from ..train import Trainer
 from . import Claim, Context, Result, register
 from ._common import cached_run, single_thread

@@ -53,6 +53,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
+from ..fetch import FETCHABLE, FetchError, Remote, fetch
 
 RESIZES = ("tf1", "pytorch-fid")
 N_CLASSES = 1008  # the 2015 graph's softmax: 1,000 ImageNet classes and 8 unused ones
@@ -309,15 +310,15 @@ def load_fid_inception(path: str | Path, device: str | torch.device = "cpu") -> 
 
 def fid_inception_weights() -> Path:
     """The cached weights file, fetched from :data:`WEIGHTS_URL` and SHA-256-checked on first use."""
-    from ..fetch import FetchError, Remote, fetch
-
     try:
         return fetch(Remote(f"weights/{WEIGHTS_NAME}", (WEIGHTS_URL,), WEIGHTS_SHA256, "sha256", WEIGHTS_BYTES))
     except FetchError as e:
         raise FetchError(f"{e}; or name a local copy with --inception-weights PATH (eval.inception_weights)") from None
 
 
-# the metric names' Inception networks -> their input path (wgan.metrics.images.FAMILIES)
+FETCHABLE.add("inception", fid_inception_weights)  # wgan fetch inception
+
+# the metric names' Inception networks -> their input path (wgan.metrics.image_metrics.IMAGE_METRICS)
 NETWORKS = {"inception": "tf1", "inception_torchmetrics": "tf1", "inception_pytorchfid": "pytorch-fid"}
 _HOW = {"tf1": "the 2015 graph's input path: TF1 ResizeBilinear to 299x299 (align_corners=False, no half-pixel "
                "centres), then (p - 128) / 128",
@@ -327,10 +328,10 @@ _HOW = {"tf1": "the 2015 graph's input path: TF1 ResizeBilinear to 299x299 (alig
 
 def inception_network(path: str | Path, device: str | torch.device = "cpu", network: str = "inception",
                       net: FIDInception | None = None):
-    """The FID network in ``path`` (or the loaded ``net``) as a :class:`wgan.metrics.images.FeatureNetwork`
+    """The FID network in ``path`` (or the loaded ``net``) as a :class:`wgan.metrics.image_metrics.FeatureNetwork`
     named ``network`` (one of :data:`NETWORKS`): pool3 features and the unbiased 1008-class logits, on
     8-bit-quantised images through that network's input path."""
-    from .images import FeatureNetwork
+    from .image_metrics import FeatureNetwork
 
     if network not in NETWORKS:
         raise ConfigError(f"unknown Inception network {network!r}; valid: {', '.join(NETWORKS)}")

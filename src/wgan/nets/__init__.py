@@ -1,47 +1,20 @@
-"""Network families, registered by name. Each builder takes the data dimension and its config section."""
+"""Network families, registered by name where each is defined (:mod:`wgan.nets.families`): ``build_generator``
+and ``build_critic`` dispatch through the registries. A new family is one module that registers itself in
+:data:`GENERATORS` / :data:`CRITICS`, imported below."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from .conv1d import build_sequence_critic, build_sequence_generator
-from .images import IMAGE_CRITICS, IMAGE_GENERATORS, adapt_mlp, build_image_critic, build_image_generator
+from .families import CRITICS, GENERATORS, Family, net_options
 from .mlp import MLP
+from .vector_nets import DataPlusNoise  # first: `wgan list` shows families in the order they register
 
-
-class DataPlusNoise(nn.Module):
-    """The "fixed generator" of WGAN-GP Fig. 1a: G(z) = x + z with x a data sample and z ~ N(0, std^2 I).
-
-    It has no parameters, so the training loop trains only the critic. In the critic step the loop perturbs
-    that step's own real batch (:meth:`perturb`), as the authors' code does (gan_toy.py:42-44, 60-61:
-    ``real_data + N(0, 1)`` on the same placeholder), so the penalty's interpolates lie between each real
-    point and its own perturbation. Called as ``G(z)`` (evaluation, samples) it draws its data from
-    ``sample_real(n)``, a fresh ``(n, D)`` batch the loop binds to its data sampler and a seeded stream.
-    """
-
-    def __init__(self, dim: int, std: float = 1.0) -> None:
-        super().__init__()
-        self.dim, self.std = dim, std
-        self.latent_dim = dim  # z has the data's shape
-        self.sample_real: Callable[[int], torch.Tensor] | None = None
-
-    def perturb(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:  # (B, D), (B, D) -> (B, D)
-        """The fake batch of a critic step: the step's real batch ``x`` plus ``std * z``."""
-        return x + self.std * z.to(x)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B, D) -> (B, D)
-        if self.sample_real is None:
-            raise RuntimeError("DataPlusNoise.sample_real is not bound to a data sampler")
-        return self.sample_real(z.shape[0]).to(z) + self.std * z
-
-
-def _flat(shape: int | tuple[int, ...]) -> int:
-    return shape if isinstance(shape, int) else math.prod(shape)
-
+# isort: split
+from . import conv1d, image_nets  # noqa: F401  (each registers its families)
 
 # Training holds each parameter about four times: the weight, its gradient and two Adam moments (float32).
 TRAINING_COPIES = 4
@@ -71,38 +44,12 @@ def _checked(section: str, cfg, build: Callable[[], nn.Module]) -> nn.Module:
 def build_generator(cfg, shape: int | tuple[int, ...]) -> nn.Module:
     """The generator for data samples of ``shape`` (an int for vectors); output ``(B, *shape)``.
     Configurations the family rejects or that do not fit in memory raise ConfigError (:func:`_checked`)."""
-    return _checked("generator", cfg, lambda: _build_generator(cfg, shape))
+    return _checked("generator", cfg, lambda: GENERATORS.lookup(cfg.net).build(cfg, shape))
 
 
 def build_critic(cfg, shape: int | tuple[int, ...]) -> nn.Module:
     """The critic for data samples of ``shape``; output ``(B,)``. Checked like :func:`build_generator`."""
-    return _checked("critic", cfg, lambda: _build_critic(cfg, shape))
-
-
-def _build_generator(cfg, shape: int | tuple[int, ...]) -> nn.Module:
-    data_dim = _flat(shape)
-    if cfg.net == "mlp":  # images: reshaped to (B, C, H, W) after a tanh
-        mlp = MLP(cfg.latent_dim, data_dim, cfg.depth, cfg.width, cfg.activation, cfg.norm, init=cfg.init)
-        return adapt_mlp(mlp, shape if isinstance(shape, tuple) else (shape,), "generator")
-    if cfg.net in IMAGE_GENERATORS:
-        return build_image_generator(cfg, shape)
-    if cfg.net == "data-plus-noise":
-        return DataPlusNoise(data_dim, cfg.noise_std)
-    if cfg.net == "conv1d":
-        return build_sequence_generator(cfg, shape)
-    raise ValueError(f"unknown generator net {cfg.net!r}; choose one of: {', '.join(GENERATORS)}")
-
-
-def _build_critic(cfg, shape: int | tuple[int, ...]) -> nn.Module:
-    data_dim = _flat(shape)
-    if cfg.net == "mlp":  # images: flattened first
-        mlp = MLP(data_dim, 1, cfg.depth, cfg.width, cfg.activation, cfg.norm, squeeze=True, init=cfg.init)
-        return adapt_mlp(mlp, shape if isinstance(shape, tuple) else (shape,), "critic", getattr(cfg, "n_classes", 0))
-    if cfg.net in IMAGE_CRITICS:
-        return build_image_critic(cfg, shape)
-    if cfg.net == "conv1d":
-        return build_sequence_critic(cfg, shape)
-    raise ValueError(f"unknown critic net {cfg.net!r}; choose one of: {', '.join(CRITICS)}")
+    return _checked("critic", cfg, lambda: CRITICS.lookup(cfg.net).build(cfg, shape))
 
 
 _PER_SAMPLE = (nn.Linear, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.ELU, nn.Softplus, nn.LayerNorm, nn.Identity,
@@ -119,14 +66,5 @@ def is_per_sample(module: nn.Module) -> bool:
     return all(isinstance(m, _PER_SAMPLE) or getattr(m, "per_sample", False) is True for m in module.modules())
 
 
-GENERATORS = {
-    "mlp": "multilayer perceptron (depth, width, activation, norm)",
-    "data-plus-noise": "fixed generator G(z) = real + noise_std * N(0, I), for critic studies (WGAN-GP Fig. 1a)",
-    "conv1d": "text: latent -> (width, L) -> depth 1-D residual blocks -> softmax over the vocabulary (WGAN-GP LM)",
-    **IMAGE_GENERATORS,  # dcgan, resnet, resnet64, mnist-conv (wgan.nets.images)
-}
-CRITICS = {"mlp": "multilayer perceptron (depth, width, activation, norm); output (B,)",
-           "conv1d": "text: one-hot/softmax (L, V) -> 1x1 conv -> depth 1-D residual blocks -> linear (WGAN-GP LM)",
-           **IMAGE_CRITICS}
-
-__all__ = ["MLP", "DataPlusNoise", "build_generator", "build_critic", "is_per_sample", "GENERATORS", "CRITICS"]
+__all__ = ["CRITICS", "GENERATORS", "MLP", "DataPlusNoise", "Family", "build_critic", "build_generator",
+           "is_per_sample", "net_options"]

@@ -20,6 +20,8 @@ from torch import nn
 
 from ..errors import ConfigError
 from .blocks import ResBlock
+from .families import CRITICS, GENERATORS, VECTOR_NORMS, Family
+from .mlp import ACTIVATIONS
 
 KERNEL_SIZE = 5  # the authors' ResBlock convolutions
 RESIDUAL_SCALE = 0.3  # output = inputs + 0.3 * body (gan_language.py)
@@ -89,6 +91,12 @@ def build_sequence_generator(cfg, shape: int | tuple[int, ...]) -> SequenceGener
 def build_sequence_critic(cfg, shape: int | tuple[int, ...]) -> SequenceCritic:
     seq_len, vocab = _sequence_shape(shape, "conv1d")
     return SequenceCritic(seq_len, vocab, cfg.width, cfg.depth, cfg.norm, cfg.activation)
+
+
+GENERATORS.add("conv1d", Family("text: latent -> (width, L) -> depth 1-D residual blocks -> softmax over the "
+                                "vocabulary (WGAN-GP LM)", build_sequence_generator, VECTOR_NORMS, tuple(ACTIVATIONS)))
+CRITICS.add("conv1d", Family("text: one-hot/softmax (L, V) -> 1x1 conv -> depth 1-D residual blocks -> linear "
+                             "(WGAN-GP LM)", build_sequence_critic, VECTOR_NORMS, tuple(ACTIVATIONS)))
 
 
 __all__ = ["SequenceCritic", "SequenceGenerator", "build_sequence_critic", "build_sequence_generator"]

@@ -28,7 +28,7 @@ lines 38-69): :data:`ZOO` maps each to a generator arch and a critic arch:
 Zoo archs keep the config's ``width`` (the authors' ``DIM``), except the MLP (512 units, fixed).
 
 **How an arch applies**: :func:`arch_fields` turns a name into the fields of the ``generator`` / ``critic``
-config section it sets (``net``, ``depth``, ``norm``, ``activation``, ...); :func:`wgan.config.resolve` applies
+config section it sets (``net``, ``depth``, ``norm``, ``activation``, ...); :func:`wgan.resolve.resolve` applies
 them and refuses a field the user set to something else (an arch never silently overrides a setting).
 """
 

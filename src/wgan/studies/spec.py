@@ -41,8 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, apply, load_toml, read_toml, resolve
+from ..config import Config, apply, load_toml, read_toml
 from ..errors import ConfigError
+from ..resolve import resolve
 
 SPEC_KEYS = ("name", "config", "seeds", "metric", "set", "grid", "random", "variants")
 DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform")

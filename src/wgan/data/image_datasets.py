@@ -38,14 +38,13 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
-from .named_datasets import NAMED_IMAGES
 from .safe_pickle import load_data_pickle
+from .sources import SOURCES, DataSource
 from .toy import Sampler
 
 IMAGE_DATA: dict[str, str] = {
     "digits": "images: scikit-learn's bundled 8x8 digits (1,797, 10 classes; data.image_size resizes)",
 }
-IMAGE_DATA.update({name: n.description for name, n in NAMED_IMAGES.items()})  # mnist, cifar10, ...: fetched
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 MNIST_FILES = {split: (f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte") for split in ("train", "t10k")}
 CIFAR_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -437,16 +436,26 @@ def _folder_sampler(folder: Path, cfg: Any) -> FolderSampler:
     return part(tr, folder.name, part(va, f"{folder.name}-val"))
 
 
-def image_sampler(name: str, data_cfg: Any = None) -> Sampler:
-    """The image sampler for ``data.name`` (``digits``, a named dataset of :mod:`wgan.data.named_datasets`, or a
-    folder of MNIST / CIFAR-10 / image files)."""
+def data_variant(data_cfg: Any) -> str:
+    """``data.variant`` of ``data_cfg`` (``"plain"`` when None), one of :data:`VARIANTS`; ConfigError otherwise."""
     variant = _opt(data_cfg, "variant", "plain")
     if variant not in VARIANTS:
         raise ConfigError(f"unknown data.variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
-    if name in NAMED_IMAGES:  # fetched into the cache on first use, read by the readers above
-        from .named_datasets import read_named
+    return variant
 
-        return _with_variant(*_split(name, read_named(name), data_cfg, 10), variant)
+
+def labelled_sampler(name: str, splits: dict[str, tuple[torch.Tensor, torch.Tensor]], data_cfg: Any,
+                     variant: str) -> Sampler:
+    """The training sampler (with its validation split) of 10-class labelled ``splits`` read from disk
+    (``{"train"|"test": (uint8 pixels, labels)}``), split and varied per the module docstring; ``name`` names
+    it (its ``.name``)."""
+    return _with_variant(*_split(name, splits, data_cfg, 10), variant)
+
+
+def image_sampler(name: str, data_cfg: Any = None) -> Sampler:
+    """The image sampler for ``data.name`` (``digits`` or a folder of MNIST / CIFAR-10 / image files; the named
+    datasets of :mod:`wgan.data.named_datasets` register their own source)."""
+    variant = data_variant(data_cfg)
     readers: dict[str, Callable[[], dict[str, tuple[torch.Tensor, torch.Tensor]]]] = {
         "digits": lambda: {"train": read_digits()},
         "mnist": lambda: read_mnist(name),
@@ -461,11 +470,12 @@ def image_sampler(name: str, data_cfg: Any = None) -> Sampler:
         if variant != "plain":
             raise ConfigError(f"data.variant = {variant!r} applies to MNIST or digits, not to an image folder")
         return _folder_sampler(Path(name), data_cfg)
-    train, val = _split(fmt, readers[fmt](), data_cfg, 10)  # named by format: digits, mnist, cifar10
-    return _with_variant(train, val, variant)
+    return labelled_sampler(fmt, readers[fmt](), data_cfg, variant)  # named by format: digits, mnist, cifar10
 
 
-__all__ = ["IMAGE_DATA", "ColorSampler", "FolderSampler", "ImageSampler", "StackedSampler", "decode_image",
-           "detect_format",
-           "image_sampler", "is_image_source", "read_cifar10", "read_digits", "read_idx", "read_mnist",
-           "to_unit_range"]
+SOURCES.add("images", DataSource(kind="images", recognises=is_image_source, make=image_sampler, names=IMAGE_DATA,
+                                 order=0, fallback=lambda name: Path(name).is_dir()))  # its error lists the formats
+
+__all__ = ["IMAGE_DATA", "ColorSampler", "FolderSampler", "ImageSampler", "StackedSampler", "data_variant",
+           "decode_image", "detect_format", "image_sampler", "is_image_source", "labelled_sampler", "read_cifar10",
+           "read_digits", "read_idx", "read_mnist", "to_unit_range"]

@@ -4,9 +4,10 @@
   generated and reference images) and **KID** (Bińkowski et al. 2018: the unbiased MMD^2 with the cubic
   polynomial kernel, mean over subsets) come from torchmetrics, given a feature network: the library's own
   classifier (:mod:`wgan.metrics.classifier`, the offline default, as Fedus et al. 2018 sec. 5 used a
-  CIFAR-trained network) or the 2015 TF FID Inception network from a weights file the user names
-  (:mod:`wgan.metrics.inception`; ``_inception``: the TF graph's own input path, ``_inception_pytorchfid``:
-  pytorch-fid's).
+  CIFAR-trained network) or the 2015 TF FID Inception network from pytorch-fid's weights, fetched into the
+  cache once or a file the user names (:mod:`wgan.metrics.inception`; ``_inception``: the TF graph's own input
+  path, ``_inception_pytorchfid``: pytorch-fid's). A run may hand FID the reference's cached mean and
+  covariance instead of the reference images (:meth:`Measuring.cached_stats`; :mod:`wgan.metrics.fid_cache`).
 * The **Inception Score** (Salimans et al. 2016: exp E_x KL(p(y|x) || p(y))): ``is*_inception`` follows the
   official protocol (the authors' ``inception_score/model.py``, copied as ``tflib/inception_score.py`` of
   improved_wgan_training, whose published scores it gives): 8-bit images, the 2015 graph's softmax, 10
@@ -35,28 +36,17 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
+import numpy as np
 import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..registry import Registry
+from .fid_cache import fid_to_stats
 
-# family -> (networks it accepts, protocol text); the names `wgan list` shows are in METRICS (metrics/__init__)
-FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
-    "fid": (("classifier", "inception", "inception_pytorchfid"), "FID (torchmetrics, float64 statistics): squared "
-            "Frechet distance of Gaussians fitted to the features of N generated and N reference images"),
-    "kid": (("classifier", "inception", "inception_pytorchfid"), "KID (torchmetrics): unbiased MMD^2, cubic "
-            "polynomial kernel, mean and std over 100 subsets of at most 1000 of the N generated and N reference "
-            "images"),
-    "is": (("classifier", "inception", "inception_torchmetrics"), "Inception Score: exp E KL(p(y|x) || p(y)) over "
-           "N generated images in 10 splits"),
-    "modes": (("stacked_classifier",), "Stacked MNIST: each channel of N generated images labelled by a "
-              "1-channel digit classifier; modes hit out of 1,000 and KL(mode histogram || uniform)"),
-    "msssim": (("pairs",), "MS-SSIM (torchmetrics, scales reduced for small images) averaged over N random "
-               "pairs of generated images, next to the same over N pairs of real images"),
-    "w": (("indep_critic",), "independent critic (Many Paths sec. 5.1): a fresh WGAN-GP critic trained on "
-          "held-out real vs generated images; E f(real) - E f(fake) on a further held-out split, N per side"),
-}
 # (family, network) -> what that pairing adds to the family's protocol
 VARIANTS: dict[tuple[str, str], str] = {
     ("fid", "inception"): "features: the 2015 TF FID Inception with the TF graph's own input path (TTUR fid.py; "
@@ -77,12 +67,65 @@ VARIANTS: dict[tuple[str, str], str] = {
                           "permutation cut by torch.chunk into 10 splits, mean and unbiased (n - 1) std",
 }
 IS_PROTOCOL = {"classifier": "torchmetrics", "inception": "official", "inception_torchmetrics": "torchmetrics"}
-_NAME = re.compile(r"^(fid|kid|is|modes|msssim|w)(\d+)(k?)_([a-z_]+)$")
+
+
+class Measuring(Protocol):
+    """What a family's ``measure`` draws on, at one evaluation of an image run (:mod:`wgan.kinds.image_runs`):
+    the run's ``seed``, ``n_samples`` (``eval.n_samples``) and whether the data has a validation split."""
+
+    seed: int
+    n_samples: int
+    has_val: bool
+    classifier_module: Any  # the ImageClassifier (mode counting labels each channel with it), or None
+
+    def real(self, split: str, n: int, seed: int) -> torch.Tensor: ...  # (n, C, H, W); empty when no such split
+
+    def fake(self, n: int) -> torch.Tensor: ...  # n generated images (the same tensor for the same n)
+
+    def net(self, network: str) -> FeatureNetwork | None: ...  # the feature network a metric name names
+
+    def independent_critic(self, n: int) -> tuple[float, float]: ...  # (held-out W estimate, last training gap)
+
+    def independent_critic_protocol(self, n: int) -> str: ...  # how it was trained and measured
+
+    # the reference's FID statistics (mean, covariance) from the cache, computed from ``reference`` the first
+    # time; None when this run does not cache them (wgan.metrics.fid_cache)
+    def cached_stats(self, spec: MetricSpec, reference: torch.Tensor, net: FeatureNetwork
+                     ) -> tuple[np.ndarray, np.ndarray] | None: ...
+
+    def cached_stats_file(self, spec: MetricSpec) -> Path | None: ...  # the file cached_stats reads, or None
+
+
+@dataclass(frozen=True)
+class MetricFamily:
+    """An image metric family of :data:`IMAGE_METRICS` (names ``<family><count>_<network>``): the ``networks``
+    it accepts, its ``protocol`` sentence (" N " becomes the count), ``measure(m, spec)`` -> ``{suffix: value}``
+    (suffix ``""``: the metric itself; ``"_val"``, ``"_real"``, ``"_std"``, ...: baselines and spreads),
+    ``baseline(m, spec)``: the protocol's sentence on those baselines, the names ``wgan list`` shows
+    (``listed``: name -> description) and the least sample count with the reason (``min_count``, ``min_why``).
+    ``on_network``: whether the protocol names the feature network."""
+
+    networks: tuple[str, ...]
+    protocol: str
+    measure: Callable[[Measuring, MetricSpec], dict[str, float]]
+    baseline: Callable[[Measuring, MetricSpec], str]
+    listed: dict[str, str]
+    on_network: bool = True
+    min_count: int = 2
+    min_why: str = "needs at least 2 samples"
+
+
+IMAGE_METRICS: Registry[MetricFamily] = Registry("image metric family")
+
+
+def _name_pattern() -> re.Pattern[str]:
+    """``<family><count>_<network>`` over the registered families."""
+    return re.compile(rf"^({'|'.join(IMAGE_METRICS)})(\d+)(k?)_([a-z_]+)$")
 
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A parsed metric name: ``family``, sample ``count``, ``network`` (see :data:`FAMILIES`)."""
+    """A parsed metric name: ``family``, sample ``count``, ``network`` (see :data:`IMAGE_METRICS`)."""
 
     family: str
     count: int
@@ -105,27 +148,26 @@ def metric_name(family: str, count: int, network: str) -> str:
 def parse_metric(name: str) -> MetricSpec:
     """``fid5k_classifier`` -> MetricSpec('fid', 5000, 'classifier'); a bad name is a ConfigError listing
     the valid forms."""
-    from . import METRICS
-
-    m = _NAME.match(name.strip())
-    valid = ", ".join(k for k in METRICS if _NAME.match(k))
+    m = _name_pattern().match(name.strip())
+    valid = ", ".join(listed for family in IMAGE_METRICS.values() for listed in family.listed)
     if not m:
         raise ConfigError(f"unknown image metric {name!r}; valid: {valid} (any sample count may replace the "
                           "number, e.g. fid2k_classifier)")
     family, digits, k, network = m.groups()
-    if network not in FAMILIES[family][0]:
-        raise ConfigError(f"metric {name!r}: {family} works with {' or '.join(FAMILIES[family][0])}, not {network!r}")
+    entry = IMAGE_METRICS[family]
+    if network not in entry.networks:
+        raise ConfigError(f"metric {name!r}: {family} works with {' or '.join(entry.networks)}, not {network!r}")
     count = int(digits) * (1000 if k else 1)
     if count < 2:
         raise ConfigError(f"metric {name!r}: needs at least 2 samples")
-    if family == "is" and count < 10:
-        raise ConfigError(f"metric {name!r}: the Inception Score takes 10 splits, so at least 10 samples")
+    if count < entry.min_count:
+        raise ConfigError(f"metric {name!r}: {entry.min_why}")
     return MetricSpec(family, count, network)
 
 
 def protocol_text(spec: MetricSpec) -> str:
     """The protocol sentence of a parsed metric name (its family's text with the count, and its variant's)."""
-    text = FAMILIES[spec.family][1].replace(" N ", f" {spec.count} ")
+    text = IMAGE_METRICS[spec.family].protocol.replace(" N ", f" {spec.count} ")
     extra = VARIANTS.get((spec.family, spec.network))
     return f"{text}; {extra}" if extra else text
 
@@ -384,3 +426,124 @@ def independent_critic_w(make_critic: Callable[[], nn.Module], real_train: torch
         f_real = torch.cat([critic(b.to(device)).float().cpu() for b in _batches(real_eval, 500)])
         f_fake = torch.cat([critic(b.to(device)).float().cpu() for b in _batches(fake_eval, 500)])
     return CriticEstimate(float(f_real.double().mean() - f_fake.double().mean()), steps, w)
+
+
+# ---------------------------------------------------------------------------------------------- the families
+def _real_pair(m: Measuring, s: MetricSpec) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(training reference, validation images, generated images), ``s.count`` of each."""
+    ref, val = m.real("train", s.count, 10_000 + m.seed), m.real("val", s.count, 20_000 + m.seed)
+    return ref, val, m.fake(s.count)
+
+
+def _measure_fid(m: Measuring, s: MetricSpec) -> dict[str, float]:
+    ref, val, x = _real_pair(m, s)
+    if not torch.isfinite(x).all():
+        return {"": float("nan")}
+    net = m.net(s.network)
+    stats = m.cached_stats(s, ref, net)  # None unless the run caches them (a named dataset, an Inception network)
+    if stats is None:
+        return {"": fid(ref, x, net)} | ({"_val": fid(ref, val, net)} if len(val) else {})
+    return {"": fid_to_stats(stats, x, net)} | ({"_val": fid_to_stats(stats, val, net)} if len(val) else {})
+
+
+def _measure_kid(m: Measuring, s: MetricSpec) -> dict[str, float]:
+    ref, val, x = _real_pair(m, s)
+    if not torch.isfinite(x).all():
+        return {"": float("nan")}
+    net = m.net(s.network)
+    value, std = kid(ref, x, net, seed=m.seed)
+    return {"": value, "_std": std} | ({"_val": kid(ref, val, net, seed=m.seed)[0]} if len(val) else {})
+
+
+def _measure_is(m: Measuring, s: MetricSpec) -> dict[str, float]:
+    _, val, x = _real_pair(m, s)
+    if not torch.isfinite(x).all():
+        return {"": float("nan")}
+    net, how = m.net(s.network), IS_PROTOCOL[s.network]
+    value, std = inception_score(x, net, seed=m.seed, protocol=how)
+    if len(val):
+        return {"": value, "_std": std, "_val": inception_score(val, net, seed=m.seed, protocol=how)[0]}
+    return {"": value, "_std": std}
+
+
+def _measure_modes(m: Measuring, s: MetricSpec) -> dict[str, float]:
+    g = stacked_mnist_modes(m.fake(s.count), m.classifier_module)
+    r = stacked_mnist_modes(m.real("train", s.count, 10_000 + m.seed), m.classifier_module)
+    return {"": float(g.modes_hit), "_kl": g.kl_to_uniform, "_real": float(r.modes_hit), "_real_kl": r.kl_to_uniform}
+
+
+def _measure_msssim(m: Measuring, s: MetricSpec) -> dict[str, float]:
+    n, m_gen = s.count, max(s.count, 2)
+    return {"": ms_ssim_diversity(m.fake(max(m_gen, m.n_samples))[:m_gen], n, seed=m.seed),
+            "_real": ms_ssim_diversity(m.real("train", m_gen, 10_000 + m.seed), n, seed=m.seed)}
+
+
+def _measure_w(m: Measuring, s: MetricSpec) -> dict[str, float]:
+    w, train_gap = m.independent_critic(s.count)
+    return {"": w, "_train": train_gap}
+
+
+def _reference_baseline(m: Measuring, s: MetricSpec) -> str:
+    return (f"; reference: {s.count} training images drawn with replacement (seed {10_000 + m.seed}); "
+            f"{s.name}_val: {s.count} validation images vs the same reference" if m.has_val else
+            f"; reference: {s.count} training images (seed {10_000 + m.seed}); no validation split")
+
+
+def _fid_baseline(m: Measuring, s: MetricSpec) -> str:
+    path = m.cached_stats_file(s)
+    cached = f"; the reference's mean and covariance are computed once and cached as {path}" if path else ""
+    return _reference_baseline(m, s) + cached
+
+
+def _real_baseline(m: Measuring, s: MetricSpec) -> str:
+    return f"; {s.name}_real: the same on {s.count} training images"
+
+
+_INCEPTION = ("classifier", "inception", "inception_pytorchfid")
+IMAGE_METRICS.add("fid", MetricFamily(
+    _INCEPTION, "FID (torchmetrics, float64 statistics): squared Frechet distance of Gaussians fitted to the "
+    "features of N generated and N reference images", _measure_fid, _fid_baseline, {
+        "fid5k_classifier": "FID (torchmetrics), 5,000 generated vs 5,000 training images, features of the "
+                            "library's classifier (`wgan classifier train`; its held-out accuracy is recorded)",
+        "fid10k_inception": "FID, 10,000 vs 10,000 8-bit images, pool3 of the 2015 TF FID Inception with the TF "
+                            "graph's input path (TF1 bilinear resize), weights fetched into the cache once (or "
+                            "--inception-weights PATH)",
+        "fid10k_inception_pytorchfid": "FID as fid10k_inception with pytorch-fid's input path (F.interpolate "
+                                       "bilinear; pool3 tested equal to pytorch-fid's network)"}))
+IMAGE_METRICS.add("kid", MetricFamily(
+    _INCEPTION, "KID (torchmetrics): unbiased MMD^2, cubic polynomial kernel, mean and std over 100 subsets of at "
+    "most 1000 of the N generated and N reference images", _measure_kid, _reference_baseline, {
+        "kid5k_classifier": "KID (torchmetrics, unbiased MMD^2, cubic kernel, 100 subsets of 1,000), classifier "
+                            "features",
+        "kid10k_inception": "KID, 10,000 vs 10,000 8-bit images, pool3 of the 2015 TF FID Inception (TF graph input "
+                            "path)",
+        "kid10k_inception_pytorchfid": "KID as kid10k_inception with pytorch-fid's input path"}))
+IMAGE_METRICS.add("is", MetricFamily(
+    ("classifier", "inception", "inception_torchmetrics"), "Inception Score: exp E KL(p(y|x) || p(y)) over N "
+    "generated images in 10 splits", _measure_is,
+    lambda m, s: f"; {s.name}_val: the same on {s.count} validation images" if m.has_val else "", {
+        "is5k_classifier": "Inception Score (torchmetrics' protocol: random permutation, 10 chunks, unbiased std) of "
+                           "5,000 generated images, classifier logits",
+        "is50k_inception": "Inception Score by the official protocol (Salimans et al.; improved_wgan_training "
+                           "tflib/inception_score.py): 50,000 8-bit images, the 2015 graph's 1008-class softmax, 10 "
+                           "consecutive splits, population std",
+        "is50k_inception_torchmetrics": "Inception Score as is50k_inception but torchmetrics' split protocol (random "
+                                        "permutation, torch.chunk, unbiased std)"},
+    min_count=10, min_why="the Inception Score takes 10 splits, so at least 10 samples"))
+IMAGE_METRICS.add("modes", MetricFamily(
+    ("stacked_classifier",), "Stacked MNIST: each channel of N generated images labelled by a 1-channel digit "
+    "classifier; modes hit out of 1,000 and KL(mode histogram || uniform)", _measure_modes, _real_baseline, {
+        "modes26k_stacked_classifier": "Stacked MNIST: modes hit of 1,000 and KL(mode histogram || uniform) over "
+                                       "26,000 samples, each channel labelled by an MNIST classifier"}))
+IMAGE_METRICS.add("msssim", MetricFamily(
+    ("pairs",), "MS-SSIM (torchmetrics, scales reduced for small images) averaged over N random pairs of generated "
+    "images, next to the same over N pairs of real images", _measure_msssim, _real_baseline, {
+        "msssim1k_pairs": "MS-SSIM (torchmetrics, scales reduced for small images) over 1,000 random generated "
+                          "pairs, next to the same over real pairs (lower = more diverse)"}, on_network=False))
+IMAGE_METRICS.add("w", MetricFamily(
+    ("indep_critic",), "independent critic (Many Paths sec. 5.1): a fresh WGAN-GP critic trained on held-out real "
+    "vs generated images; E f(real) - E f(fake) on a further held-out split, N per side", _measure_w,
+    lambda m, s: m.independent_critic_protocol(s.count), {
+        "w2k_indep_critic": "independent WGAN-GP critic trained on held-out real vs generated images; E f(real) - "
+                            "E f(fake) on a further held-out split, 2,000 per side (Many Paths sec. 5.1)"},
+    on_network=False))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ..metrics import mode_stats, w1_exact
-from . import DataKind
+from .base import KINDS, DataKind
 
 if TYPE_CHECKING:
     from ..train import Trainer
@@ -105,4 +105,15 @@ def save_toy_plot(trainer: Trainer, path: Path) -> None:
     plot_toy(real[:512], fake, surface, extent, path, title=f"{run_title(trainer.cfg)}, step {trainer.step}")
 
 
-KIND = DataKind(evaluate, summary, save_samples)
+def headline(summary: dict[str, Any], steps: str, took: str) -> str:
+    """``W1 = ... (data-vs-data floor ..., ratio) after N steps; modes covered ...``."""
+    ratio = summary.get("w1_over_floor")  # None when the floor is 0
+    ratio = f"{ratio:.2f}x floor" if ratio is not None else "no ratio to a zero floor"
+    line = f"W1 = {summary['w1']:.4f}  (data-vs-data floor {summary['w1_floor']:.4f}, {ratio})  {steps}"
+    if "modes_covered" in summary:
+        line += (f"; modes covered {summary['modes_covered']}/{summary['n_modes']}, "
+                 f"high-quality samples {100 * summary['high_quality_share']:.1f}%")
+    return line + took
+
+
+KINDS.add("points", DataKind(evaluate, summary, headline, save_samples, sample_formats=(".npy", ".csv", ".png")))

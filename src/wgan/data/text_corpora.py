@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
+from .sources import SOURCES, DataSource
 from .toy import Sampler
 
 PAD, UNK = 0, 1
@@ -199,3 +200,6 @@ def text_sampler(path: str | Path, data_cfg=None) -> TextSampler:
     max_lines = getattr(data_cfg, "max_lines", 0)
     lines = read_lines(path, max_lines)
     return TextSampler(lines, seq_len, vocab_size, val_size, name=Path(path).stem or str(path))
+
+
+SOURCES.add("text", DataSource(kind="text", recognises=is_text_source, make=text_sampler, order=10))

@@ -1,4 +1,4 @@
-"""Training-loop hooks for text runs (``Sampler.kind == "text"``, :class:`wgan.data.text.TextSampler`).
+"""Training-loop hooks for text runs (``Sampler.kind == "text"``, :class:`wgan.data.text_corpora.TextSampler`).
 
 * ``evaluate``: generated sequences decoded by argmax (the authors' ``gan_language.py``), then the character
   n-gram Jensen-Shannon divergence in bits, n = 1..4, against the n-gram models of all training lines
@@ -16,10 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..data.text import PAD, TextSampler, argmax_decode
+from ..data.text_corpora import PAD, TextSampler, argmax_decode
 from ..io import atomic_write
 from ..metrics.ngrams import NgramModel, js_bits, ngram_js, ngram_model
-from . import DataKind
+from .base import KINDS, DataKind
 
 if TYPE_CHECKING:
     from ..train import Trainer
@@ -100,4 +100,12 @@ def save_samples(trainer: Trainer, folder: Path) -> None:
     atomic_write(log, lambda f: f.write(previous + entry))  # append, but never leave a torn file
 
 
-KIND = DataKind(evaluate, summary, save_samples)
+def headline(summary: dict[str, Any], steps: str, took: str) -> str:
+    """n-gram JS in bits per n, next to the held-out lines' (the baseline)."""
+    ns = [n for n in range(1, 10) if f"js{n}" in summary]
+    gen = ", ".join(f"{n}-gram {summary[f'js{n}']:.3f}" for n in ns)
+    val = ", ".join(f"{summary[f'js{n}_val']:.3f}" for n in ns if f"js{n}_val" in summary)
+    return f"n-gram JS to the corpus (bits) {steps}: {gen}  (held-out lines: {val}){took}"
+
+
+KINDS.add("text", DataKind(evaluate, summary, headline, save_samples, sample_lines=sample_lines))

@@ -1,6 +1,6 @@
 """Training-loop hooks for image runs (``Sampler.kind == "images"``): evaluation, summary, sample grids.
 
-* ``evaluate``: the metrics of ``eval.metrics`` (:mod:`wgan.metrics.images`; ``"default"`` = the cheap set
+* ``evaluate``: the metrics of ``eval.metrics`` (:mod:`wgan.metrics.image_metrics`; ``"default"`` = the cheap set
   below) at the current step, each next to what real held-out images score under the same protocol (the
   baseline a generator is compared with, like ``w1_floor`` for points and ``js*_val`` for text).
 * ``summary``: the figures and a ``"protocol"`` dict: sample counts, reference split, feature network.
@@ -26,25 +26,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
+from ..data.named_datasets import NAMED_IMAGES
 from ..errors import ConfigError
-from ..metrics.fid_cache import fid_to_stats
-from ..metrics.images import (
-    IS_PROTOCOL,
+from ..metrics.image_metrics import (
+    IMAGE_METRICS,
     FeatureNetwork,
     MetricSpec,
     classifier_network,
-    fid,
-    inception_score,
     independent_critic_w,
-    kid,
-    ms_ssim_diversity,
     parse_metric,
     protocol_text,
-    stacked_mnist_modes,
 )
-from . import DataKind, validation_sampler
+from .base import KINDS, DataKind, validation_sampler
 
 if TYPE_CHECKING:
     from ..train import Trainer
@@ -61,12 +57,12 @@ validation_of = validation_sampler  # the held-out split of a sampler, or None
 
 def labelled_images(sampler, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Every labelled image of ``sampler`` when it holds them as tensors (uint8 ``pixels`` of
-    :class:`wgan.data.images.ImageSampler`, or float ``images`` in [-1, 1]; with ``labels``), else ``n`` draws
+    :class:`wgan.data.image_datasets.ImageSampler`, or float ``images`` in [-1, 1]; with ``labels``), else ``n`` draws
     of ``sample_with_labels`` from a generator seeded by ``seed``."""
     y = getattr(sampler, "labels", None)
     x = getattr(sampler, "pixels", None)
     if isinstance(x, torch.Tensor) and x.dtype == torch.uint8:
-        from ..data.images import to_unit_range
+        from ..data.image_datasets import to_unit_range
 
         x = to_unit_range(x, False, torch.Generator())  # the sampler's own mapping, no dequantisation noise
     else:
@@ -195,66 +191,75 @@ def _fake(trainer: Trainer, n: int, seed: int) -> torch.Tensor:
     return x.reshape(n, *trainer.sampler.shape)  # (n, C, H, W)
 
 
+class _Measuring:
+    """The run's side of :class:`wgan.metrics.image_metrics.Measuring`: real and generated images, the
+    feature networks of the plan and the independent critic, for the metric families' ``measure``."""
+
+    def __init__(self, trainer: Trainer, p: Plan) -> None:
+        self.trainer, self.plan = trainer, p
+        self.seed, self.n_samples = trainer.cfg.train.seed, trainer.cfg.eval.n_samples
+        self.has_val = validation_of(trainer.sampler) is not None
+        self.classifier_module = p.classifier_net
+        self._fakes: dict[int, torch.Tensor] = {}
+
+    def real(self, split: str, n: int, seed: int) -> torch.Tensor:
+        return _real(self.trainer, split, n, seed)
+
+    def fake(self, n: int) -> torch.Tensor:
+        if n not in self._fakes:
+            self._fakes[n] = _fake(self.trainer, n, seed=30_000 + self.seed)
+        return self._fakes[n]
+
+    def net(self, network: str) -> FeatureNetwork | None:
+        return self.plan.inception.get(network, self.plan.classifier)
+
+    def independent_critic(self, n: int) -> tuple[float, float]:
+        return _independent_critic(self.trainer, n)
+
+    def independent_critic_protocol(self, n: int) -> str:
+        return (f"; {INDEP_CRITIC_STEPS} critic steps, batch 64, {n} real images vs {n} fakes; "
+                f"{_critic_real(self.trainer, 4)[2]}, vs {n} other fakes; critic = the run's critic family "
+                "with layer norm instead of batch norm; _train = the gap on the last training batch")
+
+    def cached_stats(self, spec: MetricSpec, reference: torch.Tensor, net: FeatureNetwork
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+        protocol = _stats_protocol(self.trainer, self.plan, spec)
+        if protocol is None:
+            return None
+        from ..metrics.fid_cache import cached_reference_stats
+
+        return cached_reference_stats(self.trainer.cfg.data.name, protocol, reference, net)
+
+    def cached_stats_file(self, spec: MetricSpec) -> Path | None:
+        protocol = _stats_protocol(self.trainer, self.plan, spec)
+        if protocol is None:
+            return None
+        from ..metrics.fid_cache import stats_file
+
+        return stats_file(self.trainer.cfg.data.name, protocol)
+
+
 def measure(trainer: Trainer) -> dict[str, float]:
-    """``eval/<metric name>`` (and baselines ``eval/<name>_val`` or ``_real``, ``_std``, ``_kl``) for the plan."""
-    p, s0 = plan(trainer), trainer.cfg.train.seed
-    out: dict[str, float] = {}
-    fakes: dict[int, torch.Tensor] = {}
+    """``eval/<metric name>`` (and baselines ``eval/<name>_val`` or ``_real``, ``_std``, ``_kl``) for the plan:
+    each metric measured by its family (:data:`wgan.metrics.image_metrics.IMAGE_METRICS`)."""
+    p = plan(trainer)
     if p.specs:  # generated, training and held-out images of the largest count are held at once (float32)
         from ..limits import need_memory
 
         n_max, dim = max(s.count for s in p.specs), math.prod(trainer.sampler.shape)
         need_memory(3 * 4 * n_max * dim, f"evaluating on {n_max:,} images of shape {tuple(trainer.sampler.shape)}",
                     "lower eval.n_samples (wgan eval: --n-samples)")
-
-    def fake(n: int) -> torch.Tensor:
-        if n not in fakes:
-            fakes[n] = _fake(trainer, n, seed=30_000 + s0)
-        return fakes[n]
-
+    m = _Measuring(trainer, p)
+    out: dict[str, float] = {}
     for s in p.specs:
-        key, n = f"eval/{s.name}", s.count
-        net = p.inception.get(s.network, p.classifier)
-        if s.family in ("fid", "kid", "is"):
-            ref, val = _real(trainer, "train", n, 10_000 + s0), _real(trainer, "val", n, 20_000 + s0)
-            x = fake(n)
-            if not torch.isfinite(x).all():
-                out[key] = float("nan")
-                continue
-            if s.family == "fid":
-                stats = _reference_stats(trainer, s, ref, net)  # None unless cached (named dataset, Inception)
-                out[key] = fid(ref, x, net) if stats is None else fid_to_stats(stats, x, net)
-                if len(val):
-                    out[f"{key}_val"] = fid(ref, val, net) if stats is None else fid_to_stats(stats, val, net)
-            elif s.family == "kid":
-                out[key], out[f"{key}_std"] = kid(ref, x, net, seed=s0)
-                if len(val):
-                    out[f"{key}_val"], _ = kid(ref, val, net, seed=s0)
-            else:
-                how = IS_PROTOCOL[s.network]
-                out[key], out[f"{key}_std"] = inception_score(x, net, seed=s0, protocol=how)
-                if len(val):
-                    out[f"{key}_val"], _ = inception_score(val, net, seed=s0, protocol=how)
-        elif s.family == "modes":
-            m = stacked_mnist_modes(fake(n), p.classifier_net)
-            out[key], out[f"{key}_kl"] = float(m.modes_hit), m.kl_to_uniform
-            r = stacked_mnist_modes(_real(trainer, "train", n, 10_000 + s0), p.classifier_net)
-            out[f"{key}_real"], out[f"{key}_real_kl"] = float(r.modes_hit), r.kl_to_uniform
-        elif s.family == "msssim":
-            m_gen = max(n, 2)
-            out[key] = ms_ssim_diversity(fake(max(m_gen, trainer.cfg.eval.n_samples))[:m_gen], n, seed=s0)
-            out[f"{key}_real"] = ms_ssim_diversity(_real(trainer, "train", m_gen, 10_000 + s0), n, seed=s0)
-        elif s.family == "w":
-            out[key], out[f"{key}_train"] = _independent_critic(trainer, n)
+        out.update({f"eval/{s.name}{suffix}": v for suffix, v in IMAGE_METRICS[s.family].measure(m, s).items()})
     return out
 
 
-def _stats_protocol(trainer: Trainer, s: MetricSpec) -> dict[str, Any] | None:
+def _stats_protocol(trainer: Trainer, p: Plan, s: MetricSpec) -> dict[str, Any] | None:
     """What the reference statistics of ``s`` depend on, when they are cached: FID with an Inception network on
-    a named dataset (wgan.metrics.fid_cache); else None."""
-    from ..data.named_datasets import NAMED_IMAGES
-
-    p, d = plan(trainer), trainer.cfg.data
+    a named dataset (:mod:`wgan.metrics.fid_cache`); else None."""
+    d = trainer.cfg.data
     if s.family != "fid" or s.network not in p.inception or d.name not in NAMED_IMAGES:
         return None
     key = ("weights_sha256", p.inception_weights)
@@ -265,16 +270,6 @@ def _stats_protocol(trainer: Trainer, s: MetricSpec) -> dict[str, Any] | None:
     return {"n": s.count, "seed": 10_000 + trainer.cfg.train.seed, "net": s.network,
             "weights": trainer._eval_cache[key], "size": d.image_size, "variant": d.variant, "split": d.split,
             "splitseed": d.split_seed, "subset": d.subset, "deq": int(d.dequantize)}
-
-
-def _reference_stats(trainer: Trainer, s: MetricSpec, ref: torch.Tensor, net: FeatureNetwork):
-    """The cached reference statistics of ``s`` (computed from ``ref`` the first time), or None when not cached."""
-    protocol = _stats_protocol(trainer, s)
-    if protocol is None:
-        return None
-    from ..metrics.fid_cache import cached_reference_stats
-
-    return cached_reference_stats(trainer.cfg.data.name, protocol, ref, net)
 
 
 def _independent_critic(trainer: Trainer, n: int) -> tuple[float, float]:
@@ -308,7 +303,7 @@ def _critic_real(trainer: Trainer, n: int) -> tuple[torch.Tensor, torch.Tensor, 
     pixels = pixels.cpu() if isinstance(pixels, torch.Tensor) else pixels  # a GPU run holds them on its device
     where = "validation" if val is not None else "training (no validation split)"
     if isinstance(pixels, torch.Tensor) and pixels.dtype == torch.uint8 and len(pixels) >= 4:
-        from ..data.images import to_unit_range
+        from ..data.image_datasets import to_unit_range
 
         g = torch.Generator().manual_seed(40_000 + s0)
         perm = torch.randperm(len(pixels), generator=g)
@@ -331,31 +326,13 @@ def evaluate(trainer: Trainer) -> dict[str, float]:
 def protocol(trainer: Trainer) -> dict[str, str]:
     """One line per metric: what was measured, on how many images, against which split, with which network."""
     p, s0 = plan(trainer), trainer.cfg.train.seed
-    has_val = validation_of(trainer.sampler) is not None
+    m = _Measuring(trainer, p)
     out: dict[str, str] = {}
     for s in p.specs:
-        net = p.inception.get(s.network, p.classifier)
-        text = f"{s.name}: {protocol_text(s)}"
-        if s.family in ("fid", "kid"):
-            text += (f"; reference: {s.count} training images drawn with replacement (seed {10_000 + s0}); "
-                     f"{s.name}_val: {s.count} validation images vs the same reference" if has_val else
-                     f"; reference: {s.count} training images (seed {10_000 + s0}); no validation split")
-            if (stats_protocol := _stats_protocol(trainer, s)) is not None:
-                from ..metrics.fid_cache import stats_file
-
-                text += (f"; the reference's mean and covariance are computed once and cached as "
-                         f"{stats_file(trainer.cfg.data.name, stats_protocol)}")
-        elif s.family == "is":
-            text += f"; {s.name}_val: the same on {s.count} validation images" if has_val else ""
-        elif s.family == "modes":
-            text += f"; {s.name}_real: the same on {s.count} training images"
-        elif s.family == "msssim":
-            text += f"; {s.name}_real: the same on {s.count} training images"
-        elif s.family == "w":
-            text += (f"; {INDEP_CRITIC_STEPS} critic steps, batch 64, {s.count} real images vs {s.count} fakes; "
-                     f"{_critic_real(trainer, 4)[2]}, vs {s.count} other fakes; critic = the run's critic family "
-                     "with layer norm instead of batch norm; _train = the gap on the last training batch")
-        if net is not None and s.family in ("fid", "kid", "is", "modes"):
+        family = IMAGE_METRICS[s.family]
+        net = m.net(s.network)
+        text = f"{s.name}: {protocol_text(s)}" + family.baseline(m, s)
+        if net is not None and family.on_network:
             text += f"; network: {net.description}"
         out[s.name] = text
     out["generated"] = f"generated images from noise seeded {30_000 + s0}" + (
@@ -418,7 +395,25 @@ def save_samples(trainer: Trainer, folder: Path) -> None:
               label=f"step {trainer.step} (fixed noise)")
 
 
-KIND = DataKind(evaluate, summary, save_samples)
+def headline(summary: dict[str, Any], steps: str, took: str) -> str:
+    """Each metric next to, when measured, the real images' value."""
+    skip = {"steps", "train_time_s", "wall_time_s", "protocol", "classifier_held_out_accuracy"}
+    parts = []
+    for k, v in summary.items():
+        if k in skip or k.endswith("_real") or not isinstance(v, (int, float)):
+            continue
+        real = summary.get(f"{k}_real")
+        parts.append(f"{k} {v:.4g}" + (f" (real images {real:.4g})" if isinstance(real, (int, float)) else ""))
+    if "classifier_held_out_accuracy" in summary:
+        parts.append(f"feature classifier's held-out accuracy {summary['classifier_held_out_accuracy']:.3f}")
+    absent = [v for k, v in summary.get("protocol", {}).items() if k.startswith("absent")]
+    if not parts:
+        parts.append("no image metric measured" + (f" ({absent[0]})" if absent else ""))
+    return f"images {steps}: " + ", ".join(parts) + took
+
+
+KINDS.add("images", DataKind(evaluate, summary, headline, save_samples, sample_formats=(".npy", ".png"),
+                             metric_options=True, train_classifier=train_data_classifier))
 
 
 def eval_config(cfg, metrics: str | None = None, classifier: str | None = None, inception_weights: str | None = None,
@@ -427,7 +422,7 @@ def eval_config(cfg, metrics: str | None = None, classifier: str | None = None, 
     replaces the count in every metric name (``fid5k_classifier`` -> ``fid2k_classifier`` for 2000)."""
     from dataclasses import replace
 
-    from ..config import resolve
+    from ..resolve import resolve
 
     e = cfg.eval
     names = metrics if metrics is not None else e.metrics
