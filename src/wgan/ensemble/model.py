@@ -51,12 +51,12 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, stack_module_state, vmap
 
-from .config import Config, resolve
-from .data import Sampler, make_sampler
-from .errors import ConfigError
-from .nets import MLP, DataPlusNoise, build_critic, build_generator, is_per_sample
-from .objectives import Objective
-from .penalties import make_penalty, safe_norm
+from ..config import Config, resolve
+from ..data import Sampler, make_sampler
+from ..errors import ConfigError
+from ..nets import MLP, DataPlusNoise, build_critic, build_generator, is_per_sample
+from ..objectives import Objective
+from ..penalties import make_penalty, safe_norm
 
 RngMode = Literal["member", "shared"]
 Backend = Literal["auto", "fused", "bmm", "vmap"]
@@ -797,7 +797,7 @@ def plot_sweep(x: Sequence[float], curves: dict[str, Sequence[Summary]], path: s
     horizontal dashed line (e.g. a random generator's distance)."""
     import matplotlib.pyplot as plt
 
-    from .diagnostics.plots import save_figure
+    from ..diagnostics.plots import save_figure
 
     fig, ax = plt.subplots(figsize=(6, 4))
     xs = np.asarray(x, dtype=float)
