@@ -9,10 +9,12 @@ import pytest
 import torch
 
 from wgan.data import LineData
-from wgan.ensemble import Ensemble, StackedOptimizer, has_cpp_compiler, plot_sweep, summarize
+from wgan.diagnostics.plots import plot_sweep
+from wgan.ensemble import Ensemble, StackedOptimizer, has_cpp_compiler
 from wgan.errors import ConfigError
 from wgan.experiments.many_paths import Setting, line_trainer
 from wgan.experiments.many_paths import experiment_config as _experiment_config
+from wgan.stats import summarize
 
 SMALL = Setting(dim=3, latent=1, width=8, batch_size=16, data_seed=5)
 OBJECTIVES = ["ns-gan", "gan-gp", "dragan-ns", "wgan", "wgan-gp"]

@@ -202,8 +202,8 @@ def test_dragan_penalty_uses_perturbed_data_not_fake():
     """The dragan penalty's points depend on the real batch only."""
     real = _batch((2,), 1)
     p = Penalty("dragan", 10.0)
-    a = p.points(real, _batch((2,), 2), torch.Generator().manual_seed(0))
-    b = p.points(real, _batch((2,), 3), torch.Generator().manual_seed(0))
+    a = p.points(real, _batch((2,), 2), p.draws(real, torch.Generator().manual_seed(0)))
+    b = p.points(real, _batch((2,), 3), p.draws(real, torch.Generator().manual_seed(0)))
     assert torch.equal(a, b)
 
 

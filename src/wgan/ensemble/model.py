@@ -39,14 +39,9 @@ Initialisation always matches ``Trainer``: member ``s`` builds its networks righ
 from __future__ import annotations
 
 import copy
-import os
-import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, grad, stack_module_state, vmap
@@ -54,69 +49,16 @@ from torch.func import functional_call, grad, stack_module_state, vmap
 from ..config import Config, resolve
 from ..data import Sampler, make_sampler
 from ..errors import ConfigError
-from ..nets import MLP, DataPlusNoise, build_critic, build_generator, is_per_sample
+from ..nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from ..objectives import Objective
-from ..penalties import make_penalty, safe_norm
+from ..penalties import make_penalty, require, safe_norm
+from .fused import _bmm_mlp, _fused_chunk_fn, _mlp_activation, _mlp_layers, has_cpp_compiler
+from .stacked_optimizer import StackedOptimizer
+from .support import unsupported_settings
 
 RngMode = Literal["member", "shared"]
 Backend = Literal["auto", "fused", "bmm", "vmap"]
 Params = dict[str, torch.Tensor]
-
-
-# ---------------------------------------------------------------------------------------------- optimiser
-class StackedOptimizer:
-    """Adam, RMSProp or SGD over parameters stacked as ``(S, ...)``, with a per-member learning rate ``(S,)``.
-
-    The update is torch.optim's, elementwise (so member ``s`` evolves exactly as ``torch.optim.Adam`` /
-    ``RMSprop`` (alpha 0.99, eps 1e-8, the library's defaults) / ``SGD`` would move it alone):
-
-    * Adam (Kingma & Ba 2015, Alg. 1): m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
-      theta <- theta - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-    * RMSProp: v <- a v + (1 - a) g^2;  theta <- theta - lr * g / (sqrt(v) + eps)
-    * SGD: theta <- theta - lr * g
-
-    A parameter whose gradient is ``None`` is skipped, as torch.optim skips it.
-    """
-
-    def __init__(self, name: str, params: Sequence[torch.Tensor], lr: torch.Tensor, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8, alpha: float = 0.99) -> None:
-        if name not in ("adam", "rmsprop", "sgd"):
-            raise ConfigError(f"unknown optimizer {name!r}; choose adam, rmsprop or sgd")
-        self.name, self.params = name, list(params)
-        self.beta1, self.beta2, self.eps, self.alpha = beta1, beta2, eps, alpha
-        self.lr = lr.detach().clone()  # (S,)
-        self.lr_scale = 1.0  # a schedule's factor on every member's lr (optim.lr_decay), as LambdaLR sets it
-        # per-parameter views of lr broadcastable to (S, ...)
-        self._lr = [self.lr.view(-1, *([1] * (p.dim() - 1))).to(p) for p in self.params]
-        self.t = 0
-        self.m = [torch.zeros_like(p, memory_format=torch.preserve_format).detach() for p in self.params]
-        self.v = [torch.zeros_like(p).detach() for p in self.params]
-        self._tmp = [torch.empty_like(p).detach() for p in self.params]  # reused work space
-
-    @torch.no_grad()
-    def step(self, grads: Sequence[torch.Tensor | None]) -> None:
-        self.t += 1
-        scale = self.lr_scale
-        if self.name == "adam":
-            bc1 = 1 - self.beta1**self.t
-            bc2_sqrt = (1 - self.beta2**self.t) ** 0.5
-        for p, g, m, v, lr, tmp in zip(self.params, grads, self.m, self.v, self._lr, self._tmp, strict=True):
-            if g is None:
-                continue
-            # temporaries live in reused buffers (same operations, same order): fresh ones cost page faults
-            if scale != 1.0:
-                lr = lr * scale
-            if self.name == "sgd":
-                p.sub_(torch.mul(lr, g, out=tmp))
-            elif self.name == "rmsprop":
-                v.mul_(self.alpha).addcmul_(g, g, value=1 - self.alpha)
-                denom = torch.sqrt(v, out=tmp).add_(self.eps)
-                p.sub_(torch.mul(lr, g).div_(denom))
-            else:
-                m.lerp_(g, 1 - self.beta1)
-                v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
-                denom = torch.sqrt(v, out=tmp).div_(bc2_sqrt).add_(self.eps)
-                p.sub_(torch.div(m, denom, out=denom).mul_(lr / bc1))
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -135,189 +77,7 @@ def _per_member(value: float | Sequence[float] | torch.Tensor | None, default: f
     return t
 
 
-def _mlp_layers(module: nn.Module, prefix: str = "") -> list[tuple[str, str]] | None:
-    """(weight, bias) names of an un-normalised :class:`MLP`'s linear layers in order, else None."""
-    if not isinstance(module, MLP):
-        return None
-    names = []
-    for i, block in enumerate(module.hidden):
-        if len(block) != 2 or not isinstance(block[0], nn.Linear):  # Linear -> activation, no norm
-            return None
-        names.append((f"hidden.{i}.0.weight", f"hidden.{i}.0.bias"))
-    names.append(("out.weight", "out.bias"))
-    return names
-
-
-def _mlp_activation(module: MLP) -> nn.Module:
-    return module.hidden[0][1] if len(module.hidden) else nn.Identity()
-
-
-def _bmm_mlp(layers: list[tuple[torch.Tensor, torch.Tensor]], act: nn.Module, x: torch.Tensor,
-             out: torch.Tensor | None = None) -> torch.Tensor:
-    """Batched MLP: ``x`` ``(S, N, in)`` through stacked layers ``W (S, out, in)``, ``b (S, out)``; the last
-    layer writes into ``out`` when given (no grad)."""
-    last = len(layers) - 1
-    for i, (w, b) in enumerate(layers):
-        o = out if i == last else None
-        if w.shape[2] == 1:  # one input feature (a 1-D latent): an outer product, faster elementwise
-            x = torch.addcmul(b.unsqueeze(1), x, w.transpose(1, 2), out=o)  # (S, N, out)
-        else:
-            x = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2), out=o)  # (S, N, out)
-        if i < last:
-            x = act(x)
-    return x
-
-
-# ---------------------------------------------------------------------------------------------- config fields
-# Every config field the ensemble implements, with the values it implements exactly as wgan.train.Trainer does
-# (None: every value the config accepts). A field listed in neither table must keep its default: a field
-# added to wgan.config later (or a new value of a listed one, e.g. another optimiser) is refused until it is
-# implemented here and tested against the Trainer (tests/test_ensemble.py).
-SUPPORTED: dict[str, tuple[Any, ...] | None] = {
-    "data.name": None,  # or the sampler argument; it must sample points (checked on the sampler)
-    "data.batch_size": None,
-    "generator.net": ("mlp",), "generator.latent_dim": None, "generator.depth": None, "generator.width": None,
-    "generator.activation": None, "generator.norm": ("none",), "generator.init": None,
-    "critic.net": ("mlp",), "critic.depth": None, "critic.width": None, "critic.activation": None,
-    "critic.norm": ("none",), "critic.init": None,
-    "objective.name": None, "objective.loss": None, "objective.penalty": None, "objective.penalty_weight": None,
-    "objective.clip": None, "objective.n_critic": None, "objective.dragan_scale": None,
-    "optim.name": ("adam", "rmsprop", "sgd"), "optim.lr": None, "optim.beta1": None, "optim.beta2": None,
-    "optim.critic_lr": None, "optim.lr_decay": ("none", "linear"),
-    "train.steps": None,  # the horizon of optim.lr_decay, as in the Trainer
-    "train.seed": None,  # replaced by the seeds argument (one per member)
-    "train.device": ("auto", "cpu"),
-    "train.g_batch_multiple": None, "train.ema": None,
-}
-# Fields that change nothing the ensemble trains -- nor, for the runs it accepts, anything the Trainer trains:
-# the Trainer's run-directory schedule and evaluation (the ensemble writes no run directory; its caller
-# evaluates, e.g. wgan.experiments.many_paths.member_distances), and options of other data kinds or of
-# switches refused above.
-NO_EFFECT: dict[str, str] = {
-    **{f"train.{k}": "the Trainer's run-directory schedule (the ensemble writes no run directory)"
-       for k in ("log_every", "eval_every", "sample_every", "checkpoint_every", "keep_checkpoints", "log_val_every")},
-    **{f"eval.{k}": "the Trainer's own evaluation (the ensemble's caller evaluates its members)"
-       for k in ("n_samples", "metrics", "classifier", "inception_weights")},
-    **{f"data.{k}": "text and image data only (the ensemble trains on points)"
-       for k in ("seq_len", "vocab_size", "val_size", "max_lines", "image_size", "subset", "split", "split_seed",
-                 "dequantize", "variant")},
-    "generator.noise_std": "generator.net = data-plus-noise only",
-    "objective.acgan_critic_scale": "AC-GAN runs only (critic.n_classes > 0)",
-    "objective.acgan_generator_scale": "AC-GAN runs only (critic.n_classes > 0)",
-    "train.amp_dtype": "train.amp = true only",
-}
-
-
-def ensemble_settings(cfg: Config) -> dict[str, Any]:
-    """``{"section.key": value}`` of every field the ensemble implements (:data:`SUPPORTED`) in the resolved
-    ``cfg``: for a config the ensemble accepts, what determines its training (a cache key that fields added to
-    the config later leave unchanged)."""
-    return {key: getattr(getattr(cfg, key.split(".")[0]), key.split(".")[1]) for key in SUPPORTED}
-
-
-def unsupported_settings(cfg: Config) -> list[str]:
-    """``"section.key = value"`` for every setting of the resolved ``cfg`` the ensemble does not implement: a
-    value outside :data:`SUPPORTED`, or a non-default value of a field in neither :data:`SUPPORTED` nor
-    :data:`NO_EFFECT`."""
-    default, out = Config(), []
-    for sec in fields(cfg):
-        section, base = getattr(cfg, sec.name), getattr(default, sec.name)
-        for f in fields(section):
-            key, value = f"{sec.name}.{f.name}", getattr(section, f.name)
-            if key in NO_EFFECT:
-                continue
-            allowed = SUPPORTED[key] if key in SUPPORTED else (getattr(base, f.name),)
-            if allowed is not None and value not in allowed:
-                out.append(f"{key} = {value!r}")
-    return out
-
-
 # ---------------------------------------------------------------------------------------------- ensemble
-def has_cpp_compiler() -> bool:
-    """Whether torch.compile's CPU backend (Inductor) can find a C++ compiler: $CXX, g++, c++ or clang++."""
-    cxx = os.environ.get("CXX")
-    return any(shutil.which(c) for c in ([cxx] if cxx else []) + ["g++", "c++", "clang++"])
-
-
-def _fused_chunk_fn(real: torch.Tensor, z: torch.Tensor, g_layers: list[tuple[torch.Tensor, torch.Tensor]],
-                    g_act: nn.Module, u: torch.Tensor | None, alpha: torch.Tensor | None, w1: torch.Tensor,
-                    c: torch.Tensor, a_out: torch.Tensor, e: torch.Tensor, lam: torch.Tensor, objective: Objective,
-                    penalty) -> tuple[torch.Tensor, ...]:
-    """The generator's fakes and the fused critic gradient of :meth:`Ensemble._critic_grads_fused` as one pure
-    function of a chunk of members, for ``torch.compile``: the same formulas, with the loss and penalty
-    derivatives by ``torch.func.grad`` of the library's own objective and penalty (so the compiled graph
-    holds them too).
-
-    ``real`` ``(S, B, d)``; ``z`` ``(S, B, l)`` and the generator's (detached) stacked layers; ``alpha`` the
-    gp/lp epsilons ``(S, B, 1)`` (dragan: alpha, with the delta-uniforms ``u`` ``(S, B, d)``). Returns the
-    gradients of ``(W, c, a, e)`` and the per-member loss and penalty (``None`` without a penalty).
-
-    A linear generator ``G(z) = z V^T + v`` with an ``l``-dimensional latent (Many Paths Exp. I: l = 1) makes
-    the fake rows rank ``l + 1``: their pre-activations are ``z (W V)^T + (W v + c)`` and their part of the
-    weight gradient ``sum_b q_b m_b x_b`` is ``V sum_b q_b m_b z_b + v sum_b q_b m_b``, so neither needs the
-    ``(B, d)`` fakes (an (l + 1)-row GEMM instead of a (d + 1)-row one; about a third of the work for l = 1)."""
-    S, B, d = real.shape
-    low_rank = len(g_layers) == 1 and z.shape[-1] < d  # a linear generator: fakes never materialised
-    if low_rank:
-        v_w, v_b = g_layers[0]  # (S, d, l), (S, d)
-        h_real = torch.baddbmm(c.unsqueeze(1), real, w1.transpose(1, 2))  # (S, B, H)
-        c_fake = torch.baddbmm(c.unsqueeze(-1), w1, v_b.unsqueeze(-1)).squeeze(-1)  # W v + c: (S, H)
-        h_fake = torch.baddbmm(c_fake.unsqueeze(1), z, torch.bmm(w1, v_w).transpose(1, 2))  # (S, B, H)
-        hid = torch.cat([h_real, h_fake], 1)  # (S, 2B, H) pre-activations
-        x = real  # only the real rows enter the full-width weight-gradient GEMM
-    else:
-        x = torch.cat([real, _bmm_mlp(g_layers, g_act, z)], 1)  # (S, 2B, d): real | fake rows
-        hid = torch.baddbmm(c.unsqueeze(1), x, w1.transpose(1, 2))  # (S, 2B, H) pre-activations
-    m = (hid > 0).to(real.dtype)  # ReLU mask
-    out = torch.bmm(a_out, hid.clamp_min(0).transpose(1, 2)).squeeze(1) + e  # (S, 2B) critic outputs
-    if penalty is None:
-        def total(out):
-            loss = vmap(objective.critic_loss)(out[:, :B], out[:, B:])  # (S,)
-            return loss.sum(), loss
-
-        q, loss = grad(total, has_aux=True)(out)  # q = dL/dD(x): (S, 2B)
-        pen = None
-        qx = q[:, :B] if low_rank else q  # the columns of the rows in x
-        lhs = torch.cat([x.transpose(1, 2) * qx.unsqueeze(1), qx.unsqueeze(1)], 1)  # (S, d + 1, 2B or B)
-        mask = m[:, :B] if low_rank else m
-    else:
-        if penalty.name == "dragan":  # x_hat as wgan.penalties.dragan_points, per member
-            std = real.reshape(S, -1).std(dim=1).view(-1, 1, 1)
-            x_hat = real + (1 - alpha) * ((penalty.dragan_scale * std) * u)
-            h_hat = torch.baddbmm(c.unsqueeze(1), x_hat, w1.transpose(1, 2))
-        else:  # h(eps real + (1 - eps) fake) = eps h(real) + (1 - eps) h(fake)
-            h_hat = torch.lerp(hid[:, B:], hid[:, :B], alpha)
-        m_hat = (h_hat > 0).to(real.dtype)  # (S, B, H)
-        g_t = torch.bmm(w1.transpose(1, 2) * a_out, m_hat.transpose(1, 2))  # (S, d, B): grad_x D(x_hat)^T
-        norms = (g_t * g_t).sum(1).sqrt()  # (S, B)
-
-        def total(out, norms):
-            loss = vmap(objective.critic_loss)(out[:, :B], out[:, B:])  # (S,)
-            pen = vmap(penalty.from_norms)(norms)  # (S,)
-            return (loss + lam * pen).sum(), (loss, pen)
-
-        (q, d_norm), (loss, pen) = grad(total, argnums=(0, 1), has_aux=True)(out, norms)
-        # r = dP/dg = dP/d||g|| g / ||g||, and 0 where g = 0 (as wgan.penalties.safe_norm defines it)
-        scale = torch.where(norms > 0, d_norm / norms.clamp_min(torch.finfo(real.dtype).tiny), 0.0)
-        qx = q[:, :B] if low_rank else q  # the columns of the rows in x
-        top = torch.cat([x.transpose(1, 2) * qx.unsqueeze(1), g_t * scale.unsqueeze(1)], 2)  # (S, d, 3B or 2B)
-        bottom = torch.cat([qx, torch.zeros_like(scale)], 1).unsqueeze(1)  # (S, 1, 3B or 2B)
-        lhs = torch.cat([top, bottom], 1)  # L = [q x | q ; r | 0]^T
-        mask = torch.cat([m[:, :B] if low_rank else m, m_hat], 1)  # (S, 3B or 2B, H)
-    y = torch.bmm(lhs, mask)  # (S, d + 1, H): [(D + M)^T ; Dc]
-    if low_rank:  # the fake rows' part: V (sum_b q_b m_b z_b) + v (sum_b q_b m_b), and sum_b q_b m_b for Dc
-        q_f, l = q[:, B:2 * B], z.shape[-1]
-        y_f = torch.bmm(torch.cat([z.transpose(1, 2) * q_f.unsqueeze(1), q_f.unsqueeze(1)], 1), m[:, B:])  # (S, l+1, H)
-        top_f = torch.baddbmm(v_b.unsqueeze(-1) * y_f[:, l:], v_w, y_f[:, :l])  # (S, d, H)
-        y = y + torch.cat([top_f, y_f[:, l:]], 1)
-    y_t = y.transpose(1, 2)  # (S, H, d + 1)
-    g_w1 = y_t[:, :, :d] * a_out.transpose(1, 2)  # dW = a (D + M)
-    g_c = y[:, d] * a_out.squeeze(1)  # dc = a Dc
-    g_a = ((w1 * y_t[:, :, :d]).sum(-1) + c * y[:, d]).unsqueeze(1)  # da = sum_k W (D + M) + c Dc
-    g_e = q.sum(1, keepdim=True)  # de = sum_b q_b
-    return g_w1, g_c, g_a, g_e, loss, pen
-
-
 class Ensemble:
     """``S`` independent GANs of one resolved config, trained together (see the module docstring).
 
@@ -345,6 +105,7 @@ class Ensemble:
             raise ConfigError(f"unknown backend {backend!r}; choose auto, fused, bmm or vmap")
         if cfg.train.device not in ("auto", "cpu"):
             raise ConfigError("the ensemble runs on the CPU; set train.device = \"cpu\"")
+        require(cfg.objective.penalty, "ensemble")  # a penalty that does not list the ensemble, by name
         bad = unsupported_settings(cfg)
         if bad:
             where = " (the [tricks] switches live in wgan.train.Trainer's loop only)" if any(
@@ -430,32 +191,22 @@ class Ensemble:
         self.last: dict[str, torch.Tensor] = {}  # the last critic step's per-member loss / penalty, (S,)
 
     # ------------------------------------------------------------------------------ randomness
-    def _draw_critic(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        """real ``(S, B, d)``, z ``(S, B, l)`` and the penalty's uniforms: gp/lp eps ``(S, B, 1)``;
-        dragan delta-uniforms ``(S, B, d)`` and alpha ``(S, B, 1)``. Order per member as Trainer.critic_step."""
+    def _draw_critic(self) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]]:
+        """real ``(S, B, d)``, z ``(S, B, l)`` and the penalty's draws (:meth:`wgan.penalties.Penalty.draws`,
+        stacked over members; ``()`` without a penalty). Order per member as Trainer.critic_step."""
         S, B, d, latent = self.S, self.batch_size, self.sampler.dim, self.latent_dim
-        pen = self.penalty.name if self.penalty is not None else None
+        pen = self.penalty
         if self.rng_mode == "shared":
             real = self.sampler.sample(S * B, self.data_rng).view(S, B, d)
             z = torch.randn(S, B, latent, generator=self.noise_rng)
-            u = a = None
-            if pen in ("gp", "lp"):
-                a = torch.rand(S, B, 1, generator=self.noise_rng)
-            elif pen == "dragan":
-                u = torch.rand(S, B, d, generator=self.noise_rng)
-                a = torch.rand(S, B, 1, generator=self.noise_rng)
-            return real, z, u, a
-        reals, zs, us, as_ = [], [], [], []
+            return real, z, (pen.batched_draws(real, self.noise_rng) if pen is not None else ())
+        reals, zs, draws = [], [], []
         for dr, nr in zip(self.data_rngs, self.noise_rngs, strict=True):
             reals.append(self.sampler.sample(B, dr))
             zs.append(torch.randn(B, latent, generator=nr))
-            if pen in ("gp", "lp"):
-                as_.append(torch.rand(B, 1, generator=nr))
-            elif pen == "dragan":
-                us.append(torch.rand(B, d, generator=nr))
-                as_.append(torch.rand(B, 1, generator=nr))
-        return (torch.stack(reals), torch.stack(zs), torch.stack(us) if us else None,
-                torch.stack(as_) if as_ else None)
+            if pen is not None:
+                draws.append(pen.draws(reals[-1], nr))
+        return torch.stack(reals), torch.stack(zs), tuple(torch.stack(t) for t in zip(*draws, strict=True))
 
     def _draw_z(self) -> torch.Tensor:
         """The generator step's noise ``(S, g_batch_size, l)``."""
@@ -463,21 +214,6 @@ class Ensemble:
         if self.rng_mode == "shared":
             return torch.randn(self.S, n, self.latent_dim, generator=self.noise_rng)
         return torch.stack([torch.randn(n, self.latent_dim, generator=nr) for nr in self.noise_rngs])
-
-    def _penalty_points(self, real: torch.Tensor, fake: torch.Tensor, u: torch.Tensor | None,
-                        a: torch.Tensor | None, out: torch.Tensor | None = None) -> torch.Tensor:
-        """Penalty points ``(S, B, d)`` as :mod:`wgan.penalties` builds them, per member (into ``out``)."""
-        assert self.penalty is not None and a is not None
-        if self.penalty.name == "dragan":
-            assert u is not None
-            std = real.reshape(real.shape[0], -1).std(dim=1).view(-1, 1, 1)  # (S, 1, 1): each member's std(x)
-            delta = (self.penalty.dragan_scale * std) * u
-            res = real + (1 - a) * delta
-        else:
-            res = a * real + (1 - a) * fake
-        if out is None:
-            return res
-        return out.copy_(res)
 
     # ------------------------------------------------------------------------------ networks (bmm)
     def _layers(self, params: Params, names: list[tuple[str, str]], detach: bool = False):
@@ -504,19 +240,19 @@ class Ensemble:
 
     # ------------------------------------------------------------------------------ one step of each player
     def critic_step(self) -> None:
-        real, z, u, a = self._draw_critic()
+        real, z, draws = self._draw_critic()
         if self._chunk_fn is not None:  # compiled: the generator runs inside the compiled chunk
-            grads, loss, pen = self._critic_grads_compiled(real, z, u, a)
+            grads, loss, pen = self._critic_grads_compiled(real, z, draws)
         elif self.backend == "fused":  # real and fake straight into the critic's input buffer
             S, B, d = real.shape
             x = self._buf("x", (S, 2 * B, d))
             real = x[:, :B].copy_(real)
             fake = self._generate(self.g_params, z, out=x[:, B:])  # (S, B, d)
-            grads, loss, pen = self._critic_grads_fused(real, fake, u, a)
+            grads, loss, pen = self._critic_grads_fused(real, fake, draws)
         elif self.backend == "bmm":
-            grads, loss, pen = self._critic_grads_bmm(real, self._generate(self.g_params, z), u, a)
+            grads, loss, pen = self._critic_grads_bmm(real, self._generate(self.g_params, z), draws)
         else:
-            grads, loss, pen = self._critic_grads_vmap(real, self._generate(self.g_params, z), u, a)
+            grads, loss, pen = self._critic_grads_vmap(real, self._generate(self.g_params, z), draws)
         self.opt_d.step(grads)
         if self.clip > 0:
             with torch.no_grad():
@@ -526,7 +262,7 @@ class Ensemble:
         if pen is not None:
             self.last[f"penalty/{self.penalty.name}"] = pen.detach()
 
-    def _critic_grads_compiled(self, real, z, u, a):
+    def _critic_grads_compiled(self, real, z, draws):
         """:func:`_fused_chunk_fn` (compiled) over chunks of ``_COMPILED_CHUNK`` members."""
         S = real.shape[0]
         names = ("hidden.0.0.weight", "hidden.0.0.bias", "out.weight", "out.bias")
@@ -539,7 +275,7 @@ class Ensemble:
         for s0 in range(0, S, k):
             m = slice(s0, s0 + k)
             res = self._chunk_fn(real[m], z[m], [(w[m], b[m]) for w, b in g_layers], self._g_act,
-                                 u[m] if u is not None else None, a[m] if a is not None else None,
+                                 tuple(t[m] for t in draws),
                                  *[t[m] for t in params], self.penalty_weight[m], self.objective, self.penalty)
             for g, r in zip(grads, res[:4], strict=True):
                 g[m].copy_(r)
@@ -549,14 +285,14 @@ class Ensemble:
         by_name = dict(zip(names, grads, strict=True))
         return [by_name[k] for k in self.d_params], loss, pen
 
-    def _critic_grads_bmm(self, real, fake, u, a):
+    def _critic_grads_bmm(self, real, fake, draws):
         S, B = real.shape[:2]
         layers = self._layers(self.d_params, self._d_layers)
         if self.penalty is None:
             out = _bmm_mlp(layers, self._d_act, torch.cat([real, fake], dim=1)).squeeze(-1)  # (S, 2B)
             loss = vmap(self.objective.critic_loss)(out[:, :B], out[:, B:])  # (S,)
             return torch.autograd.grad(loss.sum(), list(self.d_params.values()), allow_unused=True), loss, None
-        x_hat = self._penalty_points(real, fake, u, a).requires_grad_(True)  # (S, B, d)
+        x_hat = self.penalty.batched_points(real, fake, draws).requires_grad_(True)  # (S, B, d)
         out = _bmm_mlp(layers, self._d_act, torch.cat([real, fake, x_hat], dim=1)).squeeze(-1)  # (S, 3B)
         (g,) = torch.autograd.grad(out[:, 2 * B:].sum(), x_hat, create_graph=True)  # (S, B, d)
         norms = safe_norm(g.reshape(S * B, -1)).view(S, B)
@@ -566,7 +302,7 @@ class Ensemble:
         grads = torch.autograd.grad(total, list(self.d_params.values()), allow_unused=True)
         return grads, loss, pen
 
-    def _critic_grads_fused(self, real, fake, u, a):
+    def _critic_grads_fused(self, real, fake, draws):
         """Analytic gradients for a one-hidden-layer ReLU critic D(x) = a . relu(W x + c) + e (Fedus sec. 4).
 
         Autograd runs only on the tiny per-member losses (outputs ``(S, 2B)`` and input gradients
@@ -601,7 +337,7 @@ class Ensemble:
         k = min(S, self._FUSED_CHUNK)
         for s0 in range(0, S, k):
             m = slice(s0, s0 + k)
-            self._fused_chunk(k, x[m], u[m] if u is not None else None, a[m] if a is not None else None,
+            self._fused_chunk(k, x[m], tuple(t[m] for t in draws),
                               [t[m] for t in params], self.penalty_weight[m], [g[m] for g in grads], loss[m],
                               pen[m] if pen is not None else None)
         by_name = dict(zip(names, grads, strict=True))
@@ -613,7 +349,7 @@ class Ensemble:
     # members per call of the compiled chunk (its temporaries are fresh tensors: smaller chunks stay in cache)
     _COMPILED_CHUNK = 100
 
-    def _fused_chunk(self, k, x, u, a, params, lam, grads, loss_out, pen_out):
+    def _fused_chunk(self, k, x, draws, params, lam, grads, loss_out, pen_out):
         """One chunk of members of :meth:`_critic_grads_fused` (``k``: the chunk size buffers are sized
         for); writes the gradients, losses and penalties into the given views."""
         S, n2, d = x.shape
@@ -628,11 +364,11 @@ class Ensemble:
         hid = torch.baddbmm(c.unsqueeze(1), x, w1.transpose(1, 2), out=self._buf("hid", (k, 2 * B, H))[:S])
         mask = self._buf("mask", (k, n, H))[:S]  # (S, n, H): m = 1[W x + c > 0], rows real|fake|x_hat
         if with_pen:
-            if self.penalty.name == "dragan":
-                x_hat = self._penalty_points(real, fake, u, a)
+            if not self.penalty.kind.interpolates:  # the penalty's own points through the first layer
+                x_hat = self.penalty.batched_points(real, fake, draws)
                 h_hat = torch.baddbmm(c.unsqueeze(1), x_hat, w1.transpose(1, 2), out=self._buf("h_hat", (k, B, H))[:S])
             else:  # h(eps real + (1 - eps) fake) = eps h(real) + (1 - eps) h(fake)
-                h_hat = torch.lerp(hid[:, B:], hid[:, :B], a, out=self._buf("h_hat", (k, B, H))[:S])
+                h_hat = torch.lerp(hid[:, B:], hid[:, :B], draws[0], out=self._buf("h_hat", (k, B, H))[:S])
             torch.sign(h_hat.clamp_min_(0), out=mask[:, 2 * B:])
         hid.clamp_min_(0)  # relu
         torch.sign(hid, out=mask[:, :2 * B])
@@ -674,7 +410,7 @@ class Ensemble:
             b = self._ws[name] = torch.empty(shape)
         return b.detach()  # a fresh view: one step's autograd leaf never blocks the next step's out=
 
-    def _critic_grads_vmap(self, real, fake, u, a):
+    def _critic_grads_vmap(self, real, fake, draws):
         d_base, objective, penalty = self.d_base, self.objective, self.penalty
 
         def critic(p: Params, x: torch.Tensor) -> torch.Tensor:
@@ -695,7 +431,7 @@ class Ensemble:
             pen = penalty.from_norms(safe_norm(g))
             return loss + lam * pen, (loss, pen)
 
-        x_hat = self._penalty_points(real, fake, u, a) if penalty is not None else real
+        x_hat = penalty.batched_points(real, fake, draws) if penalty is not None else real
         params = {k: v.detach() for k, v in self.d_params.items()}
         grads, (loss, pen) = vmap(grad(member_loss, has_aux=True))(params, real, fake, x_hat, self.penalty_weight)
         return [grads[k] for k in self.d_params], loss, (pen if penalty is not None else None)
@@ -757,72 +493,4 @@ class Ensemble:
                 {k: v[i].detach().clone() for k, v in self.d_params.items()})
 
 
-# ---------------------------------------------------------------------------------------------- summaries
-@dataclass(frozen=True)
-class Summary:
-    """A metric over the seeds of one setting. ``lo``/``hi``: the central 95% interval of the seeds
-    (2.5th and 97.5th percentiles); ``mean_lo``/``mean_hi``: a 95% normal interval for the mean.
-    Non-finite values (diverged members) are counted in ``n_diverged`` and left out of the statistics."""
-
-    n: int
-    n_diverged: int
-    mean: float
-    median: float
-    lo: float
-    hi: float
-    mean_lo: float
-    mean_hi: float
-
-
-def summarize(values: Sequence[float] | np.ndarray | torch.Tensor) -> Summary:
-    v = np.asarray(values, dtype=np.float64).ravel()
-    ok = v[np.isfinite(v)]
-    if ok.size == 0:
-        nan = float("nan")
-        return Summary(int(v.size), int(v.size), nan, nan, nan, nan, nan, nan)
-    mean = float(ok.mean())
-    half = 1.96 * float(ok.std(ddof=1)) / np.sqrt(ok.size) if ok.size > 1 else 0.0
-    lo, hi = np.percentile(ok, [2.5, 97.5])
-    return Summary(int(v.size), int(v.size - ok.size), mean, float(np.median(ok)), float(lo), float(hi),
-                   mean - half, mean + half)
-
-
-def plot_sweep(x: Sequence[float], curves: dict[str, Sequence[Summary]], path: str | Path, *, xlabel: str,
-               ylabel: str, title: str = "", logx: bool = False, logy: bool = True,
-               reference: float | None = None, reference_label: str = "random init",
-               center: Literal["median", "mean"] = "median") -> None:
-    """A metric against a swept hyperparameter: per curve the median over seeds with the central 95% of the
-    seeds shaded, or (``center="mean"``) the mean with its 95% interval shaded (on a log axis from at least a
-    tenth of the mean: a normal interval of a skewed mean can reach below 0); ``reference`` draws a
-    horizontal dashed line (e.g. a random generator's distance)."""
-    import matplotlib.pyplot as plt
-
-    from ..diagnostics.plots import save_figure
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    xs = np.asarray(x, dtype=float)
-    for name, summaries in curves.items():
-        if center == "mean":
-            med = np.array([s.mean for s in summaries])
-            lo = np.array([s.mean_lo for s in summaries])
-            hi = np.array([s.mean_hi for s in summaries])
-            if logy:  # a normal interval of a skewed mean can reach below 0: drawn from a tenth of the mean
-                lo = np.maximum(lo, 0.1 * med)
-        else:
-            med = np.array([s.median for s in summaries])
-            lo = np.array([s.lo for s in summaries])
-            hi = np.array([s.hi for s in summaries])
-        (line,) = ax.plot(xs, med, marker="o", ms=3, lw=1.3, label=name)
-        ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
-    if reference is not None:
-        ax.axhline(reference, color="k", ls="--", lw=1, label=reference_label)
-    if logx:
-        ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    save_figure(fig, path)
+__all__ = ["Backend", "Ensemble", "RngMode"]

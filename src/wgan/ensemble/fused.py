@@ -1,0 +1,139 @@
+"""The ensemble's batched network maths: MLPs over weights stacked as ``(S, out, in)`` (one ``torch.baddbmm``
+per layer for every member), the fused critic gradient of a one-hidden-layer ReLU critic written out
+analytically (Many Paths to Equilibrium, Fedus et al. 2018, sec. 4's model; the derivation is in
+:meth:`wgan.ensemble.Ensemble._critic_grads_fused`), and the C++-compiler probe ``torch.compile`` needs on the
+CPU."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import torch
+from torch import nn
+from torch.func import grad, vmap
+
+from ..nets import MLP
+from ..objectives import Objective
+from ..penalties import Penalty
+
+
+def _mlp_layers(module: nn.Module, prefix: str = "") -> list[tuple[str, str]] | None:
+    """(weight, bias) names of an un-normalised :class:`MLP`'s linear layers in order, else None."""
+    if not isinstance(module, MLP):
+        return None
+    names = []
+    for i, block in enumerate(module.hidden):
+        if len(block) != 2 or not isinstance(block[0], nn.Linear):  # Linear -> activation, no norm
+            return None
+        names.append((f"hidden.{i}.0.weight", f"hidden.{i}.0.bias"))
+    names.append(("out.weight", "out.bias"))
+    return names
+
+
+def _mlp_activation(module: MLP) -> nn.Module:
+    return module.hidden[0][1] if len(module.hidden) else nn.Identity()
+
+
+def _bmm_mlp(layers: list[tuple[torch.Tensor, torch.Tensor]], act: nn.Module, x: torch.Tensor,
+             out: torch.Tensor | None = None) -> torch.Tensor:
+    """Batched MLP: ``x`` ``(S, N, in)`` through stacked layers ``W (S, out, in)``, ``b (S, out)``; the last
+    layer writes into ``out`` when given (no grad)."""
+    last = len(layers) - 1
+    for i, (w, b) in enumerate(layers):
+        o = out if i == last else None
+        if w.shape[2] == 1:  # one input feature (a 1-D latent): an outer product, faster elementwise
+            x = torch.addcmul(b.unsqueeze(1), x, w.transpose(1, 2), out=o)  # (S, N, out)
+        else:
+            x = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2), out=o)  # (S, N, out)
+        if i < last:
+            x = act(x)
+    return x
+
+
+def has_cpp_compiler() -> bool:
+    """Whether torch.compile's CPU backend (Inductor) can find a C++ compiler: $CXX, g++, c++ or clang++."""
+    cxx = os.environ.get("CXX")
+    return any(shutil.which(c) for c in ([cxx] if cxx else []) + ["g++", "c++", "clang++"])
+
+
+def _fused_chunk_fn(real: torch.Tensor, z: torch.Tensor, g_layers: list[tuple[torch.Tensor, torch.Tensor]],
+                    g_act: nn.Module, draws: tuple[torch.Tensor, ...], w1: torch.Tensor,
+                    c: torch.Tensor, a_out: torch.Tensor, e: torch.Tensor, lam: torch.Tensor, objective: Objective,
+                    penalty: Penalty | None) -> tuple[torch.Tensor, ...]:
+    """The generator's fakes and the fused critic gradient of :meth:`Ensemble._critic_grads_fused` as one pure
+    function of a chunk of members, for ``torch.compile``: the same formulas, with the loss and penalty
+    derivatives by ``torch.func.grad`` of the library's own objective and penalty (so the compiled graph
+    holds them too).
+
+    ``real`` ``(S, B, d)``; ``z`` ``(S, B, l)`` and the generator's (detached) stacked layers; ``draws`` the
+    penalty's draws stacked over members (:meth:`wgan.penalties.Penalty.batched_draws`). Returns the
+    gradients of ``(W, c, a, e)`` and the per-member loss and penalty (``None`` without a penalty).
+
+    A linear generator ``G(z) = z V^T + v`` with an ``l``-dimensional latent (Many Paths Exp. I: l = 1) makes
+    the fake rows rank ``l + 1``: their pre-activations are ``z (W V)^T + (W v + c)`` and their part of the
+    weight gradient ``sum_b q_b m_b x_b`` is ``V sum_b q_b m_b z_b + v sum_b q_b m_b``, so neither needs the
+    ``(B, d)`` fakes (an (l + 1)-row GEMM instead of a (d + 1)-row one; about a third of the work for l = 1)."""
+    S, B, d = real.shape
+    low_rank = len(g_layers) == 1 and z.shape[-1] < d  # a linear generator: fakes never materialised
+    if low_rank:
+        v_w, v_b = g_layers[0]  # (S, d, l), (S, d)
+        h_real = torch.baddbmm(c.unsqueeze(1), real, w1.transpose(1, 2))  # (S, B, H)
+        c_fake = torch.baddbmm(c.unsqueeze(-1), w1, v_b.unsqueeze(-1)).squeeze(-1)  # W v + c: (S, H)
+        h_fake = torch.baddbmm(c_fake.unsqueeze(1), z, torch.bmm(w1, v_w).transpose(1, 2))  # (S, B, H)
+        hid = torch.cat([h_real, h_fake], 1)  # (S, 2B, H) pre-activations
+        x = real  # only the real rows enter the full-width weight-gradient GEMM
+    else:
+        x = torch.cat([real, _bmm_mlp(g_layers, g_act, z)], 1)  # (S, 2B, d): real | fake rows
+        hid = torch.baddbmm(c.unsqueeze(1), x, w1.transpose(1, 2))  # (S, 2B, H) pre-activations
+    m = (hid > 0).to(real.dtype)  # ReLU mask
+    out = torch.bmm(a_out, hid.clamp_min(0).transpose(1, 2)).squeeze(1) + e  # (S, 2B) critic outputs
+    if penalty is None:
+        def total(out):
+            loss = vmap(objective.critic_loss)(out[:, :B], out[:, B:])  # (S,)
+            return loss.sum(), loss
+
+        q, loss = grad(total, has_aux=True)(out)  # q = dL/dD(x): (S, 2B)
+        pen = None
+        qx = q[:, :B] if low_rank else q  # the columns of the rows in x
+        lhs = torch.cat([x.transpose(1, 2) * qx.unsqueeze(1), qx.unsqueeze(1)], 1)  # (S, d + 1, 2B or B)
+        mask = m[:, :B] if low_rank else m
+    else:
+        if not penalty.kind.interpolates:  # the penalty's own points through the first layer
+            fake = _bmm_mlp(g_layers, g_act, z) if low_rank else x[:, B:]  # unused fakes: dropped by the compiler
+            x_hat = penalty.batched_points(real, fake, draws)
+            h_hat = torch.baddbmm(c.unsqueeze(1), x_hat, w1.transpose(1, 2))
+        else:  # h(eps real + (1 - eps) fake) = eps h(real) + (1 - eps) h(fake)
+            h_hat = torch.lerp(hid[:, B:], hid[:, :B], draws[0])
+        m_hat = (h_hat > 0).to(real.dtype)  # (S, B, H)
+        g_t = torch.bmm(w1.transpose(1, 2) * a_out, m_hat.transpose(1, 2))  # (S, d, B): grad_x D(x_hat)^T
+        norms = (g_t * g_t).sum(1).sqrt()  # (S, B)
+
+        def total(out, norms):
+            loss = vmap(objective.critic_loss)(out[:, :B], out[:, B:])  # (S,)
+            pen = vmap(penalty.from_norms)(norms)  # (S,)
+            return (loss + lam * pen).sum(), (loss, pen)
+
+        (q, d_norm), (loss, pen) = grad(total, argnums=(0, 1), has_aux=True)(out, norms)
+        # r = dP/dg = dP/d||g|| g / ||g||, and 0 where g = 0 (as wgan.penalties.safe_norm defines it)
+        scale = torch.where(norms > 0, d_norm / norms.clamp_min(torch.finfo(real.dtype).tiny), 0.0)
+        qx = q[:, :B] if low_rank else q  # the columns of the rows in x
+        top = torch.cat([x.transpose(1, 2) * qx.unsqueeze(1), g_t * scale.unsqueeze(1)], 2)  # (S, d, 3B or 2B)
+        bottom = torch.cat([qx, torch.zeros_like(scale)], 1).unsqueeze(1)  # (S, 1, 3B or 2B)
+        lhs = torch.cat([top, bottom], 1)  # L = [q x | q ; r | 0]^T
+        mask = torch.cat([m[:, :B] if low_rank else m, m_hat], 1)  # (S, 3B or 2B, H)
+    y = torch.bmm(lhs, mask)  # (S, d + 1, H): [(D + M)^T ; Dc]
+    if low_rank:  # the fake rows' part: V (sum_b q_b m_b z_b) + v (sum_b q_b m_b), and sum_b q_b m_b for Dc
+        q_f, l = q[:, B:2 * B], z.shape[-1]
+        y_f = torch.bmm(torch.cat([z.transpose(1, 2) * q_f.unsqueeze(1), q_f.unsqueeze(1)], 1), m[:, B:])  # (S, l+1, H)
+        top_f = torch.baddbmm(v_b.unsqueeze(-1) * y_f[:, l:], v_w, y_f[:, :l])  # (S, d, H)
+        y = y + torch.cat([top_f, y_f[:, l:]], 1)
+    y_t = y.transpose(1, 2)  # (S, H, d + 1)
+    g_w1 = y_t[:, :, :d] * a_out.transpose(1, 2)  # dW = a (D + M)
+    g_c = y[:, d] * a_out.squeeze(1)  # dc = a Dc
+    g_a = ((w1 * y_t[:, :, :d]).sum(-1) + c * y[:, d]).unsqueeze(1)  # da = sum_k W (D + M) + c Dc
+    g_e = q.sum(1, keepdim=True)  # de = sum_b q_b
+    return g_w1, g_c, g_a, g_e, loss, pen
+
+
+__all__ = ["has_cpp_compiler"]
