@@ -1,13 +1,14 @@
 """The ensemble's batched network maths: MLPs over weights stacked as ``(S, out, in)`` (one ``torch.baddbmm``
 per layer for every member), the fused critic gradient of a one-hidden-layer ReLU critic written out
 analytically (Many Paths to Equilibrium, Fedus et al. 2018, sec. 4's model; the derivation is in
-:meth:`wgan.ensemble.Ensemble._critic_grads_fused`), and the C++-compiler probe ``torch.compile`` needs on the
+:func:`fused_chunk`), and the C++-compiler probe ``torch.compile`` needs on the
 CPU."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -57,11 +58,91 @@ def has_cpp_compiler() -> bool:
     return any(shutil.which(c) for c in ([cxx] if cxx else []) + ["g++", "c++", "clang++"])
 
 
+def fused_chunk(buf: Callable[[str, tuple[int, ...]], torch.Tensor], objective: Objective, penalty: Penalty | None,
+                k: int, x: torch.Tensor, draws: tuple[torch.Tensor, ...], params: list[torch.Tensor],
+                lam: torch.Tensor, grads: list[torch.Tensor], loss_out: torch.Tensor,
+                pen_out: torch.Tensor | None) -> None:
+    """One chunk of members' critic gradients, analytic for a one-hidden-layer ReLU critic
+    D(x) = a . relu(W x + c) + e (Fedus sec. 4), written into the views ``grads``, ``loss_out``, ``pen_out``;
+    ``x`` ``(S, 2B, d)`` the real|fake rows, ``k`` the chunk size ``buf`` (reused work buffers) is sized for.
+
+    Autograd runs only on the tiny per-member losses (outputs ``(S, 2B)`` and input gradients
+    ``(S, B, d)``), so every objective and penalty form stays the library's own; the network part is
+    written out. With the pre-activations h = W x + c, the mask m = 1[h > 0] and q = dL/dD(x):
+
+    * loss:    dL/de = sum_b q_b;  dL/dc_j = a_j sum_b q_b m_bj;  dL/dW_jk = a_j D_jk with
+               D_jk = sum_b q_b m_bj x_bk;  dL/da_j = sum_b q_b relu(h_bj) = sum_k W_jk D_jk + c_j Dc_j
+               (Dc_j = sum_b q_b m_bj, as relu(h) = m h and h is linear in x).
+    * penalty: grad_x D(x_hat) = W^T (a * m) (m is piecewise constant: zero derivative, so c gets no
+               penalty gradient); with r = dP/d(grad_x D) and M = m^T r ``(H, d)``:
+               dP/da_j = sum_k W_jk M_jk,  dP/dW_jk = a_j M_jk.
+
+    So every weight gradient comes from one batched GEMM ``Y = L m`` with ``L = [q x | q ; r | 0]^T``
+    ``(S, d + 1, N)`` over the real, fake and penalty rows: Y = [(D + M)^T ; Dc]. For a penalty at
+    interpolates (``PenaltyKind.interpolates``: gp, lp) the points are x_hat = eps real + (1 - eps) fake, so
+    (h linear in x) their pre-activations are the same interpolation of the real and fake rows' -- no GEMM and
+    no x_hat; any other penalty's own points (``Penalty.batched_points``) go through the first layer.
+    GEMM orientations are the ones MKL's batched GEMM runs fastest for these tiny per-member shapes (up to 3x apart).
+
+    Every ``(S, N, H)`` tensor is touched by as few elementwise passes as possible: the step is
+    memory-bound on a CPU.
+    """
+    S, n2, d = x.shape
+    B = n2 // 2
+    w1, c, a_out, e = params  # (S, H, d), (S, H), (S, 1, H), (S, 1)
+    H = w1.shape[1]
+    a_col = a_out.transpose(1, 2)  # (S, H, 1)
+    with_pen = penalty is not None
+    n = 3 * B if with_pen else 2 * B
+    real, fake = x[:, :B], x[:, B:]
+    # pre-activations h = W x + c, then relu in place: real|fake rows, penalty rows apart
+    hid = torch.baddbmm(c.unsqueeze(1), x, w1.transpose(1, 2), out=buf("hid", (k, 2 * B, H))[:S])
+    mask = buf("mask", (k, n, H))[:S]  # (S, n, H): m = 1[W x + c > 0], rows real|fake|x_hat
+    if with_pen:
+        if not penalty.kind.interpolates:  # the penalty's own points through the first layer
+            x_hat = penalty.batched_points(real, fake, draws)
+            h_hat = torch.baddbmm(c.unsqueeze(1), x_hat, w1.transpose(1, 2), out=buf("h_hat", (k, B, H))[:S])
+        else:  # h(eps real + (1 - eps) fake) = eps h(real) + (1 - eps) h(fake)
+            h_hat = torch.lerp(hid[:, B:], hid[:, :B], draws[0], out=buf("h_hat", (k, B, H))[:S])
+        torch.sign(h_hat.clamp_min_(0), out=mask[:, 2 * B:])
+    hid.clamp_min_(0)  # relu
+    torch.sign(hid, out=mask[:, :2 * B])
+    out = torch.bmm(a_out, hid.transpose(1, 2)).squeeze(1).add_(e)  # (S, 2B)
+    out.requires_grad_(True)
+    loss = vmap(objective.critic_loss)(out[:, :B], out[:, B:])  # (S,)
+    lhs = buf("lhs", (k, d + 1, n))[:S]  # L = [q x | q ; r | 0]^T
+    if with_pen:
+        # g^T = (W * a)^T m^T: (S, d, B), g = grad_x D(x_hat) = W^T (a * m)
+        wa_t = torch.mul(w1.transpose(1, 2), a_out, out=buf("wa_t", (k, d, H))[:S])  # contiguous
+        g_t = torch.bmm(wa_t, mask[:, 2 * B:].transpose(1, 2), out=buf("g", (k, d, B))[:S])
+        norms = torch.mul(g_t, g_t, out=buf("g2", (k, d, B))[:S]).sum(1).sqrt_()  # (S, B)
+        norms.requires_grad_(True)
+        pen = vmap(penalty.from_norms)(norms)  # (S,)
+        q, d_norm = torch.autograd.grad((loss + lam * pen).sum(), [out, norms])
+        # r = dP/dg = dP/d||g|| * g / ||g||, and 0 where g = 0 (as wgan.penalties.safe_norm defines it)
+        scale = torch.where(norms > 0, d_norm / norms.detach().clamp_min(torch.finfo(g_t.dtype).tiny), 0.0)
+        torch.mul(g_t, scale.unsqueeze(1), out=lhs[:, :d, 2 * B:])
+        lhs[:, d, 2 * B:] = 0
+        pen_out.copy_(pen.detach())
+    else:
+        (q,) = torch.autograd.grad(loss.sum(), [out])
+    loss_out.copy_(loss.detach())
+    torch.mul(x.transpose(1, 2), q.unsqueeze(1), out=lhs[:, :d, :2 * B])
+    lhs[:, d, :2 * B] = q
+    y = torch.bmm(lhs, mask)  # (S, d + 1, H): [(D + M)^T ; Dc]
+    y_t = y.transpose(1, 2)  # (S, H, d + 1)
+    g_w1, g_c, g_a, g_e = grads
+    torch.mul(y_t[:, :, :d], a_col, out=g_w1)  # dW = a (D + M)
+    torch.mul(y[:, d], a_out.squeeze(1), out=g_c)  # dc = a Dc
+    torch.add((w1 * y_t[:, :, :d]).sum(-1), c * y[:, d], out=g_a.squeeze(1))  # da = sum_k W (D + M) + c Dc
+    torch.sum(q, 1, keepdim=True, out=g_e)  # de = sum_b q_b
+
+
 def _fused_chunk_fn(real: torch.Tensor, z: torch.Tensor, g_layers: list[tuple[torch.Tensor, torch.Tensor]],
                     g_act: nn.Module, draws: tuple[torch.Tensor, ...], w1: torch.Tensor,
                     c: torch.Tensor, a_out: torch.Tensor, e: torch.Tensor, lam: torch.Tensor, objective: Objective,
                     penalty: Penalty | None) -> tuple[torch.Tensor, ...]:
-    """The generator's fakes and the fused critic gradient of :meth:`Ensemble._critic_grads_fused` as one pure
+    """The generator's fakes and the fused critic gradient of :func:`fused_chunk` as one pure
     function of a chunk of members, for ``torch.compile``: the same formulas, with the loss and penalty
     derivatives by ``torch.func.grad`` of the library's own objective and penalty (so the compiled graph
     holds them too).
@@ -136,4 +217,4 @@ def _fused_chunk_fn(real: torch.Tensor, z: torch.Tensor, g_layers: list[tuple[to
     return g_w1, g_c, g_a, g_e, loss, pen
 
 
-__all__ = ["has_cpp_compiler"]
+__all__ = ["fused_chunk", "has_cpp_compiler"]

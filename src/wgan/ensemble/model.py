@@ -13,7 +13,7 @@ Three interchangeable backends compute the per-member gradients:
   ``vmap(grad(...))``; the gradient penalty is a ``grad`` of a ``grad`` under ``vmap``.
 * ``"fused"`` -- the ``"bmm"`` layout for a critic with one hidden ReLU layer, with the network's part of
   the critic gradient (including the penalty's second derivative) written out analytically and autograd
-  only on the per-member losses (see ``_critic_grads_fused``). The default where it applies.
+  only on the per-member losses (see :func:`wgan.ensemble.fused.fused_chunk`). The default where it applies.
 * ``"bmm"`` -- MLPs without normalisation (:class:`wgan.nets.MLP`, e.g. the linear generator and one-hidden-
   layer critic of Fedus sec. 4): every layer of every member is one ``torch.baddbmm`` over weights stacked as
   ``(S, out, in)``, and one reverse pass of the *sum* of the members' losses gives every member its own
@@ -52,7 +52,7 @@ from ..errors import ConfigError
 from ..nets import DataPlusNoise, build_critic, build_generator, is_per_sample
 from ..objectives import Objective
 from ..penalties import make_penalty, require, safe_norm
-from .fused import _bmm_mlp, _fused_chunk_fn, _mlp_activation, _mlp_layers, has_cpp_compiler
+from .fused import _bmm_mlp, _fused_chunk_fn, _mlp_activation, _mlp_layers, fused_chunk, has_cpp_compiler
 from .stacked_optimizer import StackedOptimizer
 from .support import unsupported_settings
 
@@ -303,29 +303,9 @@ class Ensemble:
         return grads, loss, pen
 
     def _critic_grads_fused(self, real, fake, draws):
-        """Analytic gradients for a one-hidden-layer ReLU critic D(x) = a . relu(W x + c) + e (Fedus sec. 4).
-
-        Autograd runs only on the tiny per-member losses (outputs ``(S, 2B)`` and input gradients
-        ``(S, B, d)``), so every objective and penalty form stays the library's own; the network part is
-        written out. With the pre-activations h = W x + c, the mask m = 1[h > 0] and q = dL/dD(x):
-
-        * loss:    dL/de = sum_b q_b;  dL/dc_j = a_j sum_b q_b m_bj;  dL/dW_jk = a_j D_jk with
-                   D_jk = sum_b q_b m_bj x_bk;  dL/da_j = sum_b q_b relu(h_bj) = sum_k W_jk D_jk + c_j Dc_j
-                   (Dc_j = sum_b q_b m_bj, as relu(h) = m h and h is linear in x).
-        * penalty: grad_x D(x_hat) = W^T (a * m) (m is piecewise constant: zero derivative, so c gets no
-                   penalty gradient); with r = dP/d(grad_x D) and M = m^T r ``(H, d)``:
-                   dP/da_j = sum_k W_jk M_jk,  dP/dW_jk = a_j M_jk.
-
-        So every weight gradient comes from one batched GEMM ``Y = L m`` with ``L = [q x | q ; r | 0]^T``
-        ``(S, d + 1, N)`` over the real, fake and penalty rows: Y = [(D + M)^T ; Dc]. For the gp/lp penalty
-        the points are x_hat = eps real + (1 - eps) fake, so (h linear in x) their pre-activations are the
-        same interpolation of the real and fake rows' -- no GEMM and no x_hat. GEMM orientations are the
-        ones MKL's batched GEMM runs fastest for these tiny per-member shapes (up to 3x apart).
-        Members go through in chunks of ``_FUSED_CHUNK`` (:meth:`_fused_chunk`).
-
-        Every ``(S, N, H)`` tensor is touched by as few elementwise passes as possible: the step is
-        memory-bound on a CPU.
-        """
+        """Analytic gradients for a one-hidden-layer ReLU critic D(x) = a . relu(W x + c) + e (Fedus sec. 4):
+        :func:`wgan.ensemble.fused.fused_chunk` (the derivation) over chunks of ``_FUSED_CHUNK`` members, in
+        reused work buffers (:meth:`_buf`)."""
         S, B, d = real.shape
         x = self._ws["x"]  # (S, 2B, d): real|fake, filled by critic_step (real and fake are its views)
         assert real.data_ptr() == x.data_ptr() and fake.data_ptr() == x[:, B:].data_ptr()
@@ -337,9 +317,9 @@ class Ensemble:
         k = min(S, self._FUSED_CHUNK)
         for s0 in range(0, S, k):
             m = slice(s0, s0 + k)
-            self._fused_chunk(k, x[m], tuple(t[m] for t in draws),
-                              [t[m] for t in params], self.penalty_weight[m], [g[m] for g in grads], loss[m],
-                              pen[m] if pen is not None else None)
+            fused_chunk(self._buf, self.objective, self.penalty, k, x[m], tuple(t[m] for t in draws),
+                        [t[m] for t in params], self.penalty_weight[m], [g[m] for g in grads], loss[m],
+                        pen[m] if pen is not None else None)
         by_name = dict(zip(names, grads, strict=True))
         return [by_name[k] for k in self.d_params], loss, pen
 
@@ -348,59 +328,6 @@ class Ensemble:
     _FUSED_CHUNK = 250
     # members per call of the compiled chunk (its temporaries are fresh tensors: smaller chunks stay in cache)
     _COMPILED_CHUNK = 100
-
-    def _fused_chunk(self, k, x, draws, params, lam, grads, loss_out, pen_out):
-        """One chunk of members of :meth:`_critic_grads_fused` (``k``: the chunk size buffers are sized
-        for); writes the gradients, losses and penalties into the given views."""
-        S, n2, d = x.shape
-        B = n2 // 2
-        w1, c, a_out, e = params  # (S, H, d), (S, H), (S, 1, H), (S, 1)
-        H = w1.shape[1]
-        a_col = a_out.transpose(1, 2)  # (S, H, 1)
-        with_pen = self.penalty is not None
-        n = 3 * B if with_pen else 2 * B
-        real, fake = x[:, :B], x[:, B:]
-        # pre-activations h = W x + c, then relu in place: real|fake rows, penalty rows apart
-        hid = torch.baddbmm(c.unsqueeze(1), x, w1.transpose(1, 2), out=self._buf("hid", (k, 2 * B, H))[:S])
-        mask = self._buf("mask", (k, n, H))[:S]  # (S, n, H): m = 1[W x + c > 0], rows real|fake|x_hat
-        if with_pen:
-            if not self.penalty.kind.interpolates:  # the penalty's own points through the first layer
-                x_hat = self.penalty.batched_points(real, fake, draws)
-                h_hat = torch.baddbmm(c.unsqueeze(1), x_hat, w1.transpose(1, 2), out=self._buf("h_hat", (k, B, H))[:S])
-            else:  # h(eps real + (1 - eps) fake) = eps h(real) + (1 - eps) h(fake)
-                h_hat = torch.lerp(hid[:, B:], hid[:, :B], draws[0], out=self._buf("h_hat", (k, B, H))[:S])
-            torch.sign(h_hat.clamp_min_(0), out=mask[:, 2 * B:])
-        hid.clamp_min_(0)  # relu
-        torch.sign(hid, out=mask[:, :2 * B])
-        out = torch.bmm(a_out, hid.transpose(1, 2)).squeeze(1).add_(e)  # (S, 2B)
-        out.requires_grad_(True)
-        loss = vmap(self.objective.critic_loss)(out[:, :B], out[:, B:])  # (S,)
-        lhs = self._buf("lhs", (k, d + 1, n))[:S]  # L = [q x | q ; r | 0]^T
-        if with_pen:
-            # g^T = (W * a)^T m^T: (S, d, B), g = grad_x D(x_hat) = W^T (a * m)
-            wa_t = torch.mul(w1.transpose(1, 2), a_out, out=self._buf("wa_t", (k, d, H))[:S])  # contiguous
-            g_t = torch.bmm(wa_t, mask[:, 2 * B:].transpose(1, 2), out=self._buf("g", (k, d, B))[:S])
-            norms = torch.mul(g_t, g_t, out=self._buf("g2", (k, d, B))[:S]).sum(1).sqrt_()  # (S, B)
-            norms.requires_grad_(True)
-            pen = vmap(self.penalty.from_norms)(norms)  # (S,)
-            q, d_norm = torch.autograd.grad((loss + lam * pen).sum(), [out, norms])
-            # r = dP/dg = dP/d||g|| * g / ||g||, and 0 where g = 0 (as wgan.penalties.safe_norm defines it)
-            scale = torch.where(norms > 0, d_norm / norms.detach().clamp_min(torch.finfo(g_t.dtype).tiny), 0.0)
-            torch.mul(g_t, scale.unsqueeze(1), out=lhs[:, :d, 2 * B:])
-            lhs[:, d, 2 * B:] = 0
-            pen_out.copy_(pen.detach())
-        else:
-            (q,) = torch.autograd.grad(loss.sum(), [out])
-        loss_out.copy_(loss.detach())
-        torch.mul(x.transpose(1, 2), q.unsqueeze(1), out=lhs[:, :d, :2 * B])
-        lhs[:, d, :2 * B] = q
-        y = torch.bmm(lhs, mask)  # (S, d + 1, H): [(D + M)^T ; Dc]
-        y_t = y.transpose(1, 2)  # (S, H, d + 1)
-        g_w1, g_c, g_a, g_e = grads
-        torch.mul(y_t[:, :, :d], a_col, out=g_w1)  # dW = a (D + M)
-        torch.mul(y[:, d], a_out.squeeze(1), out=g_c)  # dc = a Dc
-        torch.add((w1 * y_t[:, :, :d]).sum(-1), c * y[:, d], out=g_a.squeeze(1))  # da = sum_k W (D + M) + c Dc
-        torch.sum(q, 1, keepdim=True, out=g_e)  # de = sum_b q_b
 
     def _buf(self, name: str, shape: tuple[int, ...]) -> torch.Tensor:
         """A reused work buffer: large temporaries freshly allocated every step cost page faults that
