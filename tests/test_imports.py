@@ -110,7 +110,6 @@ def test_imports_of_resolves_relative_function_local_and_from_package_imports(tm
 #   (resolve checks train.compile with compiled.check_compilable; the Ensemble resolves its config).
 # * wgan.experiments._protocol -> wgan.experiments (main(): Context, all_experiments, full_table).
 ALLOWED_EDGES: set[tuple[str, str]] = {
-    ("wgan.compiled", "wgan.ensemble"),
     ("wgan.experiments._protocol", "wgan.experiments"),
 }
 

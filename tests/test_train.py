@@ -9,6 +9,7 @@ import torch
 
 from wgan import PRESETS, Trainer
 from wgan.io import read_json
+from wgan.penalties import REGISTRY
 from wgan.resolve import resolve
 from wgan.train import create_run_dir, load_checkpoint
 
@@ -37,7 +38,7 @@ def test_every_objective_trains(objective):
     assert summary["w1_floor"] > 0
 
 
-@pytest.mark.parametrize("penalty", ["gp", "lp", "dragan"])
+@pytest.mark.parametrize("penalty", sorted(REGISTRY))
 @pytest.mark.parametrize("loss", ["wasserstein", "non-saturating", "least-squares"])
 def test_any_objective_with_any_penalty(loss, penalty):
     tr = Trainer(tiny_config("objective.name=ns-gan", f"objective.loss={loss}", f"objective.penalty={penalty}",

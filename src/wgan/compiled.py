@@ -19,7 +19,9 @@ Supported: every network family the library builds (:data:`COMPILABLE`: mlp, dcg
 resnet-bottleneck, mnist-conv, conv1d), every
 objective and penalty, weight clipping, the generator batch multiple, lr decay, EMA, channels-last and data
 parallelism. Refused with a ConfigError naming the option (:func:`check_compilable`): mixed precision, AC-GAN
-conditioning, the [tricks] section, and the parameter-free data-plus-noise generator.
+conditioning, the [tricks] section, the parameter-free data-plus-noise generator, and a penalty that does not
+list the compiled path (:data:`wgan.penalties.PATHS`). The penalty's points are its own
+(:meth:`wgan.penalties.Penalty.points`, from the draws :meth:`~wgan.penalties.Penalty.draws` makes).
 
 The first call of each step compiles it (tens of seconds on a CPU: Inductor generates and builds C++); it pays
 only when the run is long enough. Measured break-evens: ``benchmarks/toy_throughput.py --compile`` and
@@ -35,11 +37,11 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad
 
-from .ensemble import has_cpp_compiler
 from .errors import ConfigError
 from .nets import DataPlusNoise, is_per_sample
 from .objectives import Objective
-from .penalties import Penalty, safe_norm
+from .penalties import Penalty, require, safe_norm
+from .toolchain import has_cpp_compiler
 
 COMPILABLE = ("mlp", "dcgan", "dcgan-deep", "resnet", "resnet64", "resnet-bottleneck", "mnist-conv", "conv1d")
 
@@ -49,6 +51,7 @@ def check_compilable(cfg: Any, G: nn.Module | None = None, device: torch.device 
     from .config import TricksConfig
 
     t = cfg.train
+    require(cfg.objective.penalty, "compiled")
     for section in ("generator", "critic"):
         net = getattr(cfg, section).net
         if net not in COMPILABLE:
@@ -78,28 +81,6 @@ def _buffers(m: nn.Module) -> dict[str, torch.Tensor]:
     return dict(m.named_buffers())
 
 
-def penalty_draws(penalty: Penalty | None, real: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, ...]:
-    """The penalty's random numbers, drawn as :meth:`Penalty.points` draws them (same calls, same order):
-    ``(eps,)`` ``(B, 1, ...)`` for gp/lp, ``(u, alpha)`` for dragan, ``()`` without a penalty."""
-    if penalty is None:
-        return ()
-    one = (real.shape[0],) + (1,) * (real.dim() - 1)
-    if penalty.name == "dragan":
-        u = torch.rand(real.shape, generator=rng, device=real.device, dtype=real.dtype)
-        return u, torch.rand(one, generator=rng, device=real.device, dtype=real.dtype)
-    return (torch.rand(one, generator=rng, device=real.device, dtype=real.dtype),)
-
-
-def penalty_points(penalty: Penalty, real: torch.Tensor, fake: torch.Tensor, draws: tuple[torch.Tensor, ...]
-                   ) -> torch.Tensor:
-    """x_hat from pre-drawn numbers: the formulas of :func:`wgan.penalties.interpolates` / ``dragan_points``."""
-    if penalty.name == "dragan":
-        u, alpha = draws
-        return real + (1 - alpha) * (penalty.dragan_scale * real.std() * u)
-    (eps,) = draws
-    return eps * real + (1 - eps) * fake
-
-
 def critic_program(G: nn.Module, D: nn.Module, objective: Objective, penalty: Penalty | None) -> Callable:
     """``f(d_params, d_buffers, g_state, real, z, *draws) -> (grads, (loss, pen, norms, real_out, fake_out, fake))``:
     one critic step's gradient as a pure function (``torch.func.grad`` of the loss plus the weighted penalty)."""
@@ -122,7 +103,7 @@ def critic_program(G: nn.Module, D: nn.Module, objective: Objective, penalty: Pe
         if penalty is None:
             zero = loss.new_zeros(())
             return loss, (loss, zero, zero, real_out, fake_out, fake)
-        x_hat = penalty_points(penalty, real, fake, draws)
+        x_hat = penalty.points(real, fake, draws)  # the penalty's own points, from the step's draws
         g = grad(lambda x: critic(x).sum())(x_hat)  # grad_x D(x_hat), differentiable in d_params
         norms = safe_norm(g)  # (B,)
         pen = penalty.from_norms(norms)
@@ -179,7 +160,7 @@ class CompiledSteps:
         tr = self.tr
         real, _ = real_batch(tr, tr.cfg.data.batch_size, tr.sampler, tr.data_rng)
         z = tr.noise(real.shape[0])
-        draws = penalty_draws(tr.penalty, real, tr.noise_rng)
+        draws = tr.penalty.draws(real, tr.noise_rng) if tr.penalty is not None else ()
         grads, (loss, pen, norms, real_out, fake_out, fake) = self._critic(
             _params(tr.D), _buffers(tr.D), {**_params(tr.G), **_buffers(tr.G)}, real, z, *draws)
         tr._add("loss/critic", loss)
@@ -207,4 +188,4 @@ class CompiledSteps:
 
 
 __all__ = ["COMPILABLE", "CompiledSteps", "check_compilable", "critic_program", "generator_program",
-           "has_cpp_compiler", "penalty_draws", "penalty_points"]
+           "has_cpp_compiler"]

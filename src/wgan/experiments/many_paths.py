@@ -38,10 +38,12 @@ import torch
 
 from ..config import Config, apply_sets
 from ..data import LineData
-from ..ensemble import Ensemble, Summary, ensemble_settings, plot_sweep, summarize
+from ..diagnostics.plots import plot_sweep
+from ..ensemble import Ensemble, ensemble_settings
 from ..errors import ConfigError
 from ..metrics.frechet import frechet_distance
 from ..resolve import resolve
+from ..stats import Summary, summarize
 from ..train import Trainer
 from . import Claim, Context, Result, register
 from ._common import cached_run, single_thread
