@@ -98,7 +98,7 @@ from wgan.config import ConfigError, resolve  # noqa: E402
 from wgan.nets import CRITICS, GENERATORS, build_critic, build_generator  # noqa: E402
 from wgan.nets.images import IMAGE_CRITICS, IMAGE_GENERATORS  # noqa: E402
 from wgan.penalties import make_penalty, warn_if_batchnorm  # noqa: E402
-from wgan.train import count_parameters  # noqa: E402
+from wgan.training.trainer import count_parameters  # noqa: E402
 
 from .helpers import tiny_config  # noqa: E402
 

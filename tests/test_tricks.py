@@ -1,5 +1,5 @@
-"""The Improved-GAN techniques (wgan.tricks, wgan.nets.tricks): closed forms and contracts of each mechanism,
-and every switch training a few steps with every objective."""
+"""The Improved-GAN techniques (wgan.training.trick_hooks, wgan.nets.tricks): closed forms and contracts of each
+mechanism, and every switch training a few steps with every objective."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from wgan.nets import is_per_sample
 from wgan.nets.mlp import MLP
 from wgan.nets.tricks import MinibatchCritic, MinibatchDiscrimination, VirtualBatchNet, VirtualBatchNorm
 from wgan.objectives import Objective
-from wgan.train import Trainer
-from wgan.tricks import HistoricalAverage, feature_matching_loss, instance_noise_std
+from wgan.training.trainer import Trainer
+from wgan.training.trick_hooks import HistoricalAverage, feature_matching_loss, instance_noise_std
 
 SWITCHES: dict[str, list[str]] = {
     "feature-matching": ["tricks.feature_matching=true"],

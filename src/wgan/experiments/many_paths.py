@@ -41,7 +41,7 @@ from ..data import LineData
 from ..ensemble import Ensemble, Summary, ensemble_settings, plot_sweep, summarize
 from ..errors import ConfigError
 from ..metrics.frechet import frechet_distance
-from ..train import Trainer
+from ..training.trainer import Trainer
 from . import Claim, Context, Result, register
 from ._common import cached_run, single_thread
 from ._protocol import Row
@@ -97,7 +97,7 @@ def experiment_config(setting: Setting, model: str, dim: int | None = None, n_cr
 
 
 def line_trainer(cfg: Config, sampler: LineData, seed: int) -> Trainer:
-    """The normal training loop (:class:`wgan.train.Trainer`) on line data."""
+    """The normal training loop (:class:`wgan.Trainer`) on line data."""
     return Trainer(apply_sets(cfg, [f"data.name={sampler.name}", f"train.seed={seed}"]), sampler=sampler)
 
 

@@ -17,7 +17,7 @@ from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from ..data import Sampler
-    from ..train import Trainer
+    from ..training.trainer import Trainer
 
 
 @dataclass(frozen=True)
