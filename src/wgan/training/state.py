@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -35,6 +35,9 @@ from ..penalties import Penalty
 from ..rundir import CHECKPOINT_FORMAT
 from .meters import RunningMeans
 from .trick_hooks import Tricks
+
+if TYPE_CHECKING:
+    from ..data.loading import FolderStream
 
 
 @dataclass
@@ -83,7 +86,7 @@ class Streams:
     noise: torch.Generator  # latent noise, penalty points, instance noise
     diag: torch.Generator  # measurements (gradient norms of runs without a penalty)
     val: torch.Generator  # the held-out critic loss: real batches and noise
-    folder: Any = None  # wgan.data.loading.FolderStream for image folders, else None
+    folder: FolderStream | None = None  # image folders: batches decoded ahead by DataLoader workers
     draw: int = 0  # the folder stream's next draw: step * n_critic + the critic step within the step
 
 

@@ -393,7 +393,8 @@ class Trainer:
         record, samples and checkpoint, so it sees the state a checkpoint of that step holds; the final step
         too when it is a multiple; never step 0; a resumed run counts from its checkpoint's step. A callback
         that only measures (its own random streams, as :meth:`evaluate` and :meth:`generate` use) leaves the
-        run bit-identical to one without it. What it raises stops the run (no checkpoint is written for it).
+        run bit-identical to one without it. An exception it raises propagates out of ``fit`` (the checkpoints
+        written until then stay).
 
         Returns the summary (also written to ``summary.json``). On Ctrl-C the loop finishes its current
         step, saves a checkpoint and raises ``KeyboardInterrupt``; a second Ctrl-C stops at once (the
