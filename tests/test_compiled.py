@@ -1,4 +1,4 @@
-"""Compiled steps (wgan.compiled): the torch.func programs equal the eager autograd steps for every network
+"""Compiled steps (wgan.training.compiled): the torch.func programs equal the eager autograd steps for every network
 family and penalty (gradients, updates, logged values), compiled by torch.compile they still do to round-off,
 and what cannot be compiled is refused by name.
 
@@ -12,13 +12,13 @@ import pytest
 import torch
 
 from wgan import Trainer
-from wgan.compiled import COMPILABLE, CompiledSteps, check_compilable
 from wgan.config import ConfigError
-from wgan.ensemble import has_cpp_compiler
 from wgan.nets import CRITICS, GENERATORS
 from wgan.objectives import PRESETS
 from wgan.penalties import REGISTRY
 from wgan.resolve import resolve
+from wgan.toolchain import has_cpp_compiler
+from wgan.training.compiled import COMPILABLE, CompiledSteps, check_compilable
 
 from .helpers import tiny_config
 
@@ -85,7 +85,7 @@ CASES = [(f, "gp") for f in [*FAMILIES, "conv1d"]] + [("mlp", p) for p in PENALT
 @pytest.mark.parametrize(("family", "penalty"), CASES)
 def test_torch_func_steps_equal_the_eager_steps(family, penalty, tmp_path):
     eager, func = _pair(_sets(family, penalty, tmp_path))
-    func.compiled = CompiledSteps(func, compile=False)  # the torch.func programs, run eagerly
+    func.compiled = CompiledSteps(func.state, compile=False)  # the torch.func programs, run eagerly
     eager.train_step()  # n_critic critic steps and a generator step
     func.train_step()
     # same draws, same formulas: equal to round-off (a wrong formula is off by O(1))

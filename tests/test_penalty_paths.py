@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from wgan import Trainer
-from wgan.compiled import CompiledSteps, check_compilable
 from wgan.config import apply_sets
 from wgan.ensemble import Ensemble
 from wgan.errors import ConfigError
 from wgan.experiments.many_paths import Setting, experiment_config, line_trainer
 from wgan.penalties import PENALTIES, REGISTRY, Penalty, PenaltyKind, make_penalty, register
 from wgan.resolve import resolve
+from wgan.training.compiled import CompiledSteps, check_compilable
 
 from .helpers import tiny_config
 
@@ -99,7 +99,7 @@ def test_compiled_program_equals_the_eager_step(name):
     """The torch.func program (run uncompiled) against the eager autograd step, for every penalty."""
     sets = [f"objective.penalty={name}", "optim.name=sgd", "optim.lr=1e-3", "objective.n_critic=2"]
     eager, func = Trainer(tiny_config(*sets)), Trainer(tiny_config(*sets))
-    func.compiled = CompiledSteps(func, compile=False)
+    func.compiled = CompiledSteps(func.state, compile=False)
     eager.train_step()
     func.train_step()
     for a, b in ((eager.G, func.G), (eager.D, func.D)):
@@ -128,7 +128,7 @@ def test_paths_refuse_a_penalty_they_cannot_run_by_name(shifted):
     with pytest.raises(ConfigError, match="penalty 'test-shifted-eager' cannot run on the compiled training step"):
         check_compilable(resolve(cfg))
     with pytest.raises(ConfigError, match="penalty 'test-shifted-eager' cannot run on the compiled training step"):
-        CompiledSteps(Trainer(cfg), compile=False)
+        CompiledSteps(Trainer(cfg).state, compile=False)
     ens_cfg = apply_sets(experiment_config(SMALL, "wgan-gp"), ["objective.penalty=test-shifted-eager"])
     with pytest.raises(ConfigError, match="penalty 'test-shifted-eager' cannot run on the vectorised ensemble"):
         Ensemble(ens_cfg, [0, 1], SMALL.sampler())
@@ -141,7 +141,7 @@ def test_compiled_program_uses_a_new_penalty_own_points(shifted):
     sets = ["objective.penalty=test-shifted", "optim.name=sgd", "optim.lr=1e-2", "objective.n_critic=2"]
     eager, func, gp = (Trainer(tiny_config(*sets)), Trainer(tiny_config(*sets)),
                        Trainer(tiny_config(*sets[1:], "objective.penalty=gp")))
-    func.compiled = CompiledSteps(func, compile=False)
+    func.compiled = CompiledSteps(func.state, compile=False)
     before = _Shifted.calls
     for tr in (eager, func, gp):
         tr.train_step()

@@ -71,9 +71,9 @@ def input_gradient_norms(
 # A penalty lists the paths it can run on; any other refuses it by name (:func:`require`). value: (what the
 # path is, how to train without it).
 PATHS: dict[str, tuple[str, str]] = {
-    "eager": ("the eager training step (wgan.steps)", ""),
+    "eager": ("the eager training step (wgan.training.steps)", ""),
     "compiled": ("the compiled training step (train.compile = true)", "set train.compile = false"),
-    "ensemble": ("the vectorised ensemble (wgan.ensemble)", "train such runs with wgan.train.Trainer"),
+    "ensemble": ("the vectorised ensemble (wgan.ensemble)", "train such runs with wgan.Trainer"),
 }
 
 

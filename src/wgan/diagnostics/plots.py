@@ -91,6 +91,22 @@ def _image_metric_keys(records: list[dict]) -> list[str]:
     return [k for k in keys if re.fullmatch(pattern, k)]
 
 
+def run_title(cfg: Any) -> str:
+    """``data / objective`` for figure titles, with a file or folder as its name alone (not a long path)."""
+    return f"{Path(cfg.data.name).stem} / {cfg.objective.name}"
+
+
+def gradnorm_place(cfg: Any) -> tuple[str, bool]:
+    """Where ``gradnorm/*`` is measured, for the curves' title, and whether the run's penalty pulls it to 1."""
+    o = cfg.objective
+    if o.penalty in ("gp", "lp"):
+        return "at real-fake interpolates (the penalty's points)", True
+    if o.penalty == "dragan":
+        return "around the data (the DRAGAN penalty's points)", True
+    how = "weights clipped, no penalty" if o.clip else "no penalty"
+    return f"at real-fake interpolates (measured only: {how})", False
+
+
 def plot_curves(records: list[dict], path: str | Path, title: str = "", gradnorm_at: str = "",
                 unit_target: bool = True) -> None:
     """One panel per logged family, each with labelled axes: the losses and the critic's estimate; the critic

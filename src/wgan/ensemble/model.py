@@ -3,7 +3,7 @@
 Fedus et al. 2018 (*Many Paths to Equilibrium*, sec. 4) average hundreds to 1,000 runs per setting. Here
 ``S`` members -- the same architecture, each with its own seed (initialisation, data and noise), optionally
 its own learning rate and penalty weight lambda -- are stacked along a leading member axis and trained by
-the same algorithm as :class:`wgan.train.Trainer` (``n_critic`` critic steps with the objective's loss plus
+the same algorithm as :class:`wgan.Trainer` (``n_critic`` critic steps with the objective's loss plus
 ``lambda * penalty``, weight clipping after each critic step, then one generator step), with each member's
 own optimiser state (:class:`StackedOptimizer`).
 
@@ -110,15 +110,15 @@ class Ensemble:
         require(cfg.objective.penalty, "ensemble")  # a penalty that does not list the ensemble, by name
         bad = unsupported_settings(cfg)
         if bad:
-            where = " (the [tricks] switches live in wgan.train.Trainer's loop only)" if any(
+            where = " (the [tricks] switches live in wgan.Trainer's loop only)" if any(
                 b.startswith("tricks.") for b in bad) else ""
             raise ConfigError(f"the ensemble does not implement {', '.join(bad)}{where}; remove the setting or "
-                              "train such runs with wgan.train.Trainer, one seed at a time")
+                              "train such runs with wgan.Trainer, one seed at a time")
         self.S, self.seeds, self.rng_mode = len(seeds), seeds, rng
         self.sampler = sampler if sampler is not None else make_sampler(cfg.data.name, cfg.data)
         if getattr(self.sampler, "kind", "points") != "points":
             raise ConfigError(f"the ensemble trains on points (vectors); data {self.sampler.name!r} is "
-                              f"{self.sampler.kind}: train it with wgan.train.Trainer")
+                              f"{self.sampler.kind}: train it with wgan.Trainer")
         dim = self.sampler.dim
         o, op = cfg.objective, cfg.optim
         gens, crits = [], []

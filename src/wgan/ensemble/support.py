@@ -1,4 +1,4 @@
-"""The config fields the ensemble implements exactly as :class:`wgan.train.Trainer` does (:data:`SUPPORTED`),
+"""The config fields the ensemble implements exactly as :class:`wgan.Trainer` does (:data:`SUPPORTED`),
 those that change nothing it trains (:data:`NO_EFFECT`), and the checks built on them."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from ..config import Config
 
 # ---------------------------------------------------------------------------------------------- config fields
-# Every config field the ensemble implements, with the values it implements exactly as wgan.train.Trainer does
+# Every config field the ensemble implements, with the values it implements exactly as wgan.Trainer does
 # (None: every value the config accepts). A field listed in neither table must keep its default: a field
 # added to wgan.config later (or a new value of a listed one, e.g. another optimiser) is refused until it is
 # implemented here and tested against the Trainer (tests/test_ensemble.py).

@@ -44,7 +44,7 @@ from ..errors import ConfigError
 from ..metrics.frechet import frechet_distance
 from ..resolve import resolve
 from ..stats import Summary, summarize
-from ..train import Trainer
+from ..training.trainer import Trainer
 from . import Claim, Context, Result, register
 from ._common import cached_run, single_thread
 from ._protocol import Row
@@ -100,7 +100,7 @@ def experiment_config(setting: Setting, model: str, dim: int | None = None, n_cr
 
 
 def line_trainer(cfg: Config, sampler: LineData, seed: int) -> Trainer:
-    """The normal training loop (:class:`wgan.train.Trainer`) on line data."""
+    """The normal training loop (:class:`wgan.Trainer`) on line data."""
     return Trainer(apply_sets(cfg, [f"data.name={sampler.name}", f"train.seed={seed}"]), sampler=sampler)
 
 
