@@ -8,7 +8,7 @@ steps: what ``Trainer.fit`` does apart from evaluation, samples and checkpoints)
 careful user would write by hand (no logging). They alternate in rounds in one process, so machine noise hits
 both alike. "Images" are real training images consumed: n_critic * batch per generator step.
 
-``--compile`` adds the library with ``train.compile = true`` (wgan.compiled): its first step compiles (timed
+``--compile`` adds the library with ``train.compile = true`` (wgan.training.compiled): its first step compiles (timed
 apart, with the break-even run length from which compiling saves time); the last line is then
 ``ratio compiled/plain = N.NNx``.
 

@@ -6,7 +6,7 @@ All train WGAN-GP on 8 Gaussians at the WGAN-GP authors' toy settings (3 hidden 
 process, alternating in rounds so that machine noise hits all alike. The library is timed through
 ``Trainer.train_step`` plus its logging reduction every 10 steps (what ``Trainer.fit`` does between
 evaluations); the plain loop is what a careful user would write by hand (the authors' algorithm, no logging).
-``--compile`` adds the library with ``train.compile = true`` (wgan.compiled): its first step compiles (timed
+``--compile`` adds the library with ``train.compile = true`` (wgan.training.compiled): its first step compiles (timed
 apart and reported, with the break-even: the run length from which compiling saves time), later steps are
 timed like the others. The machine's matmul peak is measured in the same run (a square fp32 GEMM on the same
 threads) and each loop's achieved FLOP rate is printed as a fraction of it (FLOPs per step counted once by

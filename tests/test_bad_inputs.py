@@ -121,7 +121,7 @@ def w(tmp_path_factory):
     f["exists.npy"] = str(root / "exists.npy")
 
     # checkpoints that are valid (weights-only) pickles of the wrong structure, and hostile / damaged ones
-    from wgan.run import load_checkpoint
+    from wgan.rundir import load_checkpoint
 
     good = load_checkpoint(runs.iterdir().__next__())  # the state inside the checksummed envelope
     wide = {**good, "generator": {k: torch.zeros([2 * d for d in v.shape]) for k, v in good["generator"].items()}}

@@ -147,7 +147,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     assert proc.returncode == 130, err
     run = _run_dir(root)
     assert f"wgan train --resume {run}" in err
-    from wgan.train import load_checkpoint
+    from wgan.training.trainer import load_checkpoint
 
     step = load_checkpoint(run)["step"]
     assert step >= 1

@@ -3,6 +3,8 @@ from the statistics, the protocol in the file name, a second evaluation reads th
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 import torch
@@ -86,3 +88,35 @@ def test_the_fid_family_measures_against_the_cached_statistics_when_the_run_has_
     assert got["_val"] == pytest.approx(fid_to_stats(stats, images(100, 20_000), cached.net("inception")))
     assert got[""] != pytest.approx(direct[""], rel=1e-3)
     assert f"cached as {tmp_path / 's.npz'}" in family.baseline(cached, spec)
+
+
+def test_an_image_run_caches_inception_fid_statistics_of_named_datasets_only(tmp_path, monkeypatch):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from wgan.config import Config
+    from wgan.kinds.image_runs import Plan, _Measuring
+    from wgan.metrics.image_metrics import parse_metric
+
+    monkeypatch.setenv("WGAN_CACHE", str(tmp_path / "cache"))
+    weights = tmp_path / "weights.pth"
+    weights.write_bytes(b"stand-in weights")
+    net = small_net()
+    plan = Plan([], inception={"inception": net}, inception_weights=str(weights))
+
+    def run(data: str) -> _Measuring:
+        cfg = Config()
+        trainer = SimpleNamespace(cfg=replace(cfg, data=replace(cfg.data, name=data)), eval_cache={},
+                                  sampler=SimpleNamespace(validation=None))
+        return _Measuring(trainer, plan)
+
+    fid_inception, fid_classifier = parse_metric("fid100_inception"), parse_metric("fid100_classifier")
+    named = run("mnist")
+    path = named.cached_stats_file(fid_inception)
+    assert path is not None and path.parent == tmp_path / "cache" / "fid-stats" and path.name.startswith("mnist-n100-")
+    assert f"-weights{hashlib.sha256(b'stand-in weights').hexdigest()[:12]}-" in path.name
+    stats = named.cached_stats(fid_inception, images(100, 1), net)
+    assert path.is_file() and stats[0].shape == (16,)
+    assert named.cached_stats_file(fid_classifier) is None  # classifier features: a user's file, never cached
+    assert run("digits").cached_stats_file(fid_inception) is None  # not a fetched dataset
+    assert run(str(tmp_path)).cached_stats(fid_inception, images(100, 1), net) is None  # a folder may change

@@ -1,4 +1,4 @@
-"""The NaN guard (wgan.guard): a diverged run stops with one line and never saves its non-finite state."""
+"""The NaN guard (wgan.training.guard): a diverged run stops with one line and never saves its non-finite state."""
 
 import json
 
@@ -8,7 +8,7 @@ import torch
 from wgan import Trainer
 from wgan.cli import main
 from wgan.errors import TrainingDiverged
-from wgan.run import load_checkpoint, save_checkpoint
+from wgan.rundir import load_checkpoint, save_checkpoint
 
 from .helpers import TINY, tiny_config
 

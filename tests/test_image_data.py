@@ -197,7 +197,7 @@ def test_image_sampler_rejects_float_pixels():
 @pytest.mark.parametrize("net", ["dcgan", "resnet", "mnist-conv"])
 def test_trainer_runs_wgan_gp_on_digits(one_thread, net):
     """A few WGAN-GP steps on digits (8x8; 32x32 for the 28/32-only MNIST net) with the image nets on the CPU."""
-    from wgan.train import Trainer
+    from wgan.training.trainer import Trainer
 
     size = 32 if net == "mnist-conv" else 8
     cfg = tiny_config("data.name=digits", f"data.image_size={size}", f"generator.net={net}", f"critic.net={net}",

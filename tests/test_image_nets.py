@@ -99,7 +99,7 @@ from wgan.nets import CRITICS, GENERATORS, build_critic, build_generator  # noqa
 from wgan.nets.image_nets import IMAGE_CRITICS, IMAGE_GENERATORS  # noqa: E402
 from wgan.penalties import make_penalty, warn_if_batchnorm  # noqa: E402
 from wgan.resolve import resolve  # noqa: E402
-from wgan.train import count_parameters  # noqa: E402
+from wgan.training.trainer import count_parameters  # noqa: E402
 
 from .helpers import tiny_config  # noqa: E402
 

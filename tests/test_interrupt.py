@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from wgan.run import load_checkpoint
+from wgan.rundir import load_checkpoint
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 TINY = ["--set", "generator.width=16", "--set", "critic.width=16", "--set", "data.batch_size=32",

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from wgan.io import read_json, read_jsonl, write_json
-from wgan.run import json_line
+from wgan.rundir import json_line
 
 
 def _strict(text: str):

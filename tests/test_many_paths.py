@@ -8,7 +8,7 @@ import torch
 
 from wgan.config import apply_sets
 from wgan.data import LineData
-from wgan.ensemble import Ensemble, summarize
+from wgan.ensemble import Ensemble
 from wgan.experiments import Context, get, run_experiment
 from wgan.experiments.many_paths import (
     EXP1,
@@ -26,6 +26,7 @@ from wgan.experiments.many_paths import (
 from wgan.io import read_json
 from wgan.metrics import frechet_distance, frechet_distance_from_samples
 from wgan.resolve import resolve
+from wgan.stats import summarize
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

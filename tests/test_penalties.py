@@ -15,6 +15,7 @@ from torch import nn
 from wgan.nets.mlp import MLP
 from wgan.penalties import (
     PENALTIES,
+    REGISTRY,
     Penalty,
     clip_weights_,
     dragan_points,
@@ -63,17 +64,19 @@ def _batch(shape, seed, b=6):
 
 @pytest.mark.parametrize("shape", SHAPES, ids=IDS)
 @pytest.mark.parametrize("wnorm", [1.7, 0.4])
-@pytest.mark.parametrize("name", ["gp", "lp", "dragan"])
+@pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_penalty_closed_form_linear_critic(name, wnorm, shape):
-    """gp/dragan: (||w|| - 1)^2; lp: max(0, ||w|| - 1)^2 (WGAN-GP eq. 3 and its one-sided form)."""
+    """Two-sided (gp, dragan): (||w|| - 1)^2; one-sided (lp): max(0, ||w|| - 1)^2 (WGAN-GP eq. 3 and its
+    one-sided form), wherever the points lie."""
     critic = LinearCritic(shape, wnorm)
     real, fake = _batch(shape, 1), _batch(shape, 2)
     pen, norms = Penalty(name, 10.0)(critic, real, fake, torch.Generator().manual_seed(3))
     torch.testing.assert_close(norms, torch.full((6,), wnorm, dtype=torch.float64))
     gap = wnorm - 1
-    expected = max(0.0, gap) ** 2 if name == "lp" else gap**2
+    one_sided = REGISTRY[name].one_sided
+    expected = max(0.0, gap) ** 2 if one_sided else gap**2
     assert pen.item() == pytest.approx(expected, rel=1e-12, abs=1e-15)
-    if name == "lp" and wnorm < 1:
+    if one_sided and wnorm < 1:
         assert pen.item() == 0.0
 
 
@@ -202,8 +205,8 @@ def test_dragan_penalty_uses_perturbed_data_not_fake():
     """The dragan penalty's points depend on the real batch only."""
     real = _batch((2,), 1)
     p = Penalty("dragan", 10.0)
-    a = p.points(real, _batch((2,), 2), torch.Generator().manual_seed(0))
-    b = p.points(real, _batch((2,), 3), torch.Generator().manual_seed(0))
+    a = p.points(real, _batch((2,), 2), p.draws(real, torch.Generator().manual_seed(0)))
+    b = p.points(real, _batch((2,), 3), p.draws(real, torch.Generator().manual_seed(0)))
     assert torch.equal(a, b)
 
 
@@ -244,6 +247,6 @@ def test_make_penalty():
     p = make_penalty("lp", 3)
     assert p == Penalty("lp", 3.0) and isinstance(p.weight, float) and p.one_sided
     assert make_penalty("dragan", 1.0, dragan_scale=0.25).dragan_scale == 0.25
-    assert set(PENALTIES) == {"none", "gp", "lp", "dragan"}
+    assert list(PENALTIES) == ["none", *REGISTRY] and {"gp", "lp", "dragan"} <= set(REGISTRY)
     with pytest.raises(ValueError, match="unknown penalty 'gpp'"):
         make_penalty("gpp", 10.0)

@@ -8,8 +8,8 @@ import torch
 from wgan.config import ConfigError
 from wgan.ensemble import unsupported_settings
 from wgan.resolve import resolve
-from wgan.steps import critic_draws_before, critic_iterations, sampling_mode
-from wgan.train import Trainer
+from wgan.training.steps import critic_draws_before, critic_iterations, sampling_mode
+from wgan.training.trainer import Trainer
 
 from .helpers import tiny_config
 
@@ -18,10 +18,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # tiny nets: one torch threa
 
 def test_wgan_critic_schedule_counts_as_main_py():
     tr = Trainer(tiny_config("objective.name=wgan", "train.critic_schedule=wgan"))
-    counts = []
-    for step in (0, 24, 25, 26, 499, 500, 501, 1000):
-        tr.step = step
-        counts.append(critic_iterations(tr))
+    counts = [critic_iterations(tr.cfg, step) for step in (0, 24, 25, 26, 499, 500, 501, 1000)]
     assert counts == [100, 100, 5, 5, 5, 100, 5, 100]  # WassersteinGAN/main.py:176-179
     tr.step = 0
     calls = []
@@ -30,13 +27,11 @@ def test_wgan_critic_schedule_counts_as_main_py():
     tr.train_step()
     assert len(calls) == 100 and tr.step == 1
     constant = Trainer(tiny_config("objective.name=wgan"))
-    assert critic_iterations(constant) == 5
+    assert critic_iterations(constant.cfg, 0) == 5
     total = 0  # the data stream's draw index before each step is the running count of critic steps
     for step in range(1, 1600):
-        tr.step = step - 1
-        total += critic_iterations(tr)
-        tr.step = step
-        assert critic_draws_before(tr) == total, step
+        total += critic_iterations(tr.cfg, step - 1)
+        assert critic_draws_before(tr.cfg, step) == total, step
 
 
 def test_fixed_generator_perturbs_the_critic_steps_own_batch():

@@ -1,4 +1,4 @@
-"""The run directory (wgan.run): checksummed checkpoints, leftovers from killed writers, the run lock, full disks."""
+"""The run directory (wgan.rundir): checksummed checkpoints, leftovers from killed writers, the run lock, full disks."""
 
 import errno
 import json
@@ -9,11 +9,11 @@ import sys
 import pytest
 import torch
 
-import wgan.run as run_mod
+import wgan.rundir as run_mod
 from wgan import Trainer
 from wgan.cli import main
 from wgan.errors import ConfigError
-from wgan.run import CheckpointWriteError, RunLock, load_checkpoint
+from wgan.rundir import CheckpointWriteError, RunLock, load_checkpoint
 
 from .helpers import tiny_config
 
@@ -60,7 +60,7 @@ def test_stale_tmp_files_of_the_run_are_removed_at_its_next_start(run_dir):
 
 
 def _holder(run_dir) -> subprocess.Popen:
-    code = ("import sys, time; from pathlib import Path; from wgan.run import RunLock; "
+    code = ("import sys, time; from pathlib import Path; from wgan.rundir import RunLock; "
             "RunLock(Path(sys.argv[1])).acquire(); print('locked', flush=True); time.sleep(60)")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     p = subprocess.Popen([sys.executable, "-c", code, str(run_dir)], stdout=subprocess.PIPE, text=True, env=env)
@@ -114,7 +114,7 @@ def test_atomically_written_files_get_the_umask_mode(run_dir):
 def test_run_numbers_are_unique_across_data_names(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from wgan.run import create_run_dir
+    from wgan.rundir import create_run_dir
 
     names = ["8gaussians", "25gaussians", "swissroll"] * 4
     with ThreadPoolExecutor(6) as pool:

@@ -112,7 +112,7 @@ def test_skip_resume_and_foreign_folders(tmp_path: Path):
     run = study.runs()[0]
     task = Task(run.name, run.label, 0, study.config(run).to_dict(), str(tmp_path / run.name), _record(study, run))
     # an interrupted run: a checkpoint at step 2 and no summary -> resumed to the end
-    from wgan.train import Trainer
+    from wgan.training.trainer import Trainer
 
     Trainer(apply_sets(study.config(run), ["train.steps=2"])).fit(tmp_path / run.name)
     (tmp_path / run.name / "summary.json").unlink()

@@ -39,7 +39,7 @@ def test_estimate_counts_each_runs_steps_and_writes_nothing(tmp_path: Path):
 
 
 def test_estimate_of_finished_and_interrupted_runs(tmp_path: Path):
-    from wgan.train import Trainer
+    from wgan.training.trainer import Trainer
 
     base = apply_sets(Config(), ["train.steps=4", *TINY])
     study = Study("s", [{"objective.name": "wgan-gp"}, {"objective.name": "ns-gan"}], [0], base)

@@ -49,7 +49,7 @@ def test_tensorboard_holds_every_metric_the_samples_and_the_config(tmp_path):
 
 def test_tensorboard_text_samples(tmp_path):
     pytest.importorskip("tensorboard")
-    from wgan.run import TensorBoardSink
+    from wgan.rundir import TensorBoardSink
 
     sample = tmp_path / "step-0000003.txt"
     sample.write_text("to be or not\nthat is\n")
@@ -72,6 +72,6 @@ def test_without_tensorboard_the_refusal_is_one_line_naming_the_extra(monkeypatc
 def test_import_wgan_does_not_import_tensorboard():
     import subprocess
 
-    code = "import sys, wgan, wgan.train, wgan.run; print('tensorboard' in sys.modules)"
+    code = "import sys, wgan, wgan.training.trainer, wgan.rundir; print('tensorboard' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -243,7 +243,7 @@ def test_js_matches_scipy_on_random_counts():
 # ------------------------------------------------------------------ training runs
 def test_fit_writes_samples_and_js(corpus, tmp_path, one_thread):
     from wgan.io import read_jsonl
-    from wgan.train import Trainer
+    from wgan.training.trainer import Trainer
 
     cfg = text_config(corpus, "train.steps=4", "train.sample_every=2", "objective.n_critic=2")
     run = tmp_path / "run"
@@ -263,7 +263,7 @@ def test_fit_writes_samples_and_js(corpus, tmp_path, one_thread):
 
 def test_cli_sample_prints_sentences(corpus, tmp_path, capsys, one_thread):
     from wgan.cli import main
-    from wgan.train import Trainer
+    from wgan.training.trainer import Trainer
 
     run = tmp_path / "run"
     Trainer(text_config(corpus, "train.steps=2")).fit(run)

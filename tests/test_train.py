@@ -8,9 +8,11 @@ import pytest
 import torch
 
 from wgan import PRESETS, Trainer
+from wgan.config import ConfigError
 from wgan.io import read_json
+from wgan.penalties import REGISTRY
 from wgan.resolve import resolve
-from wgan.train import create_run_dir, load_checkpoint
+from wgan.training.trainer import create_run_dir, load_checkpoint
 
 from .helpers import tiny_config
 
@@ -37,7 +39,7 @@ def test_every_objective_trains(objective):
     assert summary["w1_floor"] > 0
 
 
-@pytest.mark.parametrize("penalty", ["gp", "lp", "dragan"])
+@pytest.mark.parametrize("penalty", sorted(REGISTRY))
 @pytest.mark.parametrize("loss", ["wasserstein", "non-saturating", "least-squares"])
 def test_any_objective_with_any_penalty(loss, penalty):
     tr = Trainer(tiny_config("objective.name=ns-gan", f"objective.loss={loss}", f"objective.penalty={penalty}",
@@ -169,6 +171,50 @@ def test_resume_is_bit_identical(tmp_path, objective):
     rows_full = (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
     rows_split = (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()
     assert [_no_time(r) for r in rows_full] == [_no_time(r) for r in rows_split]
+
+
+def test_fit_calls_back_every_n_generator_steps(tmp_path):
+    seen = []
+
+    def callback(trainer):
+        # after the step's record and checkpoint: the metrics of that step are on disk, latest.pt holds it
+        rows = [json.loads(r) for r in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+        seen.append((trainer.step, rows[-1]["step"], trainer.checkpoint_step))
+
+    tr = Trainer(tiny_config("train.steps=7", "train.log_every=1", "train.checkpoint_every=1"))
+    tr.fit(tmp_path / "run", callback=callback, every=3)
+    assert seen == [(3, 3, 3), (6, 6, 6)]  # never step 0; step 7 is not a multiple of 3
+
+    resumed = Trainer.resume(tmp_path / "run", steps=9)  # counts go on from the checkpoint's step
+    seen.clear()
+    resumed.fit(tmp_path / "run", callback=callback, every=3)
+    assert seen == [(9, 9, 9)]
+
+
+def test_fit_with_every_zero_never_calls_back():
+    calls = []
+    Trainer(tiny_config()).fit(None, callback=calls.append, every=0)
+    assert calls == []
+    with pytest.raises(ConfigError, match="every = -1"):
+        Trainer(tiny_config()).fit(None, callback=calls.append, every=-1)
+
+
+def test_a_run_with_a_measuring_callback_is_bit_identical(tmp_path):
+    sets = ("train.steps=6", "train.log_every=2", "train.eval_every=3")
+    plain = Trainer(tiny_config(*sets))
+    plain.fit(tmp_path / "plain")
+    measured, calls = Trainer(tiny_config(*sets)), []
+
+    def measure(trainer):  # what a reproduction does between steps: evaluate, draw samples (own streams)
+        calls.append(trainer.evaluate()["eval/w1"])
+        trainer.generate(16, seed=5)
+
+    measured.fit(tmp_path / "measured", callback=measure, every=1)
+    assert len(calls) == 6
+    for p, q in zip(_params(plain), _params(measured), strict=True):
+        assert torch.equal(p, q)
+    rows = [(tmp_path / name / "metrics.jsonl").read_text().splitlines() for name in ("plain", "measured")]
+    assert [_no_time(r) for r in rows[0]] == [_no_time(r) for r in rows[1]]
 
 
 def test_resume_drops_metrics_logged_after_the_checkpoint(tmp_path):

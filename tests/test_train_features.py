@@ -17,14 +17,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import wgan.train as train_mod
+import wgan.training.trainer as train_mod
 from wgan import Trainer
 from wgan.config import Config, ConfigError, apply_sets
 from wgan.data import Sampler
 from wgan.nets import MLP
 from wgan.objectives import Objective
 from wgan.penalties import Penalty, input_gradient_norms
-from wgan.run import load_checkpoint
+from wgan.rundir import load_checkpoint
+from wgan.training import steps
 
 from .helpers import tiny_config
 
@@ -293,7 +294,7 @@ def test_channels_last():
             return torch.rand(n, 1, 4, 4, generator=generator) * 2 - 1
 
     tr = Trainer(tiny_config("train.channels_last=true"), sampler=Tiny())
-    real, _ = tr._real_batch(8, tr.sampler, tr.data_rng)
+    real, _ = steps.real_batch(tr.state, 8, tr.sampler, tr.data_rng)
     assert real.is_contiguous(memory_format=torch.channels_last)
     tr.train_step()
 

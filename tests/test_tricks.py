@@ -1,5 +1,5 @@
-"""The Improved-GAN techniques (wgan.tricks, wgan.nets.trick_layers): closed forms and contracts of each mechanism,
-and every switch training a few steps with every objective."""
+"""The Improved-GAN techniques (wgan.training.trick_hooks, wgan.nets.trick_layers): closed forms and contracts of each
+mechanism, and every switch training a few steps with every objective."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from wgan.nets.mlp import MLP
 from wgan.nets.trick_layers import MinibatchCritic, MinibatchDiscrimination, VirtualBatchNet, VirtualBatchNorm
 from wgan.objectives import LOSSES, Objective
 from wgan.resolve import resolve
-from wgan.train import Trainer
-from wgan.tricks import HistoricalAverage, feature_matching_loss, instance_noise_std
+from wgan.training.trainer import Trainer
+from wgan.training.trick_hooks import HistoricalAverage, feature_matching_loss, instance_noise_std
 
 SWITCHES: dict[str, list[str]] = {
     "feature-matching": ["tricks.feature_matching=true"],

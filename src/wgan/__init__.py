@@ -20,7 +20,7 @@ _EXPORTS = {
     "Objective": "objectives", "PRESETS": "objectives",
     "Penalty": "penalties", "clip_weights_": "penalties", "input_gradient_norms": "penalties",
     "make_penalty": "penalties",
-    "Trainer": "train",
+    "Trainer": "training.trainer",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -199,9 +199,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from . import distributed
     from .config import to_toml
-    from .run import create_run_dir
+    from .rundir import create_run_dir
     from .threads import run_threads
-    from .train import Trainer
+    from .training.trainer import Trainer
 
     distributed.init_from_env()  # under torchrun: join the process group (one rank per GPU)
     lead = distributed.rank() == 0  # only rank 0 creates the run directory and prints
@@ -292,7 +292,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from .nets.families import descriptions
     from .objectives import PRESETS
     from .penalties import PENALTIES
-    from .tricks import TRICKS
+    from .training.trick_hooks import TRICKS
 
     print("objectives (--objective NAME; defaults from the cited source):")
     for name, p in PRESETS.items():
@@ -422,7 +422,7 @@ def _print_estimate(study, out: Path, workers: int) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .io import write_json
-    from .train import Trainer
+    from .training.trainer import Trainer
 
     trainer = Trainer.resume(args.run_dir)
     if any(v is not None for v in (args.metrics, args.classifier, args.inception_weights, args.n_samples)):
@@ -434,7 +434,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                               f"is {trainer.sampler.kind} (its evaluation is fixed: see `wgan list`)")
 
         trainer.cfg = eval_config(trainer.cfg, args.metrics, args.classifier, args.inception_weights, args.n_samples)
-        trainer._eval_cache.clear()
+        trainer.eval_cache.clear()
     summary = trainer.eval_summary()
     write_json(Path(args.run_dir) / "eval.json", summary)
     _print_summary(summary, trainer.sampler.kind)
@@ -474,7 +474,7 @@ def cmd_classifier(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .train import Trainer
+    from .training.trainer import Trainer
 
     if args.out is None or args.out.endswith(".txt"):
         return _sample_text(args)
@@ -502,7 +502,7 @@ def _check_sample_args(args: argparse.Namespace) -> None:
 
 def _sample_text(args: argparse.Namespace) -> int:
     """``wgan sample RUN`` for text runs: argmax-decoded sentences, printed or written one a line to ``--out``."""
-    from .train import Trainer
+    from .training.trainer import Trainer
 
     _check_sample_args(args)
     out = Path(args.out) if args.out is not None else None
@@ -544,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     with guarded_std_streams():
         try:
             return handler(args)
-        except TrainingDiverged as e:  # the NaN guard stopped a run (wgan.guard): exit 3, the fix in the line
+        except TrainingDiverged as e:  # the NaN guard stopped a run (wgan.training.guard): exit 3, the fix in the line
             say(f"wgan {args.command}: error: {e}")
             return 3
         except ConfigError as e:

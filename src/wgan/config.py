@@ -126,8 +126,9 @@ class TrainConfig:
     log_val_every: int = 0  # critic loss on the held-out split (loss/critic_val) every N steps; 0 = log_every
     threads: int = 0  # torch CPU threads set by `wgan train`; 0 = auto: 1 for small nets, else the idle cores
     # (wgan.threads.run_threads; in code, call torch.set_num_threads yourself)
-    compile: bool = False  # torch.compile both steps (wgan.compiled); pays only on long runs (docs/toy.md: break-even)
-    # also log metrics, sample pictures and the config to RUN/tensorboard/ (wgan.run.TensorBoardSink; needs the
+    # torch.compile both steps (wgan.training.compiled); pays only on long runs (docs/toy.md: break-even)
+    compile: bool = False
+    # also log metrics, sample pictures and the config to RUN/tensorboard/ (wgan.rundir.TensorBoardSink; needs the
     # extra: pip install -e ".[tensorboard]"); view with `tensorboard --logdir runs/`
     tensorboard: bool = False
 
@@ -151,7 +152,7 @@ VBN_CHOICES: tuple[str, ...] = ("none", "generator", "critic", "both")  # tricks
 
 @dataclass(frozen=True)
 class TricksConfig:
-    """Improved-GAN techniques, each usable with every objective (wgan.tricks; all off by default)."""
+    """Improved-GAN techniques, each usable with every objective (wgan.training.trick_hooks; all off by default)."""
 
     feature_matching: bool = False  # Salimans et al. 2016 sec. 3.1: G minimises ||E f(x) - E f(G(z))||^2
     minibatch_kernels: int = 0  # Salimans sec. 3.2: B minibatch-discrimination kernels in the critic; 0 = off

@@ -84,11 +84,11 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     choice("train.critic_schedule", t.critic_schedule, ("constant", "wgan"))
     choice("eval.generator_mode", cfg.eval.generator_mode, ("running", "batch"))
     if t.tensorboard:
-        from .run import require_tensorboard
+        from .rundir import require_tensorboard
 
         require_tensorboard()
     if t.compile:
-        from .compiled import check_compilable
+        from .training.compiled import check_compilable
 
         check_compilable(out)
     n_g, n_d = getattr(cfg.generator, "n_classes", 0), getattr(cfg.critic, "n_classes", 0)
@@ -132,7 +132,7 @@ def _apply_archs(cfg: Config) -> Config:
 
 
 def _check_tricks(t: TricksConfig, loss: str) -> None:
-    """Validate the [tricks] section (wgan.tricks) against the resolved loss."""
+    """Validate the [tricks] section (wgan.training.trick_hooks) against the resolved loss."""
     if t.virtual_batch_norm not in VBN_CHOICES:
         raise unknown("tricks.virtual_batch_norm", t.virtual_batch_norm, list(VBN_CHOICES))
     if t.label_smoothing > 0 and loss == "wasserstein":

@@ -84,7 +84,7 @@ def write_samples(trainer, n: int, seed: int, out: Path) -> None:
     """``n`` samples of ``trainer``'s generator into ``out`` (format by suffix), streamed in chunks. A
     generator that draws non-finite samples is refused and nothing is written."""
     kind, shape = trainer.sampler.kind, tuple(trainer.sampler.shape)
-    check_format(kind, out, shape, n)  # (non-finite weights are refused when the checkpoint loads: wgan.run)
+    check_format(kind, out, shape, n)  # (non-finite weights are refused when the checkpoint loads: wgan.rundir)
     values = n * int(np.prod(shape))
     if out.suffix == ".npy":
         need_disk(out, 4 * values + 128, f"{n:,} samples of shape {shape} as .npy", "lower --n")

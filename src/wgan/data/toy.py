@@ -30,7 +30,7 @@ from .sources import SOURCES, DataSource
 class Sampler:
     """A source of data batches: ``sample(n, generator) -> (n, *shape)`` float32 on the CPU.
 
-    ``kind`` says what one sample is and so how a run evaluates and draws samples (``wgan.train`` looks up
+    ``kind`` says what one sample is and so how a run evaluates and draws samples (``wgan.training.trainer`` looks up
     the hooks of its kind): ``"points"`` (vectors ``(dim,)``: toy and manifold data), ``"images"``
     (``(C, H, W)`` in [-1, 1]) or ``"text"`` (``(L, V)`` one-hot characters). ``dim`` is the number of
     values in one sample (``prod(shape)``). Mixtures also expose ``modes`` ``(K, dim)`` and ``mode_std``

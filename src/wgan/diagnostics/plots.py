@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import matplotlib
 
@@ -12,6 +13,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..io import atomic_write  # noqa: E402
+
+if TYPE_CHECKING:
+    from ..stats import Summary
 
 
 def save_figure(fig, path: str | Path) -> None:
@@ -85,6 +89,22 @@ def _image_metric_keys(records: list[dict]) -> list[str]:
     keys = sorted({k for r in records for k in r if k.startswith("eval/") and not k.endswith("_real")})
     pattern = r"eval/(fid|kid|is|msssim|w|modes)\d+k?_(classifier|inception|pairs|indep_critic|stacked_classifier)"
     return [k for k in keys if re.fullmatch(pattern, k)]
+
+
+def run_title(cfg: Any) -> str:
+    """``data / objective`` for figure titles, with a file or folder as its name alone (not a long path)."""
+    return f"{Path(cfg.data.name).stem} / {cfg.objective.name}"
+
+
+def gradnorm_place(cfg: Any) -> tuple[str, bool]:
+    """Where ``gradnorm/*`` is measured, for the curves' title, and whether the run's penalty pulls it to 1."""
+    o = cfg.objective
+    if o.penalty in ("gp", "lp"):
+        return "at real-fake interpolates (the penalty's points)", True
+    if o.penalty == "dragan":
+        return "around the data (the DRAGAN penalty's points)", True
+    how = "weights clipped, no penalty" if o.clip else "no penalty"
+    return f"at real-fake interpolates (measured only: {how})", False
 
 
 def plot_curves(records: list[dict], path: str | Path, title: str = "", gradnorm_at: str = "",
@@ -174,4 +194,41 @@ def plot_points(points, path: str | Path, title: str = "") -> None:
     ax.scatter(pts[:, 0], pts[:, 1], s=4, c="lime", edgecolors="none")
     ax.set_aspect("equal")
     ax.set_title(title, fontsize=9)
+    save_figure(fig, path)
+
+
+def plot_sweep(x: Sequence[float], curves: dict[str, Sequence[Summary]], path: str | Path, *, xlabel: str,
+               ylabel: str, title: str = "", logx: bool = False, logy: bool = True,
+               reference: float | None = None, reference_label: str = "random init",
+               center: Literal["median", "mean"] = "median") -> None:
+    """A metric against a swept hyperparameter: per curve the median over seeds with the central 95% of the
+    seeds shaded, or (``center="mean"``) the mean with its 95% interval shaded (on a log axis from at least a
+    tenth of the mean: a normal interval of a skewed mean can reach below 0); ``reference`` draws a
+    horizontal dashed line (e.g. a random generator's distance)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    xs = np.asarray(x, dtype=float)
+    for name, summaries in curves.items():
+        if center == "mean":
+            med = np.array([s.mean for s in summaries])
+            lo = np.array([s.mean_lo for s in summaries])
+            hi = np.array([s.mean_hi for s in summaries])
+            if logy:  # a normal interval of a skewed mean can reach below 0: drawn from a tenth of the mean
+                lo = np.maximum(lo, 0.1 * med)
+        else:
+            med = np.array([s.median for s in summaries])
+            lo = np.array([s.lo for s in summaries])
+            hi = np.array([s.hi for s in summaries])
+        (line,) = ax.plot(xs, med, marker="o", ms=3, lw=1.3, label=name)
+        ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
+    if reference is not None:
+        ax.axhline(reference, color="k", ls="--", lw=1, label=reference_label)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
     save_figure(fig, path)

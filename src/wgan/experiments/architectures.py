@@ -128,7 +128,7 @@ def reference_scores(s: ArchSetting, classifier: Path) -> dict[str, float]:
     from ..metrics.image_metrics import classifier_network, inception_score
     from ..nets import build_generator
     from ..resolve import resolve
-    from ..steps import sampling_mode
+    from ..training.steps import sampling_mode
 
     net = classifier_network(*load_classifier(classifier))
     sampler = make_sampler(s.data, DataConfig(name=s.data, image_size=s.image_size))

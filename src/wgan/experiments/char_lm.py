@@ -28,7 +28,7 @@ from ..config import Config, apply_sets
 from ..data.text_corpora import TextSampler, read_lines
 from ..errors import ConfigError
 from ..kinds.text_runs import MAX_N, reference, sample_lines
-from ..train import Trainer
+from ..training.trainer import Trainer
 from . import Claim, Context, Result, register
 from ._common import single_thread
 from ._protocol import Row

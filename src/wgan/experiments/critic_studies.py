@@ -11,7 +11,7 @@
 * ``weight-histograms`` (Fig. 1b right): the same deep critics' weights; the share within 1% of the
   extremes of the range.
 
-Training uses the library's :class:`~wgan.train.Trainer` (``train_step``) with configs built by
+Training uses the library's :class:`~wgan.Trainer` (``train_step``) with configs built by
 ``apply_sets``; the studies only step it to given points and measure the critic in between (``fit``
 has no hook for measuring in the middle of training).
 """
@@ -36,7 +36,7 @@ from ..diagnostics.layers import (
 from ..diagnostics.surfaces import critic_surface
 from ..metrics import w1_exact
 from ..penalties import interpolates
-from ..train import Trainer
+from ..training.trainer import Trainer
 from . import Claim, Context, Result, register
 from ._common import single_thread
 from ._protocol import Row

@@ -32,7 +32,7 @@ from ..metrics.parallel_lines import parallel_lines_js
 from ..nets import MLP
 from ..objectives import Objective
 from ..penalties import Penalty, clip_weights_, input_gradient_norms
-from ..train import Trainer
+from ..training.trainer import Trainer
 from . import Claim, Context, Result, register
 from ._common import single_thread
 from ._protocol import Row

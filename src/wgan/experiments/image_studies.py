@@ -18,7 +18,7 @@ held out for validation; or any image source ``wgan list`` accepts), default sci
 ``digits`` so the command runs on a fresh machine. 28x28 / 32x32 images get the WGAN-GP authors' MNIST conv
 nets (``mnist-conv``, code ``gan_mnist.py``) at a reduced width; other sizes small MLPs.
 
-Training goes through :class:`~wgan.train.Trainer` (``train_step``), FID through its own evaluation hook
+Training goes through :class:`~wgan.Trainer` (``train_step``), FID through its own evaluation hook
 (:mod:`wgan.kinds.image_runs`, metric ``fid<N>_classifier``: N generated vs N training images drawn with
 replacement, and ``_val``: N validation images vs the same reference, the floor a perfect generator reaches).
 """
@@ -37,7 +37,7 @@ import torch
 from ..config import Config, DataConfig, apply_sets
 from ..data import make_sampler
 from ..metrics.image_metrics import count_text
-from ..train import Trainer
+from ..training.trainer import Trainer
 from . import Claim, Context, Result, register
 from ._common import single_thread
 from ._protocol import Row

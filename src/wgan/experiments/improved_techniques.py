@@ -5,7 +5,7 @@ collapse on toy mixtures.
 technique of Salimans et al. 2016 (feature matching sec. 3.1, minibatch discrimination sec. 3.2, historical
 averaging sec. 3.3, one-sided label smoothing sec. 3.4, virtual batch norm sec. 3.5), NS-GAN plus instance
 noise (Sonderby et al. 2016; Arjovsky & Bottou 2017) and WGAN-GP, over several seeds. Every run is the
-library's :class:`~wgan.train.Trainer` with the ``[tricks]`` switches (``wgan.tricks``); the ensemble engine
+library's :class:`~wgan.Trainer` with the ``[tricks]`` switches (``wgan.training.trick_hooks``); the ensemble engine
 does not implement them, so seeds run one after another. Measured at the end of training by
 ``Trainer.evaluate``: modes covered (``modes_3std``), share of high-quality samples, exact W1 to the data.
 
@@ -31,7 +31,7 @@ import numpy as np
 from ..config import Config, apply_sets
 from ..io import atomic_write
 from ..metrics.image_metrics import count_text
-from ..train import Trainer
+from ..training.trainer import Trainer
 from . import Claim, Context, Result, register
 from ._common import cached_run, scatter_panel, single_thread
 from ._protocol import Row

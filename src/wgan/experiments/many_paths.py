@@ -38,11 +38,13 @@ import torch
 
 from ..config import Config, apply_sets
 from ..data import LineData
-from ..ensemble import Ensemble, Summary, ensemble_settings, plot_sweep, summarize
+from ..diagnostics.plots import plot_sweep
+from ..ensemble import Ensemble, ensemble_settings
 from ..errors import ConfigError
 from ..metrics.frechet import frechet_distance
 from ..resolve import resolve
-from ..train import Trainer
+from ..stats import Summary, summarize
+from ..training.trainer import Trainer
 from . import Claim, Context, Result, register
 from ._common import cached_run, single_thread
 from ._protocol import Row
@@ -98,7 +100,7 @@ def experiment_config(setting: Setting, model: str, dim: int | None = None, n_cr
 
 
 def line_trainer(cfg: Config, sampler: LineData, seed: int) -> Trainer:
-    """The normal training loop (:class:`wgan.train.Trainer`) on line data."""
+    """The normal training loop (:class:`wgan.Trainer`) on line data."""
     return Trainer(apply_sets(cfg, [f"data.name={sampler.name}", f"train.seed={seed}"]), sampler=sampler)
 
 

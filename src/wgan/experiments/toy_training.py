@@ -8,7 +8,7 @@
   and WGAN-GP -- and the exact W1 of the samples, against the same for the NS-GAN discriminator's
   Jensen-Shannon estimate log 2 - loss / 2 (WGAN Fig. 4: the JS estimate does not track sample quality).
 
-Both reproductions train through the library's :class:`~wgan.train.Trainer` (``train_step``) with configs
+Both reproductions train through the library's :class:`~wgan.Trainer` (``train_step``) with configs
 built by ``apply_sets``; :func:`train_trajectory` only steps it to evaluation points and evaluates in
 between with the Trainer's own seeded evaluation (``evaluate``/``generate``/``reference_data``), because
 ``fit`` keeps its per-step records in the run directory rather than returning them.
@@ -26,7 +26,7 @@ from scipy.stats import spearmanr
 
 from ..config import Config, apply_sets
 from ..metrics import mode_stats
-from ..train import Trainer
+from ..training.trainer import Trainer
 from . import Claim, Context, Result, register
 from ._common import scatter_panel, single_thread
 from ._protocol import Row

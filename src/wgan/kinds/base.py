@@ -16,7 +16,7 @@ from ..registry import Registry
 
 if TYPE_CHECKING:
     from ..data import Sampler
-    from ..train import Trainer
+    from ..training.trainer import Trainer
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from ..metrics.image_metrics import (
 from .base import KINDS, DataKind, validation_sampler
 
 if TYPE_CHECKING:
-    from ..train import Trainer
+    from ..training.trainer import Trainer
 
 GRID_ROWS = 8  # sample grids are GRID_ROWS x GRID_ROWS images (conditional: one row per class, up to 10)
 GRID_SEED = 50_000  # + train.seed: the fixed noise of every grid
@@ -133,8 +133,8 @@ def _is_stacked_pair(net, shape: tuple[int, ...]) -> bool:
 
 def plan(trainer: Trainer) -> Plan:
     """The evaluation plan of this run (cached on the trainer; ``wgan eval`` clears the cache)."""
-    if "image_plan" in trainer._eval_cache:
-        return trainer._eval_cache["image_plan"]
+    if "image_plan" in trainer.eval_cache:
+        return trainer.eval_cache["image_plan"]
     e, shape = trainer.cfg.eval, tuple(trainer.sampler.shape)
     names = [m.strip() for m in e.metrics.split(",") if m.strip()]
     default = names == ["default"]
@@ -169,7 +169,7 @@ def plan(trainer: Trainer) -> Plan:
             raise ConfigError(f"{s.name} needs 3-channel (Stacked MNIST) data and a 1-channel 10-class digit "
                               f"classifier of the same size; data {shape}, classifier "
                               f"{tuple(cls.shape) if cls is not None else 'none'}")
-    trainer._eval_cache["image_plan"] = p
+    trainer.eval_cache["image_plan"] = p
     return p
 
 
@@ -177,13 +177,13 @@ def plan(trainer: Trainer) -> Plan:
 def _real(trainer: Trainer, split: str, n: int, seed: int) -> torch.Tensor:
     """``n`` real images (drawn with replacement) of the training or validation split, fixed per seed (cached)."""
     key = ("real", split, n, seed)
-    if key not in trainer._eval_cache:
+    if key not in trainer.eval_cache:
         sampler = trainer.sampler if split == "train" else validation_of(trainer.sampler)
         if sampler is None:
             return torch.empty(0)
         # on the CPU, like the generated images (a GPU run holds in-memory datasets on its device)
-        trainer._eval_cache[key] = sampler.sample(n, torch.Generator().manual_seed(seed)).float().cpu()
-    return trainer._eval_cache[key]
+        trainer.eval_cache[key] = sampler.sample(n, torch.Generator().manual_seed(seed)).float().cpu()
+    return trainer.eval_cache[key]
 
 
 def _fake(trainer: Trainer, n: int, seed: int) -> torch.Tensor:
@@ -263,12 +263,12 @@ def _stats_protocol(trainer: Trainer, p: Plan, s: MetricSpec) -> dict[str, Any] 
     if s.family != "fid" or s.network not in p.inception or d.name not in NAMED_IMAGES:
         return None
     key = ("weights_sha256", p.inception_weights)
-    if key not in trainer._eval_cache:
+    if key not in trainer.eval_cache:
         from ..fetch import file_digest
 
-        trainer._eval_cache[key] = file_digest(p.inception_weights)[:12]
+        trainer.eval_cache[key] = file_digest(p.inception_weights)[:12]
     return {"n": s.count, "seed": 10_000 + trainer.cfg.train.seed, "net": s.network,
-            "weights": trainer._eval_cache[key], "size": d.image_size, "variant": d.variant, "split": d.split,
+            "weights": trainer.eval_cache[key], "size": d.image_size, "variant": d.variant, "split": d.split,
             "splitseed": d.split_seed, "subset": d.subset, "deq": int(d.dequantize)}
 
 

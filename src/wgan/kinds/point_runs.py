@@ -18,7 +18,7 @@ from ..metrics import mode_stats, w1_exact
 from .base import KINDS, DataKind
 
 if TYPE_CHECKING:
-    from ..train import Trainer
+    from ..training.trainer import Trainer
 
 REF_SEEDS = (10_000, 20_000)  # + train.seed: the two reference data samples (floor = W1 between them)
 EVAL_SEED = 30_000  # + train.seed: the generated sample W1 is measured on
@@ -27,7 +27,7 @@ PLOT_SEED = 40_000  # + train.seed: the generated points drawn in the toy plots
 
 def reference_data(trainer: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
     """Two independent ``eval.n_samples``-point data samples, fixed per seed (cached with their W1, the floor)."""
-    cache = trainer._eval_cache
+    cache = trainer.eval_cache
     if "ref" not in cache:
         n, s = trainer.cfg.eval.n_samples, trainer.cfg.train.seed
         a = trainer.sampler.sample(n, torch.Generator().manual_seed(REF_SEEDS[0] + s))
@@ -46,7 +46,7 @@ def evaluate(trainer: Trainer) -> dict[str, float]:
         out["eval/w1"] = w1_exact(fake, ref)
     else:
         out["eval/w1"] = math.inf
-    out["eval/w1_floor"] = trainer._eval_cache["floor"]
+    out["eval/w1_floor"] = trainer.eval_cache["floor"]
     sampler = trainer.sampler
     if sampler.modes is not None:
         ms = mode_stats(fake, sampler.modes, sampler.mode_std)
@@ -81,17 +81,17 @@ def save_samples(trainer: Trainer, folder: Path) -> None:
     """``folder/step-NNNNNNN.png`` for 2-D data; higher-dimensional points have no picture (said once a run)."""
     if trainer.sampler.dim == 2:
         save_toy_plot(trainer, Path(folder) / f"step-{trainer.step:07d}.png")
-    elif not getattr(trainer, "_said_no_picture", False):
+    elif not trainer.eval_cache.get("said_no_picture", False):
         from ..console import say
 
-        trainer._said_no_picture = True
+        trainer.eval_cache["said_no_picture"] = True
         say(f"note: {trainer.sampler.dim}-D points have no sample picture (only 2-D data is drawn); the exact W1 "
             "is logged as for 2-D, and `wgan sample RUN --out samples.npy` writes samples")
 
 
 def save_toy_plot(trainer: Trainer, path: Path) -> None:
     """Data and generated points over the critic's value surface."""
-    from ..diagnostics.plots import plot_toy
+    from ..diagnostics.plots import plot_toy, run_title
     from ..diagnostics.surfaces import critic_surface
 
     real, _ = reference_data(trainer)
@@ -100,8 +100,6 @@ def save_toy_plot(trainer: Trainer, path: Path) -> None:
     extent = (float(lo[0] - pad), float(hi[0] + pad), float(lo[1] - pad), float(hi[1] + pad))
     fake = trainer.generate(512, seed=PLOT_SEED + trainer.cfg.train.seed)
     surface = critic_surface(trainer.D, extent, device=trainer.device)
-    from ..run import run_title
-
     plot_toy(real[:512], fake, surface, extent, path, title=f"{run_title(trainer.cfg)}, step {trainer.step}")
 
 

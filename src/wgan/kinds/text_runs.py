@@ -22,7 +22,7 @@ from ..metrics.ngrams import NgramModel, js_bits, ngram_js, ngram_model
 from .base import KINDS, DataKind
 
 if TYPE_CHECKING:
-    from ..train import Trainer
+    from ..training.trainer import Trainer
 
 MAX_N = 4  # n-grams of n = 1..4, as the paper
 N_STEP_SAMPLES = 64  # sequences per samples/step-NNNNNNN.txt
@@ -45,15 +45,15 @@ def n_eval(trainer: Trainer) -> int:
 def reference(trainer: Trainer) -> tuple[list[NgramModel], list[NgramModel], dict[str, float]]:
     """The training lines' n-gram models (n = 1..4) with padding counted (the authors') and without, and the
     validation-vs-training baseline JS of each per n; computed once per run (they depend on the data only)."""
-    if "text_ref" not in trainer._eval_cache:
+    if "text_ref" not in trainer.eval_cache:
         s = _sampler(trainer)
         val = s.val[: n_eval(trainer)]
         models = [ngram_model(s.train, n, s.vocab_size) for n in range(1, MAX_N + 1)]
         text = [ngram_model(s.train, n, s.vocab_size, exclude=PAD) for n in range(1, MAX_N + 1)]
         baseline = {f"eval/js{m.n}_val": js_bits(ngram_model(val, m.n, s.vocab_size), m) for m in models}
         baseline |= {f"eval/js{m.n}_text_val": js_bits(ngram_model(val, m.n, s.vocab_size, PAD), m) for m in text}
-        trainer._eval_cache["text_ref"] = (models, text, baseline)
-    return trainer._eval_cache["text_ref"]
+        trainer.eval_cache["text_ref"] = (models, text, baseline)
+    return trainer.eval_cache["text_ref"]
 
 
 def generated_indices(trainer: Trainer, n: int, seed: int):

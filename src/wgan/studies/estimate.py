@@ -45,16 +45,9 @@ class RunEstimate:
 
 def _critic_steps(trainer, start: int, stop: int) -> int:
     """Critic steps the run makes over generator steps ``[start, stop)``, by its own schedule."""
-    from .. import steps
+    from ..training.steps import critic_draws_before
 
-    keep = trainer.step
-    try:
-        trainer.step = stop
-        after = steps.critic_draws_before(trainer)
-        trainer.step = start
-        return after - steps.critic_draws_before(trainer)
-    finally:
-        trainer.step = keep
+    return critic_draws_before(trainer.cfg, stop) - critic_draws_before(trainer.cfg, start)
 
 
 def _timed(fn, n: int, device) -> float:
@@ -75,8 +68,8 @@ def _timed(fn, n: int, device) -> float:
 def estimate_run(cfg: Config, run_dir: Path, name: str = "", label: str = "", seed: int = 0, probe: int = 5,
                  warmup: int = 2) -> RunEstimate:
     """Estimate one run (its resolved config, its folder); writes nothing."""
-    from ..run import load_checkpoint
-    from ..train import Trainer
+    from ..rundir import load_checkpoint
+    from ..training.trainer import Trainer
 
     steps_total = cfg.train.steps
     state = run_state(run_dir)

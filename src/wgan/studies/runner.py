@@ -131,7 +131,7 @@ def run_task(task: Task) -> RunResult:
     import torch
 
     from ..config import from_dict
-    from ..train import Trainer
+    from ..training.trainer import Trainer
 
     torch.set_num_threads(1)  # one thread per worker: the pool is the parallelism
     run_dir = Path(task.run_dir)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-if TYPE_CHECKING:
-    from .train import Trainer
+from ..config import Config
+from .state import Players
 
 TERMS = ("loss/", "penalty/")  # the record keys the guard reads: the objective's losses and penalties
 
@@ -32,44 +32,47 @@ def nonfinite_terms(record: dict[str, Any]) -> list[str]:
             if k.startswith(TERMS) and isinstance(v, float) and not math.isfinite(v)]
 
 
-def _tensors(tr: Trainer) -> dict[str, list[torch.Tensor]]:
+def _tensors(players: Players) -> dict[str, list[torch.Tensor]]:
     """The floating-point state a checkpoint saves, by the name the guard reports."""
+    p = players
     out = {
-        "generator": [*tr.G.parameters(), *tr.G.buffers()],
-        "critic": [*tr.D.parameters(), *tr.D.buffers()],
-        "critic optimiser": [v for s in tr.opt_d.state.values() for v in s.values()
+        "generator": [*p.G.parameters(), *p.G.buffers()],
+        "critic": [*p.D.parameters(), *p.D.buffers()],
+        "critic optimiser": [v for s in p.opt_d.state.values() for v in s.values()
                                    if isinstance(v, torch.Tensor)],
     }
-    if tr.opt_g is not None:
-        out["generator optimiser"] = [v for s in tr.opt_g.state.values() for v in s.values()
+    if p.opt_g is not None:
+        out["generator optimiser"] = [v for s in p.opt_g.state.values() for v in s.values()
                                             if isinstance(v, torch.Tensor)]
-    if tr.G_ema is not None:
-        out["EMA generator"] = list(tr.G_ema.module.parameters()) + list(tr.G_ema.module.buffers())
+    if p.G_ema is not None:
+        out["EMA generator"] = list(p.G_ema.module.parameters()) + list(p.G_ema.module.buffers())
     return {k: [t for t in v if t.is_floating_point()] for k, v in out.items()}
 
 
-def nonfinite_state(tr: Trainer) -> list[str]:
-    """Which parts of the run's state hold a NaN or infinity (one device sync for all of them)."""
-    parts = {k: v for k, v in _tensors(tr).items() if v}
+def nonfinite_state(players: Players) -> list[str]:
+    """Which parts of the players' state hold a NaN or infinity (one device sync for all of them)."""
+    parts = {k: v for k, v in _tensors(players).items() if v}
     flags = torch.stack([torch.stack([torch.isfinite(t).all() for t in ts]).all() for ts in parts.values()])
     return [name for name, ok in zip(parts, flags.cpu().tolist(), strict=True) if not ok]
 
 
-def check(tr: Trainer, record: dict[str, Any] | None = None) -> str | None:
-    """What went non-finite (``None`` when all is finite): the record's terms and the state. Under a float16
-    loss scaler a non-finite term with a finite state is a skipped step, not a failure."""
-    state = nonfinite_state(tr)
+def check(players: Players, record: dict[str, Any] | None = None) -> str | None:
+    """What went non-finite (``None`` when all is finite): the record's terms and the players' state. Under a
+    float16 loss scaler a non-finite term with a finite state is a skipped step, not a failure."""
+    state = nonfinite_state(players)
     terms = nonfinite_terms(record) if record is not None else []
-    if tr.scaler_d.is_enabled() and not state:
+    if players.scaler_d.is_enabled() and not state:
         terms = []
     if not terms and not state:
         return None
     return ", ".join(terms + ([f"non-finite state: {', '.join(state)}"] if state else []))
 
 
-def message(tr: Trainer, what: str, since: int, run_dir: Path | None) -> str:
-    """The one line that stops a diverged run: the step, the term, the fix, what the checkpoint keeps."""
-    s, cfg = tr.step, tr.cfg
+def message(cfg: Config, step: int, what: str, since: int, saved: int | None, run_dir: Path | None) -> str:
+    """The one line that stops a diverged run at ``step``: the term (``what``), the fix, what the checkpoint keeps
+    (``saved``: the step ``checkpoints/latest.pt`` holds, ``None`` before the first; ``since``: the last step found
+    finite)."""
+    s = step
     when = (f"step {s}" if since >= s - 1 else
             f"step {s} (finite at step {since}; checked every train.log_every = {cfg.train.log_every} steps)")
     fixes = [f"lower optim.lr (now {cfg.optim.lr:g})"]
@@ -77,7 +80,6 @@ def message(tr: Trainer, what: str, since: int, run_dir: Path | None) -> str:
         fixes.append('add a penalty (objective.penalty = "gp")')
     if cfg.train.amp:
         fixes.append("turn mixed precision off (train.amp = false)")
-    saved = getattr(tr, "checkpoint_step", None)
     if run_dir is None:
         keep = ""
     elif saved is None:

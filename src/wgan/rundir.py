@@ -10,11 +10,10 @@ runs/00007-8gaussians-wgan-gp/
   summary.json       final measured figures
 ```
 
-A checkpoint holds the whole run state (:func:`trainer_state`): networks, optimisers, lr schedules, loss
-scalers, the EMA generator, every random stream and the running means since the last record, so a resumed
-run is bit-identical to an uninterrupted one. Files are replaced atomically (:func:`wgan.io.atomic_write`):
-a crash leaves the previous complete file. Metrics go through sinks (``write(record)``, ``close()``) so
-other sinks can sit beside metrics.jsonl.
+Here: the numbering of run directories, the run lock, leftovers of killed writers, the metrics sinks and the
+checkpoint file (its checksummed envelope; what the state inside holds is :mod:`wgan.training.state`'s). Files
+are replaced atomically (:func:`wgan.io.atomic_write`): a crash leaves the previous complete file. Metrics go
+through sinks (``write(record)``, ``close()``) so other sinks can sit beside metrics.jsonl.
 """
 
 from __future__ import annotations
@@ -24,17 +23,13 @@ import hashlib
 import io
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import torch
 
 from . import __version__
-from . import distributed as dist
 from .errors import ConfigError
 from .io import atomic_write, dumps, load_tensors, read_jsonl, write_json
-
-if TYPE_CHECKING:
-    from .train import Trainer
 
 CHECKPOINT_FORMAT = 3  # 3: lr schedulers, loss scalers, generator EMA, validation stream, per-rank RNG states
 LATEST = "latest.pt"
@@ -63,37 +58,22 @@ def create_run_dir(root: str | Path, data_name: str, objective: str) -> Path:
         os.close(fd)  # releases the flock
 
 
-def run_title(cfg) -> str:
-    """``data / objective`` for figure titles, with a file or folder as its name alone (not a long path)."""
-    return f"{Path(cfg.data.name).stem} / {cfg.objective.name}"
+def run_info(cfg: Any, device: torch.device) -> dict[str, Any]:
+    """The contents of ``config.json`` for a run of the resolved config ``cfg`` on ``device``."""
+    return {"config": cfg.to_dict(), "version": __version__, "seed": cfg.train.seed,
+            "device": str(device), "torch": torch.__version__}
 
 
-def gradnorm_place(cfg) -> tuple[str, bool]:
-    """Where ``gradnorm/*`` is measured, for the curves' title, and whether the run's penalty pulls it to 1."""
-    o = cfg.objective
-    if o.penalty in ("gp", "lp"):
-        return "at real-fake interpolates (the penalty's points)", True
-    if o.penalty == "dragan":
-        return "around the data (the DRAGAN penalty's points)", True
-    how = "weights clipped, no penalty" if o.clip else "no penalty"
-    return f"at real-fake interpolates (measured only: {how})", False
-
-
-def run_info(tr: Trainer) -> dict[str, Any]:
-    """The contents of ``config.json``."""
-    return {"config": tr.cfg.to_dict(), "version": __version__, "seed": tr.cfg.train.seed,
-            "device": str(tr.device), "torch": torch.__version__}
-
-
-def start_run(run_dir: Path, tr: Trainer) -> None:
-    """Before training into ``run_dir``: refuse to start a new run over an old one, write ``config.json`` and
-    drop metrics records logged after the checkpoint a resumed run continues from."""
-    if tr.step == 0 and any((run_dir / f).exists() for f in ("metrics.jsonl", f"checkpoints/{LATEST}")):
+def start_run(run_dir: Path, info: dict[str, Any], step: int) -> None:
+    """Before training into ``run_dir`` from ``step``: refuse to start a new run over an old one, write
+    ``config.json`` (``info``: :func:`run_info`) and drop metrics records logged after the checkpoint a resumed
+    run continues from."""
+    if step == 0 and any((run_dir / f).exists() for f in ("metrics.jsonl", f"checkpoints/{LATEST}")):
         raise ConfigError(f"{str(run_dir)!r} already holds a run; continue it with Trainer.resume (wgan train "
                           "--resume) or train into a new directory")
     remove_stale_tmp(run_dir)
-    write_json(run_dir / "config.json", run_info(tr))
-    truncate_metrics(run_dir / "metrics.jsonl", tr.step)
+    write_json(run_dir / "config.json", info)
+    truncate_metrics(run_dir / "metrics.jsonl", step)
 
 
 # ---------------------------------------------------------------------- the run lock, leftovers
@@ -237,13 +217,13 @@ class TensorBoardSink:
         self._writer.close()
 
 
-def open_sinks(run_dir: Path, tr: Trainer | None = None) -> list[MetricsSink]:
-    """The metrics sinks of a run writing into ``run_dir``: metrics.jsonl, and TensorBoard when
-    ``train.tensorboard`` is set."""
+def open_sinks(run_dir: Path, tensorboard: dict[str, Any] | None = None, step: int = 0) -> list[MetricsSink]:
+    """The metrics sinks of a run writing into ``run_dir`` from ``step``: metrics.jsonl, and TensorBoard
+    (``train.tensorboard``) when ``tensorboard`` gives the run's :func:`run_info` to show there."""
     sinks: list[MetricsSink] = [JsonlSink(run_dir / "metrics.jsonl")]
-    if tr is not None and tr.cfg.train.tensorboard:
+    if tensorboard is not None:
         try:
-            sinks.append(TensorBoardSink(run_dir / "tensorboard", run_info(tr), tr.step))
+            sinks.append(TensorBoardSink(run_dir / "tensorboard", tensorboard, step))
         except BaseException:
             sinks[0].close()
             raise
@@ -272,88 +252,6 @@ def truncate_metrics(path: Path, step: int) -> None:
 
 
 # ---------------------------------------------------------------------- checkpoints
-def _local_state(tr: Trainer) -> dict[str, Any]:
-    """What differs between ranks: the random streams and the running means since the last record."""
-    return {
-        "rng": {
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "data": tr.data_rng.get_state(),
-            "noise": tr.noise_rng.get_state(),
-            "diag": tr.diag_rng.get_state(),
-            "val": tr.val_rng.get_state(),
-        },
-        "pending": tr.meters.state_dict(),
-    }
-
-
-def trainer_state(tr: Trainer) -> dict[str, Any]:
-    """The whole run state. Under torchrun every rank must call it (it gathers every rank's streams)."""
-    ranks = dist.gather_objects(_local_state(tr))
-    return {
-        "format": CHECKPOINT_FORMAT,
-        "version": __version__,
-        "config": tr.cfg.to_dict(),
-        "step": tr.step,
-        "elapsed_s": tr.elapsed_s,
-        "generator": tr.G.state_dict(),
-        "critic": tr.D.state_dict(),
-        "opt_g": tr.opt_g.state_dict() if tr.opt_g is not None else None,
-        "opt_d": tr.opt_d.state_dict(),
-        **ranks[0],  # "rng", "pending" of rank 0 (of the only process in a single-process run)
-        "ranks": ranks if len(ranks) > 1 else [],  # every rank's, in rank order, under torchrun
-        "schedulers": [s.state_dict() for s in tr.schedulers],
-        "scalers": {"critic": tr.scaler_d.state_dict(), "generator": tr.scaler_g.state_dict()},
-        "ema": tr.G_ema.state_dict() if tr.G_ema is not None else None,
-        "tricks": tr.tricks.state_dict(),  # historical-averaging means
-    }
-
-
-def load_trainer_state(tr: Trainer, state: dict[str, Any]) -> None:
-    """Put ``state`` (from :func:`trainer_state`) into a Trainer built from the same config. A state that does
-    not fit (networks of another shape, missing parts: a file edited or from another run) is a one-line
-    ConfigError, and the trainer must then be discarded."""
-    try:
-        _load_trainer_state(tr, state)
-    except (RuntimeError, KeyError, IndexError, ValueError, TypeError, AttributeError) as e:
-        what = f"no {e}" if isinstance(e, KeyError) else (str(e).splitlines() or [""])[0].rstrip(":. ")
-        detail = next((ln.strip() for ln in str(e).splitlines()[1:] if ln.strip()), "")
-        detail = f"; {detail[:160]}" if detail else ""
-        raise ConfigError(f"the checkpoint does not fit the run its config describes ({type(e).__name__}: {what}"
-                          f"{detail}): it was edited or written by another run") from None
-
-
-def _load_trainer_state(tr: Trainer, state: dict[str, Any]) -> None:
-    tr.G.load_state_dict(state["generator"])
-    tr.D.load_state_dict(state["critic"])
-    if tr.opt_g is not None:
-        tr.opt_g.load_state_dict(state["opt_g"])
-    tr.opt_d.load_state_dict(state["opt_d"])
-    for s, saved in zip(tr.schedulers, state["schedulers"], strict=True):
-        s.load_state_dict(saved)
-    tr.scaler_d.load_state_dict(state["scalers"]["critic"])
-    tr.scaler_g.load_state_dict(state["scalers"]["generator"])
-    if tr.G_ema is not None:
-        tr.G_ema.load_state_dict(state["ema"])
-    local, written_by = state, max(1, len(state["ranks"]))
-    tr._resumed_by_other_world = written_by if written_by != tr.world else None  # warned by fit()
-    if written_by == tr.world > 1:
-        local = state["ranks"][tr.rank]
-    rng = local["rng"]
-    torch.set_rng_state(rng["torch"])
-    if rng["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
-    tr.data_rng.set_state(rng["data"])
-    tr.noise_rng.set_state(rng["noise"])
-    tr.diag_rng.set_state(rng["diag"])
-    tr.val_rng.set_state(rng["val"])
-    tr.meters.load_state_dict(local["pending"], tr.device)
-    tr.tricks.load_state_dict(state.get("tricks", {}))
-    tr.step = int(state["step"])
-    tr.elapsed_s = float(state["elapsed_s"])
-    tr._eval_cache.pop("result", None)
-
-
 def save_checkpoint(run_dir: str | Path, state: dict[str, Any], keep: bool = False) -> Path:
     """Write ``state`` to ``checkpoints/latest.pt`` atomically; with ``keep`` also to
     ``checkpoints/step-NNNNNNN.pt``. Returns the path of latest.pt.

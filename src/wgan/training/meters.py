@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from . import distributed as dist
+from .. import distributed as dist
 
 GRADNORM = "gradnorm"  # per-sample norms: the record gets their mean, minimum and maximum
 COUNT_SUFFIX = "_steps"  # counts (e.g. amp/skipped_critic_steps): the record gets their sum over the interval

@@ -19,7 +19,9 @@ Supported: every network family the library builds (:data:`COMPILABLE`: mlp, dcg
 resnet-bottleneck, mnist-conv, conv1d), every
 objective and penalty, weight clipping, the generator batch multiple, lr decay, EMA, channels-last and data
 parallelism. Refused with a ConfigError naming the option (:func:`check_compilable`): mixed precision, AC-GAN
-conditioning, the [tricks] section, and the parameter-free data-plus-noise generator.
+conditioning, the [tricks] section, the parameter-free data-plus-noise generator, and a penalty that does not
+list the compiled path (:data:`wgan.penalties.PATHS`). The penalty's points are its own
+(:meth:`wgan.penalties.Penalty.points`, from the draws :meth:`~wgan.penalties.Penalty.draws` makes).
 
 The first call of each step compiles it (tens of seconds on a CPU: Inductor generates and builds C++); it pays
 only when the run is long enough. Measured break-evens: ``benchmarks/toy_throughput.py --compile`` and
@@ -35,20 +37,23 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad
 
-from .ensemble import has_cpp_compiler
-from .errors import ConfigError
-from .nets import DataPlusNoise, is_per_sample
-from .objectives import Objective
-from .penalties import Penalty, safe_norm
+from ..errors import ConfigError
+from ..nets import DataPlusNoise, is_per_sample
+from ..objectives import Objective
+from ..penalties import Penalty, clip_weights_, require, safe_norm
+from ..toolchain import has_cpp_compiler
+from .state import RunState
+from .steps import noise, real_batch
 
 COMPILABLE = ("mlp", "dcgan", "dcgan-deep", "resnet", "resnet64", "resnet-bottleneck", "mnist-conv", "conv1d")
 
 
 def check_compilable(cfg: Any, G: nn.Module | None = None, device: torch.device | None = None) -> None:
     """Raise a ConfigError naming what ``train.compile = true`` cannot run (module docstring)."""
-    from .config import TricksConfig
+    from ..config import TricksConfig
 
     t = cfg.train
+    require(cfg.objective.penalty, "compiled")
     for section in ("generator", "critic"):
         net = getattr(cfg, section).net
         if net not in COMPILABLE:
@@ -78,28 +83,6 @@ def _buffers(m: nn.Module) -> dict[str, torch.Tensor]:
     return dict(m.named_buffers())
 
 
-def penalty_draws(penalty: Penalty | None, real: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, ...]:
-    """The penalty's random numbers, drawn as :meth:`Penalty.points` draws them (same calls, same order):
-    ``(eps,)`` ``(B, 1, ...)`` for gp/lp, ``(u, alpha)`` for dragan, ``()`` without a penalty."""
-    if penalty is None:
-        return ()
-    one = (real.shape[0],) + (1,) * (real.dim() - 1)
-    if penalty.name == "dragan":
-        u = torch.rand(real.shape, generator=rng, device=real.device, dtype=real.dtype)
-        return u, torch.rand(one, generator=rng, device=real.device, dtype=real.dtype)
-    return (torch.rand(one, generator=rng, device=real.device, dtype=real.dtype),)
-
-
-def penalty_points(penalty: Penalty, real: torch.Tensor, fake: torch.Tensor, draws: tuple[torch.Tensor, ...]
-                   ) -> torch.Tensor:
-    """x_hat from pre-drawn numbers: the formulas of :func:`wgan.penalties.interpolates` / ``dragan_points``."""
-    if penalty.name == "dragan":
-        u, alpha = draws
-        return real + (1 - alpha) * (penalty.dragan_scale * real.std() * u)
-    (eps,) = draws
-    return eps * real + (1 - eps) * fake
-
-
 def critic_program(G: nn.Module, D: nn.Module, objective: Objective, penalty: Penalty | None) -> Callable:
     """``f(d_params, d_buffers, g_state, real, z, *draws) -> (grads, (loss, pen, norms, real_out, fake_out, fake))``:
     one critic step's gradient as a pure function (``torch.func.grad`` of the loss plus the weighted penalty)."""
@@ -122,7 +105,7 @@ def critic_program(G: nn.Module, D: nn.Module, objective: Objective, penalty: Pe
         if penalty is None:
             zero = loss.new_zeros(())
             return loss, (loss, zero, zero, real_out, fake_out, fake)
-        x_hat = penalty_points(penalty, real, fake, draws)
+        x_hat = penalty.points(real, fake, draws)  # the penalty's own points, from the step's draws
         g = grad(lambda x: critic(x).sum())(x_hat)  # grad_x D(x_hat), differentiable in d_params
         norms = safe_norm(g)  # (B,)
         pen = penalty.from_norms(norms)
@@ -143,21 +126,22 @@ def generator_program(G: nn.Module, D: nn.Module, objective: Objective) -> Calla
 
 
 class CompiledSteps:
-    """The compiled critic and generator steps of a :class:`wgan.train.Trainer` (module docstring).
+    """The compiled critic and generator steps of a run (module docstring), on its :class:`RunState`.
 
     ``compile=False`` runs the same torch.func programs eagerly (for tests of the programs themselves)."""
 
-    def __init__(self, trainer: Any, compile: bool = True, backend: str = "inductor") -> None:
-        check_compilable(trainer.cfg, trainer.G, trainer.device if backend == "inductor" and compile else None)
-        self.tr = trainer
-        critic = critic_program(trainer.G, trainer.D, trainer.objective, trainer.penalty)
-        gen = generator_program(trainer.G, trainer.D, trainer.objective)
+    def __init__(self, run: RunState, compile: bool = True, backend: str = "inductor") -> None:
+        setup, players = run.setup, run.players
+        check_compilable(setup.cfg, players.G, setup.device if backend == "inductor" and compile else None)
+        self.run = run
+        critic = critic_program(players.G, players.D, setup.objective, setup.penalty)
+        gen = generator_program(players.G, players.D, setup.objective)
         self._opt_step: dict[int, Callable[[], Any]] = {}
         if compile:
             critic = torch.compile(critic, fullgraph=True, dynamic=False, backend=backend)
             gen = torch.compile(gen, fullgraph=True, dynamic=False, backend=backend)
-            if not trainer.schedulers:  # a changing float lr would recompile the optimiser's step every step
-                for opt in (trainer.opt_d, trainer.opt_g):
+            if not players.schedulers:  # a changing float lr would recompile the optimiser's step every step
+                for opt in (players.opt_d, players.opt_g):
                     if opt is not None:  # torch's compiled optimiser (its step breaks the graph at entry)
                         self._opt_step[id(opt)] = torch.compile(opt.step, backend=backend)
         self._critic, self._gen = critic, gen
@@ -165,8 +149,8 @@ class CompiledSteps:
     def _apply(self, grads: dict[str, torch.Tensor], module: nn.Module, opt: torch.optim.Optimizer) -> None:
         for name, p in module.named_parameters():
             p.grad = grads[name]
-        if self.tr.world > 1:
-            from . import distributed as dist
+        if self.run.setup.world > 1:
+            from .. import distributed as dist
 
             dist.all_reduce_gradients(module.parameters())
         self._opt_step.get(id(opt), opt.step)()
@@ -174,37 +158,36 @@ class CompiledSteps:
     def critic_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One critic update on a fresh real batch, with the noise and penalty numbers drawn from the run's
         streams in the eager step's order; returns the ``(real, fake)`` batch it used."""
-        from .steps import real_batch
-
-        tr = self.tr
-        real, _ = real_batch(tr, tr.cfg.data.batch_size, tr.sampler, tr.data_rng)
-        z = tr.noise(real.shape[0])
-        draws = penalty_draws(tr.penalty, real, tr.noise_rng)
+        run = self.run
+        setup, players = run.setup, run.players
+        real, _ = real_batch(run, setup.cfg.data.batch_size, setup.sampler, run.streams.data)
+        z = noise(run, real.shape[0])
+        draws = setup.penalty.draws(real, run.streams.noise) if setup.penalty is not None else ()
+        G, D = players.G, players.D
         grads, (loss, pen, norms, real_out, fake_out, fake) = self._critic(
-            _params(tr.D), _buffers(tr.D), {**_params(tr.G), **_buffers(tr.G)}, real, z, *draws)
-        tr._add("loss/critic", loss)
-        tr._add("critic/real_mean", real_out)
-        tr._add("critic/fake_mean", fake_out)
-        if tr.penalty is not None:
-            tr._add(f"penalty/{tr.penalty.name}", pen)
-            tr._add("gradnorm", norms)
-        self._apply(grads, tr.D, tr.opt_d)
-        if tr.cfg.objective.clip > 0:
-            from .penalties import clip_weights_
-
-            clip_weights_(tr.D, tr.cfg.objective.clip)
+            _params(D), _buffers(D), {**_params(G), **_buffers(G)}, real, z, *draws)
+        run.log("loss/critic", loss)
+        run.log("critic/real_mean", real_out)
+        run.log("critic/fake_mean", fake_out)
+        if setup.penalty is not None:
+            run.log(f"penalty/{setup.penalty.name}", pen)
+            run.log("gradnorm", norms)
+        self._apply(grads, D, players.opt_d)
+        if setup.cfg.objective.clip > 0:
+            clip_weights_(D, setup.cfg.objective.clip)
         return real, fake
 
     def generator_step(self) -> None:
-        tr = self.tr
-        if tr.opt_g is None:
+        run = self.run
+        G, D, opt_g = run.players.G, run.players.D, run.players.opt_g
+        if opt_g is None:
             return
-        n = tr.cfg.data.batch_size * tr.cfg.train.g_batch_multiple
-        z = tr.noise(n)
-        grads, loss = self._gen(_params(tr.G), _buffers(tr.G), {**_params(tr.D), **_buffers(tr.D)}, z)
-        self._apply(grads, tr.G, tr.opt_g)
-        tr._add("loss/generator", loss)
+        n = run.setup.cfg.data.batch_size * run.setup.cfg.train.g_batch_multiple
+        z = noise(run, n)
+        grads, loss = self._gen(_params(G), _buffers(G), {**_params(D), **_buffers(D)}, z)
+        self._apply(grads, G, opt_g)
+        run.log("loss/generator", loss)
 
 
 __all__ = ["COMPILABLE", "CompiledSteps", "check_compilable", "critic_program", "generator_program",
-           "has_cpp_compiler", "penalty_draws", "penalty_points"]
+           "has_cpp_compiler"]

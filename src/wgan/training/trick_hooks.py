@@ -24,10 +24,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from .config import Config
-from .data import Sampler
-from .errors import ConfigError
-from .nets.trick_layers import MinibatchCritic, VirtualBatchNet
+from ..config import Config
+from ..data import Sampler
+from ..errors import ConfigError
+from ..nets.trick_layers import MinibatchCritic, VirtualBatchNet
 
 TRICKS: dict[str, str] = {
     "feature_matching": "bool; generator matches the mean critic features of real data (Salimans et al. 2016 §3.1)",

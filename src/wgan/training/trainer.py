@@ -5,7 +5,7 @@ objective's critic loss plus ``lambda * penalty`` and then the constraint hook (
 ``clip > 0``); then one generator step. The loop reads the objective, penalty, clip value and n_critic
 from the resolved config: it never branches on an objective's name.
 
-Randomness comes from named streams (``data_rng``, ``noise_rng``, ``diag_rng``, ``val_rng`` and the global
+Randomness comes from named streams (``data``, ``noise``, ``diag``, ``val`` and the global
 torch RNG for initialisation), all saved in checkpoints, so a resumed run is bit-identical to an uninterrupted
 one. Evaluation draws from its own freshly seeded streams and never disturbs training.
 
@@ -15,10 +15,14 @@ cross-entropy terms for conditional runs (WGAN-GP conditional CIFAR model), the 
 (WGAN-GP Fig. 5b), mixed precision with a loss-scaled penalty, channels-last, and data parallelism under
 ``torchrun`` (:mod:`wgan.distributed`).
 
-This module is the driver: construction, the loop's cadences (log, evaluate, sample, checkpoint) and Ctrl-C.
-The parts it drives live beside it: the players' steps in :mod:`wgan.steps`, the run directory (config.json,
-metrics sinks, checkpoints, resume) in :mod:`wgan.run`, running means in :mod:`wgan.meters`, and what depends
-on the kind of data (evaluation, summary, sample files) in :mod:`wgan.kinds` (points, images, text).
+This module is the driver: construction, the loop's cadences (log, evaluate, sample, checkpoint, a caller's
+callback) and Ctrl-C. The parts it drives live beside it in :mod:`wgan.training`, each taking the run's state
+(:class:`wgan.training.state.RunState`) rather than the trainer: the players' steps (:mod:`~wgan.training.steps`,
+compiled in :mod:`~wgan.training.compiled`), what a checkpoint holds (:mod:`~wgan.training.state`), the NaN
+guard (:mod:`~wgan.training.guard`), running means (:mod:`~wgan.training.meters`) and the tricks' loop hooks
+(:mod:`~wgan.training.trick_hooks`). The run directory (config.json, metrics sinks, the checkpoint file, the lock)
+is :mod:`wgan.rundir`; what depends on the kind of data (evaluation, summary, sample files) is :mod:`wgan.kinds`
+(points, images, text).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,26 +42,27 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from . import distributed as dist
-from . import guard, run, steps
+from .. import distributed as dist
+from .. import rundir
+from ..config import Config, ConfigError, from_dict
+from ..console import say
+from ..data import Sampler, make_sampler
+from ..data.image_datasets import FolderSampler
+from ..data.loading import FolderStream
+from ..errors import TrainingDiverged
+from ..io import read_jsonl, write_json
+from ..kinds import data_kind, validation_sampler
+from ..kinds import point_runs as points
+from ..nets import DataPlusNoise, build_critic, build_generator, is_per_sample
+from ..objectives import Objective
+from ..optim import make_optimizer
+from ..penalties import make_penalty, warn_if_batchnorm
+from ..resolve import resolve
+from ..rundir import CHECKPOINT_FORMAT, create_run_dir, load_checkpoint  # noqa: F401  (public here too)
+from . import guard, steps
 from .compiled import CompiledSteps
-from .config import Config, ConfigError, from_dict
-from .console import say
-from .data import Sampler, make_sampler
-from .data.image_datasets import FolderSampler
-from .data.loading import FolderStream
-from .errors import TrainingDiverged
-from .io import read_jsonl, write_json
-from .kinds import data_kind, validation_sampler
-from .kinds import point_runs as points
-from .meters import RunningMeans
-from .nets import DataPlusNoise, build_critic, build_generator, is_per_sample
-from .objectives import Objective
-from .optim import make_optimizer
-from .penalties import make_penalty, warn_if_batchnorm
-from .resolve import resolve
-from .run import CHECKPOINT_FORMAT, create_run_dir, load_checkpoint  # noqa: F401  (public here too)
-from .tricks import Tricks
+from .state import Players, RunState, Setup, Streams, load_trainer_state, trainer_state
+from .trick_hooks import Tricks
 
 
 def pick_device(name: str, local_rank: int = 0) -> torch.device:
@@ -70,165 +76,223 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
     return torch.device(name)
 
 
+def _check_features(cfg: Config, sampler: Sampler) -> tuple[int, torch.dtype]:
+    """Choices that depend on the data: AC-GAN conditioning needs labels, channels-last needs images. Returns the
+    number of classes (0: unconditional) and the mixed-precision dtype."""
+    t = cfg.train
+    n_classes = int(getattr(cfg.critic, "n_classes", 0) or 0)
+    if n_classes > 0:
+        k = int(getattr(sampler, "n_classes", 0) or 0)
+        if not hasattr(sampler, "sample_with_labels") or k == 0:
+            raise ConfigError(f"critic.n_classes = {n_classes} asks for AC-GAN training but data "
+                              f"{sampler.name!r} has no labels; set critic.n_classes = "
+                              "generator.n_classes = 0")
+        if k != n_classes:
+            raise ConfigError(f"critic.n_classes = {n_classes} but data {sampler.name!r} has {k} "
+                              f"classes; set critic.n_classes = generator.n_classes = {k}")
+    if t.channels_last and len(sampler.shape) != 3:
+        raise ConfigError(f"train.channels_last applies to images (C, H, W) but data {sampler.name!r} has "
+                          f"samples of shape {tuple(sampler.shape)}; set train.channels_last = false")
+    # Mixed precision: autocast on CUDA and on the CPU alike (CPU autocast runs bfloat16 natively on CPUs with
+    # AMX/AVX512-BF16 and is correct everywhere), so the code the GPU runs is the code the CPU tests run.
+    return n_classes, torch.float16 if t.amp_dtype == "float16" else torch.bfloat16
+
+
+def _players(cfg: Config, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer | None,
+             opt_d: torch.optim.Optimizer, device: torch.device, world: int, amp_dtype: torch.dtype) -> Players:
+    """The players with their loss scalers, learning-rate schedules, channels-last layout and EMA generator."""
+    t, op = cfg.train, cfg.optim
+    fp16 = t.amp and amp_dtype == torch.float16
+    # one scaler per player (each has its own backward/step cadence); a disabled scaler is a pass-through
+    scaler_d = torch.amp.GradScaler(device.type, enabled=fp16)
+    scaler_g = torch.amp.GradScaler(device.type, enabled=fp16)
+    schedulers: list[torch.optim.lr_scheduler.LRScheduler] = []
+    if op.lr_decay == "linear":  # WGAN-GP CIFAR code: lr * max(0, 1 - iteration / ITERS), both players
+        total = t.steps
+
+        def decay(i: int) -> float:
+            return max(0.0, 1.0 - i / total)
+
+        schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_d, opt_g) if opt is not None]
+    if t.channels_last:
+        G.to(memory_format=torch.channels_last)
+        D.to(memory_format=torch.channels_last)
+    if world > 1:
+        dist.broadcast_module(G)
+        dist.broadcast_module(D)
+    # The EMA generator: AveragedModel keeps a copy and lerps it (torch._foreach_lerp_, one fused call per
+    # step) towards the generator's parameters *and* buffers (use_buffers: batch-norm statistics too).
+    G_ema: AveragedModel | None = None
+    if t.ema > 0 and opt_g is not None:
+        G_ema = AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(t.ema), use_buffers=True)
+    return Players(G=G, D=D, opt_g=opt_g, opt_d=opt_d, scaler_g=scaler_g, scaler_d=scaler_d,
+                   schedulers=schedulers, G_ema=G_ema)
+
+
+def _forward(part: str | None, name: str) -> Any:
+    """A Trainer attribute that is the field ``name`` of its :class:`RunState` (``part`` ``None``) or of one of
+    the state's parts (``"setup"``, ``"players"``, ``"streams"``): read and written there."""
+    def owner(self: Trainer) -> Any:
+        return self.state if part is None else getattr(self.state, part)
+
+    def get(self: Trainer) -> Any:
+        return getattr(owner(self), name)
+
+    def put(self: Trainer, value: Any) -> None:
+        setattr(owner(self), name, value)
+
+    return property(get, put, doc=f"``trainer.state{'.' + part if part else ''}.{name}``")
+
+
 class Trainer:
-    """Owns the networks, optimisers, RNG streams and step count of one run.
+    """Owns one run: its state (:class:`wgan.training.state.RunState`: the setup, the players, the random streams,
+    the running means, the step count), the data kind, and the loop's cadences.
 
     ``Trainer(cfg).fit(run_dir)`` trains to ``cfg.train.steps`` generator steps; ``Trainer.resume(run_dir)``
-    continues a run from its latest checkpoint. ``run_dir=None`` trains in memory (no files).
+    continues a run from its latest checkpoint. ``run_dir=None`` trains in memory (no files). The state's fields
+    are also the trainer's attributes (``trainer.G`` is ``trainer.state.players.G``, ``trainer.step`` is
+    ``trainer.state.step``, ``trainer.data_rng`` is ``trainer.state.streams.data``).
     """
+
+    # the state's fields under the trainer's names (read and write)
+    cfg = _forward("setup", "cfg")
+    device = _forward("setup", "device")
+    rank = _forward("setup", "rank")
+    world = _forward("setup", "world")
+    sampler = _forward("setup", "sampler")
+    val_sampler = _forward("setup", "val_sampler")
+    latent_dim = _forward("setup", "latent_dim")
+    n_classes = _forward("setup", "n_classes")
+    objective = _forward("setup", "objective")
+    penalty = _forward("setup", "penalty")
+    tricks = _forward("setup", "tricks")
+    fuse_critic_passes = _forward("setup", "fuse_critic_passes")
+    G = _forward("players", "G")
+    D = _forward("players", "D")
+    opt_g = _forward("players", "opt_g")
+    opt_d = _forward("players", "opt_d")
+    scaler_g = _forward("players", "scaler_g")
+    scaler_d = _forward("players", "scaler_d")
+    schedulers = _forward("players", "schedulers")
+    G_ema = _forward("players", "G_ema")
+    data_rng = _forward("streams", "data")
+    noise_rng = _forward("streams", "noise")
+    diag_rng = _forward("streams", "diag")
+    val_rng = _forward("streams", "val")
+    stream = _forward("streams", "folder")
+    draw = _forward("streams", "draw")
+    step = _forward(None, "step")
+    elapsed_s = _forward(None, "elapsed_s")
+    meters = _forward(None, "meters")
 
     def __init__(self, cfg: Config, sampler: Sampler | None = None) -> None:
         """``sampler`` replaces the data named by ``cfg.data.name`` (a distribution defined in code, such as
         :class:`wgan.data.LineData`); such a run resumes only in code, ``Trainer.resume(dir, sampler=...)``."""
         cfg = resolve(cfg, check_data=sampler is None)
-        self.cfg = cfg
-        t, o = cfg.train, cfg.objective
+        t, o, op = cfg.train, cfg.objective, cfg.optim
         # data parallel under torchrun (wgan.distributed): every rank its own streams, rank 0 writes files
-        self.rank, self.world = dist.rank(), dist.world_size()
-        self.device = pick_device(t.device, dist.local_rank())
+        rank, world = dist.rank(), dist.world_size()
+        device = pick_device(t.device, dist.local_rank())
         torch.manual_seed(t.seed)  # parameter initialisation (the same on every rank)
-        self.sampler: Sampler = sampler if sampler is not None else make_sampler(cfg.data.name, cfg.data)
+        sampler = sampler if sampler is not None else make_sampler(cfg.data.name, cfg.data)
         data_device = torch.device("cpu")
-        if self.device.type != "cpu" and hasattr(self.sampler, "to"):  # in-memory images: held and drawn there
-            self.sampler, data_device = self.sampler.to(self.device), self.device
-        self.kind = data_kind(self.sampler.kind)
-        self._check_features()
-        self.G = build_generator(cfg.generator, self.sampler.shape).to(self.device)
-        self.D = build_critic(cfg.critic, self.sampler.shape).to(self.device)
-        self.latent_dim: int = getattr(self.G, "latent_dim", cfg.generator.latent_dim)
-        self.tricks = Tricks(cfg)  # the [tricks] switches (wgan.tricks); all identities when off
-        self.G, self.D = self.tricks.wrap(self.G, self.D, self.sampler, self.latent_dim, self.device)
-        seed = t.seed + self.rank * dist.RANK_SEED_OFFSET  # rank 0: the single-process streams
-        self.data_rng = torch.Generator(device=data_device).manual_seed(seed)
-        # image folders: decoded ahead by DataLoader workers, draw k a pure function of (seed, k) (wgan.data.loading)
-        self.stream = FolderStream(self.sampler, cfg.data.batch_size, seed, cfg.data.workers, self.device) if (
-            isinstance(self.sampler, FolderSampler)) else None
-        self.draw = 0  # the stream's next draw: step * n_critic + the critic step within the step
-        self.noise_rng = torch.Generator(device=self.device).manual_seed(seed + 1)
-        self.diag_rng = torch.Generator(device=self.device).manual_seed(seed + 2)
-        self.val_rng = torch.Generator().manual_seed(seed + 3)  # held-out critic loss: real batches and noise
-        self._g_data_rng = self.data_rng  # the stream a data-plus-noise generator draws its data from
-        if isinstance(self.G, DataPlusNoise):
-            self.G.sample_real = lambda n: self.sampler.sample(n, self._g_data_rng)
-        self.objective = Objective(o.loss, cfg.tricks.label_smoothing)  # type: ignore[arg-type]
-        self.penalty = make_penalty(o.penalty, o.penalty_weight, o.dragan_scale)
-        warn_if_batchnorm(self.D, self.penalty)
+        if device.type != "cpu" and hasattr(sampler, "to"):  # in-memory images: held and drawn there
+            sampler, data_device = sampler.to(device), device
+        self.kind = data_kind(sampler.kind)
+        n_classes, self.amp_dtype = _check_features(cfg, sampler)
+        G = build_generator(cfg.generator, sampler.shape).to(device)
+        D = build_critic(cfg.critic, sampler.shape).to(device)
+        latent_dim: int = getattr(G, "latent_dim", cfg.generator.latent_dim)
+        tricks = Tricks(cfg)  # the [tricks] switches (wgan.training.trick_hooks); all identities when off
+        G, D = tricks.wrap(G, D, sampler, latent_dim, device)
+        seed = t.seed + rank * dist.RANK_SEED_OFFSET  # rank 0: the single-process streams
+        data_rng = torch.Generator(device=data_device).manual_seed(seed)
+        streams = Streams(
+            data=data_rng,
+            noise=torch.Generator(device=device).manual_seed(seed + 1),
+            diag=torch.Generator(device=device).manual_seed(seed + 2),
+            val=torch.Generator().manual_seed(seed + 3),  # held-out critic loss: real batches and noise
+            # image folders: decoded ahead by DataLoader workers, draw k a pure function of (seed, k)
+            # (wgan.data.loading)
+            folder=FolderStream(sampler, cfg.data.batch_size, seed, cfg.data.workers, device) if (
+                isinstance(sampler, FolderSampler)) else None)
+        self._g_data_rng = data_rng  # the stream a data-plus-noise generator draws its data from
+        if isinstance(G, DataPlusNoise):
+            G.sample_real = lambda n: self.sampler.sample(n, self._g_data_rng)
+        objective = Objective(o.loss, cfg.tricks.label_smoothing)  # type: ignore[arg-type]
+        penalty = make_penalty(o.penalty, o.penalty_weight, o.dragan_scale)
+        warn_if_batchnorm(D, penalty)
         # a critic that treats samples independently scores real and fake batches in one call; with batch
         # norm the two batches keep their own statistics, as in the papers' code
-        self.fuse_critic_passes = is_per_sample(self.D)
-        op = cfg.optim
-        self.opt_d = make_optimizer(op.name, self.D.parameters(), op.critic_lr, op.beta1, op.beta2)
-        g_params = list(self.G.parameters())
-        self.opt_g = make_optimizer(op.name, g_params, op.lr, op.beta1, op.beta2) if g_params else None
-        self._setup_features()
-        self.compiled = CompiledSteps(self) if t.compile else None  # train.compile (wgan.compiled)
-        self.step = 0
-        self.elapsed_s = 0.0
-        self.meters = RunningMeans()  # values logged since the last record (wgan.meters)
+        fuse_critic_passes = is_per_sample(D)
+        opt_d = make_optimizer(op.name, D.parameters(), op.critic_lr, op.beta1, op.beta2)
+        g_params = list(G.parameters())
+        opt_g = make_optimizer(op.name, g_params, op.lr, op.beta1, op.beta2) if g_params else None
+        players = _players(cfg, G, D, opt_g, opt_d, device, world, self.amp_dtype)
+        setup = Setup(cfg=cfg, device=device, rank=rank, world=world, sampler=sampler,
+                      val_sampler=validation_sampler(sampler), latent_dim=latent_dim, n_classes=n_classes,
+                      objective=objective, penalty=penalty, tricks=tricks, fuse_critic_passes=fuse_critic_passes,
+                      autocast=steps.autocast(device, t.amp, self.amp_dtype))
+        self.state = RunState(setup, players, streams)
+        self.compiled = CompiledSteps(self.state) if t.compile else None  # train.compile (wgan.training.compiled)
         self._stop_requested = False
-        self._finite_step = 0  # the last step the NaN guard found everything finite (wgan.guard)
+        self._finite_step = 0  # the last step the NaN guard found everything finite (wgan.training.guard)
+        self._resumed_by_other_world: int | None = None  # processes that wrote the checkpoint, when not this many
         self.checkpoint_step: int | None = None  # the step checkpoints/latest.pt holds, once one is written
-        self._eval_cache: dict[str, Any] = {}
+        # what evaluation keeps between calls (the last result, the data kinds' reference data); per trainer
+        self.eval_cache: dict[str, Any] = {}
 
-    # ------------------------------------------------------------------ image-scale features
-    def _check_features(self) -> None:
-        """Choices that depend on the data: AC-GAN conditioning needs labels, channels-last needs images."""
-        t = self.cfg.train
-        self.n_classes = int(getattr(self.cfg.critic, "n_classes", 0) or 0)
-        self.conditional = self.n_classes > 0
-        if self.conditional:
-            k = int(getattr(self.sampler, "n_classes", 0) or 0)
-            if not hasattr(self.sampler, "sample_with_labels") or k == 0:
-                raise ConfigError(f"critic.n_classes = {self.n_classes} asks for AC-GAN training but data "
-                                  f"{self.sampler.name!r} has no labels; set critic.n_classes = "
-                                  "generator.n_classes = 0")
-            if k != self.n_classes:
-                raise ConfigError(f"critic.n_classes = {self.n_classes} but data {self.sampler.name!r} has {k} "
-                                  f"classes; set critic.n_classes = generator.n_classes = {k}")
-        if t.channels_last and len(self.sampler.shape) != 3:
-            raise ConfigError(f"train.channels_last applies to images (C, H, W) but data {self.sampler.name!r} has "
-                              f"samples of shape {tuple(self.sampler.shape)}; set train.channels_last = false")
-        # Mixed precision: autocast on CUDA and on the CPU alike (CPU autocast runs bfloat16 natively on CPUs with
-        # AMX/AVX512-BF16 and is correct everywhere), so the code the GPU runs is the code the CPU tests run.
-        self.amp_dtype = torch.float16 if t.amp_dtype == "float16" else torch.bfloat16
-
-    def _setup_features(self) -> None:
-        """Loss scalers, learning-rate schedules, channels-last, the generator EMA, the validation split."""
-        t, op = self.cfg.train, self.cfg.optim
-        fp16 = t.amp and self.amp_dtype == torch.float16
-        # one scaler per player (each has its own backward/step cadence); a disabled scaler is a pass-through
-        self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
-        self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
-        self._autocast = steps.autocast(self.device, t.amp, self.amp_dtype)
-        self.schedulers: list[torch.optim.lr_scheduler.LRScheduler] = []
-        if op.lr_decay == "linear":  # WGAN-GP CIFAR code: lr * max(0, 1 - iteration / ITERS), both players
-            total = t.steps
-
-            def decay(i: int) -> float:
-                return max(0.0, 1.0 - i / total)
-
-            self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, decay)
-                               for opt in (self.opt_d, self.opt_g) if opt is not None]
-        if t.channels_last:
-            self.G.to(memory_format=torch.channels_last)
-            self.D.to(memory_format=torch.channels_last)
-        if self.world > 1:
-            dist.broadcast_module(self.G)
-            dist.broadcast_module(self.D)
-        # The EMA generator: AveragedModel keeps a copy and lerps it (torch._foreach_lerp_, one fused call per
-        # step) towards the generator's parameters *and* buffers (use_buffers: batch-norm statistics too).
-        self.G_ema: AveragedModel | None = None
-        if t.ema > 0 and self.opt_g is not None:
-            self.G_ema = AveragedModel(self.G, multi_avg_fn=get_ema_multi_avg_fn(t.ema), use_buffers=True)
-        self.val_sampler = validation_sampler(self.sampler)
+    @property
+    def conditional(self) -> bool:
+        """An AC-GAN run (``critic.n_classes > 0``)."""
+        return self.state.setup.conditional
 
     @property
     def sampling_generator(self) -> nn.Module:
         """The generator evaluation and sample grids use: the EMA copy when ``train.ema > 0``."""
         return self.G_ema.module if self.G_ema is not None else self.G
 
-    # ------------------------------------------------------------------ the players' steps (wgan.steps)
+    # ------------------------------------------------------------------ the players' steps (wgan.training.steps)
     def critic_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One critic update on a fresh real batch; returns the (real, fake) batch it used."""
-        return self.compiled.critic_step() if self.compiled is not None else steps.critic_step(self)
+        return self.compiled.critic_step() if self.compiled is not None else steps.critic_step(self.state)
 
     def generator_step(self) -> None:
         """One generator update."""
         if self.compiled is not None:
             self.compiled.generator_step()
         else:
-            steps.generator_step(self)
+            steps.generator_step(self.state)
 
     def train_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One generator iteration: n_critic critic steps (or the ``train.critic_schedule``'s count), then one
         generator step; returns the last critic step's (real, fake) batch."""
-        self.draw = steps.critic_draws_before(self)  # the data stream's draw: a function of the step
-        for _ in range(steps.critic_iterations(self)):
+        state = self.state
+        # the data stream's draw: a function of the step
+        state.streams.draw = steps.critic_draws_before(self.cfg, state.step)
+        for _ in range(steps.critic_iterations(self.cfg, state.step)):
             real, fake = self.critic_step()
         self.generator_step()
-        steps.end_of_iteration(self)
-        self.step += 1
+        steps.end_of_iteration(state)
+        state.step += 1
         return real, fake
 
     def noise(self, n: int) -> torch.Tensor:
-        return steps.noise(self, n)
-
-    def _real_batch(self, n: int, sampler: Sampler, rng: torch.Generator
-                    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        return steps.real_batch(self, n, sampler, rng)
+        """Latent noise ``(n, latent_dim)`` from the run's noise stream."""
+        return steps.noise(self.state, n)
 
     def validation_losses(self) -> dict[str, torch.Tensor]:
         """WGAN-GP Fig. 5b: the critic loss on a held-out batch and on a training batch (own stream)."""
-        return steps.validation_losses(self)
+        return steps.validation_losses(self.state)
 
     def gradient_norms(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """Critic input-gradient norms at real/fake interpolates (for runs without a penalty)."""
-        return steps.gradient_norms(self, real, fake)
+        return steps.gradient_norms(self.state, real, fake)
 
     # ------------------------------------------------------------------ running means for logging
     def _add(self, key: str, value: torch.Tensor) -> None:
-        """Keep a detached value for the next record (:class:`wgan.meters.RunningMeans`; no sync)."""
-        self.meters.add(key, value)
+        """Keep a detached value for the next record (:class:`wgan.training.meters.RunningMeans`; no sync)."""
+        self.state.log(key, value)
 
     def _flush(self) -> dict[str, float]:
         """The record's means since the last one, plus the objective's divergence estimate."""
@@ -244,8 +308,9 @@ class Trainer:
     def generate(self, n: int, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
         """``n`` generator samples ``(n, *shape)`` on the CPU from streams seeded by ``seed`` alone, from the
         EMA generator when ``train.ema > 0``, in ``eval.generator_mode`` (batch norm: running averages or each
-        batch's own statistics; :func:`wgan.steps.sampling_mode`). Conditional runs take ``labels`` ``(n,)``; by default
-        ``i mod n_classes`` (equal counts; a grid with ``n_classes`` columns has one class per column)."""
+        batch's own statistics; :func:`wgan.training.steps.sampling_mode`). Conditional runs take ``labels``
+        ``(n,)``; by default ``i mod n_classes`` (equal counts; a grid with ``n_classes`` columns has one class per
+        column)."""
         G = self.sampling_generator
         z_rng = torch.Generator(device=self.device).manual_seed(seed)
         self._g_data_rng = torch.Generator().manual_seed(seed + 1)
@@ -271,28 +336,32 @@ class Trainer:
         """The data kind's evaluation (``DataKind.evaluate``) at the current step.
 
         Deterministic given the parameters (own seeded streams), so the result is cached per step."""
-        cached = self._eval_cache.get("result")
+        cached = self.eval_cache.get("result")
         if cached is not None and cached[0] == self.step:
             return dict(cached[1])
         out = self.kind.evaluate(self)
-        self._eval_cache["result"] = (self.step, dict(out))
+        self.eval_cache["result"] = (self.step, dict(out))
         return out
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
-        """The whole run state (:func:`wgan.run.trainer_state`); under torchrun every rank must call it."""
-        return run.trainer_state(self)
+        """The whole run state (:func:`wgan.training.state.trainer_state`); under torchrun every rank must call
+        it."""
+        return trainer_state(self.state)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        run.load_trainer_state(self, state)
+        """Continue from ``state`` (:meth:`state_dict` of a run of the same config)."""
+        written_by = load_trainer_state(self.state, state)
+        self._resumed_by_other_world = written_by if written_by != self.world else None  # warned by fit()
+        self.eval_cache.pop("result", None)
         self._finite_step = self.step
 
     def save_checkpoint(self, run_dir: Path, keep: bool = False) -> Path:
         """Write ``checkpoints/latest.pt`` atomically; with ``keep`` also ``checkpoints/step-NNNNNNN.pt``."""
         state = self.state_dict()  # every rank takes part (their streams are gathered); rank 0 writes
         if self.rank != 0:
-            return Path(run_dir) / "checkpoints" / run.LATEST
-        path = run.save_checkpoint(run_dir, state, keep=keep)
+            return Path(run_dir) / "checkpoints" / rundir.LATEST
+        path = rundir.save_checkpoint(run_dir, state, keep=keep)
         self.checkpoint_step = self.step  # what latest.pt holds (a second Ctrl-C may stop a later step)
         return path
 
@@ -317,19 +386,32 @@ class Trainer:
         return trainer
 
     # ------------------------------------------------------------------ the loop
-    def fit(self, run_dir: str | Path | None = None, progress: bool = False) -> dict[str, Any]:
+    def fit(self, run_dir: str | Path | None = None, progress: bool = False,
+            callback: Callable[[Trainer], None] | None = None, every: int = 0) -> dict[str, Any]:
         """Train until ``cfg.train.steps``; with a ``run_dir``, log, plot and checkpoint into it.
+
+        ``callback(self)`` is called after every generator step whose count ``self.step`` is a multiple of
+        ``every`` (``every = 0``: never), as :meth:`wgan.ensemble.Ensemble.fit` does: after that step's metrics
+        record, samples and checkpoint, so it sees the state a checkpoint of that step holds; the final step
+        too when it is a multiple; never step 0; a resumed run counts from its checkpoint's step. A callback
+        that only measures (its own random streams, as :meth:`evaluate` and :meth:`generate` use) leaves the
+        run bit-identical to one without it. An exception it raises propagates out of ``fit`` (the checkpoints
+        written until then stay).
 
         Returns the summary (also written to ``summary.json``). On Ctrl-C the loop finishes its current
         step, saves a checkpoint and raises ``KeyboardInterrupt``; a second Ctrl-C stops at once (the
-        previous checkpoint stays intact). While it trains, the run directory is locked (:class:`wgan.run.RunLock`):
-        a second process training into it is refused.
+        previous checkpoint stays intact). While it trains, the run directory is locked
+        (:class:`wgan.rundir.RunLock`): a second process training into it is refused.
         """
-        held = run.RunLock(Path(run_dir)) if run_dir is not None and self.rank == 0 else None
+        if every < 0:
+            raise ConfigError(f"every = {every}: the callback's interval is a number of generator steps, >= 0 "
+                              "(0: never)")
+        held = rundir.RunLock(Path(run_dir)) if run_dir is not None and self.rank == 0 else None
         with held if held is not None else contextlib.nullcontext():
-            return self._fit(run_dir, progress)
+            return self._fit(run_dir, progress, callback if every > 0 else None, every)
 
-    def _fit(self, run_dir: str | Path | None, progress: bool) -> dict[str, Any]:
+    def _fit(self, run_dir: str | Path | None, progress: bool, callback: Callable[[Trainer], None] | None,
+             every: int) -> dict[str, Any]:
         from tqdm.auto import tqdm
 
         t = self.cfg.train
@@ -337,14 +419,15 @@ class Trainer:
         files = run_dir if self.rank == 0 else None  # under torchrun only rank 0 writes (all ranks checkpoint)
         val_every = t.log_val_every or t.log_every
         if files is not None:
-            run.start_run(files, self)
-        sinks = run.open_sinks(files, self) if files is not None else []
+            rundir.start_run(files, self.run_info(), self.step)
+        sinks = rundir.open_sinks(files, self.run_info() if t.tensorboard else None, self.step) if (
+            files is not None) else []
         bar = tqdm(total=t.steps, initial=self.step, disable=not progress or self.rank != 0, dynamic_ncols=True,
                    file=sys.stderr, desc="train", unit="it")
         # one process: Ctrl-C finishes the step and checkpoints; under torchrun a signal reaches the ranks at
         # different steps, so it stops them at once and the run resumes from its last periodic checkpoint
         previous_handler = self._install_sigint() if self.world == 1 else None
-        if getattr(self, "_resumed_by_other_world", None) and self.step < t.steps:
+        if self._resumed_by_other_world and self.step < t.steps:
             warnings.warn(f"this run was checkpointed by {self._resumed_by_other_world} process(es) and continues "
                           f"on {self.world}: every rank continues rank 0's random streams and the global batch "
                           "changes, so it does not continue as the uninterrupted run would", UserWarning, stacklevel=2)
@@ -364,7 +447,8 @@ class Trainer:
                     if self.penalty is None:
                         self._add("gradnorm", self.gradient_norms(last_real, last_fake))
                     record: dict[str, Any] = {"step": s, **self._flush(), "time/elapsed_s": self.elapsed_s}
-                    diverged = guard.check(self, record)  # the NaN guard (wgan.guard); no sync on the hot path
+                    # the NaN guard (wgan.training.guard); no sync on the hot path
+                    diverged = guard.check(self.state.players, record)
                     if diverged is None and (s % t.eval_every == 0 or final) and self.rank == 0:
                         record.update(self.evaluate())
                     for sink in sinks:
@@ -373,14 +457,16 @@ class Trainer:
                     bar.set_postfix(self._postfix(record), refresh=False)
                 if files is not None and self.kind.save_samples and (s % t.sample_every == 0 or final):
                     self.kind.save_samples(self, files / "samples")
-                    for path in run.sample_files(files / "samples", s):
+                    for path in rundir.sample_files(files / "samples", s):
                         for sink in sinks:
                             if hasattr(sink, "samples"):
                                 sink.samples(s, path)
                 if run_dir is not None and (s % t.checkpoint_every == 0 or final or self._stop_requested):
                     if self._finite_step != s:  # never a non-finite state into latest.pt
-                        self._stop_if_diverged(guard.check(self), run_dir)
+                        self._stop_if_diverged(guard.check(self.state.players), run_dir)
                     self.save_checkpoint(run_dir, keep=t.keep_checkpoints and s % t.checkpoint_every == 0)
+                if callback is not None and s % every == 0:
+                    callback(self)
                 bar.update(1)
                 if self._stop_requested and not final:
                     raise KeyboardInterrupt
@@ -394,7 +480,8 @@ class Trainer:
     def _stop_if_diverged(self, what: str | None, run_dir: Path | None) -> None:
         """Raise :class:`TrainingDiverged` when the guard found something non-finite; else note the step."""
         if what is not None:
-            raise TrainingDiverged(guard.message(self, what, self._finite_step, run_dir))
+            raise TrainingDiverged(guard.message(self.cfg, self.step, what, self._finite_step, self.checkpoint_step,
+                                                 run_dir))
         self._finite_step = self.step
 
     def finish(self, run_dir: Path | None, wall_start: float | None = None) -> dict[str, Any]:
@@ -405,10 +492,10 @@ class Trainer:
         if self.rank != 0:
             return {"steps": self.step, "rank": self.rank}
         if run_dir is not None:
-            from .diagnostics.plots import plot_curves
+            from ..diagnostics.plots import gradnorm_place, plot_curves, run_title
 
-            where, unit = run.gradnorm_place(self.cfg)
-            plot_curves(read_jsonl(run_dir / "metrics.jsonl"), run_dir / "curves.png", title=run.run_title(self.cfg),
+            where, unit = gradnorm_place(self.cfg)
+            plot_curves(read_jsonl(run_dir / "metrics.jsonl"), run_dir / "curves.png", title=run_title(self.cfg),
                         gradnorm_at=where, unit_target=unit)
         summary = {
             **self.eval_summary(),
@@ -427,7 +514,7 @@ class Trainer:
 
     def run_info(self) -> dict[str, Any]:
         """The contents of ``config.json``."""
-        return run.run_info(self)
+        return rundir.run_info(self.cfg, self.device)
 
     # ------------------------------------------------------------------ Ctrl-C
     def _install_sigint(self):
@@ -456,9 +543,9 @@ class Trainer:
             out["JS"] = f"{record['critic/js_estimate']:.3f}"
         if "eval/w1" in record:
             out["W1"] = f"{record['eval/w1']:.3f}"
-            self._eval_cache["last_w1"] = out["W1"]
-        elif "last_w1" in self._eval_cache:
-            out["W1"] = self._eval_cache["last_w1"]
+            self.eval_cache["last_w1"] = out["W1"]
+        elif "last_w1" in self.eval_cache:
+            out["W1"] = self.eval_cache["last_w1"]
         return out
 
 
