@@ -222,6 +222,25 @@ class ClaimSpec:
         return "\n".join(lines)
 
 
+CLAIMS_BEGIN = "<!-- claims (generated from the registered claims: python -m wgan.experiments docs/reproductions) -->"
+CLAIMS_END = "<!-- end claims -->"
+
+
+def claims_markdown(specs: Sequence[ClaimSpec]) -> str:
+    """The claims of a reproduction as its page shows them: quote, where, criterion, adequacy gate, controls."""
+    out = []
+    for s in specs:
+        head = f"- **{s.name}** ({s.kind}{', ours: not a claim of the paper' if s.ours else ''})"
+        if s.quote:
+            head += f": “{s.quote}” ({PAPERS[s.paper][0]}, {s.where})"
+        out.append(head)
+        out.append(f"  - criterion: {s.criterion}")
+        if s.kind == "empirical":
+            out.append(f"  - adequacy gate: {s.adequacy}")
+            out.append(f"  - positive control: {s.positive_source}")
+    return "\n".join(out)
+
+
 def normalise(text: str) -> str:
     """``text`` with every run of whitespace made one space (for comparing a quote with a paper's text)."""
     return re.sub(r"\s+", " ", text).strip()

@@ -34,6 +34,7 @@ from ..objectives import Objective
 from ..penalties import Penalty, clip_weights_, input_gradient_norms
 from ..train import Trainer
 from . import Claim, Context, Result, register
+from ._claims import ClaimSpec, Gate, count_interval
 from ._common import single_thread
 from ._protocol import Row
 
@@ -324,12 +325,66 @@ def _gan_trainer(data_file: Path, objective: str, seed: int, latent_dim: int, lr
     return Trainer(cfg)
 
 
-NS_REACH, MM_STALL = 0.5, 0.9
+NS_REACH, D_CONFIDENT, MIN_SEEDS = 0.5, 0.1, 3
 
 
-def ns_moves_mm_stalls(w1_start: float, w1_end_ns: float, w1_end_minimax: float) -> bool:
-    """NS ends below half its starting W1; the minimax generator above 0.9 of it (medians over seeds)."""
-    return bool(w1_end_ns < NS_REACH * w1_start and w1_end_minimax > MM_STALL * w1_start)
+def ns_reaches_data(w1_start: float, w1_end_ns: float) -> bool:
+    """The non-saturating generator ends below half its starting W1 (medians over seeds)."""
+    return bool(w1_end_ns < NS_REACH * w1_start)
+
+
+def _ns_decide(m: dict[str, Any]) -> bool:
+    return all(ns_reaches_data(m[f"{c}/w1_start"], m[f"{c}/w1_end_ns"]) for c in GG_CONDITIONS)
+
+
+def _ns_gate(m: dict[str, Any]) -> Gate:
+    short = []
+    if m["seeds"] < MIN_SEEDS:
+        short.append(f"{m['seeds']} seed(s) of {MIN_SEEDS}")
+    if m["adam-confident-d/d_fake_at_start"] >= D_CONFIDENT:
+        short.append(f"the pre-trained discriminator gives the fakes D = {m['adam-confident-d/d_fake_at_start']:.3g}"
+                     f" at the start (not below {D_CONFIDENT:g}: not the separated regime the claim is about)")
+    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and the default 500 discriminator steps first")
+
+
+def _gg_measured(w1_end: float, d_fake: float, seeds: int = 3) -> dict[str, Any]:
+    out: dict[str, Any] = {"seeds": seeds}
+    for c in GG_CONDITIONS:
+        out |= {f"{c}/w1_start": 4.0, f"{c}/w1_end_ns": w1_end, f"{c}/d_fake_at_start": d_fake}
+    return out
+
+
+GG_CONDITIONS = ("adam-scratch", "adam-confident-d", "sgd-confident-d")
+GG_MINIMAX_IDENTITY = ClaimSpec(
+    "minimax-gradient-vanishes", "Many Paths",
+    "The discriminator has vanishing gradients but the generator loss amplifies small differences in discriminator "
+    "outputs to recover strong gradients.", "sec. 3, Fig. 2",
+    "|d loss/d logit| at D(G(z)) = 1e-3 (autograd through Objective.generator_loss): minimax < 0.01 x "
+    "non-saturating (the closed form is d / (1 - d))",
+    decide=lambda m: m["ratio"] < 0.01, kind="identity",
+    statement="at D(G(z)) -> 0 the minimax generator's gradient vanishes while the non-saturating one's does not")
+GG_NS_REACHES = ClaimSpec(
+    "ns-reaches-data", "Many Paths",
+    "The fact that the gradient of the recommended loss does not actually vanish explains why GANs with the "
+    "non-saturating objective (3), are able to bring together two widely separated Gaussian distributions.",
+    "sec. 3, Fig. 2",
+    f"in each of the three conditions (Adam from scratch; Adam and SGD after 500 discriminator steps on the initial "
+    f"generator), the median over seeds of exact W1(generated, data) after training < {NS_REACH:g} x at the start",
+    decide=_ns_decide, gate=_ns_gate, trained=True,
+    adequacy=f"at least {MIN_SEEDS} seeds, and the pre-trained discriminator rejects the initial fakes "
+             f"(mean D(G(z)) < {D_CONFIDENT:g}): the widely separated regime the sentence is about",
+    negative_control=lambda: _gg_measured(w1_end=3.9, d_fake=1e-3),  # the generator did not move
+    positive_control=lambda: _gg_measured(w1_end=0.05, d_fake=1e-3),
+    positive_source="constructed: the state the sentence describes (the generator brought onto the data, W1 from 4 "
+                    "to 0.05) against a discriminator that rejects the fakes; Fig. 2 reports no numbers",
+    inadequate_control=lambda: _gg_measured(w1_end=0.05, d_fake=0.5, seeds=1),
+    statement="trained from a generator far from the data, the non-saturating GAN reaches the data, even with a "
+              "discriminator trained first")
+GG_MINIMAX_TRAINING = ClaimSpec(
+    "minimax-in-training", "Many Paths", "", "sec. 3 (our measurement beside it)",
+    "median exact W1 after training and steps until the generator's mean is within 0.5 of the data's, minimax "
+    "(M-GAN) beside NS-GAN; the paper makes no claim about the minimax generator in training",
+    kind="descriptive", ours=True)
 
 
 def _dcgan_rows(lr_ours: str, why: str) -> list[Row]:
@@ -363,17 +418,18 @@ def generator_gradients_table(ctx: Context) -> list[Row]:
         Row("statistic", "the losses and their slopes over D(G(z))", "Fedus et al. Fig. 2",
             "|d loss / d logit| at D(G(z)) = 1e-3 by autograd; median exact W1 (POT) of 1000/2000 generated vs data "
             "points after training", ""),
-        Row("criterion", "none (a figure)", "Fedus et al. Fig. 2",
-            "gradient ratio: identity (a check of the code: d / (1 - d)); training: NS W1 < 0.5 x start and minimax "
-            "> 0.9 x start", "a generator that did not move fails the training criterion (tests)"),
+        Row("criterion", "'able to bring together two widely separated Gaussian distributions' (NS-GAN)",
+            "Fedus et al. sec. 3", f"gradient ratio: identity (a check of the code: d / (1 - d)); training: NS W1 < "
+            f"{NS_REACH:g} x start in every condition; minimax measured beside it, no verdict",
+            "issue 23: the earlier 'minimax stalls' criterion judged a claim the paper does not make; dropped"),
     ]
 
 
 @register("generator-gradients", paper="Many Paths to Equilibrium (Fedus et al. 2018)", figure="Fig. 2",
           claim="the minimax generator loss saturates when the discriminator rejects the samples "
                 "(D(G(z)) -> 0) and its gradient vanishes, the non-saturating loss keeps a gradient; trained "
-                "from far away, the non-saturating generator moves to the data while the minimax one stalls",
-          table=generator_gradients_table)
+                "from far away, the non-saturating generator reaches the data",
+          table=generator_gradients_table, claims=(GG_MINIMAX_IDENTITY, GG_NS_REACHES, GG_MINIMAX_TRAINING))
 @one_thread
 def generator_gradients(ctx: Context) -> Result:
     # -- part 1: the two losses as functions of D(G(z)), through the library's Objective
@@ -436,31 +492,28 @@ def generator_gradients(ctx: Context) -> Result:
 
     fig_name = "generator-gradients.png"
     _plot_generator_gradients(curves, runs, data_mean, ctx.out / fig_name)
+    measured: dict[str, Any] = {"seeds": seeds}
+    minimax: dict[str, Any] = {}
+    for label, _, _ in conditions:
+        measured |= {f"{label}/w1_start": med(label, "ns-gan", "w1_start"),
+                     f"{label}/w1_end_ns": med(label, "ns-gan", "w1_end"),
+                     f"{label}/d_fake_at_start": med(label, "ns-gan", "d_fake_start"),
+                     f"{label}/steps_to_data_ns": med(label, "ns-gan", "steps_to_data")}
+        minimax |= {f"{label}/w1_end_minimax": med(label, "m-gan", "w1_end"),
+                    f"{label}/steps_to_data_minimax": med(label, "m-gan", "steps_to_data"),
+                    f"{label}/w1_end_ns": med(label, "ns-gan", "w1_end")}
+    worst = max(c["w1_end"] / c["w1_start"] for label in GG_CONDITIONS for c in runs[label]["ns-gan"])
     claims = [
-        Claim("minimax-gradient-vanishes",
-              "at D(G(z)) -> 0 the minimax generator's gradient vanishes while the non-saturating one's does not",
-              "|d loss/d logit| at D(G(z)) = 1e-3 (autograd through Objective.generator_loss): minimax < 0.01 x "
-              "non-saturating",
-              {"minimax_grad_at_1e-3": float(g_mm), "ns_grad_at_1e-3": float(g_ns), "ratio": float(g_mm / g_ns)},
-              bool(g_mm < 0.01 * g_ns), identity=True),
+        GG_MINIMAX_IDENTITY.judge({"minimax_grad_at_1e-3": float(g_mm), "ns_grad_at_1e-3": float(g_ns),
+                                   "ratio": float(g_mm / g_ns)}),
+        GG_NS_REACHES.judge(measured | {"w1_floor": float(runs["adam-scratch"]["ns-gan"][0]["w1_floor"])},
+                            interval=count_interval(sum(c["w1_end"] < NS_REACH * c["w1_start"] for label in
+                                                        GG_CONDITIONS for c in runs[label]["ns-gan"]),
+                                                    len(GG_CONDITIONS) * seeds,
+                                                    f"share of NS runs below {NS_REACH:g} x start (worst "
+                                                    f"{worst:.3g})")),
+        GG_MINIMAX_TRAINING.judge(minimax),
     ]
-    for label, g_opt, n_pre in conditions:
-        w1s = med(label, "ns-gan", "w1_start")
-        ns_end, mm_end = med(label, "ns-gan", "w1_end"), med(label, "m-gan", "w1_end")
-        setting = (f"generator optimiser {g_opt}" + (f", discriminator first trained {n_pre} steps on the initial "
-                                                    "generator" if n_pre else ", both networks from scratch"))
-        claims.append(Claim(
-            f"ns-moves-mm-stalls[{label}]",
-            "trained from a generator far from the data, the non-saturating GAN reaches the data while the "
-            f"minimax GAN stalls ({setting})",
-            "median over seeds of exact W1(generated, data) after training: NS < 0.5 x W1 at start and "
-            "minimax > 0.9 x W1 at start",
-            {"w1_start": w1s, "w1_end_ns": ns_end, "w1_end_minimax": mm_end,
-             "w1_floor": float(runs[label]["ns-gan"][0]["w1_floor"]),
-             "d_fake_at_start": med(label, "m-gan", "d_fake_start"),
-             "steps_to_data_ns": med(label, "ns-gan", "steps_to_data"),
-             "steps_to_data_minimax": med(label, "m-gan", "steps_to_data")},
-            ns_moves_mm_stalls(w1s, ns_end, mm_end)))
     protocol = {
         "loss_curves": "Objective('minimax'|'non-saturating').generator_loss on logit(d), 200 values of d in "
                        "[1e-6, 1 - 1e-6], gradients by autograd",
