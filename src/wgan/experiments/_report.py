@@ -129,7 +129,7 @@ def render_report(results_dir: Path = RESULTS_DIR) -> str:
     lines = [HEADER, "| reproduction | paper, where | claim | criterion | verdict | measured (full run) |",
              "|---|---|---|---|---|---|"]
     runs = []
-    for name, exp in exps.items():
+    for name, exp in sorted(exps.items()):  # by name: the registry's order depends on what was imported first
         path = results_dir / f"{name}.json"
         res = load_published(path) if path.is_file() else None
         if res is not None:
