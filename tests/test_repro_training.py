@@ -79,6 +79,9 @@ def test_mixture_and_loss_curves_mechanics(results):
         assert t["steps"][0] == 0 and len(t["w1"]) == len(t["steps"]) == len(t["modes_covered"])
         assert all(0 <= m <= 8 for m in t["modes_covered"] + t["modes_reached"])
         assert all(m_c <= m_r for m_c, m_r in zip(t["modes_covered"], t["modes_reached"], strict=True))
+        assert all(0 <= v <= 1 / 8 for v in t["min_mode_share"]) and all(0 <= v <= 1 for v in t["ring_share"])
+    verdicts = {c.name: c.status for c in mix.claims}
+    assert verdicts["no-mode-collapse"] == "INCONCLUSIVE"  # one quick seed and 40 steps: the gate refuses
     curves = results["loss-curves"][1]
     assert set(curves.data) == {"wgan", "wgan-gp", "ns-gan", "m-gan"}
     # the same runs as mixture-of-gaussians (shared in one process): identical measurements
