@@ -317,6 +317,13 @@ def _geo_better(m: dict[str, Any], better: tuple[str, ...], than: str, strict: b
     return all(m[f"geo_{b}"] <= m[f"geo_{than}"] for b in better)
 
 
+def _more_robust(m: dict[str, Any]) -> bool:
+    """Each penalised model is less sensitive to the learning rate than NS-GAN (its per-setting means vary less over
+    the sweep, max / min) and its worst learning rate is better than NS-GAN's worst."""
+    return all(m[f"spread_{p}"] < m["spread_ns-gan"] and m[f"worst_lr_mean_{p}"] < m["worst_lr_mean_ns-gan"]
+               for p in ("gan-gp", "dragan-ns"))
+
+
 def _robust(m: dict[str, Any]) -> bool:
     """Both Wasserstein models learn at every learning rate of the sweep (the 95% upper end of the mean below the
     random generator's lower end) and vary over the sweep by no more than NS-GAN does (max / min of the means)."""
@@ -331,7 +338,8 @@ def _lr_measured(**over: Any) -> dict[str, Any]:
                          "random_generator_mean_lo": 16.0, "ns_gan_best_mean": 0.5}
     for model, geo, spread in (("ns-gan", 5.0, 50.0), ("gan-gp", 2.0, 5.0), ("dragan-ns", 2.0, 5.0),
                                ("wgan", 4.0, 4.0), ("wgan-gp", 1.5, 3.0)):
-        m |= {f"geo_{model}": geo, f"spread_{model}": spread, f"worst_lr_mean_hi_{model}": 8.0}
+        m |= {f"geo_{model}": geo, f"spread_{model}": spread, f"worst_lr_mean_hi_{model}": 8.0,
+              f"worst_lr_mean_{model}": geo * spread ** 0.5}
     return m | over
 
 
@@ -376,12 +384,14 @@ def _learns(exp: str) -> ClaimSpec:
 PENALTIES_HELP = ClaimSpec(
     "penalties-help-ns-gan", "Many Paths", "Gradient penalties make the non-saturating GAN model more robust.",
     "sec. 4.4, Figs. 9-10 (learning-rate sweeps)",
-    "geometric mean over the lr sweep of the per-setting mean distance (all members, the paper's average): GAN-GP "
-    "and DRAGAN-NS <= NS-GAN", decide=lambda m: _geo_better(m, ("gan-gp", "dragan-ns"), "ns-gan"),
+    "per-setting mean distance over all members (the paper's average), across the lr sweep: GAN-GP and DRAGAN-NS "
+    "each vary less than NS-GAN (max / min of the means) and their worst learning rate is better than NS-GAN's; "
+    "geometric means reported beside", decide=_more_robust,
     gate=_lr_gate, adequacy=LR_ADEQUACY, trained=True,
-    negative_control=lambda: _lr_measured(**{"geo_gan-gp": 6.0}),
+    negative_control=lambda: _lr_measured(**{"spread_gan-gp": 60.0}),  # GAN-GP as sensitive as NS-GAN or more
     positive_control=_lr_measured,
-    positive_source="constructed: penalised models below NS-GAN at every lr" + NO_NUMBERS,
+    positive_source="constructed: penalised models flatter across the lr sweep than NS-GAN, and better at their "
+                    "worst lr" + NO_NUMBERS,
     inadequate_control=lambda: _lr_measured(smallest_lr_worst_mean_hi=17.5))
 WASSERSTEIN_ROBUST = ClaimSpec(
     "wasserstein-models-robust", "Many Paths",
@@ -460,7 +470,7 @@ def claims_from(lr_block: dict[str, Any], dim_block: dict[str, Any], nc_block: d
     for m in models:
         means = [s.mean for s in sums[m]]
         lr_m |= {f"geo_{m}": _geo(lr_block, m), f"geo_median_{m}": _geo(lr_block, m, "median"),
-                 f"spread_{m}": max(means) / max(min(means), 1e-12),
+                 f"spread_{m}": max(means) / max(min(means), 1e-12), f"worst_lr_mean_{m}": max(means),
                  f"worst_lr_mean_hi_{m}": max(s.mean_hi for s in sums[m]),
                  f"diverged_{m}": sum(s.n_diverged for s in sums[m])}
     ns_best_lr = plan.lrs[[s.mean for s in sums["ns-gan"]].index(best["ns-gan"].mean)]
@@ -482,7 +492,8 @@ def claims_from(lr_block: dict[str, Any], dim_block: dict[str, Any], nc_block: d
     ]
     if {"ns-gan", "gan-gp", "dragan-ns"} <= set(models):
         claims.append(specs["penalties-help-ns-gan"].judge(pick(*lr_keys, *(
-            f"{k}_{m}" for m in ("ns-gan", "gan-gp", "dragan-ns") for k in ("geo", "geo_median", "diverged")))))
+            f"{k}_{m}" for m in ("ns-gan", "gan-gp", "dragan-ns")
+            for k in ("spread", "worst_lr_mean", "geo", "geo_median", "diverged")))))
     if {"wgan", "wgan-gp", "ns-gan"} <= set(models):
         claims.append(specs["wasserstein-models-robust"].judge(pick(*lr_keys, *(
             f"{k}_{m}" for m in ("ns-gan", "wgan", "wgan-gp") for k in ("spread", "worst_lr_mean_hi", "geo")))))
@@ -557,9 +568,9 @@ def many_paths_table(ctx: Context, exp: str) -> list[Row]:
             "95% normal interval; median and the central 95% of the members beside", ""),
         Row("criterion", "none (figures); the sentences judged are quoted with each claim",
             "Fedus et al. sec. 4.3-4.4, App. A.2",
-            "NS-GAN's best-lr mean < 0.1 x the random generator's; geometric mean over the lr sweep of the means: "
-            "gan-gp, dragan-ns <= ns-gan; wgan and wgan-gp learn at every lr and vary no more than ns-gan; "
-            "ns-gan's mean at k = 100 above its means at k = 1, 5, 10, gan-gp's rise to k = 100 smaller; ours, "
+            "NS-GAN's best-lr mean < 0.1 x the random generator's; across the lr sweep gan-gp and dragan-ns vary "
+            "less than ns-gan (max / min of the means) and are better at their worst lr; wgan and wgan-gp learn at "
+            "every lr and vary no more than ns-gan; ns-gan's mean at k = 100 above its means at k = 1, 5, 10, gan-gp's rise to k = 100 smaller; ours, "
             "labelled: wgan-gp < wgan, every model's best lr below the random generator. Lr-sweep comparisons are "
             "INCONCLUSIVE until every model's smallest lr has left the random generator's level",
             "issue 23: the k claim now asks what sec. 4.3 says (NS-GAN worse at k = 100; before: 'still learns at "
