@@ -570,7 +570,8 @@ def many_paths_table(ctx: Context, exp: str) -> list[Row]:
             "Fedus et al. sec. 4.3-4.4, App. A.2",
             "NS-GAN's best-lr mean < 0.1 x the random generator's; across the lr sweep gan-gp and dragan-ns vary "
             "less than ns-gan (max / min of the means) and are better at their worst lr; wgan and wgan-gp learn at "
-            "every lr and vary no more than ns-gan; ns-gan's mean at k = 100 above its means at k = 1, 5, 10, gan-gp's rise to k = 100 smaller; ours, "
+            "every lr and vary no more than ns-gan; ns-gan's mean at k = 100 above its means at k = 1, 5, 10, "
+            "gan-gp's rise to k = 100 smaller; ours, "
             "labelled: wgan-gp < wgan, every model's best lr below the random generator. Lr-sweep comparisons are "
             "INCONCLUSIVE until every model's smallest lr has left the random generator's level",
             "issue 23: the k claim now asks what sec. 4.3 says (NS-GAN worse at k = 100; before: 'still learns at "
