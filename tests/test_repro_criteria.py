@@ -200,6 +200,23 @@ def test_comparison_criteria_fail_on_ties_and_reversals():
     assert not char_lm.beats_every_n({**js, 4: 0.8}, {n: v - 0.05 for n, v in js.items()})
 
 
+def test_char_lm_primary_metric_is_not_won_by_padding_or_one_sample():
+    """The authors' padded metric rewarded an all-padding generator on this corpus; the primary criterion fails
+    an all-padding, a single-sample and an unmoved generator."""
+    good = char_lm.LM_LEARNS.positive_control()
+    assert char_lm.learns(good)
+    assert not char_lm.learns(good | {"distinct_wgan_gp": 1 / 640})  # every sample the same (all padding included)
+    assert not char_lm.learns(good | {"js1_text_end": good["js1_text_start"]})  # 1-grams did not move
+    vs = char_lm.LM_NOT_COMPARABLE.positive_control()
+    assert char_lm.not_comparable(vs)
+    # an NS-GAN with varied samples and JS within 2 SE of WGAN-GP's at every n: comparable
+    close = vs | {"distinct_ns_gan": 0.9} | {f"js{n}_text_ns_gan": vs[f"js{n}_text_wgan_gp"] + 0.03
+                                              for n in range(1, 5)}
+    assert not char_lm.not_comparable(close)
+    # NS-GAN collapsed, but so did WGAN-GP: not a win
+    assert not char_lm.not_comparable(close | {"distinct_ns_gan": 0.001, "distinct_wgan_gp": 0.001})
+
+
 def test_overfitting_criterion_fails_within_noise_and_for_the_opposite_sign():
     assert image_studies.overfits(1.0, 0.1, 0.0, 0.1)
     assert not image_studies.overfits(0.1, 0.2, 0.0, 0.2)  # a gap within its noise

@@ -229,7 +229,10 @@ CLAIMS_END = "<!-- end claims -->"
 
 def claims_markdown(specs: Sequence[ClaimSpec]) -> str:
     """The claims of a reproduction as its page shows them: quote, where, criterion, adequacy gate, controls."""
-    out = []
+    out = ["These are the claims as `wgan reproduce` now judges them (issue 23: the paper's words, a criterion with "
+           "negative and positive controls, an adequacy gate). Runs described elsewhere on this page were judged by "
+           "the criteria of their time; the verdict table (docs/reproductions.md) shows only runs published under "
+           "these.", ""]
     for s in specs:
         head = f"- **{s.name}** ({s.kind}{', ours: not a claim of the paper' if s.ours else ''})"
         if s.quote:
