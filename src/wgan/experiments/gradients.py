@@ -174,8 +174,8 @@ def _linear(x: torch.Tensor) -> torch.Tensor:
     return x.squeeze(1)
 
 
-def _saturated_disc(x: torch.Tensor) -> torch.Tensor:  # D(x) = sigmoid(10 x): certain about the fakes at -2
-    return torch.sigmoid(10 * x).squeeze(1)
+def _saturated_disc(x: torch.Tensor) -> torch.Tensor:  # D(x) = sigmoid(20 (x - 1)): certain about the fakes at -2
+    return torch.sigmoid(20 * (x - 1)).squeeze(1)
 
 
 def _soft_disc(x: torch.Tensor) -> torch.Tensor:  # an unsaturated discriminator
@@ -209,7 +209,8 @@ OC_VANISHES = ClaimSpec(
     decide=lambda m: gradient_vanishes(m["disc_grad_at_fake_mean"]), gate=_oc_gate, adequacy=OC_ADEQUACY,
     trained=True, negative_control=lambda: _oc_control(_linear, _soft_disc),
     positive_control=lambda: _oc_control(_linear, _saturated_disc),
-    positive_source="constructed: a discriminator sigmoid(10 x) certain about the fakes at -2, the state the caption "
+    positive_source="constructed: a discriminator sigmoid(20 (x - 1)) certain about the fakes at -2, the state the "
+                    "caption "
                     "describes; the figure gives no numbers",
     inadequate_control=lambda: _oc_control(_linear, _saturated_disc, seeds=1, change=0.2))
 OC_CLEAN = ClaimSpec(
