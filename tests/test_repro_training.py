@@ -44,7 +44,7 @@ def _claims(results, name):
 def test_gradient_norms_direction(results):
     claims = _claims(results, "gradient-norms")
     ratios = claims["clipping-explodes-or-vanishes"].measured
-    assert set(ratios) == {"ratio_clip_0.1", "ratio_clip_0.01", "ratio_clip_0.001"}
+    assert set(ratios) == {"seeds", "ratio_clip_0.1", "ratio_clip_0.01", "ratio_clip_0.001"}
     # 12 clipped layers: orders of magnitude even in the tiny setting; the penalty stays within 10x.
     assert ratios["ratio_clip_0.01"] < 1e-3
     assert ratios["ratio_clip_0.001"] < ratios["ratio_clip_0.01"] < ratios["ratio_clip_0.1"]

@@ -38,7 +38,7 @@ from ..diagnostics.surfaces import critic_surface
 from ..metrics import w1_exact
 from ..penalties import interpolates
 from ..train import Trainer
-from . import Claim, Context, Result, register
+from . import Context, Result, register
 from ._claims import ClaimSpec, Gate, mean_interval
 from ._common import single_thread
 from ._protocol import Row
@@ -259,7 +259,8 @@ def surfaces_table(ctx: Context) -> list[Row]:
         Row("batch", "256", f"{TOY}:26", str(s.batch), "" if s.batch == 256 else "quick run"),
         Row("steps", "not stated for the figure (ITERS 100,000, 5 critic steps each)", f"{TOY}:27",
             f"{s.steps} critic steps", "CPU cost; convergence checked by the normalised dual at several points"),
-        Row("seeds", "one run per panel", "WGAN-GP Fig. 1a", f"{1 if ctx.quick else VS_MIN_SEEDS} (--seeds; the "
+        Row("seeds", "one run per panel", "WGAN-GP Fig. 1a",
+            f"{ctx.seeds or (1 if ctx.quick else VS_MIN_SEEDS)} (--seeds; the "
             "pictures: seed 0)", "issue 23: an interval over seeds"),
         Row("eval_mode", "n/a: no batch norm", f"{TOY}:53-58", "n/a", ""),
         Row("statistic", "value surfaces (contour plots)", "WGAN-GP Fig. 1a; gan_toy.py:143-170",
@@ -486,7 +487,8 @@ def deep_rows(ctx: Context) -> list[Row]:
         Row("batch", "256 (gan_toy)", f"{TOY}:26", str(s.batch), "CPU cost"),
         Row("steps", "not stated", "WGAN-GP Fig. 1b", f"{s.steps} generator steps, measured at {s.n_measure} "
             "evenly spaced points", "CPU cost"),
-        Row("seeds", "one run", "WGAN-GP Fig. 1b", "seed 0", ""),
+        Row("seeds", "one run", "WGAN-GP Fig. 1b", f"{ctx.seeds or (1 if ctx.quick else DEEP_MIN_SEEDS)} (--seeds; the "
+            "figure: seed 0), each claim decided on its worst seed", "issue 23: at least 3 seeds"),
         Row("eval_mode", "n/a: no batch norm", "WGAN-GP Fig. 1b", "n/a", ""),
     ]
 
@@ -503,6 +505,52 @@ def stays_flat(ratio: float) -> bool:
     return GRAD_RATIO_BAND[0] <= ratio <= GRAD_RATIO_BAND[1]
 
 
+DEEP_MIN_SEEDS = 3
+FIG1B_LEFT = ("Gradient norms of deep WGAN critics during training on toy datasets either explode or vanish when using "
+              "weight clipping, but not when using a gradient penalty.")
+
+
+def _deep_seeds(ctx: Context) -> int:
+    return ctx.seeds or (1 if ctx.quick else DEEP_MIN_SEEDS)
+
+
+def _deep_gate(m: dict[str, Any]) -> Gate:
+    ok = m["seeds"] >= DEEP_MIN_SEEDS
+    return Gate(ok, "" if ok else f"{m['seeds']} seed(s), fewer than {DEEP_MIN_SEEDS}", f"--seeds {DEEP_MIN_SEEDS}")
+
+
+def _most_central(ratios: list[float]) -> float:
+    """The seed's ratio nearest 1 (in log): the one closest to failing 'explodes or vanishes'."""
+    return min(ratios, key=lambda r: abs(math.log10(max(r, 1e-300))))
+
+
+def _least_central(ratios: list[float]) -> float:
+    return max(ratios, key=lambda r: abs(math.log10(max(r, 1e-300))))
+
+
+def _gn(clip: float, gp: float, seeds: int = 3) -> dict[str, Any]:
+    return {"seeds": seeds, **{f"ratio_clip_{c}": clip for c in CLIPS}, "ratio_gp": gp, "ratio_gp_toy": gp}
+
+
+GN_CLIP = ClaimSpec(
+    "clipping-explodes-or-vanishes", "WGAN-GP", FIG1B_LEFT, "sec. 3.2, Fig. 1b (left, caption)",
+    f"for every c in {{0.1, 0.01, 0.001}} and every seed: the first/last hidden-layer ratio of ||dL/dh|| lies "
+    f"outside [{GRAD_RATIO_BAND[0]:g}, {GRAD_RATIO_BAND[1]:g}] (more than 10x change over 12 layers; band ours)",
+    decide=lambda m: all(explodes_or_vanishes(m[f"ratio_clip_{c}"]) for c in CLIPS), gate=_deep_gate, trained=True,
+    adequacy=f"at least {DEEP_MIN_SEEDS} seeds", negative_control=lambda: _gn(1.3, 1.0),
+    positive_control=lambda: _gn(1e-11, 1.0),
+    positive_source="constructed: a 1e-11 ratio, the order Fig. 1b (left) shows for c = 0.01 over 12 layers",
+    inadequate_control=lambda: _gn(1e-11, 1.0, seeds=1))
+GN_GP = ClaimSpec(
+    "penalty-stays-flat", "WGAN-GP", FIG1B_LEFT, "sec. 3.2, Fig. 1b (left, caption)",
+    f"every seed: the GP critic's first/last hidden-layer ratio of ||dL/dh|| lies inside [{GRAD_RATIO_BAND[0]:g}, "
+    f"{GRAD_RATIO_BAND[1]:g}], with Algorithm 1's lambda 10 and with the authors' toy lambda 0.1",
+    decide=lambda m: all(stays_flat(m[k]) for k in ("ratio_gp", "ratio_gp_toy")), gate=_deep_gate, trained=True,
+    adequacy=f"at least {DEEP_MIN_SEEDS} seeds", negative_control=lambda: _gn(1e-11, 1e-6),
+    positive_control=lambda: _gn(1e-11, 1.0), positive_source="constructed: a flat profile (ratio 1)",
+    inadequate_control=lambda: _gn(1e-11, 1.0, seeds=1))
+
+
 def gradient_norms_table(ctx: Context) -> list[Row]:
     s = _deep_setting(ctx)
     return deep_rows(ctx) + [
@@ -517,7 +565,7 @@ def gradient_norms_table(ctx: Context) -> list[Row]:
 
 @register("gradient-norms", WGAN_GP, "Fig. 1b (left)",
           "Gradient norms of deep WGAN critics explode or vanish across layers with weight clipping, "
-          "not with the gradient penalty", table=gradient_norms_table)
+          "not with the gradient penalty", table=gradient_norms_table, claims=(GN_CLIP, GN_GP))
 def gradient_norms(ctx: Context) -> Result:
     with single_thread():
         return _gradient_norms(ctx)
@@ -525,29 +573,23 @@ def gradient_norms(ctx: Context) -> Result:
 
 def _gradient_norms(ctx: Context) -> Result:
     s = _deep_setting(ctx)
-    seed = 0
+    seed, seeds = 0, _deep_seeds(ctx)
     methods = [f"clip {c}" for c in CLIPS] + ["gp", "gp-toy"]
-    runs = {m: _deep_run(m, s, seed, ctx.device) for m in ctx.track(methods, "critics")}
+    per_seed = {m: [_deep_run(m, s, k, ctx.device) for k in range(seeds)]
+                for m in ctx.track(methods, "critics", lambda m: f"{m}, {seeds} seed(s)")}
+    runs = {m: rs[0] for m, rs in per_seed.items()}
+    all_ratios = {m: [_ratio(r["norms"]) for r in rs] for m, rs in per_seed.items()}
     ratios = {m: _ratio(r["norms"]) for m, r in runs.items()}
     fig_name = "gradient-norms.png"
     _plot_grad_norms(runs, ctx.out / fig_name)
-    far = {m: explodes_or_vanishes(ratios[m]) for m in methods if m.startswith("clip")}
-    clip_claim = Claim(
-        "clipping-explodes-or-vanishes",
-        "With weight clipping the gradient norms of a 12-layer critic explode or vanish across layers.",
-        "for every c in {0.1, 0.01, 0.001}: the first/last hidden-layer ratio of ||dL/dh|| lies outside "
-        "[0.1, 10] (more than 10x change over 12 layers)",
-        {f"ratio_clip_{m.split()[1]}": ratios[m] for m in methods if m.startswith("clip")}, all(far.values()))
-    gp_claim = Claim(
-        "penalty-stays-flat",
-        "With the gradient penalty the gradient norms neither explode nor vanish.",
-        "the GP critic's first/last hidden-layer ratio of ||dL/dh|| lies inside [0.1, 10], with Algorithm 1's "
-        "lambda 10 and with the authors' toy lambda 0.1",
-        {"ratio_gp": ratios["gp"], "ratio_gp_toy": ratios["gp-toy"]},
-        all(stays_flat(ratios[m]) for m in ("gp", "gp-toy")))
+    clip_claim = GN_CLIP.judge({"seeds": seeds} | {f"ratio_clip_{m.split()[1]}": _most_central(all_ratios[m])
+                                                   for m in methods if m.startswith("clip")})
+    gp_claim = GN_GP.judge({"seeds": seeds, "ratio_gp": _least_central(all_ratios["gp"]),
+                            "ratio_gp_toy": _least_central(all_ratios["gp-toy"])})
     data = {m: {"marks": r["marks"], "norms": r["norms"].tolist(), "ratio_first_last": ratios[m],
                 "train_s": r["train_s"], "w1_final": r["w1_final"]} for m, r in runs.items()}
-    protocol = _deep_protocol(s, seed) | {
+    protocol = _deep_protocol(s, seed) | {"seeds": list(range(seeds)), "ratios_per_seed": all_ratios,
+                                         "figure_seed": seed} | {
         "measure": f"||dL/dh_l||_F, L = E f(fake) - E f(real) (no penalty term) on {s.n_probe} fixed data and "
                    f"{s.n_probe} generated points, h_l = output of hidden block l; ratio = geometric mean over "
                    "the measurement points of norm(layer 1) / norm(layer 12)"}
@@ -586,6 +628,38 @@ def no_pile_at_extremes(*shares_at_own_extremes: float) -> bool:
     return max(shares_at_own_extremes) < EXTREMES_MAX
 
 
+FIG1B_RIGHT = ("Weight clipping (top) pushes weights towards two values (the extremes of the clipping range), unlike "
+               "gradient penalty (bottom).")
+
+
+def _wh(clip: float, gp: float, seeds: int = 3) -> dict[str, Any]:
+    return {"seeds": seeds, "share_clip": clip, "share_gp_at_own_extremes": gp, "share_gp_toy_at_own_extremes": gp}
+
+
+WH_CLIP = ClaimSpec(
+    "clipping-piles-at-c", "WGAN-GP", FIG1B_RIGHT, "sec. 3, Fig. 1b (right, caption)",
+    f"every seed: share of the clipped critic's (c = 0.01) weights within 1% of +-c at the end of training > "
+    f"{PILED_MIN:g} (threshold ours)", decide=lambda m: piles_at_c(m["share_clip"]), gate=_deep_gate, trained=True,
+    adequacy=f"at least {DEEP_MIN_SEEDS} seeds", negative_control=lambda: _wh(0.02, 0.0),  # uniform in (-c, c)
+    positive_control=lambda: _wh(0.935, 0.0),
+    positive_source="constructed: 93.5% at +-c (the two spikes of Fig. 1b's top histogram)",
+    inadequate_control=lambda: _wh(0.935, 0.0, seeds=1))
+WH_GP = ClaimSpec(
+    "penalty-does-not", "WGAN-GP", FIG1B_RIGHT, "sec. 3, Fig. 1b (right, caption)",
+    f"every seed: share of the GP critic's weights within 1% of the ends of their own range +-max|w| < "
+    f"{EXTREMES_MAX:g}, with lambda 10 and with lambda 0.1 (threshold ours)",
+    decide=lambda m: no_pile_at_extremes(m["share_gp_at_own_extremes"], m["share_gp_toy_at_own_extremes"]),
+    gate=_deep_gate, trained=True, adequacy=f"at least {DEEP_MIN_SEEDS} seeds",
+    negative_control=lambda: _wh(0.935, 0.6), positive_control=lambda: _wh(0.935, 0.0001),
+    positive_source="constructed: a unimodal histogram (Fig. 1b bottom), almost no weight at its extremes",
+    inadequate_control=lambda: _wh(0.935, 0.0001, seeds=1))
+WH_PUSHED = ClaimSpec(
+    "pushed-by-training", "WGAN-GP", "", "sec. 3, Fig. 1b (right; measured beside it)",
+    "share of the weights strictly inside (-c, c) after the first step that sit within 1% of +-c at the end; "
+    "12-layer critic, and a 3-layer critic trained the same way (descriptive: separates training from the first "
+    "clip of the He-initialised weights)", kind="descriptive")
+
+
 def weight_histograms_table(ctx: Context) -> list[Row]:
     return deep_rows(ctx) + [
         Row("statistic", "histogram of the critic's weights", "WGAN-GP Fig. 1b (right)",
@@ -598,7 +672,7 @@ def weight_histograms_table(ctx: Context) -> list[Row]:
 
 @register("weight-histograms", WGAN_GP, "Fig. 1b (right)",
           "Weight clipping pushes the critic's weights to the two ends of the clipping range; the gradient "
-          "penalty does not", table=weight_histograms_table)
+          "penalty does not", table=weight_histograms_table, claims=(WH_CLIP, WH_GP, WH_PUSHED))
 def weight_histograms(ctx: Context) -> Result:
     with single_thread():
         return _weight_histograms(ctx)
@@ -606,44 +680,33 @@ def weight_histograms(ctx: Context) -> Result:
 
 def _weight_histograms(ctx: Context) -> Result:
     s = _deep_setting(ctx)
-    seed = 0
-    runs = {m: _deep_run(m, s, seed, ctx.device) for m in ctx.track((f"clip {REF_C}", "gp", "gp-toy"), "critics")}
-    clip, gp, gp_toy = runs[f"clip {REF_C}"], runs["gp"], runs["gp-toy"]
+    seed, seeds = 0, _deep_seeds(ctx)
+    per_seed = {m: [_deep_run(m, s, k, ctx.device) for k in range(seeds)]
+                for m in ctx.track((f"clip {REF_C}", "gp", "gp-toy"), "critics", lambda m: f"{m}, {seeds} seed(s)")}
+    runs = {m: rs[0] for m, rs in per_seed.items()}
+    clip = runs[f"clip {REF_C}"]
     # The 12-layer clipped critic barely trains (its gradients vanish), so also a 3-layer critic that does:
     # does training itself push weights that start inside (-c, c) out to +-c?
     shallow_s = replace(s, depth=3)
     shallow = _deep_run(f"clip {REF_C}", shallow_s, seed, ctx.device)
     fig_name = "weight-histograms.png"
-    c1 = Claim(
-        "clipping-piles-at-c",
-        "Under weight clipping (c = 0.01) most critic weights sit at +-c.",
-        "share of the clipped critic's weights within 1% of +-c at the end of training > 50%",
-        {"share_clip": clip["share_near_c"][-1], "share_clip_after_first_step": clip["share_near_c_first_step"]},
-        piles_at_c(clip["share_near_c"][-1]))
-    c2 = Claim(
-        "penalty-does-not",
-        "Under the gradient penalty the weights do not pile up at two values.",
-        "share of the GP critic's weights within 1% of the ends of their own range +-max|w| < 5%, with lambda 10 "
-        "and with lambda 0.1 (and, for reference, within 1% of +-0.01)",
-        {"share_gp_at_own_extremes": gp["share_at_extremes"][-1], "share_gp_near_0.01": gp["share_near_c"][-1],
-         "share_gp_toy_at_own_extremes": gp_toy["share_at_extremes"][-1]},
-        no_pile_at_extremes(gp["share_at_extremes"][-1], gp_toy["share_at_extremes"][-1]))
-    c3 = Claim(
-        "pushed-by-training",
-        "Clipping pushes weights towards +-c during training (descriptive: separates training from the first clip).",
-        "share of the weights strictly inside (-c, c) after the first step that sit within 1% of +-c at the end; "
-        "12-layer critic above, and a 3-layer critic trained the same way",
-        {"pushed_12_layers": clip["pushed_to_c"], "pushed_3_layers": shallow["pushed_to_c"],
-         "share_clip_3_layers": shallow["share_near_c"][-1], "generator_w1_12_layers": clip["w1_final"],
-         "generator_w1_3_layers": shallow["w1_final"]},
-        None)
+    c1 = WH_CLIP.judge({"seeds": seeds,
+                        "share_clip": min(r["share_near_c"][-1] for r in per_seed[f"clip {REF_C}"]),
+                        "share_clip_after_first_step": clip["share_near_c_first_step"]})
+    c2 = WH_GP.judge({"seeds": seeds,
+                      "share_gp_at_own_extremes": max(r["share_at_extremes"][-1] for r in per_seed["gp"]),
+                      "share_gp_near_0.01": max(r["share_near_c"][-1] for r in per_seed["gp"]),
+                      "share_gp_toy_at_own_extremes": max(r["share_at_extremes"][-1] for r in per_seed["gp-toy"])})
+    c3 = WH_PUSHED.judge({"pushed_12_layers": clip["pushed_to_c"], "pushed_3_layers": shallow["pushed_to_c"],
+                          "share_clip_3_layers": shallow["share_near_c"][-1],
+                          "generator_w1_12_layers": clip["w1_final"], "generator_w1_3_layers": shallow["w1_final"]})
     runs_all = runs | {f"clip {REF_C}, 3 layers": shallow}
     _plot_histograms(runs_all, ctx.out / fig_name)
     data = {m: {"marks": r["marks"], "share_near_c": r["share_near_c"], "share_at_extremes": r["share_at_extremes"],
                 "share_near_c_first_step": r["share_near_c_first_step"], "pushed_to_c": r["pushed_to_c"],
                 "hist_counts": r["hist_counts"].tolist(), "hist_edges": r["hist_edges"].tolist(),
                 "train_s": r["train_s"], "w1_final": r["w1_final"]} for m, r in runs_all.items()}
-    protocol = _deep_protocol(s, seed) | {
+    protocol = _deep_protocol(s, seed) | {"seeds": list(range(seeds)), "figure_seed": seed} | {
         "measure": "weight matrices of the critic only (biases excluded); share = fraction with "
                    "| |w| - c | <= 0.01 c",
         "note": "the He-initialised weights start far outside +-0.01, so the first clip already puts most "
