@@ -278,7 +278,8 @@ def image_objectives_table(ctx: Context) -> list[Row]:
             "no Inception network for MNIST-sized data on the CPU"),
         Row("criterion", "none (curves)", "WGAN-GP sec. 5.3, Fig. 3",
             "FID of wgan-gp < FID of wgan (clipping), the 95% interval of the paired difference over seeds above 0; "
-            "|FID(wgan-gp) - FID(ns-gan)| <= 10% of ns-gan's; gated on 3 seeds and the DCGAN baseline training",
+            f"|FID(wgan-gp) - FID(ns-gan)| <= {COMPARABLE:.0%} of ns-gan's; gated on {IMG_MIN_SEEDS} seeds and the "
+            f"DCGAN baseline training (FID <= {BASELINE_TRAINS:g} x its start)",
             "issue 23: 'significantly' needs an interval, and the caption's DCGAN half is judged too; the RMSProp "
             "WGAN-GP arm ('even with the same optimizer') is not run yet; equal FIDs fail (tests)"),
     ]
@@ -530,7 +531,7 @@ def critic_overfitting_table(ctx: Context) -> list[Row]:
             "validation images against the same fakes; gap = validation - training over the last quarter", ""),
         Row("criterion", "none (curves)", "WGAN-GP sec. 5.6, Fig. 5b",
             "subset gap > 0 by 2 s.e. in both arms (WGAN-GP and clipping); ours beside: the WGAN-GP subset gap above "
-            "the full-set gap by 2 s.e.; gated on 3 seeds",
+            f"the full-set gap by 2 s.e.; gated on {IMG_MIN_SEEDS} seeds",
             "issue 23: 'in both WGAN and WGAN-GP' (was: WGAN-GP only, and the full-set comparison as part of the "
             "paper's claim); a gap within its noise, or of the opposite sign, fails (tests)"),
     ]
