@@ -32,7 +32,7 @@ import numpy as np
 from ..config import Config
 from ..metrics.images import count_text
 from ..nets.space import ZOO, sample_space
-from . import Claim, Context, Result, register
+from . import Context, Result, register
 from ._claims import ClaimSpec, Gate
 from ._protocol import Row
 
@@ -263,6 +263,69 @@ def zoo_all_succeed(scores: dict[str, float | None], threshold: float = PRIMARY)
     return bool(scores) and all(succeeded(v, threshold) for v in scores.values())
 
 
+TRAINS_SHARE, BASELINE_SHARE, ZOO_MIN_SEEDS = 0.5, 0.7, 3
+
+
+def zoo_measured(table: dict[str, dict[str, float | None]], untrained: float, real: float,
+                 seeds: int = 1) -> dict[str, Any]:
+    """The zoo claims' numbers: per method the score bar 'trains' (half-way from the untrained generator's score to
+    the baseline row's under that method) and the rows that pass it; the baseline rows for the gate."""
+    m: dict[str, Any] = {"seeds": seeds, "untrained_score": untrained, "real_score": real}
+    base = next(iter(ZOO))
+    for meth in ZOO_METHODS:
+        b = table[base].get(meth)
+        bar = untrained + TRAINS_SHARE * ((b if b is not None and math.isfinite(b) else untrained) - untrained)
+        ok = [row for row, v in table.items() if row != base and v.get(meth) is not None
+              and math.isfinite(v[meth]) and v[meth] >= bar and bar > untrained]
+        m |= {f"{meth}/baseline": b if b is not None else float("nan"), f"{meth}/bar": bar,
+              f"{meth}/rows_trained": len(ok) + (bar > untrained), f"{meth}/rows": len(table)}
+    return m
+
+
+def _zoo_gate(m: dict[str, Any]) -> Gate:
+    short = [] if m["seeds"] >= ZOO_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {ZOO_MIN_SEEDS}"]
+    need = m["untrained_score"] + BASELINE_SHARE * (m["real_score"] - m["untrained_score"])
+    for meth in ("wgan-gp", "dcgan"):
+        b = m[f"{meth}/baseline"]
+        if not b >= need:
+            short.append(f"the DCGAN baseline row under {meth} scores {b:.3g}, below {need:.3g} ({BASELINE_SHARE:g} of "
+                         "the way from the untrained generator to real images): the baseline that must train does not")
+    return Gate(not short, "; ".join(short), "several seeds per row (the zoo study trains seed 0 only so far) and "
+                "more generator steps (the paper: 200,000); size them with --estimate")
+
+
+def _zoo(gp_rows: int, other_rows: int, seeds: int = 3, baseline: float = 8.0) -> dict[str, Any]:
+    m: dict[str, Any] = {"seeds": seeds, "untrained_score": 1.0, "real_score": 9.0}
+    for meth in ZOO_METHODS:
+        m |= {f"{meth}/baseline": baseline, f"{meth}/bar": 4.5, f"{meth}/rows": 7,
+              f"{meth}/rows_trained": gp_rows if meth == "wgan-gp" else other_rows}
+    return m
+
+
+ZOO_ADEQUACY = (f"at least {ZOO_MIN_SEEDS} seeds, and the DCGAN baseline row trains under WGAN-GP and under DCGAN "
+                f"(score at least {BASELINE_SHARE:g} of the way from the untrained generator's to real images')")
+ZOO_GP = ClaimSpec(
+    "wgan-gp-trains-every-zoo-architecture", "WGAN-GP",
+    "We only succeeded in training every architecture with a shared set of hyperparameters using WGAN-GP.",
+    "sec. 5.2, Fig. 2",
+    f"WGAN-GP trains each of the {len(ZOO)} rows: its score at least {TRAINS_SHARE:g} of the way from the untrained "
+    "generator's to the baseline row's under WGAN-GP (the bar is ours; Table 2's threshold 3 no longer decides)",
+    decide=lambda m: m["wgan-gp/rows_trained"] == m["wgan-gp/rows"], gate=_zoo_gate, adequacy=ZOO_ADEQUACY,
+    positive_source="constructed: Fig. 2's state (WGAN-GP trains all seven rows, every other method fails one)",
+    positive_control=lambda: _zoo(7, 5), negative_control=lambda: _zoo(6, 5),  # one row short
+    inadequate_control=lambda: _zoo(7, 5, baseline=2.0), trained=True)
+ZOO_OTHERS = ClaimSpec(
+    "other-methods-fail-somewhere", "WGAN-GP",
+    "For every other training method, some of these architectures were unstable or suffered from mode collapse.",
+    "sec. 5.2, Fig. 2",
+    "WGAN (clipping), DCGAN and LSGAN each fail to train at least one row by the same bar (mode collapse is not "
+    "measured separately yet)", decide=lambda m: all(m[f"{x}/rows_trained"] < m[f"{x}/rows"]
+                                                     for x in ZOO_METHODS if x != "wgan-gp"),
+    gate=_zoo_gate, adequacy=ZOO_ADEQUACY, trained=True,
+    negative_control=lambda: _zoo(7, 7), positive_control=lambda: _zoo(7, 5),
+    positive_source="constructed (as for the WGAN-GP claim)", inadequate_control=lambda: _zoo(7, 5, seeds=1))
+
+
 # ---------------------------------------------------------------------------------------------- running
 def _study_dir(ctx: Context) -> Path:
     return ctx.out / "study"
@@ -392,8 +455,12 @@ def architecture_zoo_table(ctx: Context) -> list[Row]:
     ] + _common_rows(s, ctx.quick)[2:] + [
         Row("criterion", "samples only (Fig. 2: only WGAN-GP trains every architecture with one set of "
             "hyperparameters)", "WGAN-GP sec. 5.2, Fig. 2",
-            f"WGAN-GP's score above {PRIMARY:g} on every row (Table 2's second threshold); the other methods' "
-            "successes counted", "a number for the figure's qualitative claim"),
+            f"a row trains under a method when its score is >= {TRAINS_SHARE:g} of the way from the untrained "
+            "generator's to the baseline row's under that method: WGAN-GP trains every row; WGAN, DCGAN and LSGAN "
+            f"each fail one; gated on {ZOO_MIN_SEEDS} seeds and the baseline row training under WGAN-GP and DCGAN",
+            "issue 23: Table 2's threshold 3 is a sec. 5.1 number the baseline itself barely passed; the second half "
+            "of the sentence is judged too. Not done yet: several seeds per row, a resolution at which every row is "
+            "a different network, the official MLP init"),
     ]
 
 
@@ -469,7 +536,7 @@ def _plot_scatter(scores, refs, path: Path, s: ArchSetting) -> None:
 # ---------------------------------------------------------------------------------------------- Fig. 2
 @register("architecture-zoo", WGAN_GP, "Fig. 2, sec. 5.2 (seven architectures x four methods)",
           "only WGAN-GP trains every architecture of Fig. 2 with one set of hyperparameters",
-          table=architecture_zoo_table, study=_zoo_for_estimate)
+          table=architecture_zoo_table, study=_zoo_for_estimate, claims=(ZOO_GP, ZOO_OTHERS))
 def architecture_zoo(ctx: Context) -> Result:
     s = setting(ctx)
     classifier, info = train_score_classifier(s, ctx.out)
@@ -482,18 +549,10 @@ def architecture_zoo(ctx: Context) -> Result:
     successes = {m: sum(succeeded(v[m], PRIMARY) for v in table.values()) for m in ZOO_METHODS}
     fig = "architecture-zoo.png"
     _plot_zoo_grid(ctx.out / "study" / "runs", _zoo_study(s, classifier, ctx.device), table, ctx.out / fig)
-    claim = Claim(
-        "wgan-gp-trains-every-zoo-architecture",
-        "WGAN-GP trains all of Fig. 2's architectures with one set of hyperparameters; the other methods fail on "
-        "some (WGAN-GP sec. 5.2, Fig. 2).",
-        f"WGAN-GP's classifier IS > {PRIMARY:g} on each of the {len(ZOO)} rows",
-        {**{f"wgan_gp_{row}": v for row, v in wgan_gp.items()},
-         **{f"rows_ok_{m}": n for m, n in successes.items()}}, holds)
-    others = Claim(
-        "other-methods-fail-somewhere",
-        "WGAN (clipping), DCGAN and LSGAN each fail on some architecture (Fig. 2).",
-        f"rows with score > {PRIMARY:g} for each other method (descriptive)",
-        {f"rows_ok_{m}": n for m, n in successes.items() if m != "wgan-gp"}, None)
+    measured = zoo_measured(table, refs["untrained_generator"], refs["real"])
+    claim = ZOO_GP.judge(measured | {f"wgan_gp_{row}": v for row, v in wgan_gp.items()}
+                         | {"holds_at_threshold_3": holds})
+    others = ZOO_OTHERS.judge(measured | {f"rows_above_3_{m}": n for m, n in successes.items()})
     return Result([claim, others], {
         "setting": s.__dict__, "classifier": info, "reference_scores": refs, "threshold": PRIMARY,
         "study_wall_s": summaries["_wall_s"], "failed_runs": summaries["_failed"], "workers": ctx.workers,
