@@ -185,3 +185,11 @@ def test_each_page_shows_its_current_claims(name):
     expected = f"{CLAIMS_BEGIN}\n{claims_markdown(all_experiments()[name].claims)}\n{CLAIMS_END}"
     assert marked_block(page, CLAIMS_BEGIN, CLAIMS_END) == expected, (
         f"{page} is out of date: run python -m wgan.experiments docs/reproductions")
+
+
+def test_every_reproduction_declares_its_claims():
+    bare = [n for n, e in all_experiments().items() if not e.claims]
+    assert not bare, f"reproductions without declared claims (register(..., claims=...)): {bare}"
+    for e in all_experiments().values():
+        kinds = {s.kind for s in e.claims}
+        assert kinds & {"empirical", "identity"}, f"{e.name} judges nothing"
