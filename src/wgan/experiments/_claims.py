@@ -213,7 +213,8 @@ class ClaimSpec:
 
     def listing(self) -> str:
         """The claim as ``wgan reproduce --list`` prints it (before anything runs)."""
-        head = f"{self.name}{' (ours, not the paper' + chr(39) + 's)' if self.ours else ''} [{self.kind}]"
+        ours = " (ours, not the paper's)" if self.ours else ""
+        head = f"{self.name}{ours} [{self.kind}]"
         lines = [head]
         if self.quote:
             lines.append(f'"{self.quote}" ({self.paper}, {self.where})')

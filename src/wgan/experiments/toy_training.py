@@ -344,6 +344,17 @@ def mixture_of_gaussians(ctx: Context) -> Result:
         return _mixture_of_gaussians(ctx)
 
 
+def _late_steps(s: ToySetting) -> tuple[int, ...]:
+    """The evaluation steps in the last quarter of training (the no-collapse criterion's points)."""
+    return tuple(sorted({int(x) for x in np.linspace(0, s.steps, s.n_points + 1).round()
+                         if x >= 0.75 * s.steps and x > 0}))
+
+
+def _kept_samples(s: ToySetting) -> tuple[int, ...]:
+    """The steps whose samples a toy run keeps: the figure's snapshots and the late evaluation points."""
+    return tuple(sorted(set(_snapshot_steps(s)) | set(_late_steps(s))))
+
+
 def _late(t: Trajectory) -> list[int]:
     """Indices of the evaluation points in the last quarter of training (the last one included)."""
     return [i for i, st in enumerate(t.steps) if st >= 0.75 * t.steps[-1] and st > 0]
@@ -354,12 +365,11 @@ def _mixture_of_gaussians(ctx: Context) -> Result:
 
     s = toy_setting(ctx)
     snaps = _snapshot_steps(s)
-    late_steps = tuple(sorted({int(x) for x in np.linspace(0, s.steps, s.n_points + 1).round()
-                               if x >= 0.75 * s.steps and x > 0}))
+    late_steps = _late_steps(s)
     runs: dict[str, list] = {o: [] for o in OBJECTIVES}
     for o, seed in ctx.track([(o, seed) for o in OBJECTIVES for seed in range(s.seeds)], "training",
                              lambda r: f"{r[0]}, seed {r[1]}"):
-        runs[o].append(train_trajectory(o, s, seed, ctx.device, tuple(sorted(set(snaps) | set(late_steps)))))
+        runs[o].append(train_trajectory(o, s, seed, ctx.device, _kept_samples(s)))
     fig_name = "mixture-of-gaussians.png"
     _plot_mixture(runs, snaps, ctx.out / fig_name)
     modes = make_sampler("8gaussians").modes
@@ -559,7 +569,7 @@ def loss_curves(ctx: Context) -> Result:
 
 def _loss_curves(ctx: Context) -> Result:
     s = toy_setting(ctx)
-    snaps = _snapshot_steps(s)  # same runs as mixture-of-gaussians (shared in one process)
+    snaps = _kept_samples(s)  # same runs as mixture-of-gaussians (shared in one process)
     objectives = ("wgan", "wgan-gp", "ns-gan", "m-gan")  # both logistic GANs' JS estimates (WGAN Fig. 5)
     runs: dict[str, list] = {o: [] for o in objectives}
     for o, seed in ctx.track([(o, seed) for o in objectives for seed in range(s.seeds)], "training",
