@@ -105,8 +105,8 @@ def _rows(exp: Experiment, res: dict[str, Any] | None, page: str) -> list[str]:
         if spec is None:
             what, where = exp.claim, f"{exp.paper}, {exp.figure}"
         else:
-            what = f"*{spec.name}*{' (ours)' if spec.ours else ''}: " + (f"“{spec.quote}”" if spec.quote else
-                                                                         spec.criterion)
+            label = " (ours)" if spec.ours else " (measured, no verdict)" if spec.kind == "descriptive" else ""
+            what = f"*{spec.name}*{label}" + (f": “{spec.quote}”" if spec.quote else "")
             where = f"{PAPERS[spec.paper][0]}, {spec.where}"
         if c is not None and (c.get("quote") != spec.quote or c.get("criterion") != spec.criterion):
             c = None  # published under another quote or criterion: stale
