@@ -51,6 +51,6 @@ def test_cli_prints_the_table(capsys):
 def test_identity_claims_are_marked_as_checks_of_the_code():
     c = Claim("x", "s", "c", {"v": 1.0}, True, identity=True)
     assert c.kind == "identity" and c.verdict().startswith("[IDENTITY] x")
-    assert Claim("x", "s", "c", {}, False, identity=True).verdict().startswith("[IDENTITY FAILS]")
+    assert Claim("x", "s", "c", {}, False, identity=True).verdict().startswith("[IDENTITY FAILS -- a bug")
     assert Claim("x", "s", "c", {}, True).kind == "empirical"
     assert Claim("x", "s", "c", {}, None).kind == "descriptive"

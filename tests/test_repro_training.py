@@ -4,6 +4,7 @@ where the quick setting is large enough to show it (fixed seeds); mechanics else
 import math
 
 import pytest
+import torch
 
 from wgan.experiments import Context, all_experiments, run_experiment
 from wgan.io import read_json
@@ -43,7 +44,7 @@ def _claims(results, name):
 def test_gradient_norms_direction(results):
     claims = _claims(results, "gradient-norms")
     ratios = claims["clipping-explodes-or-vanishes"].measured
-    assert set(ratios) == {"ratio_clip_0.1", "ratio_clip_0.01", "ratio_clip_0.001"}
+    assert set(ratios) == {"seeds", "ratio_clip_0.1", "ratio_clip_0.01", "ratio_clip_0.001"}
     # 12 clipped layers: orders of magnitude even in the tiny setting; the penalty stays within 10x.
     assert ratios["ratio_clip_0.01"] < 1e-3
     assert ratios["ratio_clip_0.001"] < ratios["ratio_clip_0.01"] < ratios["ratio_clip_0.1"]
@@ -65,11 +66,28 @@ def test_value_surfaces_mechanics(results):
     claim = _claims(results, "value-surfaces")["normalised-dual"]
     for data in ("8gaussians", "25gaussians", "swissroll"):
         assert claim.measured[f"{data}/w1"] > 0
-        assert math.isfinite(claim.measured[f"{data}/clip"]) and math.isfinite(claim.measured[f"{data}/gp"])
+        assert math.isfinite(claim.measured[f"{data}/clip_normalised"])
+        assert math.isfinite(claim.measured[f"{data}/gp_normalised"])
     for runs in results["value-surfaces"][1].data.values():
         for r in runs.values():
-            assert r["lipschitz"] > 0
+            assert r["lipschitz"] > 0 and -1e-9 <= r["shape_r2"] <= 1 + 1e-9
             assert r["normalised"] == pytest.approx(r["dual"] / r["lipschitz"])
+    assert _claims(results, "value-surfaces")["penalty-captures-the-shape"].status == "INCONCLUSIVE"  # 1 seed
+
+
+def test_exact_potential_is_the_optimal_critic():
+    from wgan.experiments.critic_studies import affine_r2, exact_potential
+    from wgan.metrics import w1_exact
+
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(200, 2, generator=g)
+    fake = real + torch.randn(200, 2, generator=g)
+    f = exact_potential(real, fake)
+    assert float(f[:200].mean() - f[200:].mean()) == pytest.approx(w1_exact(real, fake), rel=1e-6)  # its dual is W1
+    # 1-Lipschitz on the points
+    pts = torch.cat([real, fake]).double()
+    assert float(((f[:, None] - f[None, :]).abs() - torch.cdist(pts, pts)).max()) <= 1e-9
+    assert affine_r2(3 * f - 2, f) == pytest.approx(1.0)  # scale and offset do not matter
 
 
 def test_mixture_and_loss_curves_mechanics(results):
@@ -79,9 +97,13 @@ def test_mixture_and_loss_curves_mechanics(results):
         assert t["steps"][0] == 0 and len(t["w1"]) == len(t["steps"]) == len(t["modes_covered"])
         assert all(0 <= m <= 8 for m in t["modes_covered"] + t["modes_reached"])
         assert all(m_c <= m_r for m_c, m_r in zip(t["modes_covered"], t["modes_reached"], strict=True))
+        assert all(0 <= v <= 1 / 8 for v in t["min_mode_share"]) and all(0 <= v <= 1 for v in t["ring_share"])
+    verdicts = {c.name: c.status for c in mix.claims}
+    assert verdicts["no-mode-collapse"] == "INCONCLUSIVE"  # one quick seed and 40 steps: the gate refuses
     curves = results["loss-curves"][1]
     assert set(curves.data) == {"wgan", "wgan-gp", "ns-gan", "m-gan"}
     # the same runs as mixture-of-gaussians (shared in one process): identical measurements
     assert curves.data["wgan"][0]["w1"] == mix.data["wgan"][0]["w1"]
     for c in curves.claims:
-        assert all(-1 <= v <= 1 or math.isnan(v) for v in c.measured.values())
+        assert all(-1 <= v <= 1 or math.isnan(v) for k, v in c.measured.items() if k.startswith("rho"))
+        assert all(0 <= v <= 1 for k, v in c.measured.items() if k.endswith("max_p"))

@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     _offline_flag(r)
     r.add_argument("--protocol", action="store_true", help="print the protocol table (each setting against the "
                    "paper and the official code) for these options, without running")
+    r.add_argument("--publish", action="store_true", help="copy the full run's results.json in --out (without its "
+                   "curves) to docs/reproductions/results/NAME.json, for --report; run from the repository root")
+    r.add_argument("--report", action="store_true", help="regenerate docs/reproductions.md (the verdict table) from "
+                   "the published full runs in docs/reproductions/results/; run from the repository root")
 
     st = sub.add_parser("study", help="run a study: a grid or random sample of configs x seeds, each an ordinary "
                         "run directory; finished runs are skipped; aggregated into study.csv/.md/.png",
@@ -321,11 +325,22 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from .experiments import Context, Progress, all_experiments, full_table, get, run_experiment
+    from .experiments._claims import IDENTITY_FAILS
     from .experiments._protocol import table_markdown
 
     if args.list:
         for e in all_experiments().values():
             print(f"{e.name:<24} {e.paper}, {e.figure}\n{'':<24} {e.claim}")
+            for spec in e.claims:
+                print("\n".join(f"{'':<26}{line}" for line in spec.listing().splitlines()))
+        return 0
+    if args.report:
+        from .experiments._report import REPORT, RESULTS_DIR, write_report
+
+        if args.name:
+            raise ConfigError("--report regenerates the whole table; give it no NAME (wgan reproduce --report)")
+        changed = write_report()
+        print(f"{REPORT}: {'updated' if changed else 'current'} (from {RESULTS_DIR})")
         return 0
     if not args.name:
         raise ConfigError("name a reproduction (wgan reproduce NAME) or list them with wgan reproduce --list")
@@ -344,6 +359,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                   n=args.n, workers=args.workers, backend=args.backend, ray_address=args.ray_address)
     if args.protocol:
         print(table_markdown(full_table(exp.name, ctx)))
+        return 0
+    if args.publish:
+        from .experiments._report import publish
+
+        print(f"published {publish(out / 'results.json', exp.name)}; now run wgan reproduce --report")
         return 0
     if args.estimate:
         if exp.study is None:
@@ -364,6 +384,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         return 130
     for claim in result.claims:
         print(claim.verdict())
+    broken = [c.name for c in result.claims if c.status == IDENTITY_FAILS]
+    if broken:
+        say(f"BUG: the identit{'ies' if len(broken) > 1 else 'y'} {', '.join(broken)} failed: wgan's code computes a "
+            "closed form wrongly; please report it with results.json")
     if args.quick:
         print("(--quick: tiny networks, few steps and seeds; these verdicts are a smoke test of the code, not "
               "measurements of the claim; run without --quick for those)")

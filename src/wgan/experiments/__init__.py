@@ -9,10 +9,10 @@ and the CLI prints one verdict line per claim.
 To add one: a module in this package with a function decorated by :func:`register`, with its protocol table
 (every module of the package is imported on first use; helpers shared by several go in ``_common.py``).
 
-A claim is one of three kinds: *empirical* (``holds`` is the verdict of a criterion on measured numbers, and
-the criterion is a function the tests call with control inputs that must make it fail), *identity* (a
-mathematical identity evaluated by the library's code: a check of the code, reported as ``IDENTITY``, not as a
-reproduced result) or *descriptive* (``holds`` None).
+Each reproduction declares its claims with ``register(..., claims=[ClaimSpec(...), ...])`` (see :mod:`._claims`:
+the paper's quote and where it says so, the criterion as a function of the measured numbers, its negative and
+positive controls and the adequacy gate) and returns ``spec.judge(measured)`` for each: HOLDS, DOES NOT HOLD,
+INCONCLUSIVE (the run cannot decide), IDENTITY (a check of the code) or MEASURED (descriptive).
 """
 
 from __future__ import annotations
@@ -21,44 +21,20 @@ import importlib
 import pkgutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ..console import duration
 from ..errors import ConfigError
 from ..io import write_json
+from ._claims import Claim, ClaimSpec
 from ._protocol import Row, check_table
 
+__all__ = ["Claim", "ClaimSpec", "Context", "Experiment", "Progress", "Result", "Row", "all_experiments", "get",
+           "register", "run_experiment"]
+
 T = TypeVar("T")
-
-
-@dataclass
-class Claim:
-    """One claim of a paper and what we measured about it.
-
-    ``holds`` is the verdict of ``criterion`` applied to ``measured`` (None when the claim is descriptive
-    and has no pass/fail direction). ``identity``: the claim is a mathematical identity computed by the
-    library's code (exact up to round-off), a check of the code rather than a reproduced result."""
-
-    name: str
-    statement: str  # what the paper claims, in one sentence
-    criterion: str  # the measurable test we apply, e.g. "ratio first/last layer > 100 with clipping"
-    measured: dict[str, Any]
-    holds: bool | None
-    identity: bool = False
-
-    @property
-    def kind(self) -> str:
-        return "identity" if self.identity else ("descriptive" if self.holds is None else "empirical")
-
-    def verdict(self) -> str:
-        if self.identity:
-            mark = "IDENTITY" if self.holds else "IDENTITY FAILS"
-        else:
-            mark = {True: "HOLDS", False: "DOES NOT HOLD", None: "MEASURED"}[self.holds]
-        nums = ", ".join(f"{k}={_fmt(v)}" for k, v in self.measured.items() if not isinstance(v, (list, dict)))
-        return f"[{mark}] {self.name}: {self.criterion} -- {nums}"
 
 
 @dataclass
@@ -132,19 +108,26 @@ class Experiment:
     table: Callable[[Context], list[Row]]  # the protocol table of a run with this context
     # studies: the wgan.studies.Study a run with this context trains and the folder of its runs (for --estimate)
     study: Callable[[Context], tuple[Any, Path]] | None = None
+    claims: tuple[ClaimSpec, ...] = ()  # the claims it judges, declared before it runs (see ._claims)
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
 
 
 def register(name: str, paper: str, figure: str, claim: str, *, table: Callable[[Context], list[Row]],
-             study: Callable[[Context], tuple[Any, Path]] | None = None) -> Callable:
+             study: Callable[[Context], tuple[Any, Path]] | None = None,
+             claims: Iterable[ClaimSpec] = ()) -> Callable:
     """Register ``run`` under ``name``; ``table(ctx)`` gives its protocol table (see :mod:`._protocol`);
-    ``study(ctx)``, for reproductions run through the study runner, its study and runs folder."""
+    ``study(ctx)``, for reproductions run through the study runner, its study and runs folder; ``claims``, the
+    claims it judges (see :mod:`._claims`), which its results must then be exactly."""
     def deco(fn: Callable[[Context], Result]) -> Callable[[Context], Result]:
         if name in EXPERIMENTS:
             raise RuntimeError(f"reproduction {name!r} registered twice")
-        EXPERIMENTS[name] = Experiment(name, paper, figure, claim, fn, table, study)
+        specs = tuple(claims)
+        names = [c.name for c in specs]
+        if len(set(names)) != len(names):
+            raise RuntimeError(f"reproduction {name!r} declares a claim name twice: {names}")
+        EXPERIMENTS[name] = Experiment(name, paper, figure, claim, fn, table, study, specs)
         return fn
 
     return deco
@@ -185,16 +168,40 @@ def run_experiment(name: str, ctx: Context) -> Result:
     wall = time.perf_counter() - start
     if "table" in result.protocol:
         raise RuntimeError(f"{name}: the protocol table is registered with the reproduction, not returned by it")
+    check_claims(exp, result.claims)
     write_json(ctx.out / "results.json", {
         "reproduction": name, "paper": exp.paper, "figure": exp.figure, "claim": exp.claim,
-        "quick": ctx.quick, "wall_time_s": wall,
-        "claims": [asdict(c) | {"kind": c.kind, "verdict": c.verdict()} for c in result.claims],
+        "quick": ctx.quick, "wall_time_s": wall, "options": options(ctx),
+        "claims": [c.to_json() for c in result.claims],
         "protocol": result.protocol | {"table": table}, "figures": result.figures, "data": result.data,
     })
     return result
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return str(v)
+def check_claims(exp: Experiment, claims: list[Claim]) -> None:
+    """A reproduction that declares its claims returns exactly those, each judged by its spec (a mismatch is a
+    bug of the reproduction: RuntimeError)."""
+    if not exp.claims:
+        return
+    declared = {s.name: s for s in exp.claims}
+    got = [c.name for c in claims]
+    if sorted(got) != sorted(declared):
+        raise RuntimeError(f"{exp.name}: returned claims {got}, declared {list(declared)}")
+    unjudged = [c.name for c in claims
+                if (c.quote, c.criterion) != (declared[c.name].quote, declared[c.name].criterion)]
+    if unjudged:
+        raise RuntimeError(f"{exp.name}: claims {unjudged} were not made by their spec's judge()")
+
+
+def options(ctx: Context) -> dict[str, Any]:
+    """The command-line options of a run (what ``wgan reproduce NAME ...`` was given), for its command line."""
+    return {"seeds": ctx.seeds, "steps": ctx.steps, "data": ctx.data, "n": ctx.n, "device": ctx.device}
+
+
+def command(name: str, opts: dict[str, Any] | None = None) -> str:
+    """The ``wgan reproduce`` command that makes a run with ``opts`` (see :func:`options`)."""
+    parts = [f"wgan reproduce {name}"]
+    for k, v in (opts or {}).items():
+        if v is not None and not (k == "device" and v == "cpu"):
+            parts.append(f"--{k} {v}")
+    return " ".join(parts)

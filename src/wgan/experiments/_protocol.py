@@ -90,28 +90,40 @@ def page_block(rows: list[dict[str, Any]]) -> str:
 def sync_page(path: Path, rows: list[dict[str, Any]]) -> bool:
     """Write the table into the page at ``path`` (replacing the marked block, or appending a "Protocol" section);
     returns whether the file changed."""
+    return sync_block(path, BEGIN, END, table_markdown(rows),
+                      "**Protocol.** Each setting against the paper and the official code:")
+
+
+def sync_block(path: Path, begin: str, end: str, body: str, heading: str) -> bool:
+    """Write ``body`` between the markers ``begin`` and ``end`` of the page at ``path`` (appending ``heading`` and
+    the marked block when the page has none); returns whether the file changed."""
     text = path.read_text(encoding="utf-8")
-    block = page_block(rows)
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    block = f"{begin}\n{body}\n{end}"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     if pattern.search(text):
         new = pattern.sub(lambda _: block, text)
     else:
-        new = text.rstrip("\n") + "\n\n**Protocol.** Each setting against the paper and the official code:\n\n" \
-              + block + "\n"
+        new = text.rstrip("\n") + f"\n\n{heading}\n\n" + block + "\n"
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text
 
 
+def marked_block(path: Path, begin: str, end: str) -> str | None:
+    """The block of the page at ``path`` between ``begin`` and ``end`` (markers included), or None."""
+    m = re.search(re.escape(begin) + r".*?" + re.escape(end), path.read_text(encoding="utf-8"), re.S)
+    return m.group(0) if m else None
+
+
 def page_table(path: Path) -> str | None:
     """The marked protocol block of a page, or None."""
-    m = re.search(re.escape(BEGIN) + r".*?" + re.escape(END), path.read_text(encoding="utf-8"), re.S)
-    return m.group(0) if m else None
+    return marked_block(path, BEGIN, END)
 
 
 def main(argv: list[str]) -> int:
     """``python -m wgan.experiments DOCS_DIR``: rewrite every page's table from the registry."""
     from . import Context, all_experiments, full_table
+    from ._claims import CLAIMS_BEGIN, CLAIMS_END, claims_markdown
 
     if len(argv) != 1:
         print("usage: python -m wgan.experiments docs/reproductions", file=sys.stderr)
@@ -123,5 +135,9 @@ def main(argv: list[str]) -> int:
             print(f"{page}: no page", file=sys.stderr)
             continue
         changed = sync_page(page, full_table(name, Context(out=Path("."))))
+        specs = all_experiments()[name].claims
+        if specs:
+            changed |= sync_block(page, CLAIMS_BEGIN, CLAIMS_END, claims_markdown(specs),
+                                  "**Claims.** What the paper says, and how each sentence is judged:")
         print(f"{page}: {'updated' if changed else 'current'}")
     return 0

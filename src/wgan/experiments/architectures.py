@@ -32,7 +32,8 @@ import numpy as np
 from ..config import Config
 from ..metrics.image_metrics import count_text
 from ..nets.space import ZOO, sample_space
-from . import Claim, Context, Result, register
+from . import Context, Result, register
+from ._claims import ClaimSpec, Gate
 from ._protocol import Row
 
 WGAN_GP = "Improved Training of Wasserstein GANs (Gulrajani et al. 2017)"
@@ -161,10 +162,90 @@ def table2_counts(scores: dict[str, dict[str, float | None]], thresholds=THRESHO
 
 
 def table2_direction_holds(counts: dict[float, dict[str, int]]) -> bool:
-    """The paper's direction: at every threshold at least as many architectures train with WGAN-GP only as with
-    the GAN only, and strictly more at one threshold at least (Table 2: 8/0, 88/1, 147/0, 104/1, 0/0)."""
+    """The earlier, stronger reading (kept for the record and its tests): at every threshold at least as many
+    architectures train with WGAN-GP only as with the GAN only, and strictly more at one threshold at least."""
     return (all(c["only_wgan_gp"] >= c["only_gan"] for c in counts.values())
             and any(c["only_wgan_gp"] > c["only_gan"] for c in counts.values()))
+
+
+MANY_SHARE, SIGN_ALPHA, MIN_ARCH, MIN_INFORMATIVE = 0.10, 0.05, 20, 2
+
+
+def one_sided_p(k_wgan_only: int, k_gan_only: int) -> float:
+    """One-sided exact sign-test p-value of at least ``k_wgan_only`` of the discordant architectures training with
+    WGAN-GP only, under 'either method as likely'."""
+    n = k_wgan_only + k_gan_only
+    return sum(math.comb(n, i) for i in range(k_wgan_only, n + 1)) / 2 ** n if n else 1.0
+
+
+def table2_measured(counts: dict[float, dict[str, int]], untrained_score: float) -> dict[str, Any]:
+    """The claim's numbers: every threshold's four counts, the number of architectures and the untrained
+    generator's score (thresholds at or below it cannot separate trained from untrained generators)."""
+    m: dict[str, Any] = {"n_architectures": sum(next(iter(counts.values())).values()),
+                         "untrained_score": untrained_score}
+    for t, c in counts.items():
+        m |= {f"{k}@{t:g}": v for k, v in c.items()}
+    return m
+
+
+def informative_thresholds(m: dict[str, Any]) -> list[float]:
+    """Thresholds that can separate the methods: above the untrained generator's score and passed by some run."""
+    return [t for t in THRESHOLDS if t > m["untrained_score"]
+            and m[f"only_gan@{t:g}"] + m[f"only_wgan_gp@{t:g}"] + m[f"both@{t:g}"] > 0]
+
+
+def trains_many_more(m: dict[str, Any], t: float) -> bool:
+    """At threshold ``t`` WGAN-GP alone trains 'many' architectures (at least :data:`MANY_SHARE` of them), more than
+    the GAN alone beyond chance (one-sided exact sign test p < :data:`SIGN_ALPHA`)."""
+    w, g = m[f"only_wgan_gp@{t:g}"], m[f"only_gan@{t:g}"]
+    return bool(w >= MANY_SHARE * m["n_architectures"] and one_sided_p(w, g) < SIGN_ALPHA)
+
+
+def table2_claim_holds(m: dict[str, Any]) -> bool:
+    """'For most choices of score threshold': :func:`trains_many_more` at a strict majority of the informative
+    thresholds."""
+    ts = informative_thresholds(m)
+    return bool(ts) and sum(trains_many_more(m, t) for t in ts) > len(ts) / 2
+
+
+def _table2_gate(m: dict[str, Any]) -> Gate:
+    short = []
+    if m["n_architectures"] < MIN_ARCH:
+        short.append(f"{m['n_architectures']} architecture(s), fewer than {MIN_ARCH} (too few for the sign test at "
+                     "the paper's effect sizes)")
+    ts = informative_thresholds(m)
+    if len(ts) < MIN_INFORMATIVE:
+        short.append(f"{len(ts)} informative threshold(s) ({', '.join(f'{t:g}' for t in ts) or 'none'}: above the "
+                     f"untrained generator's {m['untrained_score']:.3g} and passed by some run), fewer than "
+                     f"{MIN_INFORMATIVE}: 'most thresholds' cannot be judged")
+    return Gate(not short, "; ".join(short), f"--n {MIN_ARCH} or more (the paper: 200) and enough steps that runs pass "
+                "threshold 5 (the default 3,000 does); size it with --estimate")
+
+
+def _paper_measured(untrained: float = 1.0, n: int | None = None, swap: bool = False) -> dict[str, Any]:
+    counts = {t: dict(zip(("only_gan", "only_wgan_gp", "both", "neither"), c, strict=True))
+              for t, c in TABLE2_PAPER.items()}
+    if swap:
+        counts = {t: c | {"only_gan": c["only_wgan_gp"], "only_wgan_gp": c["only_gan"]} for t, c in counts.items()}
+    m = table2_measured(counts, untrained)
+    return m if n is None else m | {"n_architectures": n}
+
+
+TABLE2_CLAIM = ClaimSpec(
+    "wgan-gp-trains-more-architectures", "WGAN-GP",
+    "For most choices of score threshold, WGAN-GP successfully trains many architectures from this set which we were "
+    "unable to train with the standard GAN objective.", "sec. 5.1, Table 2",
+    f"at a strict majority of the informative thresholds of Table 2 (above the untrained generator's score and "
+    f"passed by some run), only-WGAN-GP >= {MANY_SHARE:.0%} of the architectures ('many') and more than only-GAN by "
+    f"a one-sided exact sign test at p < {SIGN_ALPHA:g}",
+    decide=table2_claim_holds, gate=_table2_gate, trained=True,
+    adequacy=f"at least {MIN_ARCH} architectures and at least {MIN_INFORMATIVE} informative thresholds",
+    negative_control=lambda: _paper_measured(swap=True),  # Table 2 with the two methods swapped
+    positive_control=_paper_measured,
+    positive_source="the paper's own Table 2 (200 architectures; the Inception score's floor 1 as the untrained "
+                    "score): informative thresholds 3, 5, 7, each with only-WGAN-GP 88 / 147 / 104",
+    inadequate_control=lambda: _paper_measured(n=8),
+    statement="Of 200 random architectures, WGAN-GP trains many that the standard GAN does not (WGAN-GP Table 2).")
 
 
 def sign_test_p(k_wgan_only: int, k_gan_only: int) -> float:
@@ -181,6 +262,69 @@ def sign_test_p(k_wgan_only: int, k_gan_only: int) -> float:
 def zoo_all_succeed(scores: dict[str, float | None], threshold: float = PRIMARY) -> bool:
     """WGAN-GP trains every zoo architecture: each row's score above ``threshold``."""
     return bool(scores) and all(succeeded(v, threshold) for v in scores.values())
+
+
+TRAINS_SHARE, BASELINE_SHARE, ZOO_MIN_SEEDS = 0.5, 0.7, 3
+
+
+def zoo_measured(table: dict[str, dict[str, float | None]], untrained: float, real: float,
+                 seeds: int = 1) -> dict[str, Any]:
+    """The zoo claims' numbers: per method the score bar 'trains' (half-way from the untrained generator's score to
+    the baseline row's under that method) and the rows that pass it; the baseline rows for the gate."""
+    m: dict[str, Any] = {"seeds": seeds, "untrained_score": untrained, "real_score": real}
+    base = next(iter(ZOO))
+    for meth in ZOO_METHODS:
+        b = table[base].get(meth)
+        bar = untrained + TRAINS_SHARE * ((b if b is not None and math.isfinite(b) else untrained) - untrained)
+        ok = [row for row, v in table.items() if row != base and v.get(meth) is not None
+              and math.isfinite(v[meth]) and v[meth] >= bar and bar > untrained]
+        m |= {f"{meth}/baseline": b if b is not None else float("nan"), f"{meth}/bar": bar,
+              f"{meth}/rows_trained": len(ok) + (bar > untrained), f"{meth}/rows": len(table)}
+    return m
+
+
+def _zoo_gate(m: dict[str, Any]) -> Gate:
+    short = [] if m["seeds"] >= ZOO_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {ZOO_MIN_SEEDS}"]
+    need = m["untrained_score"] + BASELINE_SHARE * (m["real_score"] - m["untrained_score"])
+    for meth in ("wgan-gp", "dcgan"):
+        b = m[f"{meth}/baseline"]
+        if not b >= need:
+            short.append(f"the DCGAN baseline row under {meth} scores {b:.3g}, below {need:.3g} ({BASELINE_SHARE:g} of "
+                         "the way from the untrained generator to real images): the baseline that must train does not")
+    return Gate(not short, "; ".join(short), "several seeds per row (the zoo study trains seed 0 only so far) and "
+                "more generator steps (the paper: 200,000); size them with --estimate")
+
+
+def _zoo(gp_rows: int, other_rows: int, seeds: int = 3, baseline: float = 8.0) -> dict[str, Any]:
+    m: dict[str, Any] = {"seeds": seeds, "untrained_score": 1.0, "real_score": 9.0}
+    for meth in ZOO_METHODS:
+        m |= {f"{meth}/baseline": baseline, f"{meth}/bar": 4.5, f"{meth}/rows": 7,
+              f"{meth}/rows_trained": gp_rows if meth == "wgan-gp" else other_rows}
+    return m
+
+
+ZOO_ADEQUACY = (f"at least {ZOO_MIN_SEEDS} seeds, and the DCGAN baseline row trains under WGAN-GP and under DCGAN "
+                f"(score at least {BASELINE_SHARE:g} of the way from the untrained generator's to real images')")
+ZOO_GP = ClaimSpec(
+    "wgan-gp-trains-every-zoo-architecture", "WGAN-GP",
+    "We only succeeded in training every architecture with a shared set of hyperparameters using WGAN-GP.",
+    "sec. 5.2, Fig. 2",
+    f"WGAN-GP trains each of the {len(ZOO)} rows: its score at least {TRAINS_SHARE:g} of the way from the untrained "
+    "generator's to the baseline row's under WGAN-GP (the bar is ours; Table 2's threshold 3 no longer decides)",
+    decide=lambda m: m["wgan-gp/rows_trained"] == m["wgan-gp/rows"], gate=_zoo_gate, adequacy=ZOO_ADEQUACY,
+    positive_source="constructed: Fig. 2's state (WGAN-GP trains all seven rows, every other method fails one)",
+    positive_control=lambda: _zoo(7, 5), negative_control=lambda: _zoo(6, 5),  # one row short
+    inadequate_control=lambda: _zoo(7, 5, baseline=2.0), trained=True)
+ZOO_OTHERS = ClaimSpec(
+    "other-methods-fail-somewhere", "WGAN-GP",
+    "For every other training method, some of these architectures were unstable or suffered from mode collapse.",
+    "sec. 5.2, Fig. 2",
+    "WGAN (clipping), DCGAN and LSGAN each fail to train at least one row by the same bar (mode collapse is not "
+    "measured separately yet)", decide=lambda m: all(m[f"{x}/rows_trained"] < m[f"{x}/rows"]
+                                                     for x in ZOO_METHODS if x != "wgan-gp"),
+    gate=_zoo_gate, adequacy=ZOO_ADEQUACY, trained=True,
+    negative_control=lambda: _zoo(7, 7), positive_control=lambda: _zoo(7, 5),
+    positive_source="constructed (as for the WGAN-GP claim)", inadequate_control=lambda: _zoo(7, 5, seeds=1))
 
 
 # ---------------------------------------------------------------------------------------------- running
@@ -285,9 +429,11 @@ def random_architectures_table(ctx: Context) -> list[Row]:
     ] + _common_rows(s, ctx.quick)[2:] + [
         Row("criterion", "Table 2: counts of architectures where only GAN / only WGAN-GP / both / neither reach "
             "an Inception score above 1, 3, 5, 7, 9", "WGAN-GP Table 2",
-            "the same counts at the same thresholds; holds when only-WGAN-GP >= only-GAN at every threshold and > at "
-            "one at least (exact sign-test p-values reported)", "same-scale thresholds on a different score: the "
-            "real images' and an untrained generator's scores are reported beside them"),
+            f"the same counts at the same thresholds; at a strict majority of the informative ones (above the "
+            f"untrained generator's score, passed by some run): only-WGAN-GP >= {MANY_SHARE:.0%} of the "
+            f"architectures and > only-GAN by a one-sided sign test p < {SIGN_ALPHA:g}",
+            "issue 23: the paper says 'for most choices of score threshold' (was: every threshold, decided at 1, "
+            "within 0.006 of the untrained generator's score); Table 2 itself is the positive control"),
     ]
 
 
@@ -310,8 +456,12 @@ def architecture_zoo_table(ctx: Context) -> list[Row]:
     ] + _common_rows(s, ctx.quick)[2:] + [
         Row("criterion", "samples only (Fig. 2: only WGAN-GP trains every architecture with one set of "
             "hyperparameters)", "WGAN-GP sec. 5.2, Fig. 2",
-            f"WGAN-GP's score above {PRIMARY:g} on every row (Table 2's second threshold); the other methods' "
-            "successes counted", "a number for the figure's qualitative claim"),
+            f"a row trains under a method when its score is >= {TRAINS_SHARE:g} of the way from the untrained "
+            "generator's to the baseline row's under that method: WGAN-GP trains every row; WGAN, DCGAN and LSGAN "
+            f"each fail one; gated on {ZOO_MIN_SEEDS} seeds and the baseline row training under WGAN-GP and DCGAN",
+            "issue 23: Table 2's threshold 3 is a sec. 5.1 number the baseline itself barely passed; the second half "
+            "of the sentence is judged too. Not done yet: several seeds per row, a resolution at which every row is "
+            "a different network, the official MLP init"),
     ]
 
 
@@ -328,7 +478,7 @@ def _zoo_for_estimate(ctx: Context):
 # ---------------------------------------------------------------------------------------------- Table 2
 @register("random-architectures", WGAN_GP, "Tables 1-2, sec. 5.1 (random architectures, GAN vs WGAN-GP)",
           "WGAN-GP trains many architectures of Table 1's space that the standard GAN does not",
-          table=random_architectures_table, study=_random_for_estimate)
+          table=random_architectures_table, study=_random_for_estimate, claims=(TABLE2_CLAIM,))
 def random_architectures(ctx: Context) -> Result:
     s = setting(ctx)
     classifier, info = train_score_classifier(s, ctx.out)
@@ -340,18 +490,13 @@ def random_architectures(ctx: Context) -> Result:
     for p in sample_space(s.n_arch, seed=s.space_seed, filter_scale=s.filter_scale):
         scores[p.name] = {m: _score(summaries.get(f"{p.name}|{m}"), key) for m in RANDOM_METHODS}
     counts = table2_counts(scores)
-    holds = table2_direction_holds(counts)
+    holds = table2_direction_holds(counts)  # the earlier every-threshold reading, reported beside
     p_values = {t: sign_test_p(c["only_wgan_gp"], c["only_gan"]) for t, c in counts.items()}
     fig = "random-architectures.png"
     _plot_scatter(scores, refs, ctx.out / fig, s)
-    claim = Claim(
-        "wgan-gp-trains-more-architectures",
-        "Of 200 random architectures, WGAN-GP trains many that the standard GAN does not, and hardly any the other "
-        "way round (WGAN-GP Table 2).",
-        "only-WGAN-GP >= only-GAN at every threshold 1, 3, 5, 7, 9 and > at one at least (classifier IS)",
-        {**{f"only_wgan_gp@{t:g}": c["only_wgan_gp"] for t, c in counts.items()},
-         **{f"only_gan@{t:g}": c["only_gan"] for t, c in counts.items()},
-         "n_architectures": s.n_arch, "sign_test_p@3": p_values[3.0]}, holds)
+    measured = table2_measured(counts, refs["untrained_generator"])
+    claim = TABLE2_CLAIM.judge(measured | {"informative_thresholds": ", ".join(
+        f"{t:g}" for t in informative_thresholds(measured)) or "none", "holds_at_every_threshold": holds})
     rows = [{"threshold": t, **c, "paper": dict(zip(("only_gan", "only_wgan_gp", "both", "neither"),
                                                     TABLE2_PAPER[t], strict=True)), "sign_test_p": p_values[t]}
             for t, c in counts.items()]
@@ -392,7 +537,7 @@ def _plot_scatter(scores, refs, path: Path, s: ArchSetting) -> None:
 # ---------------------------------------------------------------------------------------------- Fig. 2
 @register("architecture-zoo", WGAN_GP, "Fig. 2, sec. 5.2 (seven architectures x four methods)",
           "only WGAN-GP trains every architecture of Fig. 2 with one set of hyperparameters",
-          table=architecture_zoo_table, study=_zoo_for_estimate)
+          table=architecture_zoo_table, study=_zoo_for_estimate, claims=(ZOO_GP, ZOO_OTHERS))
 def architecture_zoo(ctx: Context) -> Result:
     s = setting(ctx)
     classifier, info = train_score_classifier(s, ctx.out)
@@ -405,18 +550,10 @@ def architecture_zoo(ctx: Context) -> Result:
     successes = {m: sum(succeeded(v[m], PRIMARY) for v in table.values()) for m in ZOO_METHODS}
     fig = "architecture-zoo.png"
     _plot_zoo_grid(ctx.out / "study" / "runs", _zoo_study(s, classifier, ctx.device), table, ctx.out / fig)
-    claim = Claim(
-        "wgan-gp-trains-every-zoo-architecture",
-        "WGAN-GP trains all of Fig. 2's architectures with one set of hyperparameters; the other methods fail on "
-        "some (WGAN-GP sec. 5.2, Fig. 2).",
-        f"WGAN-GP's classifier IS > {PRIMARY:g} on each of the {len(ZOO)} rows",
-        {**{f"wgan_gp_{row}": v for row, v in wgan_gp.items()},
-         **{f"rows_ok_{m}": n for m, n in successes.items()}}, holds)
-    others = Claim(
-        "other-methods-fail-somewhere",
-        "WGAN (clipping), DCGAN and LSGAN each fail on some architecture (Fig. 2).",
-        f"rows with score > {PRIMARY:g} for each other method (descriptive)",
-        {f"rows_ok_{m}": n for m, n in successes.items() if m != "wgan-gp"}, None)
+    measured = zoo_measured(table, refs["untrained_generator"], refs["real"])
+    claim = ZOO_GP.judge(measured | {f"wgan_gp_{row}": v for row, v in wgan_gp.items()}
+                         | {"holds_at_threshold_3": holds})
+    others = ZOO_OTHERS.judge(measured | {f"rows_above_3_{m}": n for m, n in successes.items()})
     return Result([claim, others], {
         "setting": s.__dict__, "classifier": info, "reference_scores": refs, "threshold": PRIMARY,
         "study_wall_s": summaries["_wall_s"], "failed_runs": summaries["_failed"], "workers": ctx.workers,

@@ -46,6 +46,7 @@ from ..resolve import resolve
 from ..stats import Summary, summarize
 from ..training.trainer import Trainer
 from . import Claim, Context, Result, register
+from ._claims import ClaimSpec, Gate, Interval
 from ._common import cached_run, single_thread
 from ._protocol import Row
 
@@ -279,66 +280,250 @@ def _geo(block: dict[str, Any], model: str, stat: str = "mean") -> float:
 
 
 # ------------------------------------------------------------------------------------------ verdicts
+MIN_SEEDS, LEARNS_SHARE, K_PAPER = 3, 0.1, (1, 5, 10, 100)
+
+
+def _seeds_gate(m: dict[str, Any]) -> Gate:
+    ok = m["seeds"] >= MIN_SEEDS
+    return Gate(ok, "" if ok else f"{m['seeds']} seed(s) per setting, fewer than {MIN_SEEDS}",
+                f"--seeds {MIN_SEEDS} or more (the paper: 1,000 runs per setting)")
+
+
+def _lr_gate(m: dict[str, Any]) -> Gate:
+    """The lr sweep can compare models only when every model left the random generator's level at the smallest
+    learning rate (else the comparison is decided by which model is slowest to start), with enough seeds."""
+    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s) per setting, fewer than {MIN_SEEDS}"]
+    if not m["smallest_lr_worst_mean_hi"] < m["random_generator_mean_lo"]:
+        short.append(f"at the smallest learning rate {m['smallest_lr']:g}, {m['smallest_lr_worst_model']}'s mean "
+                     f"(95% upper end {m['smallest_lr_worst_mean_hi']:.4g}) has not left the random generator's "
+                     f"level ({m['random_generator_mean_lo']:.4g})")
+    return Gate(not short, "; ".join(short), f"--seeds {max(MIN_SEEDS, m['seeds'])} and more generator steps than "
+                f"{m['steps']} (e.g. --steps {4 * m['steps']}; the paper trains 200,000): size it with the lr sweep's "
+                "wall time, which grows linearly in the steps")
+
+
+def _k_gate(m: dict[str, Any]) -> Gate:
+    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s) per setting, fewer than {MIN_SEEDS}"]
+    if tuple(m["k_values"]) != K_PAPER:
+        short.append(f"the k sweep is {list(m['k_values'])}, not the paper's {list(K_PAPER)}")
+    elif not m["ns_gan_small_k_best_mean_hi"] < m["k_random_generator_mean_lo"]:
+        short.append(f"at k = 1, 5, 10 NS-GAN's best mean (95% upper end {m['ns_gan_small_k_best_mean_hi']:.4g}) has "
+                     f"not left the random generator's level ({m['k_random_generator_mean_lo']:.4g}) in "
+                     f"{m['k_steps']} generator steps")
+    return Gate(not short, "; ".join(short), f"the default k sweep (k = 1, 5, 10, 100), --seeds {MIN_SEEDS} or more and"
+                f" more generator steps than {m['k_steps']} (the k sweep runs --steps / 8)")
+
+
+def _geo_better(m: dict[str, Any], better: tuple[str, ...], than: str, strict: bool = False) -> bool:
+    if strict:
+        return all(m[f"geo_{b}"] < m[f"geo_{than}"] for b in better)
+    return all(m[f"geo_{b}"] <= m[f"geo_{than}"] for b in better)
+
+
+def _more_robust(m: dict[str, Any]) -> bool:
+    """Each penalised model is less sensitive to the learning rate than NS-GAN (its per-setting means vary less over
+    the sweep, max / min) and its worst learning rate is better than NS-GAN's worst."""
+    return all(m[f"spread_{p}"] < m["spread_ns-gan"] and m[f"worst_lr_mean_{p}"] < m["worst_lr_mean_ns-gan"]
+               for p in ("gan-gp", "dragan-ns"))
+
+
+def _robust(m: dict[str, Any]) -> bool:
+    """Both Wasserstein models learn at every learning rate of the sweep (the 95% upper end of the mean below the
+    random generator's lower end) and vary over the sweep by no more than NS-GAN does (max / min of the means)."""
+    return all(m[f"worst_lr_mean_hi_{w}"] < m["random_generator_mean_lo"] and m[f"spread_{w}"] <= m["spread_ns-gan"]
+               for w in ("wgan", "wgan-gp"))
+
+
+def _lr_measured(**over: Any) -> dict[str, Any]:
+    """Measured numbers of a constructed lr sweep (random generator ~17, as the runs measure), for the controls."""
+    m: dict[str, Any] = {"seeds": 100, "steps": 1000, "smallest_lr": 1e-4, "smallest_lr_worst_model": "ns-gan",
+                         "smallest_lr_worst_mean_hi": 10.0, "random_generator_mean": 17.0,
+                         "random_generator_mean_lo": 16.0, "ns_gan_best_mean": 0.5}
+    for model, geo, spread in (("ns-gan", 5.0, 50.0), ("gan-gp", 2.0, 5.0), ("dragan-ns", 2.0, 5.0),
+                               ("wgan", 4.0, 4.0), ("wgan-gp", 1.5, 3.0)):
+        m |= {f"geo_{model}": geo, f"spread_{model}": spread, f"worst_lr_mean_hi_{model}": 8.0,
+              f"worst_lr_mean_{model}": geo * spread ** 0.5}
+    return m | over
+
+
+def _k_measured(ns100: float, gp100: float, **over: Any) -> dict[str, Any]:
+    """Measured numbers of a constructed k sweep: means at k = 1, 5, 10 about 1, at k = 100 as given."""
+    return {"seeds": 100, "k_values": list(K_PAPER), "k_steps": 125, "k_random_generator_mean_lo": 16.0,
+            "ns_gan_small_k_best_mean_hi": 1.2, "ns_gan_small_k_max_mean": 1.0, "ns_gan_small_k_min_mean": 0.8,
+            "ns_gan_k100_mean": ns100, "gan_gp_small_k_min_mean": 0.8, "gan_gp_k100_mean": gp100} | over
+
+
+def _ratio100(m: dict[str, Any], model: str) -> float:
+    return m[f"{model}_k100_mean"] / max(m[f"{model}_small_k_min_mean"], 1e-12)
+
+
+LR_ADEQUACY = (f"at least {MIN_SEEDS} seeds per setting, and every model's mean at the smallest learning rate has "
+               "left the random generator's level (its 95% upper end below the random generator's lower end): "
+               "otherwise the sweep compares how fast models start, not where they end")
+K_ADEQUACY = (f"the paper's k sweep (k = 1, 5, 10, 100), at least {MIN_SEEDS} seeds, and NS-GAN at k = 1, 5, 10 has "
+              "left the random generator's level (so that 'worse at k = 100' compares trained models)")
+NO_NUMBERS = "; the paper reports its figures without numbers"
+
+
+def _learns(exp: str) -> ClaimSpec:
+    quote, where = (("Despite the inability of Jensen-Shannon divergence minimization to solve this problem, we find "
+                     "that the non-saturating GAN succeeds in converging to the 1D data manifold (Figure 3).",
+                     "sec. 4.3, Fig. 3") if exp == "exp1" else
+                    ("An over-capacity generator with the ability to have more directions of high variance than the "
+                     "underlying data is able to capture the data distribution using non-saturating GAN training "
+                     "(Figure 4).", "sec. 4.3, Fig. 4"))
+    return ClaimSpec(
+        "ns-gan-learns-the-manifold", "Many Paths", quote, where,
+        f"NS-GAN's mean distance (all members) at its best learning rate < {LEARNS_SHARE:g} x the random "
+        "generator's mean", decide=lambda m: m["ns_gan_best_mean"] < LEARNS_SHARE * m["random_generator_mean"],
+        gate=_seeds_gate, adequacy=f"at least {MIN_SEEDS} seeds per setting", trained=True,
+        negative_control=lambda: _lr_measured(ns_gan_best_mean=17.0),  # a random generator
+        positive_control=_lr_measured,
+        positive_source="constructed: a best-lr mean 3% of the random generator's (the converged line of Fig. "
+                        f"{3 if exp == 'exp1' else 4}){NO_NUMBERS}",
+        inadequate_control=lambda: _lr_measured(seeds=1))
+
+
+PENALTIES_HELP = ClaimSpec(
+    "penalties-help-ns-gan", "Many Paths", "Gradient penalties make the non-saturating GAN model more robust.",
+    "sec. 4.4, Figs. 9-10 (learning-rate sweeps)",
+    "per-setting mean distance over all members (the paper's average), across the lr sweep: GAN-GP and DRAGAN-NS "
+    "each vary less than NS-GAN (max / min of the means) and their worst learning rate is better than NS-GAN's; "
+    "geometric means reported beside", decide=_more_robust,
+    gate=_lr_gate, adequacy=LR_ADEQUACY, trained=True,
+    negative_control=lambda: _lr_measured(**{"spread_gan-gp": 60.0}),  # GAN-GP as sensitive as NS-GAN or more
+    positive_control=_lr_measured,
+    positive_source="constructed: penalised models flatter across the lr sweep than NS-GAN, and better at their "
+                    "worst lr" + NO_NUMBERS,
+    inadequate_control=lambda: _lr_measured(smallest_lr_worst_mean_hi=17.5))
+WASSERSTEIN_ROBUST = ClaimSpec(
+    "wasserstein-models-robust", "Many Paths",
+    "Both Wasserstein GAN formulations are quite robust to hyperparameter changes.",
+    "sec. 4.4, Figs. 9-10 (learning-rate sweeps)",
+    "WGAN and WGAN-GP each learn at every learning rate of the sweep (the 95% upper end of the mean below the random "
+    "generator's lower end) and vary over the sweep (max / min of the per-setting means) no more than NS-GAN, "
+    "which the same list calls 'most sensitive to hyperparameters'", decide=_robust,
+    gate=_lr_gate, adequacy=LR_ADEQUACY, trained=True,
+    negative_control=lambda: _lr_measured(**{"worst_lr_mean_hi_wgan": 17.0}),  # clipping fails at one lr
+    positive_control=_lr_measured, positive_source="constructed: both Wasserstein models well below the random "
+                                                   "generator at every lr, flatter than NS-GAN" + NO_NUMBERS,
+    inadequate_control=lambda: _lr_measured(seeds=1))
+GP_BEATS_CLIPPING = ClaimSpec(
+    "wgan-gp-beats-clipping", "Many Paths", "", "Figs. 9-10 (our comparison; the paper calls both robust)",
+    "geometric mean over the lr sweep of the per-setting mean distance: WGAN-GP < WGAN (clipping)",
+    decide=lambda m: _geo_better(m, ("wgan-gp",), "wgan", strict=True), gate=_lr_gate, adequacy=LR_ADEQUACY,
+    trained=True, ours=True,
+    negative_control=lambda: _lr_measured(**{"geo_wgan-gp": 4.0}),  # a tie
+    positive_control=_lr_measured, positive_source="constructed: WGAN-GP below clipping",
+    inadequate_control=lambda: _lr_measured(seeds=1))
+BEATS_RANDOM = ClaimSpec(
+    "every-model-beats-the-random-generator", "Many Paths", "", "Figs. 9-10 (our check against a random generator)",
+    "for every model, at its best learning rate, the upper end of the 95% interval of the mean < the lower end of "
+    "the random generator's", decide=lambda m: m["best_lr_worst_mean_hi"] < m["random_generator_mean_lo"],
+    gate=_seeds_gate, adequacy=f"at least {MIN_SEEDS} seeds per setting", trained=True, ours=True,
+    negative_control=lambda: _lr_measured(best_lr_worst_mean_hi=17.5),
+    positive_control=lambda: _lr_measured(best_lr_worst_mean_hi=3.0), positive_source="constructed",
+    inadequate_control=lambda: _lr_measured(seeds=1, best_lr_worst_mean_hi=3.0))
+NS_WORSE_AT_100 = ClaimSpec(
+    "ns-gan-worse-at-k100", "Many Paths",
+    "However, when scaling the number of discriminator updates to 100 per generator update, non-saturating GANs "
+    "perform worse than when using a smaller number of updates (1, 5, 10).", "sec. 4.3; App. A.2, Figs. 11-12",
+    "NS-GAN's mean distance (all members) at k = 100 > its mean at each of k = 1, 5, 10",
+    decide=lambda m: m["ns_gan_k100_mean"] > m["ns_gan_small_k_max_mean"], gate=_k_gate, adequacy=K_ADEQUACY,
+    trained=True, negative_control=lambda: _k_measured(ns100=0.9, gp100=0.9),  # k = 100 as good as the others
+    positive_control=lambda: _k_measured(ns100=8.0, gp100=2.0),
+    positive_source="constructed: A.2's 'a bad distribution fit for the non saturating GAN' at k = 100" + NO_NUMBERS,
+    inadequate_control=lambda: _k_measured(ns100=8.0, gp100=2.0, k_values=[1, 3]))
+GAN_GP_SCALES = ClaimSpec(
+    "gan-gp-scales-better", "Many Paths",
+    "Gradient penalties help here too: GAN-GP scales better with the number of discriminator updates.",
+    "sec. 4.3; App. A.2, Figs. 13-14",
+    "GAN-GP degrades less from its best of k = 1, 5, 10 to k = 100 than NS-GAN: mean(k = 100) / min mean(k = 1, 5, "
+    "10) smaller for GAN-GP", decide=lambda m: _ratio100(m, "gan_gp") < _ratio100(m, "ns_gan"), gate=_k_gate,
+    adequacy=K_ADEQUACY, trained=True, negative_control=lambda: _k_measured(ns100=2.0, gp100=8.0),
+    positive_control=lambda: _k_measured(ns100=8.0, gp100=2.0),
+    positive_source="constructed: GAN-GP at k = 100 nearer its small-k level than NS-GAN" + NO_NUMBERS,
+    inadequate_control=lambda: _k_measured(ns100=8.0, gp100=2.0, seeds=1))
+DISTANCE_VS_DIM = ClaimSpec(
+    "distance-vs-dimension", "Many Paths", "", "sec. 4.4 (learning rate fixed, d varied)",
+    "mean distance at the smallest and the largest d, per model (descriptive)", kind="descriptive")
+
+
+def many_paths_claims(exp: str) -> tuple[ClaimSpec, ...]:
+    """The claims of Experiment I (``exp1``) or II (``exp2``)."""
+    return (_learns(exp), PENALTIES_HELP, WASSERSTEIN_ROBUST, GP_BEATS_CLIPPING, BEATS_RANDOM, NS_WORSE_AT_100,
+            GAN_GP_SCALES, DISTANCE_VS_DIM)
+
+
 def claims_from(lr_block: dict[str, Any], dim_block: dict[str, Any], nc_block: dict[str, Any],
-                plan: Plan) -> list[Claim]:
+                plan: Plan, exp: str = "exp1") -> list[Claim]:
     """The verdicts, from the sweeps' per-setting summaries alone (so a test can hand in a random generator
     or shuffled labels and see them fail). Every empirical statistic is the paper's: the mean over all members."""
     models = list(lr_block["models"])
+    specs = {s.name: s for s in many_paths_claims(exp)}
     rnd = Summary(**lr_block["random_init"])
-    ref = rnd.mean
-    best = {m: min(_summaries(lr_block, m), key=lambda s: s.mean) for m in models}
-    best_lr = {m: plan.lrs[[s.mean for s in _summaries(lr_block, m)].index(best[m].mean)] for m in models}
-    geo = {m: _geo(lr_block, m) for m in models}
-    geo_median = {m: _geo(lr_block, m, "median") for m in models}
-    diverged = {m: sum(s.n_diverged for s in _summaries(lr_block, m)) for m in models}
+    sums = {m: _summaries(lr_block, m) for m in models}
+    best = {m: min(sums[m], key=lambda s: s.mean) for m in models}
+    base = {"seeds": plan.seeds, "steps": plan.steps, "random_generator_mean": rnd.mean,
+            "random_generator_mean_lo": rnd.mean_lo}
+    first = {m: sums[m][0] for m in models}
+    worst_first = max(models, key=lambda m: first[m].mean_hi)
+    lr_m = base | {"smallest_lr": plan.lrs[0], "smallest_lr_worst_model": worst_first,
+                   "smallest_lr_worst_mean_hi": first[worst_first].mean_hi}
+    for m in models:
+        means = [s.mean for s in sums[m]]
+        lr_m |= {f"geo_{m}": _geo(lr_block, m), f"geo_median_{m}": _geo(lr_block, m, "median"),
+                 f"spread_{m}": max(means) / max(min(means), 1e-12), f"worst_lr_mean_{m}": max(means),
+                 f"worst_lr_mean_hi_{m}": max(s.mean_hi for s in sums[m]),
+                 f"diverged_{m}": sum(s.n_diverged for s in sums[m])}
+    ns_best_lr = plan.lrs[[s.mean for s in sums["ns-gan"]].index(best["ns-gan"].mean)]
+
+    def pick(*keys: str, **extra: Any) -> dict[str, Any]:
+        return {k: lr_m[k] for k in keys if k in lr_m} | extra
+
+    lr_keys = ("seeds", "steps", "smallest_lr", "smallest_lr_worst_model", "smallest_lr_worst_mean_hi",
+               "random_generator_mean", "random_generator_mean_lo")
     claims = [
-        Claim("ns-gan-learns-the-manifold",
-              "NS-GAN learns data on a low-dimensional manifold, where the JS divergence gives no useful "
-              "gradient (Fedus et al. sec. 4, Fig. 5)",
-              "NS-GAN's mean distance (all members) at its best learning rate < 10% of the random generator's mean",
-              {"ns_gan_best_mean": best["ns-gan"].mean, "best_lr": best_lr["ns-gan"], "random_generator_mean": ref,
-               "ratio": best["ns-gan"].mean / ref, "ns_gan_best_median": best["ns-gan"].median},
-              best["ns-gan"].mean < 0.1 * ref),
-        Claim("every-model-beats-the-random-generator",
-              "every variant learns: its distance falls below a random generator's (Fig. 5's baseline)",
-              "for every model, at its best learning rate, the upper end of the 95% interval of the mean < the "
-              "lower end of the random generator's",
-              {f"{m}_best_mean_hi": best[m].mean_hi for m in models} | {"random_generator_mean_lo": rnd.mean_lo},
-              all(best[m].mean_hi < rnd.mean_lo for m in models)),
+        specs["ns-gan-learns-the-manifold"].judge(
+            pick("seeds", "random_generator_mean", ns_gan_best_mean=best["ns-gan"].mean, best_lr=ns_best_lr,
+                 ratio=best["ns-gan"].mean / rnd.mean, ns_gan_best_median=best["ns-gan"].median),
+            interval=Interval("NS-GAN's best-lr mean", best["ns-gan"].mean, best["ns-gan"].mean_lo,
+                              best["ns-gan"].mean_hi, f"mean of {best['ns-gan'].n} members, 95% normal interval")),
+        specs["every-model-beats-the-random-generator"].judge(
+            pick("seeds", "random_generator_mean_lo", best_lr_worst_mean_hi=max(best[m].mean_hi for m in models))
+            | {f"{m}_best_mean_hi": best[m].mean_hi for m in models}),
     ]
     if {"ns-gan", "gan-gp", "dragan-ns"} <= set(models):
-        claims.append(Claim(
-            "penalties-help-ns-gan",
-            "gradient penalties help non-Wasserstein GANs too: GAN-GP and DRAGAN-NS are at least as good as "
-            "NS-GAN across learning rates (Fig. 5, 9-10)",
-            "geometric mean over the lr sweep of the mean distance (all members): gan-gp and dragan-ns <= ns-gan",
-            {"ns_gan": geo["ns-gan"], "gan_gp": geo["gan-gp"], "dragan_ns": geo["dragan-ns"],
-             "median_ns_gan": geo_median["ns-gan"], "median_gan_gp": geo_median["gan-gp"],
-             "median_dragan_ns": geo_median["dragan-ns"], "diverged_ns_gan": diverged["ns-gan"],
-             "diverged_gan_gp": diverged["gan-gp"], "diverged_dragan_ns": diverged["dragan-ns"]},
-            geo["gan-gp"] <= geo["ns-gan"] and geo["dragan-ns"] <= geo["ns-gan"]))
-    if {"wgan", "wgan-gp"} <= set(models):
-        claims.append(Claim(
-            "wgan-gp-beats-clipping",
-            "WGAN-GP is more robust than weight-clipped WGAN across learning rates (Fig. 5, 9-10)",
-            "geometric mean over the lr sweep of the mean distance (all members): wgan-gp < wgan",
-            {"wgan": geo["wgan"], "wgan_gp": geo["wgan-gp"], "median_wgan": geo_median["wgan"],
-             "median_wgan_gp": geo_median["wgan-gp"]}, geo["wgan-gp"] < geo["wgan"]))
-    k_last = _summaries(nc_block, "ns-gan")[-1]
-    nc_ref = Summary(**nc_block["random_init"]).mean
-    claims.append(Claim(
-        "ns-gan-with-many-d-steps",
-        "NS-GAN still learns with many discriminator updates per generator update, where the "
-        "divergence-minimisation view predicts vanishing generator gradients (Figs. 13-14)",
-        f"NS-GAN mean distance with k={plan.n_critics[-1]} < 10% of the random generator's mean",
-        {"mean_k_max": k_last.mean, "median_k_max": k_last.median, "random_generator_mean": nc_ref,
-         "steps": nc_block["steps"]}, k_last.mean < 0.1 * nc_ref))
+        claims.append(specs["penalties-help-ns-gan"].judge(pick(*lr_keys, *(
+            f"{k}_{m}" for m in ("ns-gan", "gan-gp", "dragan-ns")
+            for k in ("spread", "worst_lr_mean", "geo", "geo_median", "diverged")))))
+    if {"wgan", "wgan-gp", "ns-gan"} <= set(models):
+        claims.append(specs["wasserstein-models-robust"].judge(pick(*lr_keys, *(
+            f"{k}_{m}" for m in ("ns-gan", "wgan", "wgan-gp") for k in ("spread", "worst_lr_mean_hi", "geo")))))
+        claims.append(specs["wgan-gp-beats-clipping"].judge(pick(*lr_keys, *(
+            f"{k}_{m}" for m in ("wgan", "wgan-gp") for k in ("geo", "geo_median")))))
+    k_sums = {m: _summaries(nc_block, m) for m in ("ns-gan", "gan-gp")}
+    ks = list(plan.n_critics)
+    small = [i for i, k in enumerate(ks) if k != max(ks)]
+    k_rnd = Summary(**nc_block["random_init"])
+    k_m = {"seeds": plan.seeds, "k_values": ks, "k_steps": nc_block["steps"],
+           "k_random_generator_mean_lo": k_rnd.mean_lo,
+           "ns_gan_small_k_best_mean_hi": min(k_sums["ns-gan"][i].mean_hi for i in small),
+           "ns_gan_small_k_max_mean": max(k_sums["ns-gan"][i].mean for i in small),
+           "ns_gan_small_k_min_mean": min(k_sums["ns-gan"][i].mean for i in small),
+           "ns_gan_k100_mean": k_sums["ns-gan"][-1].mean, "ns_gan_k100_median": k_sums["ns-gan"][-1].median,
+           "gan_gp_small_k_min_mean": min(k_sums["gan-gp"][i].mean for i in small),
+           "gan_gp_k100_mean": k_sums["gan-gp"][-1].mean}
+    last = k_sums["ns-gan"][-1]
+    claims.append(specs["ns-gan-worse-at-k100"].judge(k_m, interval=Interval(
+        f"NS-GAN's mean at k = {ks[-1]}", last.mean, last.mean_lo, last.mean_hi,
+        f"mean of {last.n} members, 95% normal interval")))
+    claims.append(specs["gan-gp-scales-better"].judge(k_m | {"ratio_ns_gan": _ratio100(k_m, "ns_gan"),
+                                                            "ratio_gan_gp": _ratio100(k_m, "gan_gp")}))
     dims_trend = {m: [s.mean for s in _summaries(dim_block, m)] for m in dim_block["models"]}
-    claims.append(Claim(
-        "distance-vs-dimension", "how the final distance changes with the data dimension d (Fig. 5, 11-12)",
-        "mean distance at the smallest and the largest d, per model (descriptive)",
+    claims.append(specs["distance-vs-dimension"].judge(
         {f"{m}_d{plan.dims[0]}": v[0] for m, v in dims_trend.items()}
-        | {f"{m}_d{plan.dims[-1]}": v[-1] for m, v in dims_trend.items()}, None))
+        | {f"{m}_d{plan.dims[-1]}": v[-1] for m, v in dims_trend.items()}))
     return claims
 
 
@@ -362,15 +547,16 @@ def many_paths_table(ctx: Context, exp: str) -> list[Row]:
         Row("init", "not stated", "", "PyTorch default", ""),
         Row("objective", "NS-GAN, GAN-GP, DRAGAN-NS, WGAN, WGAN-GP (lambda 10)", "Fedus et al. sec. 2-4",
             "presets ns-gan, gan-gp, dragan-ns, wgan (clip 0.01), wgan-gp; lambda 10", ""),
-        Row("optimiser", "Adam for every variant", "Fedus et al. sec. 5",
+        Row("optimiser", "Adam for every variant (stated for the real-data experiments)", "Fedus et al. sec. 5",
             "Adam for every model (torch.optim's formula, stacked: wgan.ensemble.StackedOptimizer)",
-            "the presets' own optimisers (wgan: RMSProp) are overridden, as the paper runs one setting"),
+            "the presets' own optimisers (wgan: RMSProp) are overridden; applying sec. 5's Adam to sec. 4 is our "
+            "assumption (sec. 4 names no optimiser)"),
         Row("lr", "swept", "Fedus et al. Figs. 9-10",
             f"{', '.join(f'{lr:g}' for lr in plan.lrs)} for both players; {plan.fixed_lr:g} for the d and k sweeps",
             "grid ours (not stated)"),
         Row("betas", "(0.5, 0.9) for every variant", "Fedus et al. sec. 5", "(0.5, 0.9) for every model", ""),
         Row("n_critic", "5 discriminator updates per generator update for every variant (sec. 4.3); k swept in "
-            "Figs. 13-14", "Fedus et al. sec. 4.3, Figs. 13-14",
+            "Figs. 11-14", "Fedus et al. sec. 4.3, App. A.2, Figs. 11-14",
             f"{PAPER_N_CRITIC} for every model; k in {list(plan.n_critics)} (ns-gan, gan-gp) for the k sweep", ""),
         Row("batch", "not stated", "", str(setting.batch_size), ""),
         Row("steps", "200,000", "Fedus et al. sec. 4.3",
@@ -380,15 +566,21 @@ def many_paths_table(ctx: Context, exp: str) -> list[Row]:
             "CPU cost (2 shared cores; one experiment's sweeps in ~25-40 min at 100 seeds)"),
         Row("eval_mode", "n/a: no batch norm", "", "n/a (the EMA is off: train.ema = 0)", ""),
         Row("statistic", "squared Fréchet distance of the generator's Gaussian to the data's, averaged over the runs, "
-            "95% intervals", "Fedus et al. sec. 4.2, Fig. 5",
+            "95% intervals", "Fedus et al. sec. 4.3 (Eq. 14), Fig. 5",
             "the same distance in closed form from parameters (exact, no samples); mean over ALL members (a diverged "
             "member counted at its last finite distance, checked every 10 steps; failures counted beside it) with a "
             "95% normal interval; median and the central 95% of the members beside", ""),
-        Row("criterion", "none (figures)", "Fedus et al. sec. 4",
-            "NS-GAN's best-lr mean < 0.1 x the random generator's; every model's best-lr 95% interval below the random "
-            "generator's; geometric mean over the lr sweep of the means: gan-gp, dragan-ns <= ns-gan, wgan-gp < wgan; "
-            "NS-GAN's mean at k = 100 < 0.1 x random",
-            "thresholds ours; each has a negative control in tests/test_many_paths.py"),
+        Row("criterion", "none (figures); the sentences judged are quoted with each claim",
+            "Fedus et al. sec. 4.3-4.4, App. A.2",
+            "NS-GAN's best-lr mean < 0.1 x the random generator's; across the lr sweep gan-gp and dragan-ns vary "
+            "less than ns-gan (max / min of the means) and are better at their worst lr; wgan and wgan-gp learn at "
+            "every lr and vary no more than ns-gan; ns-gan's mean at k = 100 above its means at k = 1, 5, 10, "
+            "gan-gp's rise to k = 100 smaller; ours, "
+            "labelled: wgan-gp < wgan, every model's best lr below the random generator. Lr-sweep comparisons are "
+            "INCONCLUSIVE until every model's smallest lr has left the random generator's level",
+            "issue 23: the k claim now asks what sec. 4.3 says (NS-GAN worse at k = 100; before: 'still learns at "
+            "k = 100', the opposite); 'both Wasserstein GANs quite robust' is judged as stated; thresholds ours, "
+            "each with controls in tests/test_claims.py and tests/test_many_paths.py"),
         Row("baseline", "a random generator's distance", "Fedus et al. Fig. 5",
             "the randomly initialised generators of the same seeds (per d in the d sweep)", ""),
         Row("training", "independent runs", "", "one vectorised ensemble per setting (wgan.ensemble: fused backend, "
@@ -432,7 +624,7 @@ def _reproduce(ctx: Context, setting: Setting, tag: str, label: str) -> Result:
                title=f"{label}: d={setting.dim}, lr={plan.fixed_lr:g}, {plan.n_critic_steps} generator steps, {stat}")
     figs.append(name)
 
-    claims = claims_from(lr_block, dim_block, nc_block, plan)
+    claims = claims_from(lr_block, dim_block, nc_block, plan, tag)
     protocol = {
         "setting": asdict(setting), "plan": asdict(plan), "models": list(MODELS),
         "n_critic": PAPER_N_CRITIC, "optimizer": "adam, beta (0.5, 0.9), every model",
@@ -448,16 +640,18 @@ def _reproduce(ctx: Context, setting: Setting, tag: str, label: str) -> Result:
                   data={"lr": lr_block, "dim": dim_block, "n_critic": nc_block})
 
 
-@register("many-paths-exp1", "Many Paths to Equilibrium (Fedus et al. 2018)", "sec. 4 Experiment I, Figs. 5, 9-14",
+@register("many-paths-exp1", "Many Paths to Equilibrium (Fedus et al. 2018)",
+          "sec. 4.1 Experiment I; sec. 4.3-4.4, Figs. 3, 5, 9; App. A.2, Figs. 11, 13",
           "GANs with and without gradient penalties learn a line in d dimensions; penalties make them more robust "
-          "to the learning rate", table=lambda ctx: many_paths_table(ctx, "exp1"))
+          "to the learning rate", table=lambda ctx: many_paths_table(ctx, "exp1"), claims=many_paths_claims("exp1"))
 def run_exp1(ctx: Context) -> Result:
     return _reproduce(ctx, EXP1, "exp1", "Exp. I (1-D latent)")
 
 
-@register("many-paths-exp2", "Many Paths to Equilibrium (Fedus et al. 2018)", "sec. 4 Experiment II, Figs. 5, 9-14",
+@register("many-paths-exp2", "Many Paths to Equilibrium (Fedus et al. 2018)",
+          "sec. 4.2 Experiment II; sec. 4.3-4.4, Figs. 4, 5, 10; App. A.2, Figs. 12, 14",
           "the same with an overcomplete linear generator (latent size g = max(2, d // 2))",
-          table=lambda ctx: many_paths_table(ctx, "exp2"))
+          table=lambda ctx: many_paths_table(ctx, "exp2"), claims=many_paths_claims("exp2"))
 def run_exp2(ctx: Context) -> Result:
     return _reproduce(ctx, EXP2, "exp2", "Exp. II (overcomplete latent)")
 

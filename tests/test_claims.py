@@ -1,0 +1,201 @@
+"""The claim record over the whole registry (issue 23): every empirical criterion fails its negative control and
+passes its positive one (the paper's own numbers where it gives any), a failed adequacy gate gives INCONCLUSIVE,
+every quote occurs verbatim in the paper it cites, and the verdict table is the one ``--report`` generates."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from wgan.cli import main
+from wgan.errors import ConfigError
+from wgan.experiments import Claim, ClaimSpec, Experiment, all_experiments, check_claims
+from wgan.experiments._claims import (
+    CLAIMS_BEGIN,
+    CLAIMS_END,
+    DOES_NOT_HOLD,
+    HOLDS,
+    IDENTITY,
+    IDENTITY_FAILS,
+    INCONCLUSIVE,
+    MEASURED,
+    Gate,
+    adequate,
+    claims_markdown,
+    count_interval,
+    mean_interval,
+    quote_found,
+)
+from wgan.experiments._protocol import marked_block
+from wgan.experiments._report import load_published, publish, render_report
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPERS = ROOT.parent / "shared" / "papers"  # the papers' texts, where the checkout has them (not in CI)
+SPECS = [(e.name, s) for e in all_experiments().values() for s in e.claims]
+EMPIRICAL = [(n, s) for n, s in SPECS if s.kind == "empirical"]
+GATED = [(n, s) for n, s in EMPIRICAL if s.gate is not adequate]
+
+
+def _ids(pairs):
+    return [f"{n}/{s.name}" for n, s in pairs]
+
+
+@pytest.mark.parametrize(("repro", "spec"), EMPIRICAL, ids=_ids(EMPIRICAL))
+def test_negative_control_fails_and_positive_control_passes(repro, spec):
+    assert spec.decide(spec.negative_control()) is False
+    pos = spec.positive_control()
+    assert spec.decide(pos) is True, f"{repro}/{spec.name} fails its positive control ({spec.positive_source})"
+    assert spec.positive_source.strip()
+    assert spec.judge(spec.negative_control()).status in (DOES_NOT_HOLD, INCONCLUSIVE)
+
+
+@pytest.mark.parametrize(("repro", "spec"), GATED, ids=_ids(GATED))
+def test_a_failed_gate_gives_inconclusive(repro, spec):
+    bad = spec.inadequate_control()
+    gate = spec.gate(bad)
+    assert not gate.passed and gate.shortfall.strip() and gate.budget.strip()
+    claim = spec.judge(bad)
+    assert claim.status == INCONCLUSIVE and "cannot decide" in claim.verdict()
+    assert spec.gate(spec.positive_control()).passed  # the paper's own state is one a run can decide from
+
+
+@pytest.mark.parametrize(("repro", "spec"), SPECS, ids=_ids(SPECS))
+def test_every_claim_quotes_its_paper(repro, spec):
+    if (spec.kind == "descriptive" or spec.ours) and not spec.quote:
+        assert spec.where.strip()  # ours or descriptive: no quote, but where it sits beside the paper
+        return
+    assert spec.quote.strip() and spec.where.strip()
+    if not PAPERS.is_dir():
+        pytest.skip(f"{PAPERS} not here: the quotes are checked where the papers' texts are")
+    assert quote_found(spec, PAPERS), f"{repro}/{spec.name}: the quote is not in {spec.paper}'s text"
+
+
+def test_the_four_verdicts():
+    spec = ClaimSpec("x", "WGAN", "q", "sec. 1", "v > 1", decide=lambda m: m["v"] > 1,
+                     gate=lambda m: Gate(m["n"] >= 3, f"{m['n']} seeds of 3", "3 seeds"), adequacy="3 seeds",
+                     negative_control=lambda: {"v": 0, "n": 3}, positive_control=lambda: {"v": 2, "n": 3},
+                     inadequate_control=lambda: {"v": 2, "n": 1})
+    assert spec.judge({"v": 2, "n": 3}).status == HOLDS
+    assert spec.judge({"v": 0, "n": 3}).status == DOES_NOT_HOLD
+    assert spec.judge({"v": 0, "n": 1}).status == INCONCLUSIVE  # DOES NOT HOLD only where the gate passes
+    ident = ClaimSpec("i", "WGAN", "q", "sec. 1", "exact", decide=lambda m: m["err"] < 1e-6, kind="identity")
+    assert ident.judge({"err": 0.0}).status == IDENTITY
+    broken = ident.judge({"err": 1.0})
+    assert broken.status == IDENTITY_FAILS and "bug" in broken.verdict()
+    assert ClaimSpec("d", "WGAN", "", "", "what it is", kind="descriptive").judge({"v": 1}).status == MEASURED
+    with pytest.raises(ValueError, match="needs negative_control, positive_control, adequacy"):
+        ClaimSpec("y", "WGAN", "q", "sec. 1", "c", decide=lambda m: True)
+    with pytest.raises(ValueError, match="inadequate_control"):
+        ClaimSpec("y", "WGAN", "q", "sec. 1", "c", decide=lambda m: True, gate=lambda m: Gate(True), adequacy="a",
+                  negative_control=dict, positive_control=dict)
+
+
+def test_intervals():
+    i = mean_interval([1.0, 2.0, 3.0], "mean")
+    assert i.estimate == pytest.approx(2.0) and i.low < 2.0 < i.high
+    assert i.high - 2.0 == pytest.approx(4.302653 / math.sqrt(3), rel=1e-5)  # t(0.975, 2) * sd 1 / sqrt(3)
+    one = mean_interval([1.0], "mean")
+    assert one.low == -math.inf and one.high == math.inf
+    c = count_interval(0, 10, "share")
+    assert c.low == 0.0 and c.high == pytest.approx(1 - 0.025 ** (1 / 10))
+
+
+def test_declared_claims_must_be_the_returned_ones():
+    spec = ClaimSpec("d", "WGAN", "", "", "what it is", kind="descriptive")
+    exp = Experiment("e", "p", "f", "c", run=lambda ctx: None, table=lambda ctx: [], claims=(spec,))
+    check_claims(exp, [spec.judge({})])
+    with pytest.raises(RuntimeError, match="declared"):
+        check_claims(exp, [])
+    with pytest.raises(RuntimeError, match="judge"):
+        check_claims(exp, [Claim("d", "s", "other criterion", {}, None)])
+
+
+# ---------------------------------------------------------------------------------------------- the verdict table
+def test_the_committed_table_is_the_generated_one():
+    committed = (ROOT / "docs" / "reproductions.md").read_text(encoding="utf-8")
+    assert committed == render_report(ROOT / "docs" / "reproductions" / "results"), \
+        "docs/reproductions.md is stale: run `wgan reproduce --report` from the repository root"
+
+
+def _results(tmp_path: Path, quick: bool) -> Path:
+    exp = next(e for e in all_experiments().values() if len(e.claims) >= 2)
+    claims = [(s.judge(s.positive_control()) if s.kind == "empirical" else
+               Claim(s.name, "", s.criterion, {}, None if s.decide is None else True, identity=s.kind == "identity",
+                     quote=s.quote, where=s.where)).to_json() for s in exp.claims]
+    path = tmp_path / "run" / "results.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"reproduction": exp.name, "quick": quick, "wall_time_s": 3600.0,
+                                "options": {"seeds": 5, "steps": None}, "claims": claims, "data": {"big": [1] * 9}}))
+    return path
+
+
+def test_publish_and_report(tmp_path, monkeypatch):
+    path = _results(tmp_path, quick=False)
+    name = json.loads(path.read_text())["reproduction"]
+    dest = tmp_path / "docs" / "results"
+    dest.mkdir(parents=True)
+    out = publish(path, name, dest)
+    published = json.loads(out.read_text())
+    assert "data" not in published and published["claims"]
+    table = render_report(dest)
+    row = next(line for line in table.splitlines() if line.startswith(f"| [{name}]"))
+    assert f"wgan reproduce {name} --seeds 5" in table and "not yet run" not in row
+    with pytest.raises(ConfigError, match="not of"):
+        publish(path, "em-vs-js" if name != "em-vs-js" else "loss-curves", dest)
+    # a run published under another criterion is stale: its claim shows as not yet run, never with old numbers
+    stale = json.loads(out.read_text())
+    stale["claims"][0]["criterion"] = "an older criterion"
+    out.write_text(json.dumps(stale))
+    rows = [line for line in render_report(dest).splitlines() if line.startswith(f"| [{name}]")]
+    assert "not yet run" in rows[0] and "not yet run" not in rows[-1]
+
+
+def test_quick_results_are_refused(tmp_path, capsys):
+    path = _results(tmp_path, quick=True)
+    with pytest.raises(ConfigError, match="--quick run") as e:
+        load_published(path)
+    assert "\n" not in str(e.value)
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / f"{json.loads(path.read_text())['reproduction']}.json").write_text(path.read_text())
+    with pytest.raises(ConfigError, match="--quick run"):
+        render_report(folder)
+
+
+def test_unpublished_reproductions_say_so_with_their_command(tmp_path):
+    table = render_report(tmp_path / "nothing-published")
+    for name in all_experiments():
+        assert f"not yet run under the verdict framework: `wgan reproduce {name}`" in table
+
+
+def test_cli_report_and_publish_refuse_bad_input(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["reproduce", "--report"]) == 2  # no docs/ here
+    assert "root of the wgan repository" in capsys.readouterr().err
+    assert main(["reproduce", "em-vs-js", "--publish", "--out", str(tmp_path / "none")]) == 2
+    assert "run `wgan reproduce em-vs-js` first" in capsys.readouterr().err
+
+
+def test_list_prints_the_quotes(capsys):
+    assert main(["reproduce", "--list"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for _, spec in SPECS:
+        if spec.quote:
+            assert " ".join(spec.quote.split()) in out
+
+
+@pytest.mark.parametrize("name", [n for n, e in all_experiments().items() if e.claims])
+def test_each_page_shows_its_current_claims(name):
+    page = ROOT / "docs" / "reproductions" / f"{name}.md"
+    expected = f"{CLAIMS_BEGIN}\n{claims_markdown(all_experiments()[name].claims)}\n{CLAIMS_END}"
+    assert marked_block(page, CLAIMS_BEGIN, CLAIMS_END) == expected, (
+        f"{page} is out of date: run python -m wgan.experiments docs/reproductions")
+
+
+def test_every_reproduction_declares_its_claims():
+    bare = [n for n, e in all_experiments().items() if not e.claims]
+    assert not bare, f"reproductions without declared claims (register(..., claims=...)): {bare}"
+    for e in all_experiments().values():
+        kinds = {s.kind for s in e.claims}
+        assert kinds & {"empirical", "identity"}, f"{e.name} judges nothing"
