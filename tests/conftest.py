@@ -8,16 +8,14 @@ def _threads():
     yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("wgan-cache")
-
-
-@pytest.fixture(autouse=True)
-def _cache(_private_cache, monkeypatch):
-    """Every test keeps what wgan caches (the W1 floors of wgan.metrics.w1_floor) in a temporary folder, never the
-    user's cache; subprocesses inherit it. tests/test_w1_floor.py gives each of its tests a folder of its own."""
-    monkeypatch.setenv("WGAN_CACHE", str(_private_cache))
+    """What wgan caches (the W1 floors of wgan.metrics.w1_floor) goes to a temporary folder, never the user's cache;
+    subprocesses inherit it. Session-scoped, so that it is in place before any module- or class-scoped fixture
+    trains a run; tests/test_w1_floor.py gives each of its tests a folder of its own."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WGAN_CACHE", str(tmp_path_factory.mktemp("wgan-cache")))
+        yield
 
 
 @pytest.fixture
