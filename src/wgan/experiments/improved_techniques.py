@@ -34,10 +34,9 @@ from ..metrics.image_metrics import count_text
 from ..training.trainer import Trainer
 from . import Context, Result, register
 from ._claims import ClaimSpec, Gate, mean_interval
-from ._common import cached_run, scatter_panel, single_thread
+from ._common import WGAN_GP_TOY, cached_run, scatter_panel, single_thread
+from ._images import ImageSetting, data_classifier, image_setting
 from ._protocol import Row
-from .critic_studies import WGAN_GP_TOY
-from .image_studies import ImageSetting, data_classifier, image_setting
 
 SALIMANS = "Improved Techniques for Training GANs (Salimans et al. 2016); Weng 2019, From GAN to WGAN"
 DATASETS = ("8gaussians", "25gaussians")
