@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,35 @@ def cached_run(path: Path, setting: dict[str, Any], train: Callable[[], dict[str
         write_json(path, saved)
     return saved
 
+
+
+def fit_cadence(steps: int) -> list[str]:
+    """Config sets for a run that :func:`fit_measuring` trains ``steps`` generator steps: ``Trainer.fit`` without a
+    run folder writes its records nowhere, so they (the NaN guard, gradient norms, held-out losses, the evaluation)
+    are made once, at the last step, whose evaluation the reproductions use anyway (``evaluate`` caches it)."""
+    return [f"train.log_every={steps}", f"train.eval_every={steps}"]
+
+
+def fit_measuring(trainer: Trainer, at: Iterable[int], measure: Callable[[Trainer, float], None]) -> None:
+    """Train ``trainer`` to its ``train.steps`` with :meth:`Trainer.fit` (no run folder; see :func:`fit_cadence`)
+    and call ``measure(trainer, trained_s)`` at every generator step in ``at`` (step 0 before training);
+    ``trained_s`` is the time spent training so far, the measurements' own time excluded. The measurements use
+    their own random streams (``evaluate``, ``generate``, fixed seeds), so the run is the one ``fit`` makes alone."""
+    marks = set(at)
+    if max(marks, default=0) > trainer.cfg.train.steps:
+        raise ValueError(f"measurement steps {sorted(marks)} beyond train.steps = {trainer.cfg.train.steps}")
+    spent = 0.0  # seconds inside fit spent measuring
+
+    def callback(tr: Trainer) -> None:
+        nonlocal spent
+        if tr.step in marks:
+            start = time.perf_counter()
+            measure(tr, tr.elapsed_s - spent)
+            spent += time.perf_counter() - start
+
+    if 0 in marks and trainer.step == 0:
+        measure(trainer, 0.0)
+    trainer.fit(None, callback=callback, every=1)
 
 def scatter_panel(ax, points, modes, lim: float = 2.0, point_size: float = 2.0, mode_size: float = 25.0) -> None:
     """One toy-data panel: generated ``points`` (N, 2) in green over the mixture's ``modes`` (K, 2) as orange
@@ -158,14 +188,16 @@ def write_points(path: Path, points: np.ndarray) -> Path:
     return path
 
 
-def points_gan_trainer(data_file: Path, objective: str, seed: int, latent_dim: int, lr: float,
-                 critic_width: int, critic_depth: int, batch: int, eval_n: int) -> Trainer:
+def points_gan_trainer(data_file: Path, objective: str, seed: int, latent_dim: int, lr: float, critic_width: int,
+                       critic_depth: int, batch: int, eval_n: int, steps: int) -> Trainer:
+    """A GAN with an affine generator (MLP depth 0) on the points in ``data_file``, ``steps`` generator steps for
+    :func:`fit_measuring`."""
     cfg = apply(Config(), {"data": {"name": str(data_file)}}, origin="reproduction")
     cfg = apply_sets(cfg, [
         f"data.batch_size={batch}", "generator.depth=0", f"generator.latent_dim={latent_dim}",
         f"critic.depth={critic_depth}", f"critic.width={critic_width}",
         f"objective.name={objective}", f"optim.lr={lr}", f"train.seed={seed}", "train.device=cpu",
-        f"eval.n_samples={eval_n}",
+        f"eval.n_samples={eval_n}", f"train.steps={steps}", *fit_cadence(steps),
     ])
     return Trainer(cfg)
 

@@ -8,6 +8,7 @@ cached per process, so the two reproductions run together train them once.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from ..diagnostics.layers import (
 from ..training.trainer import Trainer
 from . import Context
 from ._claims import Gate
-from ._common import TOY, WGAN_GP_TOY, WGAN_TOY, clip_gp_rows
+from ._common import TOY, WGAN_GP_TOY, WGAN_TOY, clip_gp_rows, fit_cadence, fit_measuring
 from ._protocol import Row
 
 REF_C = 0.01  # the clipping bound the weight histograms are compared at (WGAN Algorithm 1 default)
@@ -66,25 +67,29 @@ def deep_run(method: str, s: DeepSetting, seed: int, device: str) -> dict[str, A
         "data.name=swissroll", f"generator.depth={s.depth}", f"critic.depth={s.depth}",
         f"generator.width={s.width}", f"critic.width={s.width}", "generator.init=he", "critic.init=he",
         "critic.norm=none", "generator.norm=none", f"data.batch_size={s.batch}", f"train.steps={s.steps}",
-        f"eval.n_samples={s.n_probe}", f"train.seed={seed}", f"train.device={device}"])
+        f"eval.n_samples={s.n_probe}", f"train.seed={seed}", f"train.device={device}", *fit_cadence(s.steps)])
     trainer = Trainer(cfg)
     c = REF_C if method.startswith("gp") else cfg.objective.clip
     marks = np.linspace(0, s.steps, s.n_measure + 1)[1:].round().astype(int)
+    repeats = Counter(marks.tolist())  # a step listed twice (few steps) is measured twice
     norms, shares, shares_ext = [], [], []
     start = time.perf_counter()
     share_first_step = None
     inside = None  # weights strictly inside the 1% band around +-c after the first step, (P,) bool
-    for m in marks:
-        while trainer.step < m:
-            trainer.train_step()
-            if share_first_step is None:
-                share_first_step = compute_weight_share_near(trainer.D, c)
-                inside = (_flat_weights(trainer.D).abs() - c).abs() > 0.01 * c
-        real, _ = trainer.reference_data()  # (n_probe, 2), fixed per seed
-        fake = trainer.generate(s.n_probe, seed=30_000 + seed)  # (n_probe, 2), the current generator
-        norms.append(compute_activation_grad_norms(trainer.D, real, fake))  # (depth,)
-        shares.append(compute_weight_share_near(trainer.D, c))
-        shares_ext.append(_share_at_extremes(trainer.D))
+
+    def measure(trainer: Trainer, _trained_s: float) -> None:
+        nonlocal share_first_step, inside
+        if trainer.step == 1:
+            share_first_step = compute_weight_share_near(trainer.D, c)
+            inside = (_flat_weights(trainer.D).abs() - c).abs() > 0.01 * c
+        for _ in range(repeats[trainer.step]):
+            real, _ = trainer.reference_data()  # (n_probe, 2), fixed per seed
+            fake = trainer.generate(s.n_probe, seed=30_000 + seed)  # (n_probe, 2), the current generator
+            norms.append(compute_activation_grad_norms(trainer.D, real, fake))  # (depth,)
+            shares.append(compute_weight_share_near(trainer.D, c))
+            shares_ext.append(_share_at_extremes(trainer.D))
+
+    fit_measuring(trainer, {1, *repeats}, measure)
     counts, edges = compute_weight_histogram(trainer.D, bins=80)
     w_end = _flat_weights(trainer.D)
     pushed = float(((w_end[inside].abs() - c).abs() <= 0.01 * c).double().mean()) if inside.any() else float("nan")

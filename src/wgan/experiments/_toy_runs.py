@@ -18,7 +18,7 @@ from ..config import Config, apply_sets
 from ..metrics import mode_stats
 from ..training.trainer import Trainer
 from . import Context
-from ._common import WGAN_GP_TOY
+from ._common import WGAN_GP_TOY, fit_cadence, fit_measuring
 from ._protocol import Row
 
 WGAN = "Wasserstein GAN (Arjovsky, Chintala, Bottou 2017)"
@@ -93,16 +93,15 @@ def train_trajectory(objective: str, s: ToySetting, seed: int, device: str = "cp
         f"data.name={s.data}", f"generator.width={s.width}", "generator.init=he", "critic.init=he",
         f"generator.depth={s.depth}", f"critic.width={s.width}", f"critic.depth={s.depth}",
         f"data.batch_size={s.batch}", f"train.steps={s.steps}", f"eval.n_samples={s.n_eval}",
-        f"train.seed={seed}", f"train.device={device}"])
+        f"train.seed={seed}", f"train.device={device}", *fit_cadence(s.steps)])
     trainer = Trainer(cfg)
-    marks = sorted({0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()})
+    marks = {0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()}
     modes, std = trainer.sampler.modes, trainer.sampler.mode_std
     k_loose = _loose_k(modes, std) if modes is not None else None
     traj = Trajectory(objective, seed, [], [], [], [], [], [], 0.0, 0.0)
-    start = time.perf_counter()
-    for m in marks:
-        while trainer.step < m:
-            trainer.train_step()
+
+    def measure(trainer: Trainer, _trained_s: float) -> None:
+        m = trainer.step
         ev = trainer.evaluate()  # exact W1 and modes on its own seeded eval samples
         real, _ = trainer.reference_data()  # (n_eval, 2)
         fake = trainer.generate(s.n_eval, seed=30_000 + seed)  # (n_eval, 2): the very points evaluate() used
@@ -121,6 +120,9 @@ def train_trajectory(objective: str, s: ToySetting, seed: int, device: str = "cp
             traj.ring_share.append(ring_share(fake, modes))
         if m in snapshot_at:
             traj.snapshots[m] = fake[:512].numpy()
+
+    start = time.perf_counter()
+    fit_measuring(trainer, marks, measure)
     traj.train_s = time.perf_counter() - start
     _CACHE[key] = traj
     return traj

@@ -87,6 +87,7 @@ def train_critic_losses(label: str, s: ImageSetting, subset: int, seed: int, dev
     full = make_sampler(s.data, DataConfig(name=s.data, split="random", split_seed=seed))
     unseen = _fixed_images(full, SCORE_IMAGES, 72_000 + seed, start=subset) if subset else None
     start = time.perf_counter()
+    # a loop, not Trainer.fit: fit's own held-out loss record draws from streams.val, which these measurements use
     for m in marks:
         while trainer.step < m:
             trainer.train_step()

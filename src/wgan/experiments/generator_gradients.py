@@ -19,7 +19,7 @@ from ..objectives import Objective
 from ..training.trainer import Trainer
 from . import Context, Result, register
 from ._claims import ClaimSpec, Gate, count_interval
-from ._common import dcgan_rows, one_thread, points_gan_trainer, seed_count, write_points
+from ._common import dcgan_rows, fit_measuring, one_thread, points_gan_trainer, seed_count, write_points
 from ._protocol import Row
 
 
@@ -162,29 +162,25 @@ def generator_gradients(ctx: Context) -> Result:
         for name in ("m-gan", "ns-gan"):
             for seed in ctx.track(range(seeds), f"{label}, {name}", lambda x: f"seed {x}"):
                 tr = points_gan_trainer(data_file, name, seed, latent_dim=1, lr=lr, critic_width=64, critic_depth=2,
-                                  batch=128, eval_n=1000 if ctx.quick else 2000)
+                                        batch=128, eval_n=1000 if ctx.quick else 2000, steps=steps)
                 with torch.no_grad():  # G(z) = w z + b, started at N(gen_mean, gen_std^2)
                     tr.G.out.weight.fill_(gen_std)
                     tr.G.out.bias.fill_(gen_mean)
                 if g_opt == "sgd":  # plain gradient steps: the step is proportional to the gradient
                     tr.opt_g = torch.optim.SGD(tr.G.parameters(), lr=sgd_lr)
-                for _ in range(n_pre):  # the library's critic step, generator fixed
+                for _ in range(n_pre):  # the library's critic step, generator fixed (a loop: fit trains both players)
                     tr.critic_step()
                 w1_0 = tr.evaluate()["eval/w1"]
                 hist: dict[str, list[float]] = {"step": [], "mean": [], "d_fake": []}
 
-                def record(trainer: Trainer = tr, h: dict[str, list[float]] = hist) -> None:
+                def record(trainer: Trainer, _trained_s: float = 0.0, h: dict[str, list[float]] = hist) -> None:
                     with torch.no_grad():
                         fake = trainer.generate(512, seed=99)  # (512, 1)
                         h["step"].append(trainer.step)
                         h["mean"].append(float(fake.mean()))
                         h["d_fake"].append(float(torch.sigmoid(trainer.D(fake)).mean()))
 
-                record()
-                for _ in range(steps):
-                    tr.train_step()
-                    if tr.step % record_every == 0 or tr.step == steps:
-                        record()
+                fit_measuring(tr, [k for k in range(steps + 1) if k % record_every == 0 or k == steps], record)
                 ev = tr.evaluate()
                 reached = [s for s, m in zip(hist["step"], hist["mean"], strict=True) if abs(m - data_mean) < 0.5]
                 runs[label][name].append({"seed": seed, "w1_start": w1_0, "w1_end": ev["eval/w1"],

@@ -26,7 +26,7 @@ from ..metrics.image_metrics import count_text
 from ..training.trainer import Trainer
 from . import Context, Result, register
 from ._claims import ClaimSpec, Gate, mean_interval
-from ._common import single_thread
+from ._common import fit_cadence, fit_measuring, single_thread
 from ._images import (
     BASELINE_TRAINS,
     CIFAR,
@@ -74,24 +74,23 @@ def train_fid_curve(objective: str, s: ImageSetting, classifier: Path, seed: int
     cfg = apply_sets(Config(), [f"objective.name={objective}", *OVERRIDES.get(objective, []), *s.sets(),
                                 f"eval.metrics={metric}",
                                 f"eval.n_samples={s.n_fid}", f"eval.classifier={classifier}",
-                                f"train.seed={seed}", f"train.device={device}"])
+                                f"train.seed={seed}", f"train.device={device}", *fit_cadence(s.steps)])
     trainer = Trainer(cfg)
-    marks = sorted({0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()})
+    marks = {0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()}
     curve = FidCurve(objective, seed)
-    trained = 0.0
-    for m in marks:
-        start = time.perf_counter()
-        while trainer.step < m:
-            trainer.train_step()
-        trained += time.perf_counter() - start
-        start = time.perf_counter()
-        ev = trainer.evaluate()
-        curve.eval_s += time.perf_counter() - start
+
+    def measure(trainer: Trainer, trained: float) -> None:
+        m = trainer.step
+        ev = trainer.evaluate()  # at the last step: the evaluation fit made there (cached)
         curve.steps.append(m)
         curve.train_s.append(trained)
         curve.fid.append(float(ev[f"eval/{metric}"]))
         curve.fid_val = float(ev.get(f"eval/{metric}_val", float("nan")))
         say_progress(f"{objective} seed {seed}: step {m}/{s.steps}, FID {curve.fid[-1]:.3g}, {trained:.0f} s training")
+
+    start = time.perf_counter()
+    fit_measuring(trainer, marks, measure)
+    curve.eval_s = time.perf_counter() - start - curve.train_s[-1]  # the time outside training: the evaluations
     x, _ = grid_images(trainer)
     curve.grid = x.numpy()
     return curve

@@ -20,7 +20,7 @@ from ..objectives import Objective
 from ..training.trainer import Trainer
 from . import Context, Result, register
 from ._claims import ClaimSpec, Gate, mean_interval
-from ._common import dcgan_rows, one_thread, points_gan_trainer, seed_count, write_points
+from ._common import dcgan_rows, fit_measuring, one_thread, points_gan_trainer, seed_count, write_points
 from ._protocol import Row
 
 # ---------------------------------------------------------------------------------------------- parallel-lines
@@ -128,14 +128,14 @@ def parallel_lines(ctx: Context) -> Result:
     runs = []
     for seed in ctx.track(range(seeds), "training", lambda x: f"seed {x}"):
         tr = points_gan_trainer(data_file, "ns-gan", seed, latent_dim=1, lr=lr, critic_width=64, critic_depth=2,
-                          batch=128, eval_n=1000 if ctx.quick else 2000)
+                                batch=128, eval_n=1000 if ctx.quick else 2000, steps=steps)
         with torch.no_grad():  # G(z) = (offset0, z): the data line (0, y) shifted by offset0
             tr.G.out.weight.copy_(torch.tensor([[0.0], [1.0]]))
             tr.G.out.bias.copy_(torch.tensor([offset0, 0.0]))
         w1_0 = tr.evaluate()["eval/w1"]
         hist: dict[str, list[float]] = {"step": [], "offset": [], "js_estimate": []}
 
-        def record(trainer: Trainer = tr, h: dict[str, list[float]] = hist) -> None:
+        def record(trainer: Trainer, _trained_s: float = 0.0, h: dict[str, list[float]] = hist) -> None:
             with torch.no_grad():
                 fake = trainer.generate(1024, seed=7)  # (1024, 2)
                 real = trainer.sampler.sample(1024, torch.Generator().manual_seed(8))
@@ -144,11 +144,7 @@ def parallel_lines(ctx: Context) -> Result:
             h["offset"].append(float(fake[:, 0].mean()))
             h["js_estimate"].append(float(Objective("non-saturating").divergence_estimate(float(loss))))
 
-        record()
-        for _ in range(steps):
-            tr.train_step()
-            if tr.step % record_every == 0 or tr.step == steps:
-                record()
+        fit_measuring(tr, [k for k in range(steps + 1) if k % record_every == 0 or k == steps], record)
         ev = tr.evaluate()
         with torch.no_grad():
             fake = tr.generate(2000, seed=11)

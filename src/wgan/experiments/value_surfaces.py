@@ -4,7 +4,7 @@ Critics trained to (near) optimality against the *fixed* generator "data + N(0, 
 and swissroll, with weight clipping (WGAN) and with the gradient penalty (WGAN-GP), no batch norm. Measured:
 how much of the exact optimal critic's shape (POT's Kantorovich potential) an affine map of each critic explains,
 and each critic's dual value ``E f(real) - E f(fake)`` divided by its Lipschitz estimate against the exact W1.
-Training is the library's :class:`~wgan.Trainer` (``fit`` without a run folder, measuring at given steps).
+Training is the library's :class:`~wgan.Trainer`, stepped (``train_step``) to given points and measured between.
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def _train_surface_critic(data: str, method: str, s: SurfaceSetting, seed: int, 
     marks = np.linspace(0, s.steps, s.checkpoints + 1)[1:].round().astype(int)
     curve, dual_curve = [], []
     start = time.perf_counter()
+    # a loop, not Trainer.fit: fit's final evaluation (an exact W1 of n_eval points, unused here) costs seconds
     for m in marks:
         while trainer.step < m:
             trainer.train_step()
