@@ -121,6 +121,7 @@ def succeeded(score: float | None, threshold: float) -> bool:
 
 # ---------------------------------------------------------------------------------------------- running
 def study_dir(ctx: Context) -> Path:
+    """The study folder of a reproduction's output (its runs in ``runs/``)."""
     return ctx.out / "study"
 
 
@@ -138,11 +139,13 @@ def study_summaries(ctx: Context, study) -> dict[str, Any]:
 
 
 def score_of(summary: dict[str, Any] | None, key: str) -> float | None:
+    """A run's score ``key`` from its summary; None for a failed run or a non-finite score."""
     v = (summary or {}).get(key)
     return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
 
 
 def common_rows(s: ArchSetting, quick: bool) -> list[Row]:
+    """The protocol rows both architecture studies share."""
     return [
         Row("data", "32x32 ImageNet (sec. 5.1); 64x64 LSUN bedrooms (Fig. 2)", "WGAN-GP sec. 5.1, 5.2",
             f"{s.data} at {s.image_size}x{s.image_size} (--data: an MNIST folder or any image source)",

@@ -135,7 +135,7 @@ def clip_gp_rows(n_critic_ours: str) -> list[Row]:
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
 
 
-# ---------------------------------------------------------------------------------------------- shared helper
+# -------------------------------------------------------------------------------------------- critic-only
 def train_critic(critic: nn.Module, objective: Objective, sample_real: SampleFn, sample_fake: SampleFn,
                  steps: int, batch: int = 256, lr: float = 1e-3, penalty: Penalty | None = None,
                  clip: float | None = None, optimizer: str = "adam", seed: int = 0) -> list[float]:
@@ -178,10 +178,12 @@ def one_thread(fn: Callable[[Context], Result]) -> Callable[[Context], Result]:
 
 
 def seed_count(ctx: Context, default: int) -> int:
+    """``--seeds`` when given, else the reproduction's ``default``."""
     return ctx.seeds if ctx.seeds is not None else default
 
 
 def write_points(path: Path, points: np.ndarray) -> Path:
+    """Save ``points`` (N, D) as a float32 ``.npy`` points file (atomically) and return its path."""
     from ..io import atomic_write
 
     atomic_write(path, lambda f: np.save(f, points.astype(np.float32)))
@@ -203,6 +205,7 @@ def points_gan_trainer(data_file: Path, objective: str, seed: int, latent_dim: i
 
 
 def dcgan_rows(lr_ours: str, why: str) -> list[Row]:
+    """Protocol rows of the standard GAN's optimiser (DCGAN's Adam settings, one discriminator step)."""
     return [
         Row("optimiser", "Adam (DCGAN setting for the standard GAN)", "Fedus et al. sec. 3; DCGAN sec. 4",
             "torch.optim.Adam", ""),

@@ -41,6 +41,7 @@ class DeepSetting:
 
 
 def deep_setting(ctx: Context) -> DeepSetting:
+    """The deep critics' setting (``--quick``: tiny)."""
     if ctx.quick:
         return DeepSetting(width=32, depth=12, steps=ctx.steps or 20, batch=64, n_measure=2, n_probe=128)
     return DeepSetting(width=256, depth=12, steps=ctx.steps or 200, batch=64, n_measure=5, n_probe=256)
@@ -113,6 +114,7 @@ def _share_at_extremes(module) -> float:
 
 
 def deep_protocol(s: DeepSetting, seed: int) -> dict[str, Any]:
+    """The protocol entries of the deep runs (networks, data, methods, deviations)."""
     return {
         "networks": f"generator and critic: MLP {s.depth} hidden ReLU layers x {s.width}, no batch norm, "
                     "He init (the authors' toy code)",
@@ -154,9 +156,11 @@ DEEP_MIN_SEEDS = 3
 
 
 def deep_seeds(ctx: Context) -> int:
+    """How many seeds the deep runs use (``--seeds``, else 1 quick, 3 full)."""
     return ctx.seeds or (1 if ctx.quick else DEEP_MIN_SEEDS)
 
 
 def deep_gate(m: dict[str, Any]) -> Gate:
+    """The adequacy gate of both reproductions' claims: at least :data:`DEEP_MIN_SEEDS` seeds."""
     ok = m["seeds"] >= DEEP_MIN_SEEDS
     return Gate(ok, "" if ok else f"{m['seeds']} seed(s), fewer than {DEEP_MIN_SEEDS}", f"--seeds {DEEP_MIN_SEEDS}")

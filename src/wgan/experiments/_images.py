@@ -56,6 +56,7 @@ class ImageSetting:
 
 
 def image_shape(data: str) -> tuple[int, ...]:
+    """The shape ``(C, H, W)`` of one image of ``data``."""
     return tuple(make_sampler(data, DataConfig(name=data)).shape)
 
 
@@ -108,6 +109,7 @@ CIFAR, MNIST = "improved_wgan_training/gan_cifar.py", "improved_wgan_training/ga
 
 
 def image_rows(s: ImageSetting, paper_data: str, data_source: str) -> list[Row]:
+    """The protocol rows of the image setting shared by the image reproductions."""
     return [
         Row("data", paper_data, data_source,
             f"{s.data} (--data; the full runs: MNIST t10k, 10,000 images, 640 held out for validation)",

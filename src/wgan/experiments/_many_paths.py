@@ -591,6 +591,7 @@ def many_paths_table(ctx: Context, exp: str) -> list[Row]:
 
 # ------------------------------------------------------------------------------------------ the reproduction
 def reproduce(ctx: Context, setting: Setting, tag: str, label: str) -> Result:
+    """One many-paths reproduction: the three sweeps of ``setting`` (kept in ``out/runs``), their figures and claims."""
     if ctx.device != "cpu":
         raise ConfigError(f"many-paths reproductions train on the CPU (vectorised ensembles); got --device "
                           f"{ctx.device}: drop --device")

@@ -129,12 +129,14 @@ def train_trajectory(objective: str, s: ToySetting, seed: int, device: str = "cp
 
 
 def snapshot_steps(s: ToySetting) -> tuple[int, ...]:
+    """The five evaluation steps whose samples the mixture figure shows (start and end included)."""
     marks = np.linspace(0, s.steps, s.n_points + 1).round().astype(int)
     idx = np.linspace(0, len(marks) - 1, 5).round().astype(int)  # 5 snapshots incl. start and end
     return tuple(int(marks[i]) for i in idx)
 
 
 def toy_protocol(s: ToySetting) -> dict[str, Any]:
+    """The protocol entries both toy reproductions report."""
     return {
         "data": s.data, "networks": f"generator and critic MLP {s.depth} hidden ReLU layers x {s.width}, no norm",
         "generator_steps": s.steps, "batch_size": s.batch, "seeds": list(range(s.seeds)),
@@ -217,6 +219,7 @@ def kept_samples(s: ToySetting) -> tuple[int, ...]:
 
 
 def traj_dict(t: Trajectory) -> dict[str, Any]:
+    """A trajectory's numbers for ``results.json`` (the samples left out)."""
     return {"seed": t.seed, "steps": t.steps, "w1": t.w1, "estimate": t.estimate, "modes_covered": t.modes_covered,
             "modes_reached": t.modes_reached, "high_quality_share": t.high_quality_share, "w1_floor": t.w1_floor,
             "min_mode_share": t.min_mode_share, "ring_share": t.ring_share,
