@@ -26,7 +26,7 @@ import time
 import torch
 
 from wgan.ensemble import Ensemble
-from wgan.experiments.many_paths import EXP1, experiment_config, line_trainer
+from wgan.experiments._many_paths import EXP1, experiment_config, line_trainer
 
 
 def sequential(trainer, steps: int) -> float:

@@ -26,7 +26,7 @@ import numpy as np
 
 def jobs(tag: str, out: Path, seeds: int | None, steps: int | None) -> list[tuple]:
     from wgan.experiments import Context
-    from wgan.experiments import many_paths as m
+    from wgan.experiments import _many_paths as m
 
     setting = m.EXP1 if tag == "exp1" else m.EXP2
     plan = m.make_plan(Context(out=out, seeds=seeds, steps=steps))
@@ -65,7 +65,7 @@ def work(job: tuple) -> str:
     import torch
 
     torch.set_num_threads(1)
-    from wgan.experiments import many_paths as m
+    from wgan.experiments import _many_paths as m
 
     cache, name, cfg, sampler, seeds, steps, lr = job
     t = time.perf_counter()

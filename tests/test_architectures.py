@@ -10,18 +10,14 @@ from pathlib import Path
 import pytest
 
 from wgan.experiments import Context, run_experiment
-from wgan.experiments.architectures import (
-    PRIMARY,
+from wgan.experiments._architectures import ArchSetting, reference_scores, succeeded, train_score_classifier
+from wgan.experiments.architecture_zoo import PRIMARY, zoo_all_succeed
+from wgan.experiments.random_architectures import (
     TABLE2_PAPER,
     THRESHOLDS,
-    ArchSetting,
-    reference_scores,
     sign_test_p,
-    succeeded,
     table2_counts,
     table2_direction_holds,
-    train_score_classifier,
-    zoo_all_succeed,
 )
 from wgan.io import read_json
 
@@ -63,7 +59,7 @@ def test_table2_counts_and_direction():
 
 
 def test_table2_claim_is_judged_on_most_informative_thresholds():
-    from wgan.experiments.architectures import TABLE2_CLAIM, informative_thresholds, one_sided_p, table2_measured
+    from wgan.experiments.random_architectures import TABLE2_CLAIM, informative_thresholds, one_sided_p, table2_measured
 
     paper = TABLE2_CLAIM.positive_control()
     assert informative_thresholds(paper) == [3.0, 5.0, 7.0]  # 1 is the score's floor, nobody passes 9

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from wgan.experiments.dynamics import play_xy
-from wgan.experiments.gradients import generator_loss_curves
+from wgan.experiments.generator_gradients import generator_loss_curves
+from wgan.experiments.simultaneous_gradients import play_xy
 from wgan.metrics import w1_exact
 from wgan.metrics.parallel_lines import (
     earth_mover,

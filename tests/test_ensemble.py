@@ -12,8 +12,8 @@ from wgan.data import LineData
 from wgan.diagnostics.plots import plot_sweep
 from wgan.ensemble import Ensemble, StackedOptimizer, has_cpp_compiler
 from wgan.errors import ConfigError
-from wgan.experiments.many_paths import Setting, line_trainer
-from wgan.experiments.many_paths import experiment_config as _experiment_config
+from wgan.experiments._many_paths import Setting, line_trainer
+from wgan.experiments._many_paths import experiment_config as _experiment_config
 from wgan.penalties import PENALTIES, REGISTRY
 from wgan.stats import summarize
 

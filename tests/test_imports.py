@@ -149,3 +149,24 @@ def test_config_is_the_schema_alone():
     """wgan.config imports nothing of wgan but its errors; the checks across modules live in wgan.resolve."""
     modules = module_names()
     assert imports_of("wgan.config", modules["wgan.config"], modules) <= {"wgan.errors"}
+
+
+def test_no_reproduction_module_imports_another():
+    """wgan.experiments holds one module per reproduction: what several share lives in ``_`` modules, so a
+    reproduction module imports none of the others (the package itself and its ``_`` modules aside)."""
+    graph = import_graph(module_names())
+    prefix = "wgan.experiments."
+    repro = {m for m in graph if m.startswith(prefix) and not m[len(prefix):].startswith("_")}
+    assert len(repro) >= 19, sorted(repro)
+    crossing = {m: sorted(graph[m] & repro) for m in sorted(repro) if graph[m] & repro}
+    assert not crossing, f"reproduction modules importing another (move the shared part into a _ module): {crossing}"
+
+
+def test_shared_experiment_modules_import_no_reproduction():
+    """The ``_`` modules of wgan.experiments hold what reproductions share; none of them imports a reproduction."""
+    graph = import_graph(module_names())
+    prefix = "wgan.experiments."
+    shared = {m for m in graph if m.startswith(prefix + "_")}
+    repro = {m for m in graph if m.startswith(prefix) and m not in shared}
+    crossing = {m: sorted(graph[m] & repro) for m in sorted(shared) if graph[m] & repro}
+    assert not crossing, f"shared experiment modules importing a reproduction module: {crossing}"

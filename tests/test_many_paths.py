@@ -10,7 +10,7 @@ from wgan.config import apply_sets
 from wgan.data import LineData
 from wgan.ensemble import Ensemble
 from wgan.experiments import Context, get, run_experiment
-from wgan.experiments.many_paths import (
+from wgan.experiments._many_paths import (
     EXP1,
     EXP2,
     MODELS,

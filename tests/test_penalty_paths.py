@@ -11,7 +11,7 @@ from wgan import Trainer
 from wgan.config import apply_sets
 from wgan.ensemble import Ensemble
 from wgan.errors import ConfigError
-from wgan.experiments.many_paths import Setting, experiment_config, line_trainer
+from wgan.experiments._many_paths import Setting, experiment_config, line_trainer
 from wgan.penalties import PENALTIES, REGISTRY, Penalty, PenaltyKind, make_penalty, register
 from wgan.resolve import resolve
 from wgan.training.compiled import CompiledSteps, check_compilable

@@ -10,8 +10,23 @@ import torch
 
 from wgan.data import make_sampler
 from wgan.diagnostics.layers import compute_activation_grad_norms, compute_weight_share_near
-from wgan.experiments import char_lm, critic_studies, divergences, gradients, image_studies, improved_techniques
-from wgan.experiments import toy_training as toy
+from wgan.experiments import _deep_critic as deep_runs
+from wgan.experiments import (
+    _toy_runs,
+    char_lm,
+    critic_overfitting,
+    em_vs_js,
+    generator_gradients,
+    gradient_norms,
+    image_objectives,
+    improved_techniques,
+    loss_curves,
+    mixture_of_gaussians,
+    optimal_critic,
+    parallel_lines_gan,
+    value_surfaces,
+    weight_histograms,
+)
 from wgan.metrics import mode_stats, w1_exact
 from wgan.metrics.parallel_lines import parallel_lines_js, parallel_lines_w1
 from wgan.nets import MLP
@@ -27,7 +42,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # tiny nets: one torch threa
 def _verdict(fake: torch.Tensor) -> bool:
     """The mixture criterion on one seed's samples, as at every late evaluation point and at the end."""
     s = make_sampler("8gaussians")
-    return toy.covers_modes(toy.min_mode_share(fake, s.modes), toy.ring_share(fake, s.modes))
+    return mixture_of_gaussians.covers_modes(_toy_runs.min_mode_share(fake, s.modes),
+                                             _toy_runs.ring_share(fake, s.modes))
 
 
 NOISE = {
@@ -41,7 +57,7 @@ NOISE = {
 def test_mixture_criterion_fails_on_pure_noise(noise):
     s = make_sampler("8gaussians")
     fake = NOISE[noise](torch.Generator().manual_seed(1))
-    k = toy._loose_k(s.modes, s.mode_std)
+    k = _toy_runs._loose_k(s.modes, s.mode_std)
     assert mode_stats(fake, s.modes, s.mode_std, k=k).modes_covered == 8  # noise "reaches" every mode
     assert not _verdict(fake)  # but misses the ring
 
@@ -77,24 +93,26 @@ def _tracking_curves(n: int = 21) -> tuple[list[float], list[float]]:
 
 def test_loss_curve_criteria_fail_on_a_shuffled_curve():
     est, w1 = _tracking_curves()
-    assert toy.spearman_p(est, w1) < 1e-4  # positive control: the estimate follows W1
+    assert loss_curves.spearman_p(est, w1) < 1e-4  # positive control: the estimate follows W1
     rng = np.random.default_rng(3)
     shuffled = list(est)
     rng.shuffle(shuffled)
-    assert toy.spearman_p(shuffled, w1) > toy.ALPHA  # a shuffled curve fails
-    assert toy.spearman_p([1.0] * len(w1), w1) == 1.0  # a flat curve fails
-    m = {"seeds": 3, "wgan/max_p": max(toy.spearman_p(est, w1), toy.spearman_p(shuffled, w1))}
-    assert not toy.tracks(m, "wgan")  # every seed must track
+    assert loss_curves.spearman_p(shuffled, w1) > loss_curves.ALPHA  # a shuffled curve fails
+    assert loss_curves.spearman_p([1.0] * len(w1), w1) == 1.0  # a flat curve fails
+    m = {"seeds": 3, "wgan/max_p": max(loss_curves.spearman_p(est, w1), loss_curves.spearman_p(shuffled, w1))}
+    assert not loss_curves.tracks(m, "wgan")  # every seed must track
 
 
 def test_js_criterion_passes_a_flat_estimate_and_fails_a_tracking_one():
     est, w1 = _tracking_curves()
     rng = np.random.default_rng(4)
     flat = (np.log(2) - 0.01 * np.abs(rng.standard_normal(len(w1)))).tolist()  # near log 2 throughout
-    poor = toy.spearman_p(flat, w1) >= toy.ALPHA or toy._rising_or_flat(flat)
+    poor = loss_curves.spearman_p(flat, w1) >= loss_curves.ALPHA or loss_curves._rising_or_flat(flat)
     assert poor
-    assert not (toy.spearman_p(est, w1) >= toy.ALPHA or toy._rising_or_flat(est))  # an estimate that falls with W1
-    assert toy.js_poor({"seeds": 3, "ns-gan/seeds_poor": 2}) and not toy.js_poor({"seeds": 3, "ns-gan/seeds_poor": 1})
+    # an estimate that falls with W1
+    assert not (loss_curves.spearman_p(est, w1) >= loss_curves.ALPHA or loss_curves._rising_or_flat(est))
+    assert loss_curves.js_poor({"seeds": 3, "ns-gan/seeds_poor": 2})
+    assert not loss_curves.js_poor({"seeds": 3, "ns-gan/seeds_poor": 1})
 
 
 def test_whole_run_rho_is_inflated_by_the_initial_drop():
@@ -104,8 +122,8 @@ def test_whole_run_rho_is_inflated_by_the_initial_drop():
     steps = np.arange(21)
     w1 = (2.0 * np.exp(-steps / 4) + 0.03 * rng.standard_normal(21)).tolist()
     est = (1.0 * np.exp(-steps / 4) + 0.03 * rng.standard_normal(21)).tolist()
-    assert toy._spearman(est[1:], w1[1:]) > 0.85
-    assert toy.spearman_after_drop(est, w1) < 0.7
+    assert loss_curves._spearman(est[1:], w1[1:]) > 0.85
+    assert loss_curves.spearman_after_drop(est, w1) < 0.7
 
 
 # ---------------------------------------------------------------------------------------------- critic studies
@@ -121,14 +139,14 @@ def test_value_surfaces_criterion_fails_for_an_untrained_penalised_critic():
     g = torch.Generator().manual_seed(0)
     real = s.sample(300, g)
     fake = real + torch.randn(300, 2, generator=g)
-    extent = critic_studies.extent_of(real)
+    extent = value_surfaces.extent_of(real)
     w1 = w1_exact(real, fake)
-    good = critic_studies.normalised_dual(_distance_critic(s.sample(2000, g)), real, fake, extent)["normalised"]
+    good = value_surfaces.normalised_dual(_distance_critic(s.sample(2000, g)), real, fake, extent)["normalised"]
     torch.manual_seed(0)
-    untrained = critic_studies.normalised_dual(MLP(2, 1, depth=3, width=64, squeeze=True), real, fake,
+    untrained = value_surfaces.normalised_dual(MLP(2, 1, depth=3, width=64, squeeze=True), real, fake,
                                                extent)["normalised"]
-    assert critic_studies.gp_closer(good, untrained, w1)  # positive control
-    assert not critic_studies.gp_closer(untrained, good, w1)  # an untrained "GP" critic fails
+    assert value_surfaces.gp_closer(good, untrained, w1)  # positive control
+    assert not value_surfaces.gp_closer(untrained, good, w1)  # an untrained "GP" critic fails
 
 
 def _deep_critic(seed: int, clip: float | None) -> MLP:
@@ -144,19 +162,19 @@ def test_gradient_norm_criteria_fail_on_the_wrong_critic():
     g = torch.Generator().manual_seed(0)
     real = s.sample(128, g)
     fake = real + torch.randn(128, 2, generator=g)
-    ratio = lambda D: critic_studies._ratio(compute_activation_grad_norms(D, real, fake)[None])  # noqa: E731
+    ratio = lambda D: gradient_norms._ratio(compute_activation_grad_norms(D, real, fake)[None])  # noqa: E731
     unclipped, clipped = ratio(_deep_critic(0, None)), ratio(_deep_critic(0, 0.01))
-    assert not critic_studies.explodes_or_vanishes(unclipped)  # an unclipped He-init critic: flat
-    assert critic_studies.stays_flat(unclipped)
-    assert critic_studies.explodes_or_vanishes(clipped) and not critic_studies.stays_flat(clipped)
+    assert not gradient_norms.explodes_or_vanishes(unclipped)  # an unclipped He-init critic: flat
+    assert gradient_norms.stays_flat(unclipped)
+    assert gradient_norms.explodes_or_vanishes(clipped) and not gradient_norms.stays_flat(clipped)
 
 
 def test_weight_histogram_criteria_fail_on_the_wrong_critic():
     unclipped, clipped = _deep_critic(1, None), _deep_critic(1, 0.01)
-    assert not critic_studies.piles_at_c(compute_weight_share_near(unclipped, 0.01))
-    assert critic_studies.piles_at_c(compute_weight_share_near(clipped, 0.01))
-    assert critic_studies.no_pile_at_extremes(critic_studies._share_at_extremes(unclipped))
-    assert not critic_studies.no_pile_at_extremes(critic_studies._share_at_extremes(clipped))
+    assert not weight_histograms.piles_at_c(compute_weight_share_near(unclipped, 0.01))
+    assert weight_histograms.piles_at_c(compute_weight_share_near(clipped, 0.01))
+    assert weight_histograms.no_pile_at_extremes(deep_runs._share_at_extremes(unclipped))
+    assert not weight_histograms.no_pile_at_extremes(deep_runs._share_at_extremes(clipped))
 
 
 # ---------------------------------------------------------------------------------------------- divergences
@@ -165,10 +183,10 @@ def test_em_vs_js_criteria_fail_when_the_estimates_are_swapped():
     w = {t: float(parallel_lines_w1(t)) for t in (0.0, small, big)}
     js = {t: float(parallel_lines_js(t)) for t in (0.0, small, big)}
     err = lambda est: max(abs(est[t] - abs(t)) for t in est)  # noqa: E731
-    assert divergences.critic_tracks_w(err(w), w[small] / w[big])  # W itself passes
-    assert not divergences.critic_tracks_w(err(js), js[small] / js[big])  # a JS-shaped "critic" fails
-    assert divergences.js_estimate_jumps(js[0.0], js[small] / js[big])
-    assert not divergences.js_estimate_jumps(w[0.0], w[small] / w[big])  # a W-shaped "discriminator" fails
+    assert em_vs_js.critic_tracks_w(err(w), w[small] / w[big])  # W itself passes
+    assert not em_vs_js.critic_tracks_w(err(js), js[small] / js[big])  # a JS-shaped "critic" fails
+    assert em_vs_js.js_estimate_jumps(js[0.0], js[small] / js[big])
+    assert not em_vs_js.js_estimate_jumps(w[0.0], w[small] / w[big])  # a W-shaped "discriminator" fails
 
 
 # ---------------------------------------------------------------------------------------------- gradients
@@ -179,27 +197,27 @@ def test_optimal_critic_criteria_fail_on_the_wrong_networks():
     disc = MLP(1, 1, depth=3, width=64, squeeze=True)
     prob = lambda x: torch.sigmoid(disc(x))  # noqa: E731 -- an untrained discriminator: not saturated
     untrained, _ = input_gradient_norms(prob, fakes, create_graph=False)
-    assert not gradients.gradient_vanishes(float(untrained.mean()))
+    assert not optimal_critic.gradient_vanishes(float(untrained.mean()))
     saturated = lambda x: torch.sigmoid(20 * (x - 1)).squeeze(1)  # noqa: E731 -- rejects the fakes with certainty
     sat, _ = input_gradient_norms(saturated, fakes, create_graph=False)
     sat_grid, _ = input_gradient_norms(saturated, grid, create_graph=False)
-    assert gradients.gradient_vanishes(float(sat.mean()))
-    assert not gradients.gradient_usable(float(sat.mean()), float(sat.mean()))
-    assert not gradients.near_linear(float(sat.mean() / sat_grid.max()))
-    assert gradients.gradient_usable(1.0, 1.0) and gradients.near_linear(1.0)  # a linear 1-Lipschitz critic
+    assert optimal_critic.gradient_vanishes(float(sat.mean()))
+    assert not optimal_critic.gradient_usable(float(sat.mean()), float(sat.mean()))
+    assert not optimal_critic.near_linear(float(sat.mean() / sat_grid.max()))
+    assert optimal_critic.gradient_usable(1.0, 1.0) and optimal_critic.near_linear(1.0)  # a linear 1-Lipschitz critic
 
 
 def test_training_criteria_fail_for_a_generator_that_did_not_move():
-    assert gradients.ns_reaches_data(4.0, 0.1)
-    assert not gradients.ns_reaches_data(4.0, 4.0)  # nothing moved
-    assert gradients.converges_onto_line(0.003, 1.0) and not gradients.converges_onto_line(1.0, 1.0)
-    assert gradients.matches_data(0.05, 1.0) and not gradients.matches_data(1.0, 1.0)
+    assert generator_gradients.ns_reaches_data(4.0, 0.1)
+    assert not generator_gradients.ns_reaches_data(4.0, 4.0)  # nothing moved
+    assert parallel_lines_gan.converges_onto_line(0.003, 1.0) and not parallel_lines_gan.converges_onto_line(1.0, 1.0)
+    assert parallel_lines_gan.matches_data(0.05, 1.0) and not parallel_lines_gan.matches_data(1.0, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------- images, text, tricks
 def test_comparison_criteria_fail_on_ties_and_reversals():
-    assert image_studies.gp_beats_clipping(81.0, 445.0)
-    assert not image_studies.gp_beats_clipping(100.0, 100.0) and not image_studies.gp_beats_clipping(445.0, 81.0)
+    assert image_objectives.gp_beats_clipping(81.0, 445.0)
+    assert not image_objectives.gp_beats_clipping(100.0, 100.0) and not image_objectives.gp_beats_clipping(445.0, 81.0)
     assert improved_techniques.more_modes(6.0, 2.0) and not improved_techniques.more_modes(2.0, 2.0)
     js = {1: 0.3, 2: 0.5, 3: 0.7, 4: 0.9}
     assert char_lm.beats_every_n({n: v - 0.1 for n, v in js.items()}, js)
@@ -225,7 +243,7 @@ def test_char_lm_primary_metric_is_not_won_by_padding_or_one_sample():
 
 
 def test_overfitting_criterion_fails_within_noise_and_for_the_opposite_sign():
-    assert image_studies.overfits(1.0, 0.1, 0.0, 0.1)
-    assert not image_studies.overfits(0.1, 0.2, 0.0, 0.2)  # a gap within its noise
-    assert not image_studies.overfits(-1.38, 0.25, -0.17, 0.29)  # the published MNIST run: opposite sign
-    assert not image_studies.overfits(1.0, 0.1, 1.0, 0.1)  # the full-set run separates as much
+    assert critic_overfitting.overfits(1.0, 0.1, 0.0, 0.1)
+    assert not critic_overfitting.overfits(0.1, 0.2, 0.0, 0.2)  # a gap within its noise
+    assert not critic_overfitting.overfits(-1.38, 0.25, -0.17, 0.29)  # the published MNIST run: opposite sign
+    assert not critic_overfitting.overfits(1.0, 0.1, 1.0, 0.1)  # the full-set run separates as much

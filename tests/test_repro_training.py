@@ -76,7 +76,7 @@ def test_value_surfaces_mechanics(results):
 
 
 def test_exact_potential_is_the_optimal_critic():
-    from wgan.experiments.critic_studies import affine_r2, exact_potential
+    from wgan.experiments.value_surfaces import affine_r2, exact_potential
     from wgan.metrics import w1_exact
 
     g = torch.Generator().manual_seed(0)

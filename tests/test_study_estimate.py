@@ -77,5 +77,5 @@ def test_reproduce_estimate_sizes_the_study_reproductions(tmp_path: Path, capsys
     assert "random-architectures: 4 of 4 runs to train" in text
     assert not out.exists()  # no classifier trained, no study folder
     assert main(["reproduce", "em-vs-js", "--estimate", "--out", str(tmp_path / "e")]) == 2
-    assert "--estimate sizes the reproductions run as studies (random-architectures, architecture-zoo)" in (
+    assert "--estimate sizes the reproductions run as studies (architecture-zoo, random-architectures)" in (
         capsys.readouterr().err)

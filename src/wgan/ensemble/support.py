@@ -31,7 +31,7 @@ SUPPORTED: dict[str, tuple[Any, ...] | None] = {
 }
 # Fields that change nothing the ensemble trains -- nor, for the runs it accepts, anything the Trainer trains:
 # the Trainer's run-directory schedule and evaluation (the ensemble writes no run directory; its caller
-# evaluates, e.g. wgan.experiments.many_paths.member_distances), and options of other data kinds or of
+# evaluates, e.g. wgan.experiments._many_paths.member_distances), and options of other data kinds or of
 # switches refused above.
 NO_EFFECT: dict[str, str] = {
     **{f"train.{k}": "the Trainer's run-directory schedule (the ensemble writes no run directory)"

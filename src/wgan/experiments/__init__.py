@@ -6,8 +6,12 @@ the measured claims. :func:`run_experiment` writes ``results.json`` (every measu
 protocol, whose ``table`` is the reproduction's registered protocol table, see :mod:`._protocol`) atomically
 and the CLI prints one verdict line per claim.
 
-To add one: a module in this package with a function decorated by :func:`register`, with its protocol table
-(every module of the package is imported on first use; helpers shared by several go in ``_common.py``).
+To add one: a module of this package named as the reproduction (``wgan reproduce NAME``, dashes as underscores;
+``parallel_lines_gan`` for ``parallel-lines``, whose name :mod:`wgan.metrics.parallel_lines` holds) with a function
+decorated by :func:`register`, with its protocol table. Every module of the package whose name does not start
+with ``_`` is imported on first use. A reproduction module imports no other reproduction module
+(tests/test_imports.py): what several share goes in a ``_`` module -- ``_common.py`` for pieces used across papers,
+or the family's own (``_toy_runs``, ``_deep_critic``, ``_images``, ``_architectures``, ``_many_paths``).
 
 Each reproduction declares its claims with ``register(..., claims=[ClaimSpec(...), ...])`` (see :mod:`._claims`:
 the paper's quote and where it says so, the criterion as a function of the measured numbers, its negative and

@@ -31,7 +31,7 @@ from ..kinds.text_runs import MAX_N, reference, sample_lines
 from ..training.trainer import Trainer
 from . import Context, Result, register
 from ._claims import ClaimSpec, Gate, mean_interval
-from ._common import single_thread
+from ._common import fit_cadence, fit_measuring, single_thread
 from ._protocol import Row
 
 WGAN_GP = "Improved Training of Wasserstein GANs (Gulrajani et al. 2017)"
@@ -94,7 +94,7 @@ def lm_config(variant: str, s: LMSetting, seed: int, device: str) -> Config:
         f"generator.width={s.width}", f"critic.width={s.width}", f"generator.depth={s.depth}",
         f"critic.depth={s.depth}", f"data.seq_len={s.seq_len}", f"data.val_size={s.n_eval}",
         f"data.batch_size={s.batch}", f"train.steps={s.steps}", f"eval.n_samples={s.n_eval}",
-        f"train.seed={seed}", f"train.device={device}"])
+        f"train.seed={seed}", f"train.device={device}", *fit_cadence(s.steps)])
 
 
 @dataclass
@@ -119,13 +119,12 @@ def train_lm(objective: str, sampler: TextSampler, s: LMSetting, seed: int, devi
     _, _, baseline = reference(trainer)
     run.baseline = {n: baseline[f"eval/js{n}_val"] for n in range(1, MAX_N + 1)}
     run.baseline_text = {n: baseline[f"eval/js{n}_text_val"] for n in range(1, MAX_N + 1)}
-    marks = sorted({0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()})
+    marks = {0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()}
     start = time.perf_counter()
-    for m in marks:
-        t0 = time.perf_counter()
-        while trainer.step < m:
-            trainer.train_step()
-        run.train_s += time.perf_counter() - t0
+
+    def measure(trainer: Trainer, trained_s: float) -> None:
+        m = trainer.step
+        run.train_s = trained_s
         ev = trainer.evaluate()
         run.steps.append(m)
         for n in run.js:
@@ -134,6 +133,8 @@ def train_lm(objective: str, sampler: TextSampler, s: LMSetting, seed: int, devi
         print(f"char-lm {objective} seed {seed} step {m}: " + " ".join(
             f"js{n}={run.js[n][-1]:.3f}" for n in run.js) + " text " + " ".join(
             f"{run.js_text[n][-1]:.3f}" for n in run.js) + f" ({time.perf_counter() - start:.0f}s)", flush=True)
+
+    fit_measuring(trainer, marks, measure)
     run.samples = sample_lines(trainer, N_SAMPLES_SHOWN, seed=40_000 + seed)
     lines = sample_lines(trainer, s.n_eval, seed=50_000 + seed)
     run.distinct = len(set(lines)) / len(lines)

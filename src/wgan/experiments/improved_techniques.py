@@ -34,10 +34,9 @@ from ..metrics.image_metrics import count_text
 from ..training.trainer import Trainer
 from . import Context, Result, register
 from ._claims import ClaimSpec, Gate, mean_interval
-from ._common import cached_run, scatter_panel, single_thread
+from ._common import WGAN_GP_TOY, cached_run, fit_cadence, scatter_panel, single_thread
+from ._images import ImageSetting, data_classifier, image_setting
 from ._protocol import Row
-from .critic_studies import WGAN_GP_TOY
-from .image_studies import ImageSetting, data_classifier, image_setting
 
 SALIMANS = "Improved Techniques for Training GANs (Salimans et al. 2016); Weng 2019, From GAN to WGAN"
 DATASETS = ("8gaussians", "25gaussians")
@@ -105,14 +104,14 @@ def setting(ctx: Context) -> Setting:
 
 
 def _train_and_evaluate(cfg: Config) -> tuple[Trainer, dict[str, float], float]:
-    """Train ``cfg`` for its ``train.steps`` generator steps, then evaluate once: (trainer, eval figures, seconds
-    from building the trainer to the end of training)."""
+    """Train ``cfg`` for its ``train.steps`` generator steps (``Trainer.fit`` without a run folder, which evaluates
+    once, at the end), then evaluate: (trainer, eval figures, seconds from building the trainer to the end of
+    training)."""
     start = time.perf_counter()
-    trainer = Trainer(cfg)
-    while trainer.step < cfg.train.steps:
-        trainer.train_step()
-    train_s = time.perf_counter() - start
-    return trainer, trainer.evaluate(), train_s
+    trainer = Trainer(apply_sets(cfg, fit_cadence(cfg.train.steps)))
+    built = time.perf_counter() - start
+    summary = trainer.fit(None)
+    return trainer, trainer.evaluate(), built + summary["train_time_s"]
 
 
 def train_variant(variant: str, data: str, s: Setting, seed: int, device: str = "cpu") -> dict[str, Any]:

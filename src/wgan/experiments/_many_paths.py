@@ -1,4 +1,5 @@
-"""Fedus et al. 2018, *Many Paths to Equilibrium*, sec. 4: the synthetic experiments (Figures 5, 9-14).
+"""Fedus et al. 2018, *Many Paths to Equilibrium*, sec. 4: the synthetic experiments (Figures 5, 9-14), shared by
+``many-paths-exp1`` and ``many-paths-exp2`` (one module each, registering :func:`reproduce` with its setting).
 
 * Experiment I: data on a line in d dimensions, x = z W_r + b_r, z ~ N(0, sigma^2), W_r in R^{1 x d} and b_r
   drawn once (:class:`wgan.data.LineData`); generator G(z) = z W + b with a 1-D latent; discriminator a
@@ -45,7 +46,7 @@ from ..metrics.frechet import frechet_distance
 from ..resolve import resolve
 from ..stats import Summary, summarize
 from ..training.trainer import Trainer
-from . import Claim, Context, Result, register
+from . import Claim, Context, Result
 from ._claims import ClaimSpec, Gate, Interval
 from ._common import cached_run, single_thread
 from ._protocol import Row
@@ -589,7 +590,8 @@ def many_paths_table(ctx: Context, exp: str) -> list[Row]:
 
 
 # ------------------------------------------------------------------------------------------ the reproduction
-def _reproduce(ctx: Context, setting: Setting, tag: str, label: str) -> Result:
+def reproduce(ctx: Context, setting: Setting, tag: str, label: str) -> Result:
+    """One many-paths reproduction: the three sweeps of ``setting`` (kept in ``out/runs``), their figures and claims."""
     if ctx.device != "cpu":
         raise ConfigError(f"many-paths reproductions train on the CPU (vectorised ensembles); got --device "
                           f"{ctx.device}: drop --device")
@@ -638,22 +640,6 @@ def _reproduce(ctx: Context, setting: Setting, tag: str, label: str) -> Result:
     }
     return Result(claims=claims, protocol=protocol, figures=figs,
                   data={"lr": lr_block, "dim": dim_block, "n_critic": nc_block})
-
-
-@register("many-paths-exp1", "Many Paths to Equilibrium (Fedus et al. 2018)",
-          "sec. 4.1 Experiment I; sec. 4.3-4.4, Figs. 3, 5, 9; App. A.2, Figs. 11, 13",
-          "GANs with and without gradient penalties learn a line in d dimensions; penalties make them more robust "
-          "to the learning rate", table=lambda ctx: many_paths_table(ctx, "exp1"), claims=many_paths_claims("exp1"))
-def run_exp1(ctx: Context) -> Result:
-    return _reproduce(ctx, EXP1, "exp1", "Exp. I (1-D latent)")
-
-
-@register("many-paths-exp2", "Many Paths to Equilibrium (Fedus et al. 2018)",
-          "sec. 4.2 Experiment II; sec. 4.3-4.4, Figs. 4, 5, 10; App. A.2, Figs. 12, 14",
-          "the same with an overcomplete linear generator (latent size g = max(2, d // 2))",
-          table=lambda ctx: many_paths_table(ctx, "exp2"), claims=many_paths_claims("exp2"))
-def run_exp2(ctx: Context) -> Result:
-    return _reproduce(ctx, EXP2, "exp2", "Exp. II (overcomplete latent)")
 
 
 # ------------------------------------------------------------------------------------------ tables for the pages

@@ -1,5 +1,5 @@
-"""Training dynamics of the simplest two-player game (From GAN to WGAN, Weng 2019, Fig. 3; the example is
-Goodfellow's NIPS 2016 tutorial sec. 8.2 / Salimans et al. 2016 sec. 3.1).
+"""``simultaneous-gradients``: training dynamics of the simplest two-player game (From GAN to WGAN, Weng 2019,
+Fig. 3; the example is Goodfellow's NIPS 2016 tutorial sec. 8.2 / Salimans et al. 2016 sec. 3.1).
 
 Player x minimises V(x, y) = x y, player y maximises it; the unique equilibrium is (0, 0).
 

@@ -1,0 +1,216 @@
+"""``architecture-zoo``: WGAN-GP (Gulrajani et al. 2017) sec. 5.2, Fig. 2.
+
+The seven rows of Fig. 2 (the DCGAN baseline and six variants, :data:`wgan.nets.space.ZOO`, from the authors'
+``gan_64x64.py``) x four methods (WGAN-GP, WGAN with clipping, DCGAN = NS-GAN, LSGAN) with each method's settings
+of that file, through the study runner (:mod:`._architectures`); a grid of samples per run and the score table.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..nets.space import ZOO
+from . import Context, Result, register
+from ._architectures import (
+    CODE,
+    WGAN_GP,
+    ArchSetting,
+    common_rows,
+    metric_key,
+    reference_scores,
+    score_of,
+    setting,
+    study_dir,
+    study_sets,
+    study_summaries,
+    succeeded,
+    train_score_classifier,
+)
+from ._claims import ClaimSpec, Gate
+from ._protocol import Row
+
+PRIMARY = 3.0  # the zoo's success threshold (and the random study's headline row): Table 2's second row
+# the four methods of Fig. 2 with the settings of gan_64x64.py (objective preset + overrides)
+ZOO_METHODS: dict[str, tuple[str, list[str], str]] = {
+    "wgan-gp": ("wgan-gp", [], f"{CODE}:486-500, 541-545 (Adam 1e-4, betas (0, 0.9), 5 critic steps, lambda 10)"),
+    "wgan": ("wgan", [], f"{CODE}:482-485, 529-540 (RMSProp 5e-5, clip 0.01, 5 critic steps)"),
+    "dcgan": ("ns-gan", [], f"{CODE}:502-515, 547-551 (Adam 2e-4, beta1 0.5, 1 critic step)"),
+    "lsgan": ("lsgan", ["optim.name=rmsprop", "optim.lr=0.0001"], f"{CODE}:516-527, 553-557 (RMSProp 1e-4, 1 step)"),
+}
+LABELS = {"wgan-gp": "WGAN-GP", "ns-gan": "GAN (DCGAN settings)", "wgan": "WGAN (clipping)", "dcgan": "DCGAN",
+          "lsgan": "LSGAN"}
+
+
+def zoo_all_succeed(scores: dict[str, float | None], threshold: float = PRIMARY) -> bool:
+    """WGAN-GP trains every zoo architecture: each row's score above ``threshold``."""
+    return bool(scores) and all(succeeded(v, threshold) for v in scores.values())
+
+
+TRAINS_SHARE, BASELINE_SHARE, ZOO_MIN_SEEDS = 0.5, 0.7, 3
+
+
+def zoo_measured(table: dict[str, dict[str, float | None]], untrained: float, real: float,
+                 seeds: int = 1) -> dict[str, Any]:
+    """The zoo claims' numbers: per method the score bar 'trains' (half-way from the untrained generator's score to
+    the baseline row's under that method) and the rows that pass it; the baseline rows for the gate."""
+    m: dict[str, Any] = {"seeds": seeds, "untrained_score": untrained, "real_score": real}
+    base = next(iter(ZOO))
+    for meth in ZOO_METHODS:
+        b = table[base].get(meth)
+        bar = untrained + TRAINS_SHARE * ((b if b is not None and math.isfinite(b) else untrained) - untrained)
+        ok = [row for row, v in table.items() if row != base and v.get(meth) is not None
+              and math.isfinite(v[meth]) and v[meth] >= bar and bar > untrained]
+        m |= {f"{meth}/baseline": b if b is not None else float("nan"), f"{meth}/bar": bar,
+              f"{meth}/rows_trained": len(ok) + (bar > untrained), f"{meth}/rows": len(table)}
+    return m
+
+
+def _zoo_gate(m: dict[str, Any]) -> Gate:
+    short = [] if m["seeds"] >= ZOO_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {ZOO_MIN_SEEDS}"]
+    need = m["untrained_score"] + BASELINE_SHARE * (m["real_score"] - m["untrained_score"])
+    for meth in ("wgan-gp", "dcgan"):
+        b = m[f"{meth}/baseline"]
+        if not b >= need:
+            short.append(f"the DCGAN baseline row under {meth} scores {b:.3g}, below {need:.3g} ({BASELINE_SHARE:g} of "
+                         "the way from the untrained generator to real images): the baseline that must train does not")
+    return Gate(not short, "; ".join(short), "several seeds per row (the zoo study trains seed 0 only so far) and "
+                "more generator steps (the paper: 200,000); size them with --estimate")
+
+
+def _zoo(gp_rows: int, other_rows: int, seeds: int = 3, baseline: float = 8.0) -> dict[str, Any]:
+    m: dict[str, Any] = {"seeds": seeds, "untrained_score": 1.0, "real_score": 9.0}
+    for meth in ZOO_METHODS:
+        m |= {f"{meth}/baseline": baseline, f"{meth}/bar": 4.5, f"{meth}/rows": 7,
+              f"{meth}/rows_trained": gp_rows if meth == "wgan-gp" else other_rows}
+    return m
+
+
+ZOO_ADEQUACY = (f"at least {ZOO_MIN_SEEDS} seeds, and the DCGAN baseline row trains under WGAN-GP and under DCGAN "
+                f"(score at least {BASELINE_SHARE:g} of the way from the untrained generator's to real images')")
+ZOO_GP = ClaimSpec(
+    "wgan-gp-trains-every-zoo-architecture", "WGAN-GP",
+    "We only succeeded in training every architecture with a shared set of hyperparameters using WGAN-GP.",
+    "sec. 5.2, Fig. 2",
+    f"WGAN-GP trains each of the {len(ZOO)} rows: its score at least {TRAINS_SHARE:g} of the way from the untrained "
+    "generator's to the baseline row's under WGAN-GP (the bar is ours; Table 2's threshold 3 no longer decides)",
+    decide=lambda m: m["wgan-gp/rows_trained"] == m["wgan-gp/rows"], gate=_zoo_gate, adequacy=ZOO_ADEQUACY,
+    positive_source="constructed: Fig. 2's state (WGAN-GP trains all seven rows, every other method fails one)",
+    positive_control=lambda: _zoo(7, 5), negative_control=lambda: _zoo(6, 5),  # one row short
+    inadequate_control=lambda: _zoo(7, 5, baseline=2.0), trained=True)
+ZOO_OTHERS = ClaimSpec(
+    "other-methods-fail-somewhere", "WGAN-GP",
+    "For every other training method, some of these architectures were unstable or suffered from mode collapse.",
+    "sec. 5.2, Fig. 2",
+    "WGAN (clipping), DCGAN and LSGAN each fail to train at least one row by the same bar (mode collapse is not "
+    "measured separately yet)", decide=lambda m: all(m[f"{x}/rows_trained"] < m[f"{x}/rows"]
+                                                     for x in ZOO_METHODS if x != "wgan-gp"),
+    gate=_zoo_gate, adequacy=ZOO_ADEQUACY, trained=True,
+    negative_control=lambda: _zoo(7, 7), positive_control=lambda: _zoo(7, 5),
+    positive_source="constructed (as for the WGAN-GP claim)", inadequate_control=lambda: _zoo(7, 5, seeds=1))
+
+
+def _zoo_study(s: ArchSetting, classifier: Path | str, device: str):
+    from ..studies import Study
+
+    points = []
+    # The 101-layer ResNet's runs cost about ten times the others' each: they go first, so a pool of workers
+    # trains them beside the small rows instead of after them (the study's wall time, not its results).
+    for e in sorted(ZOO.values(), key=lambda e: e.name != "resnet101"):
+        for m, (preset, extra, _) in ZOO_METHODS.items():
+            point = {"label": f"{e.name}|{m}", "generator.arch": e.generator, "critic.arch": e.critic,
+                     "objective.name": preset, "critic.width": s.zoo_width}
+            if e.generator != "zoo:mlp-4x512":  # the MLP's 512 units are fixed
+                point["generator.width"] = s.zoo_width
+            for item in extra:
+                k, v = item.split("=", 1)
+                point[k] = float(v) if k == "optim.lr" else v
+            points.append(point)
+    return Study("architecture-zoo", points, [0], Config(), study_sets(s, classifier, device), metric_key(s))
+
+
+def architecture_zoo_table(ctx: Context) -> list[Row]:
+    s = setting(ctx)
+    return common_rows(s, ctx.quick)[:1] + [
+        Row("nets", "Fig. 2's rows: DCGAN baseline; G without BN and constant filters; G 4-layer 512 ReLU MLP; no "
+            "normalisation; gated multiplicative nonlinearities; tanh; 101-layer ResNet G and D (DIM 64)",
+            f"{CODE}:38-69, 201-452", f"wgan.nets.space.ZOO, width (DIM) {s.zoo_width}; the MLP 512 units; the "
+            "ResNet 101 layers of bottleneck blocks (gan_64x64.py:123) spread over the resolutions of "
+            f"{s.image_size}x{s.image_size}; DCGAN with 4x4 kernels (the WGAN code's) for theirs 5x5",
+            "CPU cost (width, image size); the library's DCGAN family"),
+    ] + common_rows(s, ctx.quick)[1:2] + [
+        Row("objective", "WGAN-GP, WGAN (clipping 0.01), DCGAN, LSGAN", f"{CODE}:482-527",
+            "presets wgan-gp, wgan, ns-gan, lsgan", ""),
+        Row("optimiser", "Adam (WGAN-GP, DCGAN), RMSProp (WGAN, LSGAN)", f"{CODE}:529-557", "the same", ""),
+        Row("lr", "WGAN-GP 1e-4, WGAN 5e-5, DCGAN 2e-4, LSGAN 1e-4", f"{CODE}:530-556", "the same", ""),
+        Row("betas", "WGAN-GP (0, 0.9), DCGAN (0.5, 0.999)", f"{CODE}:542-550", "the same", ""),
+        Row("n_critic", "5 for WGAN and WGAN-GP, 1 for DCGAN and LSGAN", f"{CODE}:29, 605-612", "the same", ""),
+    ] + common_rows(s, ctx.quick)[2:] + [
+        Row("criterion", "samples only (Fig. 2: only WGAN-GP trains every architecture with one set of "
+            "hyperparameters)", "WGAN-GP sec. 5.2, Fig. 2",
+            f"a row trains under a method when its score is >= {TRAINS_SHARE:g} of the way from the untrained "
+            "generator's to the baseline row's under that method: WGAN-GP trains every row; WGAN, DCGAN and LSGAN "
+            f"each fail one; gated on {ZOO_MIN_SEEDS} seeds and the baseline row training under WGAN-GP and DCGAN",
+            "issue 23: Table 2's threshold 3 is a sec. 5.1 number the baseline itself barely passed; the second half "
+            "of the sentence is judged too. Not done yet: several seeds per row, a resolution at which every row is "
+            "a different network, the official MLP init"),
+    ]
+
+
+def _zoo_for_estimate(ctx: Context):
+    return _zoo_study(setting(ctx), "auto", ctx.device), study_dir(ctx)
+
+
+# ---------------------------------------------------------------------------------------------- Fig. 2
+@register("architecture-zoo", WGAN_GP, "Fig. 2, sec. 5.2 (seven architectures x four methods)",
+          "only WGAN-GP trains every architecture of Fig. 2 with one set of hyperparameters",
+          table=architecture_zoo_table, study=_zoo_for_estimate, claims=(ZOO_GP, ZOO_OTHERS))
+def architecture_zoo(ctx: Context) -> Result:
+    s = setting(ctx)
+    classifier, info = train_score_classifier(s, ctx.out)
+    refs = reference_scores(s, classifier)
+    summaries = study_summaries(ctx, _zoo_study(s, classifier, ctx.device))
+    key = metric_key(s)
+    table = {e.name: {m: score_of(summaries.get(f"{e.name}|{m}"), key) for m in ZOO_METHODS} for e in ZOO.values()}
+    wgan_gp = {row: v["wgan-gp"] for row, v in table.items()}
+    holds = zoo_all_succeed(wgan_gp)
+    successes = {m: sum(succeeded(v[m], PRIMARY) for v in table.values()) for m in ZOO_METHODS}
+    fig = "architecture-zoo.png"
+    _plot_zoo_grid(ctx.out / "study" / "runs", _zoo_study(s, classifier, ctx.device), table, ctx.out / fig)
+    measured = zoo_measured(table, refs["untrained_generator"], refs["real"])
+    claim = ZOO_GP.judge(measured | {f"wgan_gp_{row}": v for row, v in wgan_gp.items()}
+                         | {"holds_at_threshold_3": holds})
+    others = ZOO_OTHERS.judge(measured | {f"rows_above_3_{m}": n for m, n in successes.items()})
+    return Result([claim, others], {
+        "setting": s.__dict__, "classifier": info, "reference_scores": refs, "threshold": PRIMARY,
+        "study_wall_s": summaries["_wall_s"], "failed_runs": summaries["_failed"], "workers": ctx.workers,
+        "backend": ctx.backend}, [fig], {"scores": table})
+
+
+def _plot_zoo_grid(runs_dir: Path, study, table, path: Path) -> None:
+    """The last sample grid of each run (rows: architectures, columns: methods), with its score."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = {r.label: r.name for r in study.runs()}
+    fig, axes = plt.subplots(len(ZOO), len(ZOO_METHODS), figsize=(2.1 * len(ZOO_METHODS), 2.0 * len(ZOO)),
+                             squeeze=False)
+    for i, e in enumerate(ZOO.values()):
+        for j, m in enumerate(ZOO_METHODS):
+            ax = axes[i][j]
+            ax.axis("off")
+            pngs = sorted((runs_dir / names[f"{e.name}|{m}"] / "samples").glob("*.png"))
+            if pngs:
+                ax.imshow(plt.imread(pngs[-1]), cmap="gray")
+            v = table[e.name][m]
+            ax.set_title(f"{LABELS[m]}: {v:.2f}" if v is not None else f"{LABELS[m]}: no score", fontsize=7)
+            if j == 0:
+                ax.text(-0.08, 0.5, e.label, transform=ax.transAxes, rotation=90, ha="right", va="center",
+                        fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
