@@ -426,7 +426,7 @@ class Trainer:
                    file=sys.stderr, desc="train", unit="it")
         # one process: Ctrl-C finishes the step and checkpoints; under torchrun a signal reaches the ranks at
         # different steps, so it stops them at once and the run resumes from its last periodic checkpoint
-        previous_handler = self._install_sigint() if self.world == 1 else None
+        previous_handler = self._install_sigint(files is not None) if self.world == 1 else None
         if self._resumed_by_other_world and self.step < t.steps:
             warnings.warn(f"this run was checkpointed by {self._resumed_by_other_world} process(es) and continues "
                           f"on {self.world}: every rank continues rank 0's random streams and the global batch "
@@ -517,7 +517,9 @@ class Trainer:
         return rundir.run_info(self.cfg, self.device)
 
     # ------------------------------------------------------------------ Ctrl-C
-    def _install_sigint(self):
+    def _install_sigint(self, checkpoints: bool = True):
+        """Ctrl-C finishes the current step (and saves a checkpoint when the run has a folder); a second one
+        stops at once."""
         if threading.current_thread() is not threading.main_thread():
             return None
 
@@ -527,7 +529,8 @@ class Trainer:
             self._stop_requested = True
             # never raises: stderr may be a pipe that the same Ctrl-C closed (`| tee`), and an error here would
             # abort the step before its checkpoint
-            say("\ninterrupt: finishing this step and saving a checkpoint (Ctrl-C again to stop now)")
+            say("\ninterrupt: finishing this step" + (" and saving a checkpoint" if checkpoints else "")
+                + " (Ctrl-C again to stop now)")
 
         return signal.signal(signal.SIGINT, handler)
 
