@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import ConfigError
-from .image_metrics import IMAGE_METRICS, Measuring, MetricFamily, MetricSpec, _device_of, _real_pair
+from .image_metrics import IMAGE_METRICS, Measuring, MetricFamily, MetricSpec, _device_of, _real_pair, count_text
 
 BLOCK_ENTRIES = 1 << 24  # distances held at once (128 MiB in float64)
 DIRECT_DIM = 16  # up to this many coordinates, distances from differences (see _cdist)
@@ -122,9 +122,9 @@ def features(x: torch.Tensor, net: torch.nn.Module, batch_size: int = 500) -> to
 
 def points_protocol(n_fake: int, n_real: int, k: int) -> str:
     """The toy points' protocol sentence."""
-    return (f"prdc{n_fake}_{k}nn_coords: precision and recall (Kynkaanniemi et al. 2019), density and coverage "
-            f"(Naeem et al. 2020) of {n_fake} generated vs {n_real} data points on the coordinates, k = {k} nearest "
-            "neighbours (the data sample w1 is measured against)")
+    return (f"prdc{count_text(n_fake)}_{k}nn_coords: precision and recall (Kynkaanniemi et al. 2019), density and "
+            f"coverage (Naeem et al. 2020) of {n_fake} generated vs {n_real} data points on the coordinates, "
+            f"k = {k} nearest neighbours (the data sample w1 is measured against)")
 
 
 KEYS = ("precision", "recall", "density", "coverage")
