@@ -177,3 +177,10 @@ def test_points_run_reports_prdc_with_its_protocol():
         assert 0.0 <= s[key] <= 1.0
     assert s["density"] >= 0.0
     assert "200 generated vs 200 data points" in s["protocol"]["prdc"] and "k = 5" in s["protocol"]["prdc"]
+
+
+def test_points_run_with_too_few_evaluation_points_says_why():
+    from wgan import Trainer
+
+    s = Trainer(tiny_config("train.steps=2", "eval.n_samples=5")).fit(None)
+    assert "precision" not in s and "eval.n_samples is 5" in s["protocol"]["prdc"]

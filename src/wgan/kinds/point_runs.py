@@ -51,7 +51,8 @@ def evaluate(trainer: Trainer) -> dict[str, float]:
     else:
         out["eval/w1"] = math.inf
     out["eval/w1_floor"] = trainer.eval_cache["floor"]
-    out.update({f"eval/{key}": v for key, v in prdc(ref, fake, POINTS_K).as_dict().items()})
+    if len(ref) > POINTS_K:  # k nearest neighbours need more than k points (else the protocol says why)
+        out.update({f"eval/{key}": v for key, v in prdc(ref, fake, POINTS_K).as_dict().items()})
     sampler = trainer.sampler
     if sampler.modes is not None:
         ms = mode_stats(fake, sampler.modes, sampler.mode_std)
@@ -77,7 +78,9 @@ def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
             "w1": f"w1_exact_2k: exact W1 (POT) between {n} generated and {n} data points; floor = W1 between "
                   f"two independent {n}-point data samples" + ("" if ratio is not None else "; the floor is 0 "
                   "(both data samples are the same points), so w1_over_floor is null: compare w1 itself"),
-            "prdc": points_protocol(n, n, POINTS_K),
+            "prdc": points_protocol(n, n, POINTS_K) if "eval/precision" in ev else
+                    f"not measured: k = {POINTS_K} nearest neighbours need more than {POINTS_K} points; eval.n_samples "
+                    f"is {n}",
             "modes": "modes_3std: high quality = within 3 std of the nearest mode; a mode is covered "
                      "with >= 10% of its uniform share of high-quality samples",
         },

@@ -40,7 +40,7 @@ from .image_metrics import IMAGE_METRICS, Measuring, MetricFamily, MetricSpec, _
 
 BLOCK_ENTRIES = 1 << 24  # distances held at once (128 MiB in float64)
 DIRECT_DIM = 16  # up to this many coordinates, distances from differences (see _cdist)
-POINTS_K = 5  # toy points: Naeem et al.'s recommended k (sec. 4.3), also the prdc package's example
+POINTS_K = 5  # toy points: the k Naeem et al. recommend and use
 
 
 @dataclass(frozen=True)
