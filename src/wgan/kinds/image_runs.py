@@ -431,7 +431,7 @@ def eval_config(cfg, metrics: str | None = None, classifier: str | None = None, 
             raise ConfigError(f"--n-samples must be at least 2, got {n_samples}")
         parts = [m.strip() for m in names.split(",") if m.strip()]
         if parts != ["default"]:
-            names = ",".join(MetricSpec(s.family, n_samples, s.network).name for s in map(parse_metric, parts))
+            names = ",".join(replace(s, count=n_samples).name for s in map(parse_metric, parts))
     e = replace(e, metrics=names, classifier=e.classifier if classifier is None else classifier,
                 inception_weights=e.inception_weights if inception_weights is None else inception_weights,
                 n_samples=e.n_samples if n_samples is None else n_samples)

@@ -2,9 +2,11 @@
 
 A run evaluates itself with the exact 1-Wasserstein distance (POT) between ``eval.n_samples`` generated and
 as many data points, next to its floor (W1 between two independent data samples of that size, computed once per
-data sample and kept under the user cache: :mod:`wgan.metrics.w1_floor`): protocol ``w1_exact_2k``. Mixtures
-(8/25 Gaussians) also report mode coverage (``modes_3std``). Two-dimensional data gets a scatter plot
-of data and samples over the critic's value surface every ``train.sample_every`` steps.
+data sample and kept under the user cache: :mod:`wgan.metrics.w1_floor`): protocol ``w1_exact_2k``, and
+precision, recall, density and coverage of the same generated points against the same data sample on the
+coordinates, k = 5 (``prdc2k_5nn_coords``, :mod:`wgan.metrics.prdc`). Mixtures (8/25 Gaussians) also report mode
+coverage (``modes_3std``). Two-dimensional data gets a scatter plot of data and samples over the critic's value
+surface every ``train.sample_every`` steps.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ..metrics import mode_stats, w1_exact
+from ..metrics.prdc import POINTS_K, points_protocol, prdc
 from ..metrics.w1_floor import w1_floor
 from .base import KINDS, DataKind
 
@@ -41,7 +44,8 @@ def reference_data(trainer: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def evaluate(trainer: Trainer) -> dict[str, float]:
-    """Exact W1 (``w1_exact_2k`` protocol), its data-vs-data floor and, for mixtures, mode stats."""
+    """Exact W1 (``w1_exact_2k`` protocol), its data-vs-data floor, precision/recall/density/coverage
+    (``prdc2k_5nn_coords``) and, for mixtures, mode stats."""
     ref, _ = reference_data(trainer)
     fake = trainer.generate(trainer.cfg.eval.n_samples, seed=EVAL_SEED + trainer.cfg.train.seed)
     out: dict[str, float] = {}
@@ -50,6 +54,8 @@ def evaluate(trainer: Trainer) -> dict[str, float]:
     else:
         out["eval/w1"] = math.inf
     out["eval/w1_floor"] = trainer.eval_cache["floor"]
+    if len(ref) > POINTS_K:  # k nearest neighbours need more than k points (else the protocol says why)
+        out.update({f"eval/{key}": v for key, v in prdc(ref, fake, POINTS_K).as_dict().items()})
     sampler = trainer.sampler
     if sampler.modes is not None:
         ms = mode_stats(fake, sampler.modes, sampler.mode_std)
@@ -60,7 +66,8 @@ def evaluate(trainer: Trainer) -> dict[str, float]:
 
 
 def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
-    """``w1``, ``w1_floor``, ``w1_over_floor``, mode statistics and the protocol."""
+    """``w1``, ``w1_floor``, ``w1_over_floor``, ``precision``, ``recall``, ``density``, ``coverage``, mode
+    statistics and the protocol."""
     n = trainer.cfg.eval.n_samples
     w1, floor = ev["eval/w1"], ev["eval/w1_floor"]
     # a zero floor (the two data samples coincide: data with very few distinct points) has no ratio to give
@@ -74,6 +81,9 @@ def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
             "w1": f"w1_exact_2k: exact W1 (POT) between {n} generated and {n} data points; floor = W1 between "
                   f"two independent {n}-point data samples" + ("" if ratio is not None else "; the floor is 0 "
                   "(both data samples are the same points), so w1_over_floor is null: compare w1 itself"),
+            "prdc": points_protocol(n, n, POINTS_K) if "eval/precision" in ev else
+                    f"not measured: k = {POINTS_K} nearest neighbours need more than {POINTS_K} points; eval.n_samples "
+                    f"is {n}",
             "modes": "modes_3std: high quality = within 3 std of the nearest mode; a mode is covered "
                      "with >= 10% of its uniform share of high-quality samples",
         },

@@ -3,6 +3,7 @@ themselves in :data:`wgan.metrics.image_metrics.IMAGE_METRICS`; the FID Inceptio
 :data:`wgan.fetch.FETCHABLE` (:mod:`wgan.metrics.inception`)."""
 
 from . import inception  # noqa: F401  (registers its weights file in wgan.fetch.FETCHABLE)
+from . import prdc as _prdc  # noqa: F401  (registers the prdc family in IMAGE_METRICS)
 from .frechet import frechet_distance, frechet_distance_from_samples
 from .image_metrics import IMAGE_METRICS
 from .modes import ModeStats, mode_stats
@@ -13,6 +14,9 @@ METRICS = {
                    "data-vs-data floor from two independent 2,000-point samples",
     "modes_3std": "Gaussian mixtures: modes covered (>= 10% of the uniform share of high-quality samples) "
                   "and share of samples within 3 std of a mode, over the same 2,000 samples",
+    "prdc2k_5nn_coords": "points: precision, recall (Kynkaanniemi et al. 2019), density, coverage (Naeem et al. "
+                         "2020) of the same 2,000 generated vs 2,000 data points on the coordinates, k = 5 nearest "
+                         "neighbours",
     "frechet_gaussian_closed_form": "squared Frechet distance between the data Gaussian and the generator's "
                                     "Gaussian, both from parameters in closed form (no samples; exact for "
                                     "singular covariances), Fedus et al. 2018 sec. 4",

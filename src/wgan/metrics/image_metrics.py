@@ -26,7 +26,9 @@
 
 Metric names: ``<family><count>_<network>``, e.g. ``fid5k_classifier`` (5,000 generated vs 5,000 reference
 images, classifier features); the count is the number of generated samples and may be any number
-(``fid2000_classifier``, ``fid50k_inception``). :func:`protocol_text` states each name's protocol.
+(``fid2000_classifier``, ``fid50k_inception``). A family whose protocol has k nearest neighbours states k
+after the count: ``prdc5k_5nn_classifier`` (precision/recall/density/coverage, :mod:`wgan.metrics.prdc`).
+:func:`protocol_text` states each name's protocol.
 """
 
 from __future__ import annotations
@@ -103,7 +105,8 @@ class MetricFamily:
     (suffix ``""``: the metric itself; ``"_val"``, ``"_real"``, ``"_std"``, ...: baselines and spreads),
     ``baseline(m, spec)``: the protocol's sentence on those baselines, the names ``wgan list`` shows
     (``listed``: name -> description) and the least sample count with the reason (``min_count``, ``min_why``).
-    ``on_network``: whether the protocol names the feature network."""
+    ``on_network``: whether the protocol names the feature network; ``neighbours``: whether its names carry
+    ``_<k>nn`` after the count (" K " in the protocol becomes k)."""
 
     networks: tuple[str, ...]
     protocol: str
@@ -113,27 +116,30 @@ class MetricFamily:
     on_network: bool = True
     min_count: int = 2
     min_why: str = "needs at least 2 samples"
+    neighbours: bool = False  # the name states k nearest neighbours after the count: ``prdc5k_5nn_classifier``
 
 
 IMAGE_METRICS: Registry[MetricFamily] = Registry("image metric family")
 
 
 def _name_pattern() -> re.Pattern[str]:
-    """``<family><count>_<network>`` over the registered families."""
-    return re.compile(rf"^({'|'.join(IMAGE_METRICS)})(\d+)(k?)_([a-z_]+)$")
+    """``<family><count>[_<k>nn]_<network>`` over the registered families."""
+    return re.compile(rf"^({'|'.join(IMAGE_METRICS)})(\d+)(k?)(?:_(\d+)nn)?_([a-z_]+)$")
 
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A parsed metric name: ``family``, sample ``count``, ``network`` (see :data:`IMAGE_METRICS`)."""
+    """A parsed metric name: ``family``, sample ``count``, ``network`` and, for the families whose protocol
+    has one, ``k`` nearest neighbours (0: none) (see :data:`IMAGE_METRICS`)."""
 
     family: str
     count: int
     network: str
+    k: int = 0
 
     @property
     def name(self) -> str:
-        return metric_name(self.family, self.count, self.network)
+        return metric_name(self.family, self.count, self.network, self.k)
 
 
 def count_text(n: int) -> str:
@@ -141,8 +147,8 @@ def count_text(n: int) -> str:
     return f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
 
-def metric_name(family: str, count: int, network: str) -> str:
-    return f"{family}{count_text(count)}_{network}"
+def metric_name(family: str, count: int, network: str, k: int = 0) -> str:
+    return f"{family}{count_text(count)}{f'_{k}nn' if k else ''}_{network}"
 
 
 def parse_metric(name: str) -> MetricSpec:
@@ -153,21 +159,29 @@ def parse_metric(name: str) -> MetricSpec:
     if not m:
         raise ConfigError(f"unknown image metric {name!r}; valid: {valid} (any sample count may replace the "
                           "number, e.g. fid2k_classifier)")
-    family, digits, k, network = m.groups()
+    family, digits, thousands, nn, network = m.groups()
     entry = IMAGE_METRICS[family]
     if network not in entry.networks:
         raise ConfigError(f"metric {name!r}: {family} works with {' or '.join(entry.networks)}, not {network!r}")
-    count = int(digits) * (1000 if k else 1)
+    if entry.neighbours and not nn:
+        raise ConfigError(f"metric {name!r}: {family} needs k nearest neighbours after the count, e.g. "
+                          f"{metric_name(family, 5000, network, 5)}")
+    if nn and not entry.neighbours:
+        raise ConfigError(f"metric {name!r}: {family} takes no k nearest neighbours; drop _{nn}nn")
+    count, k = int(digits) * (1000 if thousands else 1), int(nn or 0)
     if count < 2:
         raise ConfigError(f"metric {name!r}: needs at least 2 samples")
     if count < entry.min_count:
         raise ConfigError(f"metric {name!r}: {entry.min_why}")
-    return MetricSpec(family, count, network)
+    if entry.neighbours and not 1 <= k < count:
+        raise ConfigError(f"metric {name!r}: k nearest neighbours must be at least 1 and below the sample count "
+                          f"{count}, got {k}")
+    return MetricSpec(family, count, network, k)
 
 
 def protocol_text(spec: MetricSpec) -> str:
     """The protocol sentence of a parsed metric name (its family's text with the count, and its variant's)."""
-    text = IMAGE_METRICS[spec.family].protocol.replace(" N ", f" {spec.count} ")
+    text = IMAGE_METRICS[spec.family].protocol.replace(" N ", f" {spec.count} ").replace(" K ", f" {spec.k} ")
     extra = VARIANTS.get((spec.family, spec.network))
     return f"{text}; {extra}" if extra else text
 
