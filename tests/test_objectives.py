@@ -142,9 +142,9 @@ def test_wrong_shape_raises(loss):
 
 def test_unknown_loss_raises():
     with pytest.raises(ValueError, match="unknown loss"):
-        Objective("hinge").critic_loss(torch.zeros(2), torch.zeros(2))  # type: ignore[arg-type]
+        Objective("huber").critic_loss(torch.zeros(2), torch.zeros(2))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown loss"):
-        Objective("hinge").generator_loss(torch.zeros(2))  # type: ignore[arg-type]
+        Objective("huber").generator_loss(torch.zeros(2))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
