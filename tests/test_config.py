@@ -156,7 +156,7 @@ def test_section_must_be_table():
     (["data.batch_size=0"], "data.batch_size"),
     (["objective.n_critic=0"], "objective.n_critic"),
     (["objective.penalty_weight=-1"], "penalty_weight"),
-    (["objective.loss=hinge"], "hinge"),
+    (["objective.loss=hinge-squared"], "hinge-squared"),
     (["objective.penalty=l2"], "l2"),
     (["optim.name=adagrad"], "adagrad"),
     (["critic.norm=group"], "group"),

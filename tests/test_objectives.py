@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from wgan.objectives import LOSSES, PRESETS, Objective, get_preset
+from wgan.penalties import PENALTIES
 
 REAL = [2.0, -0.5, 0.0, 3.25]
 FAKE = [-1.5, 0.75, 4.0, -3.0]
@@ -33,12 +34,15 @@ def expected_critic_loss(loss: str, real: list[float], fake: list[float]) -> flo
     if loss in ("minimax", "non-saturating"):
         # Goodfellow et al. 2014, eq. 1: -E log D(x) - E log(1 - D(G(z))).
         return -_mean(math.log(_sigmoid(r)) for r in real) - _mean(math.log(1 - _sigmoid(f)) for f in fake)
+    if loss == "hinge":
+        # Lim & Ye 2017; Miyato et al. 2018, eq. 16: E max(0, 1 - D(x)) + E max(0, 1 + D(G(z))).
+        return _mean(max(0.0, 1 - r) for r in real) + _mean(max(0.0, 1 + f) for f in fake)
     # LSGAN (Mao et al. 2017) eq. 2, a = 0, b = 1.
     return 0.5 * _mean((r - 1) ** 2 for r in real) + 0.5 * _mean(f**2 for f in fake)
 
 
 def expected_generator_loss(loss: str, fake: list[float]) -> float:
-    if loss == "wasserstein":
+    if loss in ("wasserstein", "hinge"):  # hinge: Miyato et al. 2018, eq. 17
         return -_mean(fake)
     if loss == "minimax":
         # M-GAN: minimise E log(1 - D(G(z))).
@@ -123,8 +127,42 @@ def test_wasserstein_divergence_is_negative_loss():
     assert obj.divergence_estimate(-1.25) == 1.25
 
 
-def test_least_squares_has_no_divergence_estimate():
-    assert Objective("least-squares").divergence_estimate(0.7) is None
+@pytest.mark.parametrize("loss", ["least-squares", "hinge"])
+def test_no_divergence_estimate(loss):
+    assert Objective(loss).divergence_estimate(0.7) is None
+
+
+def test_hinge_values_on_constructed_outputs():
+    """Each term is linear inside its margin and exactly 0 beyond it: real outputs [2, 1, 0.5, -1] give
+    relu(1 - r) = [0, 0, 0.5, 2] (mean 0.625); fake outputs [-3, -1, 0, 0.25] give relu(1 + f) = [0, 0, 1, 1.25]
+    (mean 0.5625); the generator's loss is -mean(fake) = 0.9375."""
+    obj = Objective("hinge")
+    real = torch.tensor([2.0, 1.0, 0.5, -1.0], requires_grad=True)
+    fake = torch.tensor([-3.0, -1.0, 0.0, 0.25], requires_grad=True)
+    c = obj.critic_loss(real, fake)
+    assert c.item() == 0.625 + 0.5625
+    assert obj.generator_loss(fake.detach()).item() == 0.9375
+    gr, gf = torch.autograd.grad(c, (real, fake))
+    # beyond the margin (r >= 1, f <= -1) a sample gives the critic no gradient; inside it, -1/B resp. +1/B
+    assert gr.tolist() == [0.0, 0.0, -0.25, -0.25] and gf.tolist() == [0.0, 0.0, 0.25, 0.25]
+    # a critic past both margins on every sample has loss exactly 0; D = 0 everywhere gives 2
+    assert obj.critic_loss(torch.full((3,), 1.5), torch.full((3,), -2.0)).item() == 0.0
+    assert obj.critic_loss(torch.zeros(3), torch.zeros(3)).item() == 2.0
+
+
+def test_hinge_has_no_targets_to_smooth():
+    """The hinge margins are fixed, not labels: label smoothing is refused as for the Wasserstein loss."""
+    assert not LOSSES["hinge"].targets
+    with pytest.raises(ValueError, match="targets"):
+        Objective("hinge", 0.1)
+
+
+def test_hinge_preset():
+    """Plain hinge (no penalty, no clipping) with the SN-GAN optimiser setting its comment cites."""
+    p = PRESETS["hinge"]
+    assert (p.loss, p.penalty, p.clip) == ("hinge", "none", None)
+    assert (p.optimizer, p.lr, p.beta1, p.beta2, p.n_critic) == ("adam", 2e-4, 0.0, 0.9, 5)
+    assert "Miyato" in p.source
 
 
 @pytest.mark.parametrize("loss", LOSSES)
@@ -142,9 +180,9 @@ def test_wrong_shape_raises(loss):
 
 def test_unknown_loss_raises():
     with pytest.raises(ValueError, match="unknown loss"):
-        Objective("hinge").critic_loss(torch.zeros(2), torch.zeros(2))  # type: ignore[arg-type]
+        Objective("huber").critic_loss(torch.zeros(2), torch.zeros(2))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown loss"):
-        Objective("hinge").generator_loss(torch.zeros(2))  # type: ignore[arg-type]
+        Objective("huber").generator_loss(torch.zeros(2))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -152,7 +190,7 @@ def test_every_preset_is_well_formed(name):
     """Every preset names a known loss, a known penalty and its source."""
     p = PRESETS[name]
     assert p.loss in LOSSES
-    assert p.penalty in ("none", "gp", "lp", "dragan")
+    assert p.penalty in PENALTIES
     assert isinstance(p.source, str) and p.source.strip()
     assert p.n_critic >= 1 and p.lr > 0
     assert (p.penalty == "none") == (p.penalty_weight == 0.0)

@@ -1,4 +1,4 @@
-"""Gradient penalties (WGAN-GP, WGAN-LP, DRAGAN) and weight clipping against closed forms.
+"""Gradient penalties (WGAN-GP, WGAN-LP, DRAGAN, R1, R2) and weight clipping against closed forms.
 
 A linear critic f(x) = w . flatten(x) + b has input gradient w at every point, so its per-sample
 gradient norm is ||w|| everywhere and each penalty has a closed form.
@@ -62,22 +62,71 @@ def _batch(shape, seed, b=6):
     return torch.randn((b, *shape), generator=g, dtype=torch.float64)
 
 
+# The unweighted penalty of a critic whose input-gradient norm is n at every point, from each source's formula:
+# WGAN-GP eq. 3 (gp, and dragan's two-sided form), its one-sided form (lp), Mescheder et al. 2018 eq. 9-10
+# (r1, r2: gamma / 2 * ||g||^2 with the weight as gamma, so the unweighted value is n^2 / 2). A new penalty
+# adds its closed form here.
+CLOSED_FORMS = {
+    "gp": lambda n: (n - 1) ** 2,
+    "lp": lambda n: max(0.0, n - 1) ** 2,
+    "dragan": lambda n: (n - 1) ** 2,
+    "r1": lambda n: n**2 / 2,
+    "r2": lambda n: n**2 / 2,
+}
+
+
+def test_every_penalty_has_a_closed_form():
+    assert set(CLOSED_FORMS) == set(REGISTRY)
+
+
 @pytest.mark.parametrize("shape", SHAPES, ids=IDS)
 @pytest.mark.parametrize("wnorm", [1.7, 0.4])
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_penalty_closed_form_linear_critic(name, wnorm, shape):
-    """Two-sided (gp, dragan): (||w|| - 1)^2; one-sided (lp): max(0, ||w|| - 1)^2 (WGAN-GP eq. 3 and its
-    one-sided form), wherever the points lie."""
+    """The closed form at ||grad|| = ||w|| (:data:`CLOSED_FORMS`), wherever the points lie."""
     critic = LinearCritic(shape, wnorm)
     real, fake = _batch(shape, 1), _batch(shape, 2)
     pen, norms = Penalty(name, 10.0)(critic, real, fake, torch.Generator().manual_seed(3))
     torch.testing.assert_close(norms, torch.full((6,), wnorm, dtype=torch.float64))
-    gap = wnorm - 1
-    one_sided = REGISTRY[name].one_sided
-    expected = max(0.0, gap) ** 2 if one_sided else gap**2
-    assert pen.item() == pytest.approx(expected, rel=1e-12, abs=1e-15)
-    if one_sided and wnorm < 1:
+    assert pen.item() == pytest.approx(CLOSED_FORMS[name](wnorm), rel=1e-12, abs=1e-15)
+    if REGISTRY[name].one_sided and wnorm < 1:
         assert pen.item() == 0.0
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=IDS)
+@pytest.mark.parametrize("name", ["r1", "r2"])
+def test_r1_r2_linear_critic_term_and_gradient(name, shape):
+    """Linear critic, ||w|| = 1.7, gamma = 10: the term added to the critic's loss is gamma / 2 * |w|^2 =
+    14.45 (not lambda (|w| - 1)^2), and its gradient in w is gamma * w."""
+    gamma, wnorm = 10.0, 1.7
+    critic = LinearCritic(shape, wnorm)
+    pen, _ = make_penalty(name, gamma)(critic, _batch(shape, 1), _batch(shape, 2))
+    term = gamma * pen
+    assert term.item() == pytest.approx(14.45, rel=1e-12)
+    term.backward()
+    torch.testing.assert_close(critic.w.grad, gamma * critic.w.detach())
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=IDS)
+def test_r1_at_the_real_points_r2_at_the_generated(shape):
+    """D(x) = ||x||^2 / 2 has grad x, so ||grad||^2 = ||x||^2 varies with the point: R1 = E||real||^2 / 2 and
+    R2 = E||fake||^2 / 2 (unweighted), computed here from the batches directly. They draw no random numbers."""
+    real, fake = _batch(shape, 1), 3 * _batch(shape, 2)
+
+    def critic(x):
+        return x.reshape(x.shape[0], -1).pow(2).sum(dim=1) / 2
+
+    def half_mean_sq(x):
+        return x.reshape(x.shape[0], -1).pow(2).sum(dim=1).mean().item() / 2
+
+    g = torch.Generator().manual_seed(7)
+    before = g.get_state()
+    r1, _ = make_penalty("r1", 1.0)(critic, real, fake, g)
+    r2, _ = make_penalty("r2", 1.0)(critic, real, fake, g)
+    assert torch.equal(g.get_state(), before)
+    assert r1.item() == pytest.approx(half_mean_sq(real), rel=1e-12)
+    assert r2.item() == pytest.approx(half_mean_sq(fake), rel=1e-12)
+    assert r1.item() != pytest.approx(r2.item())
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=IDS)
@@ -109,13 +158,15 @@ def test_sequence_norm_is_over_positions_and_vocabulary():
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=IDS)
-def test_zero_gradient_critic_is_finite(shape):
-    """Constant critic: norms exactly 0, gp penalty exactly (0 - 1)^2 = 1, and backward gives no NaN."""
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_zero_gradient_critic_is_finite(name, shape):
+    """Constant critic: norms exactly 0, the penalty exactly its closed form at 0 ((0 - 1)^2 = 1 for gp, 0 for
+    r1 / r2), and backward gives no NaN."""
     critic = ConstantCritic()
     real, fake = _batch(shape, 1), _batch(shape, 2)
-    pen, norms = Penalty("gp", 10.0)(critic, real, fake)
+    pen, norms = Penalty(name, 10.0)(critic, real, fake, torch.Generator().manual_seed(3))
     assert torch.equal(norms, torch.zeros(6, dtype=torch.float64))
-    assert pen.item() == 1.0
+    assert pen.item() == CLOSED_FORMS[name](0.0)
     # the critic's total loss, as the training loop builds it
     total = critic(fake).mean() - critic(real).mean() + 10.0 * pen
     total.backward()
@@ -247,6 +298,6 @@ def test_make_penalty():
     p = make_penalty("lp", 3)
     assert p == Penalty("lp", 3.0) and isinstance(p.weight, float) and p.one_sided
     assert make_penalty("dragan", 1.0, dragan_scale=0.25).dragan_scale == 0.25
-    assert list(PENALTIES) == ["none", *REGISTRY] and {"gp", "lp", "dragan"} <= set(REGISTRY)
+    assert list(PENALTIES) == ["none", *REGISTRY] and {"gp", "lp", "dragan", "r1", "r2"} <= set(REGISTRY)
     with pytest.raises(ValueError, match="unknown penalty 'gpp'"):
         make_penalty("gpp", 10.0)

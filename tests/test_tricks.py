@@ -15,7 +15,7 @@ from wgan.config import ConfigError, apply_sets, load_toml
 from wgan.nets import is_per_sample
 from wgan.nets.mlp import MLP
 from wgan.nets.trick_layers import MinibatchCritic, MinibatchDiscrimination, VirtualBatchNet, VirtualBatchNorm
-from wgan.objectives import LOSSES, Objective
+from wgan.objectives import LOSSES, PRESETS, Objective
 from wgan.resolve import resolve
 from wgan.training.trainer import Trainer
 from wgan.training.trick_hooks import HistoricalAverage, feature_matching_loss, instance_noise_std
@@ -59,11 +59,12 @@ def test_label_smoothing_zero_is_the_plain_loss_and_generator_loss_is_unchanged(
         torch.testing.assert_close(smooth.generator_loss(f), plain.generator_loss(f))
 
 
-def test_label_smoothing_is_rejected_for_wasserstein() -> None:
+@pytest.mark.parametrize("objective", ["wgan-gp", "hinge"])
+def test_label_smoothing_is_rejected_without_targets(objective: str) -> None:
     with pytest.raises(ValueError, match="targets"):
-        Objective("wasserstein", 0.1)
+        Objective(PRESETS[objective].loss, 0.1)
     with pytest.raises(ConfigError, match="tricks.label_smoothing"):
-        resolve(apply_sets(tiny_config(), ["objective.name=wgan-gp", "tricks.label_smoothing=0.1"]))
+        resolve(apply_sets(tiny_config(), [f"objective.name={objective}", "tricks.label_smoothing=0.1"]))
     with pytest.raises(ConfigError, match=r"\[0, 1\)"):
         resolve(apply_sets(tiny_config(), ["objective.name=ns-gan", "tricks.label_smoothing=1.0"]))
 

@@ -7,6 +7,11 @@
 * ``dragan`` -- the two-sided form at points perturbed around the data,
   x_hat = alpha x + (1 - alpha)(x + delta), delta = c * std(x) * U[0, 1] elementwise, alpha ~ U[0, 1] per
   sample, c = 0.5 (Kodali et al. 2017; Fedus et al. 2018, Many Paths to Equilibrium, sec. 2).
+* ``r1`` / ``r2`` -- the zero-centred gamma / 2 * E[||grad D(x)||_2^2] at the real points (R1), resp. the
+  generated points (R2) (Mescheder, Geiger, Nowozin 2018, "Which Training Methods for GANs do actually
+  Converge?", eq. 9 and 10). They draw no random numbers. ``objective.penalty_weight`` is gamma: the term added
+  to the critic's loss is ``weight * from_norms = gamma * (1/2) E||g||^2`` (:attr:`PenaltyKind.factor` = 1/2,
+  :attr:`PenaltyKind.target` = 0), so a weight of 10 is the paper's gamma = 10, not lambda = 10 of WGAN-GP.
 
 Each penalty is a :class:`PenaltyKind` registered once (:func:`register`, :data:`REGISTRY`): its name and
 description (``wgan list``, :data:`PENALTIES`), the random numbers it draws (:meth:`PenaltyKind.draws`, in a
@@ -89,7 +94,12 @@ class PenaltyKind:
 
     name: ClassVar[str]
     description: ClassVar[str]
-    one_sided: ClassVar[bool] = False  # max(0, ||g|| - 1)^2 instead of (||g|| - 1)^2
+    where: ClassVar[str] = "at the penalty's points"  # where the penalised gradient norms are taken (plots)
+    one_sided: ClassVar[bool] = False  # max(0, ||g|| - target)^2 instead of (||g|| - target)^2
+    # the unweighted penalty is factor * E[(||g|| - target)^2]: 1 and 1 for the WGAN-GP family (the norm pulled
+    # to 1), 0 and 1/2 for the zero-centred R1 / R2 (gamma / 2 * E||g||^2, with objective.penalty_weight = gamma)
+    target: ClassVar[float] = 1.0
+    factor: ClassVar[float] = 1.0
     # the points are eps * real + (1 - eps) * fake with eps = draws[0] (one per sample): the ensemble's fused
     # maths then interpolates the critic's hidden pre-activations instead of building the points
     interpolates: ClassVar[bool] = False
@@ -183,12 +193,14 @@ class _Interpolates(PenaltyKind):
 class GradientPenalty(_Interpolates):
     name = "gp"
     description = "two-sided (||grad|| - 1)^2 at real/fake interpolates (WGAN-GP)"
+    where = "at real-fake interpolates (the penalty's points)"
 
 
 @register
 class LipschitzPenalty(_Interpolates):
     name = "lp"
     description = "one-sided max(0, ||grad|| - 1)^2 at real/fake interpolates (WGAN-LP)"
+    where = "at real-fake interpolates (the penalty's points)"
     one_sided = True
 
 
@@ -199,6 +211,7 @@ class DraganPenalty(PenaltyKind):
 
     name = "dragan"
     description = "two-sided (||grad|| - 1)^2 at points perturbed around the data (DRAGAN)"
+    where = "around the data (the DRAGAN penalty's points)"
 
     @staticmethod
     def draws(real: torch.Tensor, generator: torch.Generator | None, members: bool = False
@@ -218,6 +231,43 @@ class DraganPenalty(PenaltyKind):
         return real + (1 - alpha) * (scale * std * u)
 
 
+class _ZeroCentred(PenaltyKind):
+    """gamma / 2 * E||grad D(x)||^2 at one batch's own points (Mescheder et al. 2018, eq. 9-10): no draws, no
+    interpolation, the norm pulled to 0."""
+
+    target = 0.0
+    factor = 0.5
+
+    @staticmethod
+    def draws(real: torch.Tensor, generator: torch.Generator | None, members: bool = False
+              ) -> tuple[torch.Tensor, ...]:
+        return ()
+
+
+@register
+class R1Penalty(_ZeroCentred):
+    name = "r1"
+    description = "zero-centred gamma/2 ||grad||^2 at the real points (R1, Mescheder et al. 2018)"
+    where = "at the real points (the R1 penalty's points)"
+
+    @staticmethod
+    def points(penalty: Penalty | None, real: torch.Tensor, fake: torch.Tensor | None,
+               draws: tuple[torch.Tensor, ...], members: bool = False) -> torch.Tensor:
+        return real
+
+
+@register
+class R2Penalty(_ZeroCentred):
+    name = "r2"
+    description = "zero-centred gamma/2 ||grad||^2 at the generated points (R2, Mescheder et al. 2018)"
+    where = "at the generated points (the R2 penalty's points)"
+
+    @staticmethod
+    def points(penalty: Penalty | None, real: torch.Tensor, fake: torch.Tensor,
+               draws: tuple[torch.Tensor, ...], members: bool = False) -> torch.Tensor:
+        return fake
+
+
 def interpolates(real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator | None = None
                  ) -> torch.Tensor:
     """x_hat = eps real + (1 - eps) fake with one eps ~ U[0, 1] per sample (shape ``(B, 1, ..., 1)``)."""
@@ -235,13 +285,14 @@ def dragan_points(real: torch.Tensor, scale: float = 0.5, generator: torch.Gener
 
 @dataclass(frozen=True)
 class Penalty:
-    """A configured gradient penalty: a registered kind (:data:`REGISTRY`) with its weight lambda. The eager
-    step calls it; the compiled step and the ensemble call its :meth:`draws` / :meth:`points` (and their
-    ``batched_`` forms) and :meth:`from_norms`, so a penalty's points are written once, in its kind."""
+    """A configured gradient penalty: a registered kind (:data:`REGISTRY`) with its weight (lambda; gamma for
+    r1 / r2). The eager step calls it; the compiled step and the ensemble call its :meth:`draws` /
+    :meth:`points` (and their ``batched_`` forms) and :meth:`from_norms`, so a penalty's points are written once,
+    in its kind. ``target``: the norm the penalty pulls to; None takes the kind's (:attr:`PenaltyKind.target`)."""
 
     name: str
     weight: float
-    target: float = 1.0
+    target: float | None = None
     dragan_scale: float = 0.5
 
     def __post_init__(self) -> None:
@@ -279,11 +330,14 @@ class Penalty:
         return self.kind.points(self, real, fake, draws, members=True)
 
     def from_norms(self, norms: torch.Tensor) -> torch.Tensor:
-        """E[(||g|| - target)^2] (two-sided) or E[max(0, ||g|| - target)^2] (one-sided), unweighted."""
-        gap = norms - self.target
+        """factor * E[(||g|| - target)^2] (two-sided) or factor * E[max(0, ||g|| - target)^2] (one-sided),
+        unweighted; factor and the default target are the kind's (1 and 1 for gp / lp / dragan, 1/2 and 0 for
+        r1 / r2)."""
+        gap = norms - (self.kind.target if self.target is None else self.target)
         if self.one_sided:
             gap = gap.clamp_min(0)
-        return gap.pow(2).mean()
+        sq = gap.pow(2).mean()
+        return sq if self.kind.factor == 1.0 else self.kind.factor * sq
 
     def __call__(self, critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
                  generator: torch.Generator | None = None, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:

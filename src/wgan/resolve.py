@@ -133,11 +133,14 @@ def _apply_archs(cfg: Config) -> Config:
 
 def _check_tricks(t: TricksConfig, loss: str) -> None:
     """Validate the [tricks] section (wgan.training.trick_hooks) against the resolved loss."""
+    from .objectives import LOSSES
+
     if t.virtual_batch_norm not in VBN_CHOICES:
         raise unknown("tricks.virtual_batch_norm", t.virtual_batch_norm, list(VBN_CHOICES))
-    if t.label_smoothing > 0 and loss == "wasserstein":
-        raise ConfigError("tricks.label_smoothing needs a loss with targets (minimax, non-saturating, least-squares); "
-                          "the Wasserstein critic has no labels to smooth: set tricks.label_smoothing = 0")
+    if t.label_smoothing > 0 and loss in LOSSES and not LOSSES[loss].targets:
+        with_targets = ", ".join(k for k in LOSSES if LOSSES[k].targets)
+        raise ConfigError(f"tricks.label_smoothing needs a loss with targets ({with_targets}); the {loss} critic "
+                          "has no labels to smooth: set tricks.label_smoothing = 0")
 
 
 def _resolve_eval(cfg: Config) -> Config:

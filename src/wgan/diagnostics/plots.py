@@ -97,12 +97,14 @@ def run_title(cfg: Any) -> str:
 
 
 def gradnorm_place(cfg: Any) -> tuple[str, bool]:
-    """Where ``gradnorm/*`` is measured, for the curves' title, and whether the run's penalty pulls it to 1."""
+    """Where ``gradnorm/*`` is measured, for the curves' title, and whether the run's penalty pulls it to 1
+    (r1 / r2 pull it to 0)."""
+    from ..penalties import REGISTRY
+
     o = cfg.objective
-    if o.penalty in ("gp", "lp"):
-        return "at real-fake interpolates (the penalty's points)", True
-    if o.penalty == "dragan":
-        return "around the data (the DRAGAN penalty's points)", True
+    if o.penalty in REGISTRY:
+        kind = REGISTRY[o.penalty]
+        return kind.where, kind.target == 1.0
     how = "weights clipped, no penalty" if o.clip else "no penalty"
     return f"at real-fake interpolates (measured only: {how})", False
 
