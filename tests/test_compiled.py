@@ -84,12 +84,44 @@ CASES = [(f, "gp") for f in [*FAMILIES, "conv1d"]] + [("mlp", p) for p in PENALT
 
 @pytest.mark.parametrize(("family", "penalty"), CASES)
 def test_torch_func_steps_equal_the_eager_steps(family, penalty, tmp_path):
-    eager, func = _pair(_sets(family, penalty, tmp_path))
+    _func_matches_eager(_sets(family, penalty, tmp_path))
+
+
+# spectral normalisation (wgan.nets.spectral): its power iteration updates the critic's u, v buffers in place inside
+# the torch.func programs as in the eager passes (one per critic call); every penalty, conv and residual families.
+# Weight clipping is refused with spectral norm (wgan.resolve), so not here
+SPECTRAL_CASES = [(f, "gp") for f in ("mlp", "dcgan", "resnet", "conv1d")] + [
+    ("mlp", p) for p in PENALTIES if p not in ("gp", "clip")]
+
+
+@pytest.mark.parametrize(("family", "penalty"), SPECTRAL_CASES)
+def test_torch_func_steps_with_spectral_norm_equal_the_eager_steps(family, penalty, tmp_path):
+    _func_matches_eager([*_sets(family, penalty, tmp_path), "critic.spectral_norm=true"], shake=True)
+
+
+def _shake(trainer):
+    """Move every critic weight by noise of its own size (the same in every trainer), so that the power iteration
+    of the next step moves u, v by O(1) instead of by the round-off of a converged estimate."""
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in trainer.D.parameters():
+            p.add_(torch.randn(p.shape, generator=gen) * p.abs().mean().clamp_min(0.01))
+
+
+def _func_matches_eager(sets, shake=False):
+    eager, func = _pair(sets)
+    if shake:
+        _shake(eager)
+        _shake(func)
+        # (a one-output layer's u is the number 1, which never moves)
+        before = {k: b.clone() for k, b in eager.D.named_buffers() if k.endswith(("._u", "._v")) and b.numel() > 1}
     func.compiled = CompiledSteps(func.state, compile=False)  # the torch.func programs, run eagerly
     eager.train_step()  # n_critic critic steps and a generator step
     func.train_step()
     # same draws, same formulas: equal to round-off (a wrong formula is off by O(1))
     _assert_same_state(eager, func, atol=1e-5)
+    if shake:  # the power iteration moved every u, v, and the torch.func programs moved them alike (state above)
+        assert before and all((dict(eager.D.named_buffers())[k] - b).abs().max() > 1e-3 for k, b in before.items())
     for name, p in eager.D.named_parameters():
         torch.testing.assert_close(p.grad, dict(func.D.named_parameters())[name].grad, atol=1e-4, rtol=1e-3)
     a, b = eager._flush(), func._flush()
@@ -158,3 +190,8 @@ def test_compiled_penalties_equal_eager(penalty, tmp_path, one_thread):
 @pytest.mark.compile
 def test_compiled_hinge_equals_eager(tmp_path, one_thread):
     _compiled_matches([*_sets("mlp", "r1", tmp_path), "objective.loss=hinge"])
+
+
+@pytest.mark.parametrize("family", ["mlp", "dcgan"])
+def test_compiled_spectral_norm_step_equals_eager(family, tmp_path, one_thread):
+    _compiled_matches([*_sets(family, "gp", tmp_path), "critic.spectral_norm=true"])

@@ -326,7 +326,7 @@ def test_every_config_field_is_implemented_or_refused():
 
 
 @pytest.mark.parametrize("setting", ["train.amp=true", "tricks.feature_matching=true", "train.channels_last=true",
-                                     "generator.norm=batch", "optim.lr_decay=linear"])
+                                     "generator.norm=batch", "critic.spectral_norm=true", "optim.lr_decay=linear"])
 def test_the_ensemble_refuses_what_it_does_not_implement(setting):
     from wgan.config import apply_sets
 

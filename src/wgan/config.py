@@ -79,6 +79,10 @@ class CriticConfig:
     n_classes: int = 0  # > 0: AC-GAN auxiliary classifier head class_logits(features) (image critics)
     extra_layers: int = 0  # dcgan: extra 3x3 conv layers at the first resolution (WGAN code's n_extra_layers)
     arch: str = ""  # a named architecture (wgan.nets.space), as generator.arch; batch norm -> layer norm with a penalty
+    # spectral normalisation (Miyato et al. 2018; wgan.nets.spectral): every linear/conv weight W of any critic.net used
+    # as W / sigma(W), sigma by power iteration; a weight reparametrisation, so it combines with critic.norm
+    spectral_norm: bool = False
+    spectral_norm_iterations: int = 1  # power iterations per training forward pass (Miyato et al. Algorithm 1: 1)
 
 
 @dataclass(frozen=True)
@@ -259,6 +263,7 @@ BOUNDS: dict[str, Bound] = {
     "critic.width": Bound(1, 2**24),
     "critic.n_classes": Bound(0, 2**16, why=" (0 = no auxiliary classifier)"),
     "critic.extra_layers": Bound(0, 100),
+    "critic.spectral_norm_iterations": Bound(1, 100, why=" (power iterations per forward pass; Miyato et al. use 1)"),
     "objective.penalty_weight": _NONNEG,
     "objective.clip": Bound(0, why=" (0 disables clipping)"),
     "objective.n_critic": Bound(1, 10_000),

@@ -365,21 +365,27 @@ def clip_weights_(module: nn.Module, c: float) -> None:
 
 
 def warn_if_batchnorm(critic: nn.Module, penalty: Penalty | None) -> bool:
-    """Warn when a gradient penalty meets batch normalisation in the critic; returns True if it warned.
+    """Warn when batch normalisation in the critic meets a gradient penalty or spectral normalisation; returns
+    True if it warned.
 
     The penalty constrains the gradient norm of each sample independently; batch norm makes each output
     depend on the whole batch, so that per-sample gradient is no longer the one penalised (Gulrajani et
-    al. 2017, sec. 4, "No critic batch normalization").
+    al. 2017, sec. 4, "No critic batch normalization"). Spectral normalisation (wgan.nets.spectral) bounds each
+    weight matrix, but batch norm divides by the batch's standard deviation, which nothing bounds, so the critic
+    is no longer Lipschitz-bounded by its layers.
     """
-    if penalty is None:
+    from .nets.spectral import spectral_layers
+
+    if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in critic.modules()):
         return False
-    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in critic.modules()):
-        warnings.warn(
-            "the critic uses batch normalisation together with a gradient penalty, which makes the "
-            "penalised per-sample gradient wrong (WGAN-GP sec. 4); use layer norm instead "
-            "(critic.norm = \"layer\")",
-            UserWarning,
-            stacklevel=2,
-        )
-        return True
-    return False
+    reasons = []
+    if penalty is not None:
+        reasons.append("a gradient penalty, which makes the penalised per-sample gradient wrong (WGAN-GP sec. 4)")
+    if spectral_layers(critic):
+        reasons.append("spectral normalisation, whose bound on each layer the division by the batch's standard "
+                       "deviation undoes")
+    if not reasons:
+        return False
+    warnings.warn(f"the critic uses batch normalisation together with {' and with '.join(reasons)}; use layer norm "
+                  "instead (critic.norm = \"layer\")", UserWarning, stacklevel=2)
+    return True

@@ -78,6 +78,7 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
         # an absolute path keeps the saved config valid when a run is resumed from another folder
         out = replace(out, data=replace(cfg.data, name=str(Path(cfg.data.name).resolve())))
     _check_tricks(cfg.tricks, obj.loss)
+    _check_spectral_norm(cfg, obj.clip)
     t = cfg.train
     choice("optim.lr_decay", opt.lr_decay, ("none", "linear"))
     choice("train.amp_dtype", t.amp_dtype, ("bfloat16", "float16"))
@@ -141,6 +142,19 @@ def _check_tricks(t: TricksConfig, loss: str) -> None:
         with_targets = ", ".join(k for k in LOSSES if LOSSES[k].targets)
         raise ConfigError(f"tricks.label_smoothing needs a loss with targets ({with_targets}); the {loss} critic "
                           "has no labels to smooth: set tricks.label_smoothing = 0")
+
+
+def _check_spectral_norm(cfg: Config, clip: float) -> None:
+    """``critic.spectral_norm`` (wgan.nets.spectral) against weight clipping, and its iteration count without it."""
+    c = cfg.critic
+    if c.spectral_norm and clip > 0:
+        raise ConfigError(f"critic.spectral_norm = true with weight clipping (objective.clip = {clip:g}): spectral "
+                          "normalisation divides each weight by its largest singular value, which undoes the clip's "
+                          "scale and leaves only its distortion of the weights; set objective.clip = 0 (or "
+                          "critic.spectral_norm = false)")
+    if not c.spectral_norm and c.spectral_norm_iterations != 1:
+        raise ConfigError(f"critic.spectral_norm_iterations = {c.spectral_norm_iterations} has no effect without "
+                          "critic.spectral_norm = true; set both, or remove the iterations")
 
 
 def _resolve_eval(cfg: Config) -> Config:

@@ -8,9 +8,11 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from .families import CRITICS, GENERATORS, Family, net_options
 from .mlp import MLP
+from .spectral import POWER_ITERATION, spectral_normalise
 from .vector_nets import DataPlusNoise  # first: `wgan list` shows families in the order they register
 
 # isort: split
@@ -48,15 +50,27 @@ def build_generator(cfg, shape: int | tuple[int, ...]) -> nn.Module:
 
 
 def build_critic(cfg, shape: int | tuple[int, ...]) -> nn.Module:
-    """The critic for data samples of ``shape``; output ``(B,)``. Checked like :func:`build_generator`."""
-    return _checked("critic", cfg, lambda: CRITICS.lookup(cfg.net).build(cfg, shape))
+    """The critic for data samples of ``shape``; output ``(B,)``. Checked like :func:`build_generator`. With
+    ``cfg.spectral_norm`` every linear and convolutional layer of every family is spectrally normalised
+    (:mod:`wgan.nets.spectral`)."""
+
+    def build() -> nn.Module:
+        net = CRITICS.lookup(cfg.net).build(cfg, shape)
+        if getattr(cfg, "spectral_norm", False):
+            spectral_normalise(net, cfg.spectral_norm_iterations)
+        return net
+
+    return _checked("critic", cfg, build)
 
 
 _PER_SAMPLE = (nn.Linear, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.ELU, nn.Softplus, nn.LayerNorm, nn.Identity,
                nn.Sequential, nn.ModuleList, MLP,
                # convolutions, pooling, resizing and lookups act on each sample alone
                nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.AvgPool1d, nn.AvgPool2d,
-               nn.Upsample, nn.Flatten, nn.Unflatten, nn.Embedding, nn.Sigmoid)
+               nn.Upsample, nn.Flatten, nn.Unflatten, nn.Embedding, nn.Sigmoid,
+               # weight parametrisations (spectral norm: a ModuleDict of ParametrizationLists) compute weights from
+               # weights, never mixing rows of the data
+               nn.ModuleDict, parametrize.ParametrizationList, POWER_ITERATION)
 
 
 def is_per_sample(module: nn.Module) -> bool:

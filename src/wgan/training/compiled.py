@@ -16,12 +16,13 @@ Hence a compiled step equals the eager step to floating-point round-off (tests/t
 family and penalty): the same formulas, reassociated by the compiler.
 
 Supported: every network family the library builds (:data:`COMPILABLE`: mlp, dcgan, dcgan-deep, resnet, resnet64,
-resnet-bottleneck, mnist-conv, conv1d), every
-objective and penalty, weight clipping, the generator batch multiple, lr decay, EMA, channels-last and data
-parallelism. Refused with a ConfigError naming the option (:func:`check_compilable`): mixed precision, AC-GAN
-conditioning, the [tricks] section, the parameter-free data-plus-noise generator, and a penalty that does not
-list the compiled path (:data:`wgan.penalties.PATHS`). The penalty's points are its own
-(:meth:`wgan.penalties.Penalty.points`, from the draws :meth:`~wgan.penalties.Penalty.draws` makes).
+resnet-bottleneck, mnist-conv, conv1d), every objective and penalty, weight clipping, spectral normalisation of the
+critic (its power iteration updates the ``u``, ``v`` buffers in place through ``functional_call``, as batch norm's
+running statistics), the generator batch multiple, lr decay, EMA, channels-last and data parallelism. Refused with a
+ConfigError naming the option (:func:`check_compilable`): mixed precision, AC-GAN conditioning, the [tricks] section,
+the parameter-free data-plus-noise generator, and a penalty that does not list the compiled path
+(:data:`wgan.penalties.PATHS`). The penalty's points are its own (:meth:`wgan.penalties.Penalty.points`, from the
+draws :meth:`~wgan.penalties.Penalty.draws` makes).
 
 The first call of each step compiles it (tens of seconds on a CPU: Inductor generates and builds C++); it pays
 only when the run is long enough. Measured break-evens: ``benchmarks/toy_throughput.py --compile`` and

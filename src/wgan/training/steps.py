@@ -296,5 +296,8 @@ def validation_losses(run: RunState) -> dict[str, torch.Tensor]:
 
 
 def gradient_norms(run: RunState, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """Critic input-gradient norms ``(B,)`` at real/fake interpolates (logged for runs without a penalty)."""
-    return input_gradient_norms(run.players.D, interpolates(real, fake, run.streams.diag), create_graph=False)[0]
+    """Critic input-gradient norms ``(B,)`` at real/fake interpolates (logged for runs without a penalty). The
+    critic's buffers are restored afterwards (a spectrally normalised critic's power iteration, batch-norm running
+    statistics), so the measurement changes nothing -- also not at the final step of a run that is resumed later."""
+    with _buffers_kept(run.players.D):
+        return input_gradient_norms(run.players.D, interpolates(real, fake, run.streams.diag), create_graph=False)[0]
