@@ -7,8 +7,6 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
-
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "wgan"
 
@@ -104,25 +102,9 @@ def test_imports_of_resolves_relative_function_local_and_from_package_imports(tm
     assert find_cycle(graph) == ["p.a", "p.sub.b", "p.sub.c", "p.a"]
 
 
-# TEMPORARY (issue #22): import edges that close a cycle in code other branches of the same change are moving;
-# the coordinator removes each when merging the branch that breaks it. Every other cycle fails the test.
-# * wgan.experiments._protocol -> wgan.experiments (main(): Context, all_experiments, full_table).
-ALLOWED_EDGES: set[tuple[str, str]] = {
-    ("wgan.experiments._protocol", "wgan.experiments"),
-}
-
-
 def test_no_import_cycle_in_wgan():
-    graph = import_graph(module_names())
-    for a, b in ALLOWED_EDGES:
-        graph[a].discard(b)
-    cycle = find_cycle(graph)
+    cycle = find_cycle(import_graph(module_names()))
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
-
-
-# TEMPORARY (issue #22): file names that other branches of the same change are renaming; the coordinator
-# removes this allowance when merging them. Empty when every branch is merged.
-ALLOWED_SAME_NAME: set[str] = set()
 
 
 def test_no_two_modules_share_a_file_name():
@@ -130,19 +112,8 @@ def test_no_two_modules_share_a_file_name():
     for path in PACKAGE.rglob("*.py"):
         if path.name not in ("__init__.py", "__main__.py"):
             by_name[path.name].append(str(path.relative_to(SRC)))
-    clashes = {name: paths for name, paths in by_name.items() if len(paths) > 1 and name not in ALLOWED_SAME_NAME}
+    clashes = {name: paths for name, paths in by_name.items() if len(paths) > 1}
     assert not clashes, f"modules sharing a file name (rename one to say what it holds): {clashes}"
-
-
-@pytest.mark.parametrize("edge", sorted(ALLOWED_EDGES))
-def test_allowed_edge_still_exists(edge):
-    graph = import_graph(module_names())
-    assert edge[0] in graph and edge[1] in graph[edge[0]], f"{edge} is gone: remove it from ALLOWED_EDGES"
-
-
-@pytest.mark.parametrize("name", sorted(ALLOWED_SAME_NAME))
-def test_allowance_is_still_needed(name):
-    assert len(list(PACKAGE.rglob(name))) > 1, f"{name} no longer clashes: remove it from ALLOWED_SAME_NAME"
 
 
 def test_config_is_the_schema_alone():

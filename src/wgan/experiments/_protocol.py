@@ -15,7 +15,6 @@ for github.com/martinarjovsky/WassersteinGAN).
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -118,26 +117,3 @@ def marked_block(path: Path, begin: str, end: str) -> str | None:
 def page_table(path: Path) -> str | None:
     """The marked protocol block of a page, or None."""
     return marked_block(path, BEGIN, END)
-
-
-def main(argv: list[str]) -> int:
-    """``python -m wgan.experiments DOCS_DIR``: rewrite every page's table from the registry."""
-    from . import Context, all_experiments, full_table
-    from ._claims import CLAIMS_BEGIN, CLAIMS_END, claims_markdown
-
-    if len(argv) != 1:
-        print("usage: python -m wgan.experiments docs/reproductions", file=sys.stderr)
-        return 2
-    folder = Path(argv[0])
-    for name in all_experiments():
-        page = folder / f"{name}.md"
-        if not page.is_file():
-            print(f"{page}: no page", file=sys.stderr)
-            continue
-        changed = sync_page(page, full_table(name, Context(out=Path("."))))
-        specs = all_experiments()[name].claims
-        if specs:
-            changed |= sync_block(page, CLAIMS_BEGIN, CLAIMS_END, claims_markdown(specs),
-                                  "**Claims.** What the paper says, and how each sentence is judged:")
-        print(f"{page}: {'updated' if changed else 'current'}")
-    return 0
