@@ -54,6 +54,8 @@ def w(tmp_path_factory):
     root = tmp_path_factory.mktemp("bad")
     marker = root / "PWNED"
     f: dict[str, str] = {"root": str(root), "marker": str(marker)}
+    (root / "broken-results").mkdir()
+    (root / "broken-results" / "results.json").write_text('{"claims": [1')  # cut short
 
     def npy(name, arr):
         np.save(root / name, arr)
@@ -304,6 +306,12 @@ CASES: list = [
     (["classifier", "train", "--data", "{mnist_not_gzip}", "--out", "{root}/c.pt"], "t10k-images-idx3-ubyte.gz"),
     (["classifier", "train", "--data", "digits", "--out", "{exists.npy}"], "exists.npy"),
     (["classifier", "train", "--data", "digits"], "--out"),
+    # ---- combinations that would silently do nothing or less than asked
+    ([*_T, "--objective", "hinge", "--set", "objective.penalty=r1"], "set objective.penalty_weight"),
+    ([*_T, "--objective", "ns-gan", "--set", "objective.penalty=gp"], "set objective.penalty_weight"),
+    ([*_T, "--set", "critic.spectral_norm=true", "--set", "tricks.minibatch_kernels=10"], "minibatch"),
+    # ---- reproduce --publish: a damaged results.json
+    (["reproduce", "em-vs-js", "--publish", "--out", "{root}/broken-results"], "not a readable results.json"),
     # ---- list, and the command itself
     (["list", "--bogus"], "--bogus"),
     (["bogus"], "bogus"),

@@ -180,6 +180,7 @@ def test_compiled_family_steps_equal_eager(family, tmp_path, one_thread):
     _compiled_matches(_sets(family, "gp", tmp_path))
 
 
+@needs_cxx
 @pytest.mark.compile
 @pytest.mark.parametrize("penalty", [p for p in PENALTIES if p != "gp"])
 def test_compiled_penalties_equal_eager(penalty, tmp_path, one_thread):
@@ -192,6 +193,8 @@ def test_compiled_hinge_equals_eager(tmp_path, one_thread):
     _compiled_matches([*_sets("mlp", "r1", tmp_path), "objective.loss=hinge"])
 
 
+@needs_cxx
+@pytest.mark.compile
 @pytest.mark.parametrize("family", ["mlp", "dcgan"])
 def test_compiled_spectral_norm_step_equals_eager(family, tmp_path, one_thread):
     _compiled_matches([*_sets(family, "gp", tmp_path), "critic.spectral_norm=true"])

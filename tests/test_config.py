@@ -62,7 +62,8 @@ def test_resolve_wgan_preset():
 
 
 def test_explicit_values_win_over_preset():
-    c = apply(Config(), {"objective": {"name": "wgan", "clip": 0.05, "n_critic": 2, "penalty": "gp"},
+    c = apply(Config(), {"objective": {"name": "wgan", "clip": 0.05, "n_critic": 2, "penalty": "gp",
+                                       "penalty_weight": 10.0},
                          "optim": {"lr": 1e-3, "name": "adam", "beta1": 0.5}})
     r = resolve(c)
     assert (r.objective.clip, r.objective.n_critic, r.objective.penalty) == (0.05, 2, "gp")

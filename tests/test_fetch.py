@@ -386,3 +386,11 @@ def test_default_cache_dir_is_the_platform_user_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     if sys.platform.startswith("linux"):
         assert F.cache_dir() == tmp_path / "wgan"
+
+
+def test_a_download_base_without_a_scheme_is_one_line(server, monkeypatch):
+    """WGAN_DOWNLOAD_BASE=notaurl: the request cannot even be built; that is a FetchError naming the URL, never a
+    traceback."""
+    monkeypatch.setenv("WGAN_DOWNLOAD_BASE", "notaurl")
+    with pytest.raises(F.FetchError, match="cannot fetch notaurl/things/blob.bin"):
+        F.fetch(remote(BODY))

@@ -225,7 +225,8 @@ def test_every_objective_trains_with_spectral_norm(objective):
 
 @pytest.mark.parametrize("penalty", sorted(REGISTRY))
 def test_every_penalty_trains_with_spectral_norm(penalty):
-    tr = Trainer(tiny_config("objective.name=ns-gan", f"objective.penalty={penalty}", "critic.spectral_norm=true",
+    tr = Trainer(tiny_config("objective.name=ns-gan", f"objective.penalty={penalty}", "objective.penalty_weight=1",
+                             "critic.spectral_norm=true",
                              "critic.norm=layer"))
     tr.fit(None)
     assert tr.step == 4

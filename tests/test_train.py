@@ -43,7 +43,7 @@ def test_every_objective_trains(objective):
 @pytest.mark.parametrize("loss", ["wasserstein", "non-saturating", "least-squares"])
 def test_any_objective_with_any_penalty(loss, penalty):
     tr = Trainer(tiny_config("objective.name=ns-gan", f"objective.loss={loss}", f"objective.penalty={penalty}",
-                             "train.log_every=1"))
+                             "objective.penalty_weight=1", "train.log_every=1"))
     assert tr.penalty is not None and tr.penalty.name == penalty
     tr.fit(None)
     assert tr.step == 4

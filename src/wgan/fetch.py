@@ -246,8 +246,8 @@ def _download(url: str, remote: Remote, progress: bool | None) -> None:
         raise FetchError(f"cannot create the cache folder {target.parent} ({e.strerror or e}); set {CACHE_ENV} to a "
                          "writable folder") from None
     _remove_leftovers(target)
-    request = urllib.request.Request(url, headers={"User-Agent": "wgan (python urllib)"})
     try:
+        request = urllib.request.Request(url, headers={"User-Agent": "wgan (python urllib)"})
         response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as e:
         raise fail(f"the server answered HTTP {e.code} {e.reason}") from None

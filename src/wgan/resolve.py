@@ -34,6 +34,10 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     def pick(v, default):
         return default if v is None else v
 
+    if o.penalty not in (None, "none", p.penalty) and o.penalty_weight is None and not p.penalty_weight:
+        raise ConfigError(f"objective.penalty = {o.penalty!r} with objective {cfg.objective.name!r}, whose preset has "
+                          "no penalty weight: the penalty would add nothing; set objective.penalty_weight (lambda, "
+                          "e.g. 10; gamma for r1/r2)")
     obj = replace(o, loss=pick(o.loss, p.loss), penalty=pick(o.penalty, p.penalty),
                   penalty_weight=pick(o.penalty_weight, p.penalty_weight), clip=pick(o.clip, p.clip or 0.0),
                   n_critic=pick(o.n_critic, p.n_critic))
@@ -152,6 +156,10 @@ def _check_spectral_norm(cfg: Config, clip: float) -> None:
                           "normalisation divides each weight by its largest singular value, which undoes the clip's "
                           "scale and leaves only its distortion of the weights; set objective.clip = 0 (or "
                           "critic.spectral_norm = false)")
+    if c.spectral_norm and cfg.tricks.minibatch_kernels > 0:
+        raise ConfigError("critic.spectral_norm = true with tricks.minibatch_kernels: the minibatch-discrimination "
+                          "layers wrapped around the critic (their kernel and output layer) would stay unnormalised; "
+                          "use one of the two")
     if not c.spectral_norm and c.spectral_norm_iterations != 1:
         raise ConfigError(f"critic.spectral_norm_iterations = {c.spectral_norm_iterations} has no effect without "
                           "critic.spectral_norm = true; set both, or remove the iterations")

@@ -52,9 +52,14 @@ def _cell(text: Any) -> str:
 def load_published(path: Path) -> dict[str, Any]:
     """A published results file, refused (one-line ConfigError) when it is a ``--quick`` run or predates the
     verdict framework."""
-    res = read_json(path)
-    if not isinstance(res, dict) or "claims" not in res:
-        raise ConfigError(f"{path}: not a reproduction's results.json")
+    try:
+        res = read_json(path)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path}: not a readable results.json ({type(e).__name__}: {e}); rerun the reproduction "
+                          "to write it again") from None
+    if not isinstance(res, dict) or not isinstance(res.get("claims"), list) or not all(
+            isinstance(c, dict) for c in res["claims"]):
+        raise ConfigError(f"{path}: not a reproduction's results.json (no list of claims)")
     if res.get("quick"):
         raise ConfigError(f"{path} is a --quick run: its verdicts are a smoke test of the code, not measurements; "
                           "publish a full run (without --quick)")
