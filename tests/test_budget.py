@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wgan.experiments import EXPERIMENTS, Context, Result, _budget, register
-from wgan.experiments._protocol import Row, SETTINGS
+from wgan.experiments._protocol import SETTINGS, Row
 
 
 def test_pick_steps_and_seeds_follow_the_budget_and_the_overrides(tmp_path: Path) -> None:
