@@ -10,8 +10,9 @@ its budget's widths, seeds and sample counts but with every count chosen through
 :func:`probe_steps`), into a temporary folder, on this machine and device, and extrapolates linearly in the
 training steps: ``T(full) = T_a + (T_b - T_a) * (S_full - S_a) / (S_b - S_a)`` where ``S`` is the sum of the step
 counts the reproduction asked for and ``T`` the wall time. Run *a* uses each count's ``--quick`` value (the
-fixed cost: data, networks, evaluations, figures); run *b* a fraction of the full counts, doubled until its extra
-time over *a* is large enough to time (:data:`MIN_EXTRA_S`). Costs that do not grow with the steps (the final
+fixed cost: data, networks, evaluations, figures); run *b* a fraction of the full counts, quadrupled until its extra
+time over *a* is large enough to time (:data:`MIN_EXTRA_S`), starting from the fraction run *a*'s own time
+per step says would be enough. Costs that do not grow with the steps (the final
 evaluation, figures) are counted once; costs that grow with them (evaluations every N steps) are counted with
 the steps. Studies (``wgan reproduce`` runs of the study runner) use :mod:`wgan.studies.estimate` instead.
 """
@@ -34,7 +35,7 @@ Budget = Literal["cpu", "paper"]
 BUDGETS: tuple[str, ...] = ("cpu", "paper")
 
 MIN_EXTRA_S = 5.0  # run b must take at least this much longer than run a (and 25% of it) to be timed
-FIRST_FRACTION = 1 / 2000  # run b's first fraction of the full step counts; doubled until it is long enough
+FIRST_FRACTION = 1 / 2000  # the smallest fraction of the full step counts run b starts from
 
 
 def pick(ctx: Context, *, quick: T, cpu: T, paper: T) -> T:
@@ -123,7 +124,10 @@ def estimate(name: str, ctx: Context, report=None) -> Estimate:
         report(f"[{name}] probe a: {s_a:,} of {full:,} steps in {t_a:.1f} s")
     if full <= s_a:
         return Estimate(t_a, t_a, t_a, full, s_a, s_a, 0.0, ctx.budget, ctx.device)
-    fraction = FIRST_FRACTION
+    # run a's time bounds the time per step from above (T_a / S_a), so these steps take at most the wanted extra
+    # time; the loop quadruples the fraction while they take less
+    wanted = max(MIN_EXTRA_S, 0.5 * t_a)
+    fraction = min(1.0, max(FIRST_FRACTION, s_a * (1 + wanted / max(t_a, 1e-3)) / full))
     while True:
         t_b, _, s_b = probe(fraction)
         if report is not None:
