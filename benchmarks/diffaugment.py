@@ -149,8 +149,9 @@ def main() -> int:
                 while tr.step < m:
                     tr.train_step()
                 curve.append(measure(tr, train_x, held_x, net if m == args.steps else None))
-                say(f"seed {seed} {arm}: step {m}/{args.steps}, gap {curve[-1]['gap']:.4g}, W {curve[-1]['w_estimate']:.4g}"
-                    + (f", FID held-out {curve[-1]['fid_heldout']:.2f}" if "fid_heldout" in curve[-1] else "")
+                last = curve[-1]
+                say(f"seed {seed} {arm}: step {m}/{args.steps}, gap {last['gap']:.4g}, W {last['w_estimate']:.4g}"
+                    + (f", FID held-out {last['fid_heldout']:.2f}" if "fid_heldout" in last else "")
                     + f" ({time.perf_counter() - t0:.0f} s)")
             runs.append({"seed": seed, "arm": arm, "augment": augment, "final": curve[-1], "curve": curve,
                          "seconds": time.perf_counter() - t0})
