@@ -217,3 +217,18 @@ def test_point_and_text_runs_refuse_it_by_name(tmp_path):
 def test_the_ensemble_refuses_it_by_name():
     with pytest.raises(ConfigError, match=r"the ensemble does not implement train.augment = 'cutout'"):
         Ensemble(tiny_config(*IMAGES[:1], "train.augment=cutout"), seeds=[0, 1])
+
+
+def test_feature_matching_compares_augmented_features():
+    """With tricks.feature_matching the generator step augments the fakes and the real batch (two draws of T)."""
+    on = Trainer(tiny_config(*IMAGES, "tricks.feature_matching=true", f"train.augment={ALL}"))
+    off = Trainer(tiny_config(*IMAGES, "tricks.feature_matching=true"))
+    state = on.augment_rng.get_state()
+    steps.generator_step(on.state)
+    steps.generator_step(off.state)
+    g = torch.Generator().set_state(state)
+    x = torch.zeros(8, *on.sampler.shape)
+    for _ in ("the fakes'", "the real batch's"):
+        on.state.setup.augment.draws(x, g)
+    assert torch.equal(on.augment_rng.get_state(), g.get_state())
+    assert any(not torch.equal(p, q) for p, q in zip(on.G.parameters(), off.G.parameters(), strict=True))

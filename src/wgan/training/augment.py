@@ -38,8 +38,10 @@ included.
 Every training path runs it or refuses it by name: the eager steps (:mod:`wgan.training.steps`) and the compiled
 steps (:mod:`wgan.training.compiled`: the draws are made eagerly from the stream, :meth:`Augment.apply` runs inside
 the compiled program) run it; the vectorised ensemble (:mod:`wgan.ensemble`, points only) refuses it
-(``unsupported_settings``); point and text runs refuse it (:func:`check_kind`). The held-out measurements
-(``loss/critic_val``, ``loss/critic_trainset``) and every evaluation score the critic on un-augmented images.
+(``unsupported_settings``); point and text runs refuse it (:func:`check_kind`). Feature matching
+(``tricks.feature_matching``) compares the critic's features of ``T(x)`` and ``T(G(z))``; instance noise is added
+before ``T``. The held-out measurements (``loss/critic_val``, ``loss/critic_trainset``) and every evaluation score the
+critic on un-augmented images.
 
 A policy is one registered function ``apply(x, draws) -> x`` with the function that makes its draws
 (:func:`policy`, :data:`POLICIES`): ``wgan list``, the errors' lists of valid names and the tests read the registry.
