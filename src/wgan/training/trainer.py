@@ -80,8 +80,7 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
 
 def _check_features(cfg: Config, sampler: Sampler) -> tuple[int, torch.dtype]:
     """Choices that depend on the data: AC-GAN conditioning needs labels, channels-last and augmentation need
-    images. Returns the
-    number of classes (0: unconditional) and the mixed-precision dtype."""
+    images. Returns the number of classes (0: unconditional) and the mixed-precision dtype."""
     t = cfg.train
     n_classes = int(getattr(cfg.critic, "n_classes", 0) or 0)
     if n_classes > 0:
