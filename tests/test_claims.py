@@ -177,12 +177,16 @@ def test_cli_report_and_publish_refuse_bad_input(tmp_path, monkeypatch, capsys):
     assert "run `wgan reproduce em-vs-js` first" in capsys.readouterr().err
 
 
-def test_list_prints_the_quotes(capsys):
+def test_list_prints_each_claims_place_quote_and_committed_verdict(capsys):
     assert main(["reproduce", "--list"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     for _, spec in SPECS:
+        assert f"{spec.paper}, {spec.where}" in out
         if spec.quote:
-            assert " ".join(spec.quote.split()) in out
+            assert " ".join(spec.quote.split()[:12]) in out
+    published = json.loads((ROOT / "docs/reproductions/results/earth-mover-example.json").read_text())
+    for c in published["claims"]:
+        assert f"committed run: {c['verdict']} (budget cpu)" in out
 
 
 @pytest.mark.parametrize("name", [n for n, e in all_experiments().items() if e.claims])

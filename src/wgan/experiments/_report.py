@@ -82,6 +82,31 @@ def publish(results: Path, name: str, dest: Path = RESULTS_DIR) -> Path:
     return out
 
 
+def committed_verdicts(name: str, results_dir: Path | None = None) -> dict[str, str]:
+    """Per claim of reproduction ``name``, the verdict of its published run and that run's budget (for ``wgan
+    reproduce --list``); empty when no run is published (or the docs folder is not at hand, as in an installed
+    wheel). ``results_dir`` defaults to the repository's, found from this file or the working folder."""
+    if results_dir is None:
+        here = Path(__file__).resolve().parents[3] / RESULTS_DIR
+        results_dir = here if here.is_dir() else RESULTS_DIR
+    path = results_dir / f"{name}.json"
+    if not path.is_file():
+        return {}
+    try:
+        res = load_published(path)
+    except ConfigError as e:
+        return {s.name: f"unreadable: {e}" for s in all_experiments()[name].claims}
+    budget = (res.get("options") or {}).get("budget") or "cpu"
+    specs = {s.name: s for s in all_experiments()[name].claims}
+    out = {}
+    for c in res["claims"]:
+        spec = specs.get(c["name"])
+        stale = spec is None or (c.get("quote"), c.get("criterion")) != (spec.quote, spec.criterion)
+        out[c["name"]] = (f"{c['verdict']} (budget {budget})" if not stale
+                          else f"{NOT_RUN} (the published run judged an earlier criterion)")
+    return out
+
+
 def _measured(c: dict[str, Any]) -> str:
     nums = [f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
             for k, v in c["measured"].items() if not isinstance(v, (list, dict))]
