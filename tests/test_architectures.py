@@ -149,7 +149,8 @@ def test_dead_generators_are_detected():
     assert all(torch.equal(a, b) for a, b in zip(g.state_dict().values(), g2.state_dict().values(), strict=True))
     # a 20-layer generator without batch norm under the DCGAN init N(0, 0.02) is dead (its signal shrinks per layer);
     # tflib's He-style default keeps it alive
-    deep = apply_sets(Config(), ["data.name=digits", "generator.arch=space:relu-d20-nobn-f16", "generator.latent_dim=8"])
+    deep = apply_sets(Config(), ["data.name=digits", "generator.arch=space:relu-d20-nobn-f16",
+                                 "generator.latent_dim=8"])
     g = generator_at_init(deep, (1, 8, 8))
     assert is_dead(output_spread(g, 8))
     reinit(g, "tflib-he")
@@ -187,4 +188,5 @@ def test_zoo_aggregates_seeds_and_judges_the_means(tmp_path: Path, monkeypatch):
     assert data["scores_per_seed"]["gated"]["wgan"] == [7.0, 1.0, 7.0]  # the failed seed as untrained
     verdicts = {c.name: c.status for c in result.claims}
     assert verdicts == {"wgan-gp-trains-every-zoo-architecture": "HOLDS", "other-methods-fail-somewhere": "HOLDS"}
-    assert all(c.interval is not None and c.interval.low <= c.interval.estimate <= c.interval.high for c in result.claims)
+    assert all(c.interval is not None and c.interval.low <= c.interval.estimate <= c.interval.high
+               for c in result.claims)

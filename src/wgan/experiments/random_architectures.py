@@ -1,11 +1,11 @@
 """``random-architectures``: WGAN-GP (Gulrajani et al. 2017) sec. 5.1, Tables 1-2.
 
-``--n`` architectures (cpu budget 50; ``--budget paper`` the paper's 200) drawn from Table 1's space (:mod:`wgan.nets.space`:
-nonlinearity, depth, batch norm and base filter count, each drawn independently for G and D, from DCGAN), each
-trained with WGAN-GP and with the standard GAN (the non-saturating loss with DCGAN's settings: Adam 2e-4, beta1
-0.5, one critic step) through the study runner (:mod:`._architectures`). A run succeeds when its classifier
-Inception score passes a threshold; Table 2 counts, per threshold, the architectures where only the GAN, only
-WGAN-GP, both or neither succeed. The paper's thresholds 1, 3, 5, 7, 9 are used unchanged: its scores are
+``--n`` architectures (cpu budget 50; ``--budget paper`` the paper's 200) drawn from Table 1's space
+(:mod:`wgan.nets.space`: nonlinearity, depth, batch norm and base filter count, each drawn independently for G and
+D, from DCGAN), each trained with WGAN-GP and with the standard GAN (the non-saturating loss with DCGAN's settings:
+Adam 2e-4, beta1 0.5, one critic step) through the study runner (:mod:`._architectures`). A run succeeds when its
+classifier Inception score passes a threshold; Table 2 counts, per threshold, the architectures where only the GAN,
+only WGAN-GP, both or neither succeed. The paper's thresholds 1, 3, 5, 7, 9 are used unchanged: its scores are
 Inception scores on 32x32 ImageNet, ours are a digit classifier's (at most 10 classes), and the real images' score
 and an untrained generator's are reported next to them; thresholds at or below the untrained generator's score
 cannot separate trained from untrained generators and are left out of the criterion.
@@ -124,8 +124,8 @@ def _table2_gate(m: dict[str, Any]) -> Gate:
         short.append(f"{len(ts)} informative threshold(s) ({', '.join(f'{t:g}' for t in ts) or 'none'}: above the "
                      f"untrained generator's {m['untrained_score']:.3g} and passed by some run), fewer than "
                      f"{MIN_INFORMATIVE}: 'most thresholds' cannot be judged")
-    return Gate(not short, "; ".join(short), f"--n {MIN_ARCH} or more (--budget paper: the paper's 200) and enough steps "
-                "that runs pass threshold 5 (the cpu budget's 3,000 does); size it with --estimate")
+    return Gate(not short, "; ".join(short), f"--n {MIN_ARCH} or more (--budget paper: the paper's 200) and enough "
+                "steps that runs pass threshold 5 (the cpu budget's 3,000 does); size it with --estimate")
 
 
 def _paper_measured(untrained: float = 1.0, n: int | None = None, swap: bool = False) -> dict[str, Any]:
