@@ -51,7 +51,7 @@ def _gate(m: dict[str, Any]) -> Gate:
 
 
 def _m(arm: str, n: int, base: int = 0, seeds: int = 3, trained: float = 0.2) -> dict[str, Any]:
-    return {"seeds": seeds, "steps": 1000, f"{arm}/unstable": n, "rmsprop/unstable": base,
+    return {"seeds": seeds, "steps": 600, f"{arm}/unstable": n, "rmsprop/unstable": base,
             "rmsprop/w1_end_over_start": trained}
 
 
@@ -80,7 +80,7 @@ BETA0 = ClaimSpec(
 
 
 def optimizer_stability_table(ctx: Context) -> list[Row]:
-    s = stability_setting(ctx, cpu_steps=1000)
+    s = stability_setting(ctx, cpu_steps=600)
     return stability_rows(ctx, s, ARMS_HERE) + [
         Row("statistic", "none: the instability is reported from experience ('the loss blew up and samples got "
             "worse')", "WGAN sec. 4.3",
@@ -97,7 +97,7 @@ def optimizer_stability_table(ctx: Context) -> list[Row]:
           table=optimizer_stability_table, claims=(ADAM, HIGH, BETA0))
 @one_thread
 def optimizer_stability(ctx: Context) -> Result:
-    s = stability_setting(ctx, cpu_steps=1000)
+    s = stability_setting(ctx, cpu_steps=600)
     runs: dict[str, list] = {a: [] for a in ARMS_HERE}
     for arm, seed in ctx.track([(a, k) for a in ARMS_HERE for k in range(s.seeds)], "training",
                                lambda r: f"{r[0]}, seed {r[1]}"):
