@@ -128,7 +128,8 @@ def failed_run_loss(ctx: Context) -> Result:
                      "w1_start": t.w1[0], "w1_end": t.w1[-1]} for t in ts]
     hi, ref = per["high-lr"], per["rmsprop"]
     m: dict[str, Any] = {"seeds": s.seeds, "steps": s.steps,
-                         "high-lr/failed_constant": sum(r["failed"] and r["estimate_flat"] and r["w1_flat"] for r in hi),
+                         "high-lr/failed_constant": sum(r["failed"] and r["estimate_flat"] and r["w1_flat"]
+                                                        for r in hi),
                          "high-lr/failed": sum(r["failed"] for r in hi),
                          "high-lr/not_tracking": sum(r["tracking_p"] >= ALPHA for r in hi),
                          "rmsprop/trending": sum(not r["estimate_flat"] and not r["w1_flat"] for r in ref),
