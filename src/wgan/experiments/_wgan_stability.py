@@ -60,9 +60,9 @@ def stability_setting(ctx: Context, *, cpu_steps: int = 2000, cpu_seeds: int = 3
         width=_budget.pick(ctx, quick=32, cpu=128, paper=512),
         depth=3,
         batch=_budget.pick(ctx, quick=64, cpu=64, paper=64),
-        steps=_budget.steps(ctx, quick=40, cpu=cpu_steps, paper=100_000),
-        n_points=_budget.pick(ctx, quick=5, cpu=20, paper=100),
-        n_eval=_budget.pick(ctx, quick=300, cpu=500, paper=1000),
+        steps=_budget.steps(ctx, quick=20, cpu=cpu_steps, paper=100_000),
+        n_points=_budget.pick(ctx, quick=4, cpu=20, paper=100),
+        n_eval=_budget.pick(ctx, quick=200, cpu=500, paper=1000),
         seeds=_budget.seeds(ctx, quick=1, cpu=cpu_seeds, paper=cpu_seeds),
         schedule=_budget.pick(ctx, quick="constant", cpu="wgan", paper="wgan"))
 
