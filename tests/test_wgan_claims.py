@@ -52,6 +52,7 @@ def test_at_times_needs_more_unstable_seeds_than_rmsprop():
 def test_constant_means_no_trend_in_the_second_half():
     rng = np.random.default_rng(0)
     assert frl.flat([0.0] * 21)  # a dead critic
+    assert frl.flat([1.4, 22.0] + [32.18450927734375] * 10 + [32.184509277343754] * 9)  # constant up to rounding
     assert frl.flat([0.5] + list(0.2 + 0.01 * rng.standard_normal(20)))  # noise around a level
     assert not frl.flat(STEADY)  # a working run's loss still falls in its second half
     assert not frl.flat(list(np.linspace(0, 1, 21)))

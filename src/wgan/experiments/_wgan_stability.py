@@ -136,9 +136,10 @@ def trend_p(values: list[float]) -> float:
     """Two-sided p-value of a monotone trend of ``values`` (evenly spaced in time): Spearman against the index
     (1.0 for a curve that does not vary)."""
     x = np.asarray(values, dtype=float)
-    if len(x) < 3 or not np.all(np.isfinite(x)) or np.std(x) == 0:
-        return 1.0
-    return float(spearmanr(np.arange(len(x)), x).pvalue)
+    if len(x) < 3 or not np.all(np.isfinite(x)) or np.ptp(x) <= 1e-12 * max(1.0, float(np.abs(x).max())):
+        return 1.0  # constant (up to float rounding): scipy's test is undefined there
+    p = float(spearmanr(np.arange(len(x)), x).pvalue)
+    return p if np.isfinite(p) else 1.0
 
 
 def stability_rows(ctx: Context, s: StabilitySetting, arms: tuple[str, ...]) -> list[Row]:
