@@ -3,10 +3,11 @@ quality the gradients we use to train the generator".
 
 On toy data the optimal critic is known exactly: between a fixed set of generated points ``G_theta(z_i)`` and a
 fixed set of data points ``x_j`` (8 Gaussians, equal weights), POT's exact solver (``ot.emd``) gives the dual
-potentials ``u`` (generated side) and ``v`` (data side); the optimal critic is ``f* = -u`` on the generated points
-(``u_i = min_j ||g_i - x_j|| - v_j``, the c-transform), and its gradient at ``g_i`` is the unit vector from the
-data point attaining that minimum to ``g_i`` -- so the generator gradient the optimal critic gives is
-``(1/n) sum_i J_i^T (g_i - x_j*) / ||g_i - x_j*||`` = the gradient of the exact W1 with respect to theta.
+potentials ``u`` (generated side) and ``v`` (data side); the optimal critic is ``f* = -u`` on the generated points,
+tight (``u_i + v_j = ||g_i - x_j||``) on the plan's matched pairs, so it rises at slope 1 from ``g_i`` towards its
+matched data point ``x_j*`` -- the generator gradient the optimal critic gives is
+``(1/n) sum_i J_i^T (g_i - x_j*) / ||g_i - x_j*||`` = the gradient of the exact W1 with respect to theta (POT's
+dual is degenerate: other pairs are tight too, so the direction is taken from the plan, not from an argmin).
 
 A WGAN critic (clipping 0.01, RMSProp 5e-5, batches of m = 64 drawn from the two fixed sets: Algorithm 1) is
 trained k steps for k on a grid; at each k we measure the critic's quality -- the share of the optimal dual value it
