@@ -135,6 +135,10 @@ class TrainConfig:
     # also log metrics, sample pictures and the config to RUN/tensorboard/ (wgan.rundir.TensorBoardSink; needs the
     # extra: pip install -e ".[tensorboard]"); view with `tensorboard --logdir runs/`
     tensorboard: bool = False
+    # DiffAugment (Zhao et al. 2020; wgan.training.augment): policies applied to the critic's real and generated
+    # images in both players' steps, comma-separated, in this order: "color", "translation", "cutout" (e.g.
+    # "translation,cutout,color"); "" = off. Image runs only; the penalty is taken at the augmented points
+    augment: str = ""
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
     _check_tricks(cfg.tricks, obj.loss)
     _check_spectral_norm(cfg, obj.clip)
     t = cfg.train
+    _check_augment(cfg, check_data)
     choice("optim.lr_decay", opt.lr_decay, ("none", "linear"))
     choice("train.amp_dtype", t.amp_dtype, ("bfloat16", "float16"))
     choice("train.critic_schedule", t.critic_schedule, ("constant", "wgan"))
@@ -163,6 +164,18 @@ def _check_spectral_norm(cfg: Config, clip: float) -> None:
     if not c.spectral_norm and c.spectral_norm_iterations != 1:
         raise ConfigError(f"critic.spectral_norm_iterations = {c.spectral_norm_iterations} has no effect without "
                           "critic.spectral_norm = true; set both, or remove the iterations")
+
+
+def _check_augment(cfg: Config, check_data: bool) -> None:
+    """``train.augment`` (wgan.training.augment): known policy names, each once, and image data only. Without the
+    data check (a sampler given in code) the trainer checks the sampler's kind."""
+    from .data import source_of
+    from .training.augment import check_kind, parse
+
+    parse(cfg.train.augment)
+    source = source_of(cfg.data.name) if check_data else None
+    if source is not None:
+        check_kind(cfg.train.augment, source.kind, cfg.data.name)
 
 
 def _resolve_eval(cfg: Config) -> Config:
