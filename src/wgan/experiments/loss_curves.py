@@ -12,41 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from . import Context, Result, register
 from ._claims import ClaimSpec, Gate, mean_interval
 from ._common import single_thread
 from ._protocol import Row
 from ._toy_runs import WGAN, Trajectory, kept_samples, toy_protocol, toy_rows, toy_setting, train_trajectory, traj_dict
-
+from ._tracking import ALPHA, _spearman, after_drop, spearman_after_drop, spearman_p
 
 # ---------------------------------------------------------------------------------------------- loss curves
-def _spearman(x: list[float], y: list[float]) -> float:
-    if len(x) < 3 or np.std(x) == 0 or np.std(y) == 0:
-        return float("nan")
-    return float(spearmanr(x, y).statistic)
-
-
-def after_drop(values: list[float]) -> list[float]:
-    """The second half of a curve measured at evenly spaced steps (step 0 first): the part after the initial
-    drop, where two decreasing curves no longer correlate just because both fall."""
-    return values[len(values) // 2:]
-
-
-def spearman_after_drop(estimate: list[float], w1: list[float]) -> float:
-    return _spearman(after_drop(estimate), after_drop(w1))
-
-
-ALPHA, LC_MIN_SEEDS, W1_MOVES = 0.05, 3, 5.0
-
-
-def spearman_p(estimate: list[float], w1: list[float]) -> float:
-    """One-sided p-value of a positive Spearman correlation between a run's estimate and its exact W1 (1 when a
-    curve is flat or too short)."""
-    if len(estimate) < 3 or np.std(estimate) == 0 or np.std(w1) == 0:
-        return 1.0
-    return float(spearmanr(estimate, w1, alternative="greater").pvalue)
+# The tracking measure (shared with failed-run-loss): _tracking's one-sided Spearman test and "after the drop".
+LC_MIN_SEEDS, W1_MOVES = 3, 5.0
 
 
 def _rising_or_flat(js: list[float]) -> bool:
