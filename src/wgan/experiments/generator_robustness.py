@@ -148,6 +148,21 @@ ADEQ = (f"at least {MIN_SEEDS} seeds, and both algorithms train the DCGAN genera
         f"ends at most {TRAINS:g} x its step-0 value), so that the setting can train a GAN at all")
 
 
+FIG6_ADEQ = (f"at least {MIN_SEEDS} seeds, and at least one of the two algorithms trains the DCGAN generator (its "
+             f"mean FID ends at most {TRAINS:g} x its step-0 value): a run in which neither moves it is too short to "
+             "say whether both can")
+
+
+def _fig6_gate(m: dict[str, Any]) -> Gate:
+    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    best = min(m["wgan/dcgan/ratio"], m["gan/dcgan/ratio"])
+    if not best <= TRAINS:
+        short.append(f"neither algorithm trains the DCGAN generator: the better one's FID ended at {best:.2f} x its "
+                     f"step-0 value (not <= {TRAINS:g})")
+    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']} "
+                "(the authors: 25 epochs of LSUN)")
+
+
 def _m() -> dict[str, Any]:
     return {"seeds": 3, "steps": 600, "wgan/dcgan/ratio": 0.1, "gan/dcgan/ratio": 0.1, "wgan/nobn-constant/ratio": 0.3,
             "gan/nobn-constant/ratio": 0.9, "wgan/mlp/ratio": 0.3, "gan/mlp/ratio": 0.8, "wgan/dcgan/fid_end": 10.0,
@@ -163,13 +178,11 @@ def _ctl(**kw: float) -> dict[str, Any]:
 FIG6 = ClaimSpec(
     "dcgan-both-train", "WGAN", "Both algorithms produce high quality samples.", "sec. 4.4, Fig. 6 (caption)",
     f"with the DCGAN generator, each algorithm's mean classifier-FID ends at most {HIGH:g} x its step-0 value ('high "
-    "quality': our bar)", decide=lambda m: m["wgan/dcgan/ratio"] <= HIGH and m["gan/dcgan/ratio"] <= HIGH,
-    gate=lambda m: Gate(m["seeds"] >= MIN_SEEDS, f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}",
-                        f"--seeds {MIN_SEEDS}"),
-    adequacy=f"at least {MIN_SEEDS} seeds", trained=True,
+    "quality': our bar); decided only where at least one of them trains it (the gate)",
+    decide=lambda m: m["wgan/dcgan/ratio"] <= HIGH and m["gan/dcgan/ratio"] <= HIGH, gate=lambda m: _fig6_gate(m), adequacy=FIG6_ADEQ, trained=True,
     negative_control=lambda: _ctl(**{"wgan/dcgan/ratio": 0.6}), positive_control=_m,
     positive_source="constructed: both FIDs fall to a tenth of their start; the paper shows samples only",
-    inadequate_control=lambda: _ctl(seeds=1))
+    inadequate_control=lambda: _ctl(**{"wgan/dcgan/ratio": 0.9, "gan/dcgan/ratio": 0.95}))
 FIG7 = ClaimSpec(
     "nobn-constant-wgan-only", "WGAN",
     "As we can see the standard GAN failed to learn while the WGAN still was able to produce samples.",
