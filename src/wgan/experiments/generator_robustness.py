@@ -179,7 +179,8 @@ FIG6 = ClaimSpec(
     "dcgan-both-train", "WGAN", "Both algorithms produce high quality samples.", "sec. 4.4, Fig. 6 (caption)",
     f"with the DCGAN generator, each algorithm's mean classifier-FID ends at most {HIGH:g} x its step-0 value ('high "
     "quality': our bar); decided only where at least one of them trains it (the gate)",
-    decide=lambda m: m["wgan/dcgan/ratio"] <= HIGH and m["gan/dcgan/ratio"] <= HIGH, gate=lambda m: _fig6_gate(m), adequacy=FIG6_ADEQ, trained=True,
+    decide=lambda m: m["wgan/dcgan/ratio"] <= HIGH and m["gan/dcgan/ratio"] <= HIGH, gate=lambda m: _fig6_gate(m),
+    adequacy=FIG6_ADEQ, trained=True,
     negative_control=lambda: _ctl(**{"wgan/dcgan/ratio": 0.6}), positive_control=_m,
     positive_source="constructed: both FIDs fall to a tenth of their start; the paper shows samples only",
     inadequate_control=lambda: _ctl(**{"wgan/dcgan/ratio": 0.9, "gan/dcgan/ratio": 0.95}))
