@@ -298,6 +298,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from .data import NAMED_DATA
     from .metrics import METRICS
     from .nets.families import descriptions
+    from .constraints import CONSTRAINT_OPTIONS
     from .nets.spectral import CRITIC_OPTIONS
     from .objectives import PRESETS
     from .penalties import PENALTIES
@@ -313,7 +314,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                          ("generators (generator.net)", descriptions("generator")),
                          ("critics (critic.net)", descriptions("critic")),
                          ("metrics", METRICS),
-                         ("critic options, any critic.net and objective (--set critic.KEY=VALUE)", CRITIC_OPTIONS),
+                         ("critic options, any critic.net and objective (--set critic.KEY=VALUE)",
+                          CRITIC_OPTIONS | CONSTRAINT_OPTIONS),
                          ("Improved-GAN techniques, any objective (--set tricks.KEY=VALUE, [tricks] in TOML)", TRICKS)):
         print(f"\n{title}:")
         for k, v in table.items():
