@@ -53,14 +53,22 @@ def fixed_critic(data: str, sets: list[str], s: FixedSetting, seed: int, device:
     real, _ = trainer.reference_data()  # (n_eval, 2), fixed per seed
     fake = trainer.generate(s.n_eval, seed=30_000 + seed)  # (n_eval, 2): data + N(0, I)
     marks = np.linspace(0, s.steps, s.checkpoints + 1)[1:].round().astype(int)
-    duals = []
+    duals, w0 = [], effective_weight_norm(trainer.D)
     start = time.perf_counter()
     for m in marks:  # a loop, not Trainer.fit: fit's final evaluation is not needed here
         while trainer.step < m:
             trainer.train_step()
         duals.append(dual_value(trainer.D, real, fake))
     return {"trainer": trainer, "D": trainer.D, "real": real, "fake": fake, "marks": marks.tolist(),
-            "duals": duals, "train_s": time.perf_counter() - start}
+            "duals": duals, "train_s": time.perf_counter() - start, "init_weight_norm": w0}
+
+
+def effective_weight_norm(D: torch.nn.Module) -> float:
+    """The Euclidean norm of all the weights the critic's linear layers compute with (a weight-normalised
+    layer's normalised ones)."""
+    with torch.no_grad():
+        return float(sum(float(m.weight.pow(2).sum()) for m in D.modules()
+                         if isinstance(m, torch.nn.Linear)) ** 0.5)
 
 
 def dual_value(D: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor) -> float:
