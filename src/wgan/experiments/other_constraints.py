@@ -72,13 +72,13 @@ def method_sets(method: str, width: int) -> list[str]:
 def settings(ctx: Context) -> tuple[FixedSetting, FixedSetting]:
     """(deep critics on the Swiss roll, 3-layer critics on 8 Gaussians)."""
     width = pick(ctx, quick=16, cpu=64, paper=512)
-    deep = FixedSetting(width=width, depth=DEEP, steps=count(ctx, quick=20, cpu=1500, paper=500_000),
+    deep = FixedSetting(width=width, depth=DEEP, steps=count(ctx, quick=20, cpu=1000, paper=500_000),
                         batch=pick(ctx, quick=64, cpu=64, paper=256), n_eval=pick(ctx, quick=128, cpu=256, paper=256),
                         checkpoints=2)
-    shallow = FixedSetting(width=pick(ctx, quick=16, cpu=128, paper=512), depth=SHALLOW,
-                           steps=count(ctx, quick=40, cpu=1500, paper=500_000),
+    shallow = FixedSetting(width=pick(ctx, quick=16, cpu=64, paper=512), depth=SHALLOW,
+                           steps=count(ctx, quick=20, cpu=1000, paper=500_000),
                            batch=pick(ctx, quick=128, cpu=256, paper=256),
-                           n_eval=pick(ctx, quick=200, cpu=1000, paper=2000), checkpoints=2)
+                           n_eval=pick(ctx, quick=100, cpu=1000, paper=2000), checkpoints=2)
     return deep, shallow
 
 
@@ -115,7 +115,7 @@ def _gate(m: dict[str, Any]) -> Gate:
 def _control(kind: str, seeds: int = 3) -> dict[str, Any]:
     """Constructed numbers: ``all`` every constraint's gradients vanish (the 1e-11 ratio Fig. 1b shows for
     clipping); ``none`` every constraint flat and as good as the penalty; ``one`` only weight decay escapes."""
-    m: dict[str, Any] = {"seeds": seeds, "steps": 1500, "clip/ratios": [1e-11] * 3, "clip/gp_minus_r2_low": 0.2,
+    m: dict[str, Any] = {"seeds": seeds, "steps": 1000, "clip/ratios": [1e-11] * 3, "clip/gp_minus_r2_low": 0.2,
                          "gp/ratios": [1.0] * 3, "gp/gp_minus_r2_low": 0.0}
     for k in CONSTRAINTS:
         bad = kind == "all" or (kind == "one" and k != "l2-decay")

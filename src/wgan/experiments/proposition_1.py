@@ -52,9 +52,9 @@ LINES = ("the optimal critic contains straight lines with gradient norm 1 connec
 
 def setting(ctx: Context) -> FixedSetting:
     return FixedSetting(width=pick(ctx, quick=32, cpu=128, paper=512), depth=3,
-                        steps=count(ctx, quick=150, cpu=2000, paper=500_000), batch=pick(ctx, quick=128, cpu=256,
+                        steps=count(ctx, quick=50, cpu=2000, paper=500_000), batch=pick(ctx, quick=128, cpu=256,
                                                                                       paper=256),
-                        n_eval=pick(ctx, quick=300, cpu=1000, paper=1000), checkpoints=5)
+                        n_eval=pick(ctx, quick=150, cpu=1000, paper=1000), checkpoints=5)
 
 
 # ---------------------------------------------------------------------------------------------- claims
