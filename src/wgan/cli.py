@@ -295,10 +295,10 @@ def _headline(summary: dict, kind: str) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from .constraints import CONSTRAINT_OPTIONS
     from .data import NAMED_DATA
     from .metrics import METRICS
     from .nets.families import descriptions
-    from .constraints import CONSTRAINT_OPTIONS
     from .nets.spectral import CRITIC_OPTIONS
     from .objectives import PRESETS
     from .penalties import PENALTIES

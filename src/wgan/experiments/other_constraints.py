@@ -22,7 +22,6 @@ import math
 from typing import Any
 
 import numpy as np
-import torch
 
 from ..diagnostics.layers import compute_activation_grad_norms
 from . import Context, Result, register

@@ -6,9 +6,9 @@ Each step is a function of the run's state (a :class:`wgan.training.state.RunSta
 resolved config, data, objective, penalty --, the players it updates -- networks, optimisers, loss scalers --, the
 random streams it draws from, the running means it logs to). The critic's loss is the objective's ``critic_loss`` plus
 ``lambda * penalty``, the weight decay term (``objective.weight_decay``, :mod:`wgan.constraints`), the AC-GAN
-classification term in conditional runs and the ``[tricks]`` terms; weight clipping (elementwise, or per unit's L2
-norm: ``objective.clip_kind``) is a constraint applied after the optimiser step, never part of a loss. The steps read the
-objective, penalty, clip value and ``n_critic`` from the config: they never branch on an objective's name.
+classification term in conditional runs and the ``[tricks]`` terms; weight clipping (elementwise, or per unit's
+L2 norm: ``objective.clip_kind``) is a constraint applied after the optimiser step, never part of a loss. The steps
+read the objective, penalty, clip value and ``n_critic`` from the config: they never branch on an objective's name.
 
 Mixed precision: the forward passes run under autocast; float16 runs scale the loss (one
 ``torch.amp.GradScaler`` per player, each with its own backward/step cadence) and the gradient penalty
