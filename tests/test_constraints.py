@@ -48,8 +48,8 @@ def test_weight_decay_terms_are_the_sums_over_weight_matrices_only():
     with torch.no_grad():
         lin.weight.copy_(torch.tensor([[1.0, -2.0], [0.5, 0.0]]))
         lin.bias.fill_(100.0)  # biases are not decayed
-    assert float(weight_decay_term(lin, 0.1, "l1")) == pytest.approx(0.1 * 3.5)
-    assert float(weight_decay_term(lin, 0.1, "l2")) == pytest.approx(0.1 * 5.25)
+    assert float(weight_decay_term(lin, 0.1, "l1").detach()) == pytest.approx(0.1 * 3.5)
+    assert float(weight_decay_term(lin, 0.1, "l2").detach()) == pytest.approx(0.1 * 5.25)
     g = torch.autograd.grad(weight_decay_term(lin, 0.1, "l2"), lin.weight)[0]
     assert torch.allclose(g, 0.2 * lin.weight)
 

@@ -150,8 +150,8 @@ def table(ctx: Context) -> list[Row]:
         Row("data", "not stated for these constraints; Fig. 1a: 8gaussians (and others) against real data + N(0, 1); "
             "Fig. 1b: swissroll", f"WGAN-GP sec. 3, Fig. 1; {TOY}:21, 191-226",
             "capacity: 8gaussians; gradients: swissroll; both against the fixed generator data + N(0, I)",
-            "Fig. 1b trains the generator too; against a fixed generator (Fig. 1a's setting) each constraint acts on the "
-            "critic alone, and 36 critics stay affordable"),
+            "Fig. 1b trains the generator too; against a fixed generator (Fig. 1a's setting) each constraint acts on "
+            "the critic alone, and 36 critics stay affordable"),
         Row("nets", "critic MLPs, gan_toy DIM 512; Fig. 1a 3 hidden layers, Fig. 1b 12, no batch norm",
             f"WGAN-GP sec. 3.1-3.2; {TOY}:20, 53-58", f"{DEEP} x {deep.width} (gradients), {SHALLOW} x {shallow.width} "
             "(capacity), no norm", cpu),
