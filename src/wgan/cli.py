@@ -351,8 +351,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
         if args.name:
             raise ConfigError("--report regenerates the whole table; give it no NAME (wgan reproduce --report)")
-        changed = write_report()
-        print(f"{REPORT}: {'updated' if changed else 'current'} (from {RESULTS_DIR})")
+        changed, pages = write_report()
+        print(f"{REPORT}: {'updated' if changed else 'current'} (from {RESULTS_DIR}); pages updated: "
+              f"{', '.join(p.name for p in pages) or 'none'}")
         return 0
     if not args.name:
         raise ConfigError("name a reproduction (wgan reproduce NAME) or list them with wgan reproduce --list")
