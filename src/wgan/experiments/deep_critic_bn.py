@@ -124,14 +124,15 @@ def _run(ctx: Context) -> Result:
     n_seeds = seeds(ctx, quick=1, cpu=3, paper=3)
     runs: dict[str, list[dict[str, Any]]] = {a: [] for a in ARMS}
     items = [(a, k) for k in range(n_seeds) for a in ARMS]
+    by_depth = {d: setting(ctx, d) for d in (DEEP, SHALLOW)}  # once each: --estimate counts the steps asked for
+    s = by_depth[DEEP]
     for arm, seed in ctx.track(items, "runs", lambda r: f"{r[0]}, seed {r[1]}"):
         sets, depth = ARMS[arm]
-        r = deep_wgan(sets, setting(ctx, depth), seed, ctx.device)
+        r = deep_wgan(sets, by_depth[depth], seed, ctx.device)
         r.pop("trainer")
         r["ratio"] = r["w1"][-1] / r["w1"][0]
         r["converged"] = converged(r["w1"], CONVERGED_SHARE)
         runs[arm].append(r)
-    s = setting(ctx)
     m: dict[str, Any] = {"seeds": n_seeds, "steps": s.steps}
     for arm, rs in runs.items():
         m[f"{arm}/failed"] = sum(not r["converged"] for r in rs)
