@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .config import ADAPTIVE_MAX_LR, VBN_CHOICES, Config, TricksConfig, check_bounds, unknown
+from .constraints import check_constraints
 from .errors import ConfigError
 
 
@@ -83,6 +84,7 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
         out = replace(out, data=replace(cfg.data, name=str(Path(cfg.data.name).resolve())))
     _check_tricks(cfg.tricks, obj.loss)
     _check_spectral_norm(cfg, obj.clip)
+    check_constraints(replace(cfg, objective=obj))
     t = cfg.train
     _check_augment(cfg, check_data)
     choice("optim.lr_decay", opt.lr_decay, ("none", "linear"))

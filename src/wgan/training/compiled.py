@@ -40,10 +40,11 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad
 
+from ..constraints import constrain_weights_
 from ..errors import ConfigError
 from ..nets import DataPlusNoise, is_per_sample
 from ..objectives import Objective
-from ..penalties import Penalty, clip_weights_, require, safe_norm
+from ..penalties import Penalty, require, safe_norm
 from ..toolchain import has_cpp_compiler
 from .augment import Augment
 from .state import RunState
@@ -72,6 +73,10 @@ def check_compilable(cfg: Any, G: nn.Module | None = None, device: torch.device 
         reasons.append("the [tricks] section: leave every trick off")
     if isinstance(G, DataPlusNoise):
         reasons.append("the data-plus-noise generator")
+    if cfg.objective.weight_decay > 0:
+        reasons.append("the critic's weight decay: set objective.weight_decay = 0")
+    if cfg.critic.weight_norm:
+        reasons.append("critic.weight_norm: set critic.weight_norm = false")
     if reasons:
         raise ConfigError("train.compile = true does not support " + "; ".join(reasons) + " (or train.compile = false)")
     if device is not None and torch.device(device).type == "cpu" and not has_cpp_compiler():
@@ -189,7 +194,7 @@ class CompiledSteps:
             run.log("gradnorm", norms)
         self._apply(grads, D, players.opt_d)
         if setup.cfg.objective.clip > 0:
-            clip_weights_(D, setup.cfg.objective.clip)
+            constrain_weights_(D, setup.cfg.objective.clip, setup.cfg.objective.clip_kind)
         return real, fake
 
     def generator_step(self) -> None:

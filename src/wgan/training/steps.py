@@ -5,11 +5,12 @@ step).
 Each step is a function of the run's state (a :class:`wgan.training.state.RunState`: the setup it reads -- the
 resolved config, data, objective, penalty --, the players it updates -- networks, optimisers, loss scalers --, the
 random streams it draws from, the running means it logs to). The critic's loss is the objective's ``critic_loss`` plus
-``lambda * penalty``, the AC-GAN classification term in conditional runs and the ``[tricks]`` terms (under
-``train.augment`` the critic's real and generated inputs, and so the penalty's points, are augmented:
-:mod:`wgan.training.augment`); weight clipping is a constraint applied after the optimiser step, never part of a
-loss. The steps read the objective, penalty, clip value and ``n_critic`` from the config: they never branch on an
-objective's name.
+``lambda * penalty``, the weight decay term (``objective.weight_decay``, :mod:`wgan.constraints`), the AC-GAN
+classification term in conditional runs and the ``[tricks]`` terms (under ``train.augment`` the critic's real and
+generated inputs, and so the penalty's points, are augmented: :mod:`wgan.training.augment`); weight clipping
+(elementwise, or per unit's L2 norm: ``objective.clip_kind``) is a constraint applied after the optimiser step, never
+part of a loss. The steps read the objective, penalty, clip value and ``n_critic`` from the config: they never branch
+on an objective's name.
 
 Mixed precision: the forward passes run under autocast; float16 runs scale the loss (one
 ``torch.amp.GradScaler`` per player, each with its own backward/step cadence) and the gradient penalty
@@ -28,9 +29,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import distributed as dist
+from ..constraints import constrain_weights_, weight_decay_term
 from ..data import Sampler
 from ..nets import DataPlusNoise
-from ..penalties import clip_weights_, input_gradient_norms, interpolates
+from ..penalties import input_gradient_norms, interpolates
 from .trick_hooks import feature_matching_loss
 
 if TYPE_CHECKING:
@@ -208,10 +210,14 @@ def critic_step(run: RunState) -> tuple[torch.Tensor, torch.Tensor]:
         total = total + setup.penalty.weight * pen
         log(f"penalty/{setup.penalty.name}", pen)
         log("gradnorm", norms)
+    if o.weight_decay > 0:  # a soft constraint on the critic's weights (wgan.constraints)
+        decay = weight_decay_term(players.D, o.weight_decay, o.weight_decay_kind)
+        total = total + decay
+        log(f"penalty/weight_decay_{o.weight_decay_kind}", decay)
     total = setup.tricks.add_history_penalty("critic", total, log)
     update(run, total, players.opt_d, players.scaler_d, players.D, "critic")
     if o.clip > 0:
-        clip_weights_(players.D, o.clip)
+        constrain_weights_(players.D, o.clip, o.clip_kind)
     setup.tricks.record_history("critic")
     return real, fake
 
