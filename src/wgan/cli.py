@@ -315,16 +315,11 @@ def cmd_list(args: argparse.Namespace) -> int:
                          ("generators (generator.net)", descriptions("generator")),
                          ("critics (critic.net)", descriptions("critic")),
                          ("metrics", METRICS),
-<<<<<<< HEAD
-                         ("critic options, any critic.net and objective (--set critic.KEY=VALUE)", CRITIC_OPTIONS),
+                         ("critic options, any critic.net and objective (--set critic.KEY=VALUE)",
+                          CRITIC_OPTIONS | CONSTRAINT_OPTIONS),
                          ("Improved-GAN techniques, any objective (--set tricks.KEY=VALUE, [tricks] in TOML)", TRICKS),
                          ("DiffAugment policies, image runs (--set train.augment=translation,cutout,color)",
                           {k: v.description for k, v in POLICIES.items()})):
-=======
-                         ("critic options, any critic.net and objective (--set critic.KEY=VALUE)",
-                          CRITIC_OPTIONS | CONSTRAINT_OPTIONS),
-                         ("Improved-GAN techniques, any objective (--set tricks.KEY=VALUE, [tricks] in TOML)", TRICKS)):
->>>>>>> wgangp-claims
         print(f"\n{title}:")
         for k, v in table.items():
             print(f"  {k:<16} {v}")
