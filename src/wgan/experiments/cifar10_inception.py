@@ -51,7 +51,8 @@ def plan(ctx: Context) -> dict[str, Any]:
     ``--estimate`` says what it costs here); ``--quick`` a few steps of narrow nets on synthetic images."""
     return {"steps": _budget.steps(ctx, quick=3, cpu=PAPER_STEPS, paper=PAPER_STEPS),
             "width": _budget.pick(ctx, quick=8, cpu=PAPER_WIDTH, paper=PAPER_WIDTH),
-            "n_is": _budget.pick(ctx, quick=10, cpu=PAPER_IS_SAMPLES, paper=PAPER_IS_SAMPLES),
+            # the score's cost grows linearly with its sample count: cut short like the steps in an --estimate probe
+            "n_is": _budget.count(ctx, quick=10, cpu=PAPER_IS_SAMPLES, paper=PAPER_IS_SAMPLES),
             "seeds": _budget.seeds(ctx, quick=1, cpu=MIN_SEEDS, paper=MIN_SEEDS),
             "batch": _budget.pick(ctx, quick=8, cpu=64, paper=64)}
 
