@@ -49,7 +49,8 @@ def test_converged_models_pass_and_a_model_that_never_learns_fails():
 def test_a_model_still_learning_or_untrained_is_inconclusive():
     slow = CONVERGED | {"gan-gp": 0.3}
     c = _claims(_run(slow, FULL_VAR, still_falling=True), _run(CONVERGED, FULL_VAR))
-    assert c["fig3-models-converge"].status == "INCONCLUSIVE" and "still falling" in c["fig3-models-converge"].gate.shortfall
+    claim = c["fig3-models-converge"]
+    assert claim.status == "INCONCLUSIVE" and "still falling" in claim.gate.shortfall
     untouched = CONVERGED | {"dragan-ns": 0.95}  # a random generator: flat, but never trained
     c = _claims(_run(untouched, FULL_VAR), _run(CONVERGED, FULL_VAR))
     assert c["fig3-models-converge"].status == "INCONCLUSIVE"

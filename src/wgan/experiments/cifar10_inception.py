@@ -29,6 +29,7 @@ import torch
 
 from ..config import Config, apply_sets
 from ..errors import ConfigError
+from ..metrics.image_metrics import metric_name
 from . import Context, Result, _budget, register
 from ._claims import ClaimSpec, Gate, mean_interval
 from ._protocol import Row
@@ -66,7 +67,8 @@ def arm_sets(arm: str, data: str, p: dict[str, Any], seed: int, device: str, wei
             "optim.beta2=0.9", "optim.lr_decay=linear", f"train.steps={p['steps']}", "train.g_batch_multiple=2",
             f"train.eval_every={p['steps']}", f"train.checkpoint_every={min(1000, p['steps'])}",
             f"train.sample_every={p['steps']}", f"train.seed={seed}", f"train.device={device}",
-            f"eval.metrics=is{p['n_is']}_inception", f"eval.inception_weights={weights}", "eval.generator_mode=batch"]
+            f"eval.metrics={metric_name('is', p['n_is'], 'inception')}", f"eval.inception_weights={weights}",
+            "eval.generator_mode=batch"]
     if arm == "supervised":
         sets += ["generator.norm=cond-batch", "generator.n_classes=10", "critic.n_classes=10",
                  "objective.acgan_critic_scale=1.0", "objective.acgan_generator_scale=0.1"]
@@ -118,7 +120,7 @@ def train_arm(arm: str, data: str, p: dict[str, Any], seed: int, ctx: Context, w
         trainer = Trainer(apply_sets(Config(), arm_sets(arm, data, p, seed, ctx.device, weights)))
     trainer.fit(run_dir)
     ev = trainer.evaluate()  # the final evaluation (cached by fit)
-    name = f"eval/is{p['n_is']}_inception"
+    name = f"eval/{metric_name('is', p['n_is'], 'inception')}"
     if name not in ev:
         raise RuntimeError(f"no {name} in the run's evaluation: {sorted(ev)}")
     score = (float(ev[name]), float(ev.get(f"{name}_std", float("nan"))))
@@ -220,8 +222,9 @@ def table(ctx: Context) -> list[Row]:
         Row("eval_mode", "batch statistics in the generator (tflib's batch norm)", "tflib/ops/batchnorm.py:51-52",
             "eval.generator_mode = batch", ""),
         Row("statistic", "Inception Score, 50,000 samples, 10 splits, official protocol",
-            f"{CODE}:387, tflib/inception_score.py", f"is{p['n_is']}_inception (the official protocol); the mean "
-            "over seeds with a Student-t 95% interval", "" if p["n_is"] == PAPER_IS_SAMPLES else "--quick"),
+            f"{CODE}:387, tflib/inception_score.py", f"{metric_name('is', p['n_is'], 'inception')} (the official "
+            "protocol); the mean over seeds with a Student-t 95% interval",
+            "" if p["n_is"] == PAPER_IS_SAMPLES else "--quick"),
         Row("criterion", "Table 3's ranking", "WGAN-GP sec. 5.4, Table 3",
             f"unsupervised mean > {BEST_OTHER_UNSUPERVISED} (DFM); supervised mean > {BEST_OTHER_SUPERVISED} "
             "(SGAN-no-joint)", "the ranking the quotes state; the paper's numbers are the positive controls"),

@@ -64,6 +64,19 @@ def n_seeds(ctx: Context) -> int:
     return _budget.seeds(ctx, quick=3, cpu=DEFAULT_SEEDS, paper=DEFAULT_SEEDS)
 
 
+def _record(e, sampler, steps: int, rec: dict[str, Any]) -> None:
+    """One evaluation point of a figure's ensemble into ``rec``: every member's distance and total variance, and
+    the generator parameters at the figure's three panels."""
+    p = {k: v.detach().clone() for k, v in e.sampling_params.items()}
+    with np.errstate(all="ignore"):
+        rec["fd"].append(member_distances(e, sampler, params=p).tolist())
+        _, covs = generator_gaussians(p)
+        rec["total_var"].append(np.trace(covs, axis1=1, axis2=2).tolist())
+    rec["at"].append(e.step)
+    if e.step in (0, steps // 2, steps):
+        rec["panels"][str(e.step)] = {k: v.tolist() for k, v in p.items()}
+
+
 def train_figure(fig: Figure, steps: int, seeds: list[int]) -> dict[str, Any]:
     """Every model of one figure trained from the same initialisations: each member's distance and total variance
     at 20 evaluation points, and the generator parameters of every member at the figure's three panels."""
@@ -77,25 +90,19 @@ def train_figure(fig: Figure, steps: int, seeds: list[int]) -> dict[str, Any]:
         t0 = time.perf_counter()
         ens = Ensemble(experiment_config(setting, model), seeds, sampler, lr=[LR] * len(seeds), rng="shared",
                        rng_seed=7919 + len(seeds))
-        fd, var, panels, at = [], [], {}, []
+        rec: dict[str, Any] = {"fd": [], "total_var": [], "panels": {}, "at": []}
+        _record(ens, sampler, steps, rec)
 
-        def record(e: Ensemble) -> None:
-            p = {k: v.detach().clone() for k, v in e.sampling_params.items()}
-            with np.errstate(all="ignore"):
-                fd.append(member_distances(e, sampler, params=p).tolist())
-                _, covs = generator_gaussians(p)
-                var.append(np.trace(covs, axis1=1, axis2=2).tolist())
-            at.append(e.step)
-            if e.step in (0, steps // 2, steps):
-                panels[str(e.step)] = {k: v.tolist() for k, v in p.items()}
+        def maybe(e: Ensemble, rec: dict[str, Any] = rec) -> None:
+            if e.step % every == 0 or e.step in (steps // 2, steps):
+                _record(e, sampler, steps, rec)
 
-        record(ens)
-        ens.fit(steps, callback=lambda e: record(e) if e.step % every == 0 or e.step in (steps // 2, steps)
-                else None, every=1)
-        if ens.step not in at:
-            record(ens)
-        out["eval_steps"] = at
-        out["models"][model] = {"fd": fd, "total_var": var, "panels": panels, "wall_s": time.perf_counter() - t0}
+        ens.fit(steps, callback=maybe, every=1)
+        if ens.step not in rec["at"]:
+            _record(ens, sampler, steps, rec)
+        out["eval_steps"] = rec["at"]
+        out["models"][model] = {"fd": rec["fd"], "total_var": rec["total_var"], "panels": rec["panels"],
+                                "wall_s": time.perf_counter() - t0}
     mu_r, cov_r = sampler.gaussian()
     out["data_total_var"] = float(np.trace(cov_r))
     return out
@@ -290,7 +297,7 @@ def table(ctx: Context) -> list[Row]:
             "(many-paths-exp1/2's d and k sweeps), not tuned here"),
         Row("betas", "(0.5, 0.9)", "Fedus et al. sec. 5", "(0.5, 0.9)", ""),
         Row("batch", "not stated", "", "64", ""),
-        Row("steps", f"Fig. 3: 0, 10,000, 20,000; Fig. 4: 0, 5,000, 10,000", "Fedus et al. Figs. 3-4 captions",
+        Row("steps", "Fig. 3: 0, 10,000, 20,000; Fig. 4: 0, 5,000, 10,000", "Fedus et al. Figs. 3-4 captions",
             f"Fig. 3: 0, {s3 // 2}, {s3}; Fig. 4: 0, {s4 // 2}, {s4}", cpu),
         Row("seeds", "one run per figure ('a visual illustration ... not averaged out over multiple seeds')",
             "Fedus et al. Figs. 3-4 captions", f"{n} seeds, the same initialisations for every model; one drawn",
@@ -328,7 +335,7 @@ def run(ctx) -> Result:
     m3, m4 = figure_measured(runs["fig3"], len(seeds)), figure_measured(runs["fig4"], len(seeds))
     claims = _claims_for(m3, m4)
     figures = []
-    for fig, m in ((FIG3, m3), (FIG4, m4)):
+    for fig in (FIG3, FIG4):
         collapsed = _collapsed_members(runs[fig.key])["ns-gan"]
         show = collapsed[0] if fig is FIG4 and collapsed else 0
         why = (f"seed {show}: the first on which NS-GAN collapsed" if fig is FIG4 and collapsed else f"seed {show}")
@@ -343,7 +350,8 @@ def run(ctx) -> Result:
                 "converged": f"final FD < {CONVERGED:g} x the member's initial FD",
                 "collapsed": f"final tr(W W^T) < {COLLAPSED:g} x the data's total variance",
                 "torch_threads": 1, "wall_s": wall}
-    data = {k: {"steps": r["steps"], "paper_steps": r["paper_steps"], "eval_steps": r["eval_steps"], "shown_seed": r["shown_seed"],
+    data = {k: {"steps": r["steps"], "paper_steps": r["paper_steps"], "eval_steps": r["eval_steps"],
+                "shown_seed": r["shown_seed"],
                 "data_total_var": r["data_total_var"],
                 "models": {mm: {"fd": v["fd"], "total_var": v["total_var"], "wall_s": v["wall_s"]}
                            for mm, v in r["models"].items()}} for k, r in runs.items()}

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..config import Config, apply_sets
 from ..errors import ConfigError
+from ..metrics.image_metrics import metric_name
 from . import Context, Result, _budget, register
 from ._claims import ClaimSpec, Gate, Interval
 from ._protocol import Row
@@ -53,14 +54,16 @@ def plan(ctx: Context) -> dict[str, Any]:
 def run_sets(model: str, data: str, p: dict[str, Any], lrs: tuple[float, float], latent: int, seed: int,
              device: str) -> list[str]:
     lr_d, lr_g = lrs
-    return [f"data.name={data}", "data.variant=stacked", "data.image_size=32" if data != "digits" else
-            "data.image_size=16", "data.batch_size=64",
-            f"generator.net={p['net']}", f"critic.net={p['net']}", f"generator.width={p['width']}", f"critic.width={p['width']}",
-            "generator.norm=batch", f"critic.norm={'batch' if p['net'] == 'dcgan' else 'none'}", f"generator.latent_dim={latent}",
+    size = 16 if data == "digits" else 32
+    return [f"data.name={data}", "data.variant=stacked", f"data.image_size={size}", "data.batch_size=64",
+            f"generator.net={p['net']}", f"critic.net={p['net']}", f"generator.width={p['width']}",
+            f"critic.width={p['width']}", "generator.norm=batch",
+            "critic.norm=" + ("batch" if p["net"] == "dcgan" else "none"),
+            f"generator.latent_dim={latent}",
             f"objective.name={model}", "objective.n_critic=1", "optim.name=adam", "optim.beta1=0.5",
             "optim.beta2=0.9", f"optim.lr={lr_g}", f"optim.critic_lr={lr_d}", f"train.steps={p['steps']}",
             f"train.eval_every={max(1, p['steps'])}", f"train.seed={seed}", f"train.device={device}",
-            f"eval.metrics=w{p['n_w']}_indep_critic"]
+            f"eval.metrics={metric_name('w', p['n_w'], 'indep_critic')}"]
 
 
 def train_one(sets: list[str]) -> dict[str, Any]:
@@ -185,8 +188,8 @@ def table(ctx: Context) -> list[Row]:
         Row("eval_mode", "batch norm in both networks", "Fedus et al. sec. 5", "generator and critic norm = batch; "
             "samples in the library's default generator mode (running averages)", ""),
         Row("statistic", "independent Wasserstein critic's negative W, box plots over the sweep", "Fedus et al. "
-            "sec. 5.1, Fig. 7a", f"w{p['n_w']}_indep_critic (500 critic steps; negated); lower quartile over the "
-            "sweep's runs, bootstrap interval", "sample count not stated"),
+            "sec. 5.1, Fig. 7a", f"{metric_name('w', p['n_w'], 'indep_critic')} (500 critic steps; negated); lower "
+            "quartile over the sweep's runs, bootstrap interval", "sample count not stated"),
         Row("criterion", "none (box plots)", "Fedus et al. sec. 5.4",
             "lower quartile higher for GAN-GP and DRAGAN-NS than for NS-GAN", "the box's lower end: 'more robust'"),
     ]
