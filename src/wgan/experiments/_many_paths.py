@@ -817,3 +817,16 @@ def tables_markdown(data: dict[str, Any]) -> str:
         if "random_init_by_dim" not in block:
             out.append(f"Random generator (the same seeds, untrained): {_cell(block['random_init'])}\n")
     return "\n".join(out)
+
+
+def penalty_table_markdown(data: dict[str, Any], plan: dict[str, Any], exp: str) -> str:
+    """The GAN-GP vs DRAGAN-NS comparison of a results.json (``data``, ``protocol.plan``) per setting, as a markdown
+    table: both means, the paired difference with its 90% interval, the margin and the setting's decision."""
+    p = Plan(**{k: tuple(v) if isinstance(v, list) else v for k, v in plan.items()})
+    rows = penalty_settings(data["lr"], data["dim"], p, dim=_setting_dim(exp))
+    out = ["| setting | GAN-GP mean | DRAGAN-NS mean | paired difference [90% interval] | margin ± | decision |",
+           "|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['setting']} | {r['gan_gp_mean']:.4g} | {r['dragan_ns_mean']:.4g} | {r['diff']:.3g} "
+                   f"[{r['lo90']:.3g}, {r['hi90']:.3g}] | {r['margin']:.3g} | {r['decision']} |")
+    return "\n".join(out)
