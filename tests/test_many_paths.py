@@ -71,6 +71,13 @@ def test_member_distance_is_the_closed_form_of_the_generator(setting):
     assert fd[1] > 0.1
 
 
+def test_the_paper_budget_is_the_papers_steps_and_runs(tmp_path):
+    # sec. 4.3: 200,000 steps for every variant; sec. 4.4: 1,000 runs per setting
+    p = make_plan(Context(out=tmp_path, budget="paper"))
+    assert (p.steps, p.dim_steps, p.n_critic_steps, p.seeds) == (200_000, 200_000, 200_000, 1000)
+    assert p.n_critics == (1, 5, 10, 100)
+
+
 def test_overcomplete_latent_rule():
     assert EXP2.latent_for(10) == 5 and EXP2.latent_for(2) == 2 and EXP2.latent_for(3) == 2
     assert EXP1.latent_for(40) == 1
@@ -157,11 +164,13 @@ def _blocks(values=None, k_values=None, diverged=None):
             if bad is not None:
                 final[:bad[0]], filled[:bad[0]] = np.nan, bad[1]
             out.append(asdict(setting_summary(final, filled)))
-        return {"summaries": out}
+        return {"summaries": out, "filled": [list(np.array(v, dtype=float)) if bad is None else
+                                             list(np.where(np.arange(len(v)) < bad[0], bad[1], v)) for v in rows]}
 
     lr = {"x": list(PLAN.lrs), "random_init": asdict(summarize(random)),
           "models": {m: entry(v, (diverged or {}).get(m)) for m, v in values.items()}}
-    dim = {"x": list(PLAN.dims), "models": {m: entry(v[:2]) for m, v in values.items()}}
+    dim = {"x": list(PLAN.dims), "models": {m: entry(v[:2]) for m, v in values.items()},
+           "random_init_by_dim": [asdict(summarize(random))] * len(PLAN.dims)}
     ones = np.ones(PLAN.seeds)
     # the paper's k sweep (App. A.2): NS-GAN much worse at k = 100, GAN-GP a little
     k_values = k_values or {"ns-gan": [0.2 * ones, 0.2 * ones, 0.3 * ones, 2.0 * ones],
@@ -176,9 +185,13 @@ def _verdicts(lr, dim, nc):
 
 
 def test_the_verdicts_hold_where_the_paper_says():
-    assert _verdicts(*_blocks()[:3]) == {
+    rng = np.random.default_rng(0)
+    values = {m: _rows(t, rng) for m, t in TYPICAL.items()}
+    values["dragan-ns"] = [v * (1 + 1e-3 * rng.standard_normal(v.size)) for v in values["gan-gp"]]  # sec. 4.4: alike
+    assert _verdicts(*_blocks(values)[:3]) == {
         "ns-gan-learns-the-manifold": True, "every-model-beats-the-random-generator": True,
-        "penalties-help-ns-gan": True, "wasserstein-models-robust": True, "wgan-gp-beats-clipping": True,
+        "penalties-help-ns-gan": True, "penalties-equivalent-somewhere": True, "wasserstein-models-robust": True,
+        "wgan-gp-beats-clipping": True,
         "ns-gan-worse-at-k100": True, "gan-gp-scales-better": True,
         "distance-vs-dimension": None}
 
@@ -239,3 +252,31 @@ def test_diverged_members_count_against_a_model():
     assert claim.holds is False
     assert claim.measured["geo_median_gan-gp"] <= claim.measured["geo_median_ns-gan"]
     assert claim.measured["diverged_gan-gp"] == 4 * len(PLAN.lrs)  # failures counted over the sweep
+
+
+# ---------------------------------------------------------------- GAN-GP vs DRAGAN-NS (sec. 4.4): equivalence
+def _equivalence(gp_rows, dr_rows):
+    rng = np.random.default_rng(3)
+    values = {m: _rows(t, rng) for m, t in TYPICAL.items()} | {"gan-gp": gp_rows, "dragan-ns": dr_rows}
+    return next(c for c in claims_from(*_blocks(values)[:3], PLAN) if c.name == "penalties-equivalent-somewhere")
+
+
+def test_equal_penalties_are_equivalent_and_a_shifted_one_is_not():
+    rng = np.random.default_rng(4)
+    base = _rows(TYPICAL["gan-gp"], rng)
+    # the same members up to a tiny paired jitter: equivalent at every learned setting
+    same = _equivalence(base, [v * (1 + 1e-4 * rng.standard_normal(v.size)) for v in base])
+    assert same.status == "HOLDS" and same.measured["n_equivalent"] >= 1
+    assert same.interval.low > -same.measured["closest_margin"] and same.interval.high < same.measured["closest_margin"]
+    # DRAGAN-NS 50% worse on every member: different at every learned setting -> DOES NOT HOLD
+    worse = _equivalence(base, [1.5 * v for v in base])
+    assert worse.status == "DOES NOT HOLD" and worse.measured["n_different"] == worse.measured["n_learned"] > 0
+    # unpaired noise as large as the members themselves: nothing decided -> INCONCLUSIVE, with the seeds needed
+    noisy = _equivalence(base, [v * np.exp(0.3 * rng.standard_normal(v.size)) for v in base])
+    assert noisy.status == "INCONCLUSIVE" and "--seeds" in noisy.gate.budget
+
+
+def test_equivalence_needs_both_models_to_have_learned():
+    random = _blocks()[3]
+    claim = _equivalence([random] * 3, [random] * 3)  # identical random generators: "equal", but nothing learned
+    assert claim.measured["n_learned"] == 0 and claim.status == "INCONCLUSIVE"

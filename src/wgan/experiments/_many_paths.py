@@ -46,7 +46,7 @@ from ..metrics.frechet import frechet_distance
 from ..resolve import resolve
 from ..stats import Summary, summarize
 from ..training.trainer import Trainer
-from . import Claim, Context, Result
+from . import Claim, Context, Result, _budget
 from ._claims import ClaimSpec, Gate, Interval
 from ._common import cached_run, single_thread
 from ._protocol import Row
@@ -181,20 +181,31 @@ def _dim_steps(plan: Plan) -> int:
     return plan.dim_steps or plan.steps
 
 
+# the paper's budget: sec. 4.3 "Every GAN variant was trained for 200000 steps"; sec. 4.4 "the results are
+# averaged out over 1000 runs per setting, each starting from a different random seed"
+PAPER_STEPS, PAPER_SEEDS = 200_000, 1000
+LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+DIMS = (2, 5, 10, 20)
+
+
 def make_plan(ctx: Context) -> Plan:
-    if ctx.quick:
-        p = Plan(steps=5, seeds=2, lrs=(1e-3, 1e-2), dims=(2, 4), n_critics=(1, 3), n_critic_steps=3,
-                 fixed_lr=1e-3)
+    """The sweeps' sizes at ``ctx``'s budget (:mod:`._budget`): ``cpu`` is sized for ~5 min per experiment on one
+    core at 100 seeds (the lr sweep at 1,000 generator steps, the d sweep at half and the k sweep at an eighth of
+    them); ``paper`` is sec. 4.3-4.4's 200,000 steps and 1,000 runs per setting for every sweep. ``--steps N`` sets
+    the lr sweep's steps (the d sweep then runs N // 2, the k sweep N // 8, as at the cpu budget)."""
+    if ctx.steps is None:
+        main = _budget.steps(ctx, quick=5, cpu=1000, paper=PAPER_STEPS)
+        dim = _budget.steps(ctx, quick=5, cpu=500, paper=PAPER_STEPS)
+        k = _budget.steps(ctx, quick=3, cpu=125, paper=PAPER_STEPS)
     else:
-        # sized for ~25 min per experiment on 2 shared cores at 100 seeds (docs/reproductions/many-paths-exp1.md):
-        # the lr sweep at 1,000 steps, the d sweep at half and the k sweep at an eighth of them
-        p = Plan(steps=1000, seeds=100, lrs=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2), dims=(2, 5, 10, 20),
-                 n_critics=(1, 5, 10, 100), n_critic_steps=125, fixed_lr=3e-3, dim_steps=500)
-    if ctx.steps is not None:
-        p = replace(p, steps=ctx.steps, dim_steps=max(1, ctx.steps // 2), n_critic_steps=max(1, ctx.steps // 8))
-    if ctx.seeds is not None:
-        p = replace(p, seeds=ctx.seeds)
-    return p
+        main = _budget.probe_steps(ctx, ctx.steps, 5)
+        dim = _budget.probe_steps(ctx, max(1, ctx.steps // 2), 5)
+        k = _budget.probe_steps(ctx, max(1, ctx.steps // 8), 3)
+    return Plan(steps=main, seeds=_budget.seeds(ctx, quick=2, cpu=100, paper=PAPER_SEEDS),
+                lrs=_budget.pick(ctx, quick=(1e-3, 1e-2), cpu=LRS, paper=LRS),
+                dims=_budget.pick(ctx, quick=(2, 4), cpu=DIMS, paper=DIMS),
+                n_critics=_budget.pick(ctx, quick=(1, 3), cpu=(1, 5, 10, 100), paper=(1, 5, 10, 100)),
+                n_critic_steps=k, fixed_lr=_budget.pick(ctx, quick=1e-3, cpu=3e-3, paper=3e-3), dim_steps=dim)
 
 
 def _cached(cache: Path, name: str, cfg: Config, sampler: LineData, seeds: list[int], steps: int,
@@ -209,6 +220,7 @@ def _entry(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One model's row of a sweep block: per swept value the members' final and filled distances and the
     setting's summary."""
     return {"values": [r["final"] for r in runs], "filled": [r["filled"] for r in runs],
+            "init": [r.get("init") for r in runs],
             "summaries": [asdict(setting_summary(np.array(r["final"]), np.array(r["filled"]))) for r in runs]}
 
 
@@ -450,10 +462,136 @@ DISTANCE_VS_DIM = ClaimSpec(
     "mean distance at the smallest and the largest d, per model (descriptive)", kind="descriptive")
 
 
+# ---------------------------------------------------------------- GAN-GP vs DRAGAN-NS: an equivalence test
+# Decided before looking at the numbers (issue 24). Sec. 4.4 averages 1,000 runs per setting; a difference between
+# two such averages smaller than the half-width of the 95% interval of their difference could not show in the
+# paper's figures, so that half-width is the margin: delta = 1.96 sqrt((sd_gp^2 + sd_dr^2) / 1000), the per-run
+# spreads sd measured on our members of the setting (the paper gives its figures without numbers). At each
+# setting where both models have learned (their 95% upper ends below the random generator's lower end), the
+# paired differences (member i of GAN-GP and of DRAGAN-NS share their initial networks and data stream) give
+# a two one-sided test (TOST, 5% each side): "equivalent" when the 90% interval of the mean difference lies in
+# (-delta, delta); "different" when the 95% interval lies wholly outside [-delta, delta]; otherwise undecided.
+PAPER_RUNS = 1000
+EQUIV_Z = 1.96
+
+
+def _paired(a: list[float], b: list[float], level: float) -> tuple[float, float, float]:
+    """Mean of the paired differences ``a - b`` and its two-sided Student-t interval at ``level``."""
+    from scipy import stats
+
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    mean = float(d.mean())
+    if d.size < 2:
+        return mean, -math.inf, math.inf
+    half = float(stats.t.ppf(0.5 + level / 2, d.size - 1)) * float(d.std(ddof=1)) / math.sqrt(d.size)
+    return mean, mean - half, mean + half
+
+
+def penalty_settings(lr_block: dict[str, Any], dim_block: dict[str, Any], plan: Plan, dim: int) -> list[dict[str, Any]]:
+    """Every swept setting (lr sweep at d = ``dim``, d sweep at the fixed lr) compared GAN-GP vs DRAGAN-NS: the two
+    means, the margin, the paired mean difference with its 90% and 95% intervals and the setting's decision."""
+    out = []
+    blocks = [(f"lr={x:g}, d={dim}", lr_block, i, Summary(**lr_block["random_init"])) for i, x in enumerate(plan.lrs)]
+    blocks += [(f"d={x}, lr={plan.fixed_lr:g}", dim_block, i, Summary(**dim_block["random_init_by_dim"][i]))
+               for i, x in enumerate(plan.dims)]
+    for label, block, i, rnd in blocks:
+        gp, dr = block["models"]["gan-gp"], block["models"]["dragan-ns"]
+        a, b = np.asarray(gp["filled"][i], dtype=float), np.asarray(dr["filled"][i], dtype=float)
+        sa, sb = Summary(**gp["summaries"][i]), Summary(**dr["summaries"][i])
+        delta = EQUIV_Z * math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / PAPER_RUNS) if a.size > 1 else 0.0
+        mean, lo90, hi90 = _paired(list(a), list(b), 0.90)
+        _, lo95, hi95 = _paired(list(a), list(b), 0.95)
+        learned = max(sa.mean_hi, sb.mean_hi) < rnd.mean_lo
+        if not learned:
+            decision = "not learned"
+        elif -delta < lo90 and hi90 < delta:
+            decision = "equivalent"
+        elif lo95 > delta or hi95 < -delta:
+            decision = "different"
+        else:
+            decision = "undecided"
+        out.append({"setting": label, "gan_gp_mean": sa.mean, "dragan_ns_mean": sb.mean, "diff": mean,
+                    "lo90": lo90, "hi90": hi90, "lo95": lo95, "hi95": hi95, "margin": delta,
+                    "random_generator_mean_lo": rnd.mean_lo, "decision": decision, "n": int(a.size)})
+    return out
+
+
+def penalty_measured(settings: list[dict[str, Any]], seeds: int) -> dict[str, Any]:
+    """The claim's numbers from :func:`penalty_settings`: counts per decision and the decisive setting (an
+    equivalent one, else the learned setting whose 90% interval is nearest to fitting in its margin)."""
+    learned = [s for s in settings if s["decision"] != "not learned"]
+    count = {k: sum(s["decision"] == k for s in settings) for k in ("equivalent", "different", "undecided")}
+
+    def fit(s: dict[str, Any]) -> float:  # < 1: the 90% interval fits in the margin
+        return max(abs(s["lo90"]), abs(s["hi90"])) / max(s["margin"], 1e-300)
+
+    key = min(learned, key=fit) if learned else None
+    m: dict[str, Any] = {"seeds": seeds, "n_settings": len(settings), "n_learned": len(learned),
+                         "n_equivalent": count["equivalent"], "n_different": count["different"],
+                         "n_undecided": count["undecided"],
+                         "equivalent_settings": [s["setting"] for s in settings if s["decision"] == "equivalent"]}
+    if key is not None:
+        m |= {"closest_setting": key["setting"], "closest_diff": key["diff"], "closest_lo90": key["lo90"],
+              "closest_hi90": key["hi90"], "closest_margin": key["margin"], "closest_fit": fit(key)}
+    return m
+
+
+def _penalty_gate(m: dict[str, Any]) -> Gate:
+    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s) per setting, fewer than {MIN_SEEDS}"]
+    if m["n_learned"] == 0:
+        short.append(f"at none of the {m['n_settings']} settings have both GAN-GP and DRAGAN-NS left the random "
+                     "generator's level")
+    elif not (m["n_equivalent"] >= 1 or m["n_different"] == m["n_learned"]):
+        fit = m.get("closest_fit", math.inf)
+        short.append(f"no learned setting is shown equivalent and {m['n_undecided']} of {m['n_learned']} are "
+                     f"undecided: at the closest ({m.get('closest_setting')}) the 90% interval of the paired "
+                     f"difference [{m.get('closest_lo90', math.nan):.3g}, {m.get('closest_hi90', math.nan):.3g}] "
+                     f"reaches {fit:.2g} x the margin {m.get('closest_margin', math.nan):.3g}")
+    need = max(MIN_SEEDS, math.ceil(m["seeds"] * min(m.get("closest_fit", 10.0), 1e3) ** 2))
+    return Gate(not short, "; ".join(short),
+                f"about --seeds {need} (the interval narrows as 1 / sqrt(seeds); the paper: 1,000 runs per setting, "
+                "--budget paper)")
+
+
+def _penalty_measured(**over: Any) -> dict[str, Any]:
+    """Constructed numbers for the controls: 9 settings, 7 learned, the closest one as given."""
+    m = {"seeds": 100, "n_settings": 9, "n_learned": 7, "n_equivalent": 2, "n_different": 3, "n_undecided": 2,
+         "equivalent_settings": ["lr=0.001, d=10", "d=2, lr=0.003"], "closest_setting": "lr=0.001, d=10",
+         "closest_diff": 0.001, "closest_lo90": -0.004, "closest_hi90": 0.006, "closest_margin": 0.01,
+         "closest_fit": 0.6}
+    return m | over
+
+
+PENALTIES_EQUIVALENT = ClaimSpec(
+    "penalties-equivalent-somewhere", "Many Paths",
+    "For certain hyperparameter settings, there is no performance difference between the two gradient penalties "
+    "for the non-saturating GAN, when averaging across random seeds.", "sec. 4.4, Figs. 9-10",
+    "at least one swept setting (learning rate at the experiment's d, or d at the fixed learning rate) where both "
+    "GAN-GP and DRAGAN-NS have learned and the two are equivalent: the 90% interval of the paired mean difference "
+    "of their distances (TOST, 5% each side) lies inside +-delta, delta = 1.96 sqrt((sd_GAN-GP^2 + sd_DRAGAN-NS^2) / "
+    "1000), the smallest difference the paper's 1,000-run averages could show",
+    decide=lambda m: m["n_equivalent"] >= 1, gate=_penalty_gate, trained=True,
+    adequacy=f"at least {MIN_SEEDS} seeds, at least one setting where both models have left the random generator's "
+             "level, and the run decides: some learned setting shown equivalent, or every learned setting shown "
+             "different (its 95% interval wholly outside the margin)",
+    negative_control=lambda: _penalty_measured(n_equivalent=0, n_different=7, n_undecided=0, equivalent_settings=[],
+                                               closest_diff=0.05, closest_lo90=0.04, closest_hi90=0.06,
+                                               closest_fit=6.0),  # a penalty clearly better at every setting
+    positive_control=_penalty_measured,
+    positive_source="constructed: two settings where the paired difference's interval sits inside the margin "
+                    "(sec. 4.4's 'no performance difference')" + NO_NUMBERS,
+    inadequate_control=lambda: _penalty_measured(n_equivalent=0, n_different=1, n_undecided=6,
+                                                 equivalent_settings=[], closest_fit=2.0))
+
+
+def _setting_dim(exp: str) -> int:
+    return (EXP1 if exp == "exp1" else EXP2).dim
+
+
 def many_paths_claims(exp: str) -> tuple[ClaimSpec, ...]:
     """The claims of Experiment I (``exp1``) or II (``exp2``)."""
-    return (_learns(exp), PENALTIES_HELP, WASSERSTEIN_ROBUST, GP_BEATS_CLIPPING, BEATS_RANDOM, NS_WORSE_AT_100,
-            GAN_GP_SCALES, DISTANCE_VS_DIM)
+    return (_learns(exp), PENALTIES_HELP, PENALTIES_EQUIVALENT, WASSERSTEIN_ROBUST, GP_BEATS_CLIPPING, BEATS_RANDOM,
+            NS_WORSE_AT_100, GAN_GP_SCALES, DISTANCE_VS_DIM)
 
 
 def claims_from(lr_block: dict[str, Any], dim_block: dict[str, Any], nc_block: dict[str, Any],
@@ -498,6 +636,14 @@ def claims_from(lr_block: dict[str, Any], dim_block: dict[str, Any], nc_block: d
         claims.append(specs["penalties-help-ns-gan"].judge(pick(*lr_keys, *(
             f"{k}_{m}" for m in ("ns-gan", "gan-gp", "dragan-ns")
             for k in ("spread", "worst_lr_mean", "geo", "geo_median", "diverged")))))
+    if {"gan-gp", "dragan-ns"} <= set(models) and {"gan-gp", "dragan-ns"} <= set(dim_block["models"]):
+        eq = penalty_settings(lr_block, dim_block, plan, dim=_setting_dim(exp))
+        em = penalty_measured(eq, plan.seeds)
+        claims.append(specs["penalties-equivalent-somewhere"].judge(em, interval=Interval(
+            f"GAN-GP - DRAGAN-NS, paired mean distance at {em.get('closest_setting', 'n/a')} (margin "
+            f"+-{em.get('closest_margin', math.nan):.3g})", em.get("closest_diff", math.nan),
+            em.get("closest_lo90", math.nan), em.get("closest_hi90", math.nan),
+            f"{plan.seeds} paired members, Student-t 90% interval (TOST at 5% each side)")))
     if {"wgan", "wgan-gp", "ns-gan"} <= set(models):
         claims.append(specs["wasserstein-models-robust"].judge(pick(*lr_keys, *(
             f"{k}_{m}" for m in ("ns-gan", "wgan", "wgan-gp") for k in ("spread", "worst_lr_mean_hi", "geo")))))
@@ -560,11 +706,13 @@ def many_paths_table(ctx: Context, exp: str) -> list[Row]:
             "Figs. 11-14", "Fedus et al. sec. 4.3, App. A.2, Figs. 11-14",
             f"{PAPER_N_CRITIC} for every model; k in {list(plan.n_critics)} (ns-gan, gan-gp) for the k sweep", ""),
         Row("batch", "not stated", "", str(setting.batch_size), ""),
-        Row("steps", "200,000", "Fedus et al. sec. 4.3",
+        Row("steps", "200,000 generator steps", "Fedus et al. sec. 4.3",
             f"{plan.steps} generator steps (lr sweep), {_dim_steps(plan)} (d sweep), {plan.n_critic_steps} (k sweep)",
-            "CPU cost: k = 100 costs 100 discriminator steps per generator step"),
-        Row("seeds", "1,000 runs per setting", "Fedus et al. sec. 4.3", f"{plan.seeds} per setting",
-            "CPU cost (2 shared cores; one experiment's sweeps in ~25-40 min at 100 seeds)"),
+            "" if ctx.budget == "paper" and not ctx.quick and ctx.steps is None else
+            "CPU cost; --budget paper runs the paper's value (k = 100 costs 100 discriminator steps per generator "
+            "step)"),
+        Row("seeds", "1,000 runs per setting", "Fedus et al. sec. 4.4", f"{plan.seeds} per setting",
+            "" if plan.seeds == PAPER_SEEDS else "CPU cost; --budget paper runs the paper's value"),
         Row("eval_mode", "n/a: no batch norm", "", "n/a (the EMA is off: train.ema = 0)", ""),
         Row("statistic", "squared Fréchet distance of the generator's Gaussian to the data's, averaged over the runs, "
             "95% intervals", "Fedus et al. sec. 4.3 (Eq. 14), Fig. 5",
@@ -668,4 +816,17 @@ def tables_markdown(data: dict[str, Any]) -> str:
         out.append("")
         if "random_init_by_dim" not in block:
             out.append(f"Random generator (the same seeds, untrained): {_cell(block['random_init'])}\n")
+    return "\n".join(out)
+
+
+def penalty_table_markdown(data: dict[str, Any], plan: dict[str, Any], exp: str) -> str:
+    """The GAN-GP vs DRAGAN-NS comparison of a results.json (``data``, ``protocol.plan``) per setting, as a markdown
+    table: both means, the paired difference with its 90% interval, the margin and the setting's decision."""
+    p = Plan(**{k: tuple(v) if isinstance(v, list) else v for k, v in plan.items()})
+    rows = penalty_settings(data["lr"], data["dim"], p, dim=_setting_dim(exp))
+    out = ["| setting | GAN-GP mean | DRAGAN-NS mean | paired difference [90% interval] | margin ± | decision |",
+           "|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['setting']} | {r['gan_gp_mean']:.4g} | {r['dragan_ns_mean']:.4g} | {r['diff']:.3g} "
+                   f"[{r['lo90']:.3g}, {r['hi90']:.3g}] | {r['margin']:.3g} | {r['decision']} |")
     return "\n".join(out)
