@@ -273,9 +273,10 @@ def critic_overfitting_table(ctx: Context) -> list[Row]:
         Row("width", "'large unregularized' critics; the MNIST script's DIM 64 (about 1.0M critic parameters)",
             f"WGAN-GP sec. 5.6; {MNIST}:23, 82-101", f"DIM {s.width} ({n_params:,} critic parameters, "
             f"{n_params / max(subset, 1):.0f} per training image)",
-            "CPU cost; --budget paper runs the paper's value. The largest width whose 9 runs and 2 probes fit "
-            "~25 CPU-minutes on one thread; a critic with many more parameters than images can memorise them, and "
-            "the memorisation probe (adequacy gate) measures whether it does within the run's critic updates"),
+            "CPU cost; --budget paper runs the paper's value. DIM 8 is the largest width whose 9 runs and 2 probes "
+            "fit the ~15 CPU-minutes (one thread) this run had; DIM 16 costs 1.8x per step (measured). A critic with "
+            "many more parameters than images can memorise them; the memorisation probe (adequacy gate) measures "
+            "whether it does within the run's critic updates"),
         Row("objective", "WGAN-GP, lambda 10 (left panel); weight clipping, c 0.01 (right panel)",
             f"WGAN-GP Fig. 5b; {MNIST}:26, 123-148", "presets wgan-gp (lambda 10) and wgan (clip 0.01) on the same "
             "subset and seeds; our control: wgan-gp on the whole training split", ""),
