@@ -259,9 +259,12 @@ N_CRITIC = 5  # gan_mnist.py:25
 
 def co_setting(ctx: Context) -> tuple[ImageSetting, int, int]:
     """The image setting, the subset size and the probe's critic updates (n_critic x generator steps)."""
-    s = image_setting(ctx, full_steps=STEPS["cpu"], full_width=WIDTH["cpu"])
+    s = image_setting(ctx, full_steps=STEPS["cpu"], full_width=WIDTH["cpu"], paper_steps=STEPS["paper"])
     subset = budget.pick(ctx, quick=200, cpu=1000, paper=1000)
-    probe = budget.count(ctx, quick=N_CRITIC * 30, cpu=N_CRITIC * s.steps, paper=N_CRITIC * s.steps)
+    # the probe's critic updates: n_critic x the full generator steps (s.steps is already cut short in an estimate)
+    gen_full = ctx.steps if ctx.steps is not None else budget.pick(ctx, quick=STEPS["quick"], cpu=STEPS["cpu"],
+                                                                   paper=STEPS["paper"])
+    probe = budget.probe_steps(ctx, N_CRITIC * gen_full, N_CRITIC * STEPS["quick"])
     return s, subset, probe
 
 
