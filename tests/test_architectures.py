@@ -105,3 +105,88 @@ def test_random_architectures_end_to_end(tmp_path: Path):
     assert sorted(s["is100_classifier"] for s in summaries) == sorted(scores.values())  # the table is the runs'
     assert all(math.isfinite(v) for v in scores.values())
     assert isinstance(result.claims[0].holds, bool)
+
+
+def test_zoo_rows_are_seven_different_networks_at_the_default_resolution():
+    """At the cpu budget (and --budget paper) every Fig. 2 row trains a different (generator, critic) pair under every
+    method; at 8x8 they would not (the DCGAN has no middle layer there: 'constant filters' changes nothing)."""
+    from dataclasses import replace
+
+    from wgan.experiments._architectures import setting
+    from wgan.experiments.architecture_zoo import ZOO_METHODS, zoo_signatures
+    from wgan.nets.space import ZOO
+
+    s = setting(Context(out=Path("unused")), "zoo")
+    assert s.image_size == 16 and s.seeds >= 3 and s.latent_dim == 128 and s.mlp_init == "he"
+    assert set(ZOO_METHODS) == {"wgan-gp", "wgan", "dcgan", "lsgan"}
+    for m in ("wgan-gp", "dcgan"):  # the critic's batch norm is layer norm under the penalty only
+        sig = zoo_signatures(s, m)
+        assert set(sig) == set(ZOO) and len(set(sig.values())) == len(ZOO), m
+        assert len({g for g, _ in sig.values()}) == len(ZOO)  # every row's generator differs (the critics by design
+        # repeat the DCGAN's in the three G-only rows)
+    at8 = zoo_signatures(replace(s, image_size=8))
+    assert len(set(at8.values())) < len(ZOO)  # why 8x8 is not used
+    assert setting(Context(out=Path("unused"), budget="paper"), "zoo").image_size == 64
+
+
+def test_dead_generators_are_detected():
+    """A generator whose output does not depend on z is dead; one at init that does is alive; the study's check
+    rebuilds the very generator the run starts from (same seed, same weights)."""
+    import torch
+
+    from wgan.config import Config, apply_sets
+    from wgan.experiments._architectures import generator_at_init, is_dead, output_spread, reinit
+
+    class Constant(torch.nn.Module):
+        def forward(self, z):
+            return torch.zeros(len(z), 1, 8, 8) + 0.3
+
+    assert is_dead(output_spread(Constant(), 4)) and is_dead(float("nan"))
+    cfg = apply_sets(Config(), ["data.name=digits", "generator.arch=space:relu-d4-bn-f8", "generator.latent_dim=8"])
+    g = generator_at_init(cfg, (1, 8, 8))
+    assert not is_dead(output_spread(g, 8))
+    g2 = generator_at_init(cfg, (1, 8, 8))
+    assert all(torch.equal(a, b) for a, b in zip(g.state_dict().values(), g2.state_dict().values(), strict=True))
+    # a 20-layer generator without batch norm under the DCGAN init N(0, 0.02) is dead (its signal shrinks per layer);
+    # tflib's He-style default keeps it alive
+    deep = apply_sets(Config(), ["data.name=digits", "generator.arch=space:relu-d20-nobn-f16",
+                                 "generator.latent_dim=8"])
+    g = generator_at_init(deep, (1, 8, 8))
+    assert is_dead(output_spread(g, 8))
+    reinit(g, "tflib-he")
+    assert not is_dead(output_spread(g, 8))
+
+
+def test_paired_differences_count_failed_runs_as_untrained():
+    from wgan.experiments.random_architectures import paired_differences, wilcoxon_p
+
+    d = paired_differences({"a": {"wgan-gp": 4.0, "ns-gan": 1.5}, "b": {"wgan-gp": None, "ns-gan": 2.0},
+                            "c": {"wgan-gp": 3.0, "ns-gan": float("nan")}}, untrained=1.0)
+    assert d == [2.5, -1.0, 2.0]
+    assert wilcoxon_p([0.0, 0.0]) == 1.0 and wilcoxon_p([1.0] * 10) < 0.01
+
+
+def test_zoo_aggregates_seeds_and_judges_the_means(tmp_path: Path, monkeypatch):
+    """The zoo's verdicts come from each (row, method)'s mean over its seeds (a failed run scoring as the untrained
+    generator); the runs' scores are stubbed (the training path is the random study's, tested above)."""
+    from wgan.experiments import architecture_zoo as zoo
+
+    def fake(ctx, study):
+        key = study.metric
+        out = {}
+        for r in study.runs():
+            row, m = r.label.split("|")
+            v = 8.0 + r.seed if m == "wgan-gp" else (1.0 if row == "resnet101" else 7.0)
+            out[f"{r.label}|s{r.seed}"] = None if (row, m, r.seed) == ("gated", "wgan", 1) else {key: v}
+        return out | {"_wall_s": 0.0, "_failed": []}
+
+    monkeypatch.setattr(zoo, "study_summaries", fake)
+    monkeypatch.setattr(zoo, "reference_scores", lambda s, c: {"real": 9.5, "untrained_generator": 1.0})
+    result = run_experiment("architecture-zoo", Context(out=tmp_path, quick=True, seeds=3))
+    data = read_json(tmp_path / "results.json")["data"]
+    assert data["scores"]["baseline"]["wgan-gp"] == pytest.approx(9.0)  # mean of 8, 9, 10
+    assert data["scores_per_seed"]["gated"]["wgan"] == [7.0, 1.0, 7.0]  # the failed seed as untrained
+    verdicts = {c.name: c.status for c in result.claims}
+    assert verdicts == {"wgan-gp-trains-every-zoo-architecture": "HOLDS", "other-methods-fail-somewhere": "HOLDS"}
+    assert all(c.interval is not None and c.interval.low <= c.interval.estimate <= c.interval.high
+               for c in result.claims)

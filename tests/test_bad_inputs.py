@@ -310,6 +310,8 @@ CASES: list = [
     ([*_T, "--objective", "hinge", "--set", "objective.penalty=r1"], "set objective.penalty_weight"),
     ([*_T, "--objective", "ns-gan", "--set", "objective.penalty=gp"], "set objective.penalty_weight"),
     ([*_T, "--set", "critic.spectral_norm=true", "--set", "tricks.minibatch_kernels=10"], "minibatch"),
+    ([*_T, "--set", "train.augment=translation"], "train.augment applies to image runs"),
+    ([*_T, "--data", "digits", "--set", "train.augment=colour,cutout"], "valid: color, translation, cutout"),
     # ---- reproduce --publish: a damaged results.json
     (["reproduce", "em-vs-js", "--publish", "--out", "{root}/broken-results"], "not a readable results.json"),
     # ---- list, and the command itself

@@ -141,6 +141,17 @@ def test_torch_func_steps_equal_the_eager_steps_for_every_loss(loss, tmp_path):
     _assert_same_state(eager, func, atol=1e-5)
 
 
+# DiffAugment (wgan.training.augment): the programs apply the augmentation with the draws the eager step makes (a
+# program that skipped it would differ from the eager step, which applies it: tests/test_augment.py), for a penalty
+# at interpolates (gp) and one at the real points (r1)
+AUGMENT_CASES = [("mnist-conv", "gp"), ("dcgan", "r1")]
+
+
+@pytest.mark.parametrize(("family", "penalty"), AUGMENT_CASES)
+def test_torch_func_steps_with_augmentation_equal_the_eager_steps(family, penalty, tmp_path):
+    _func_matches_eager([*_sets(family, penalty, tmp_path), "train.augment=translation,cutout,color"])
+
+
 def test_refusals_name_the_option():
     with pytest.raises(ConfigError, match="family 'data-plus-noise'"):
         check_compilable(resolve(tiny_config("generator.net=data-plus-noise")))
@@ -191,6 +202,12 @@ def test_compiled_penalties_equal_eager(penalty, tmp_path, one_thread):
 @pytest.mark.compile
 def test_compiled_hinge_equals_eager(tmp_path, one_thread):
     _compiled_matches([*_sets("mlp", "r1", tmp_path), "objective.loss=hinge"])
+
+
+@needs_cxx
+@pytest.mark.compile
+def test_compiled_augmentation_step_equals_eager(tmp_path, one_thread):
+    _compiled_matches([*_sets("dcgan", "gp", tmp_path), "train.augment=translation,cutout,color"])
 
 
 @needs_cxx

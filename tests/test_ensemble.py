@@ -311,7 +311,8 @@ def test_every_config_field_is_implemented_or_refused():
     every = {f"{s.name}.{f.name}" for s in dc_fields(Config) for f in dc_fields(getattr(Config(), s.name))}
     assert set(SUPPORTED) <= every and set(NO_EFFECT) <= every and not set(SUPPORTED) & set(NO_EFFECT)
     refused = every - set(SUPPORTED) - set(NO_EFFECT)
-    assert {"tricks.feature_matching", "train.amp", "train.channels_last", "critic.n_classes"} <= refused
+    assert {"tricks.feature_matching", "train.amp", "train.channels_last", "critic.n_classes",
+            "train.augment"} <= refused
     for key in sorted(refused):  # every other field, set to a non-default value, is named in the refusal
         section, name = key.split(".")
         sec = getattr(cfg, section)

@@ -295,12 +295,14 @@ def _headline(summary: dict, kind: str) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from .constraints import CONSTRAINT_OPTIONS
     from .data import NAMED_DATA
     from .metrics import METRICS
     from .nets.families import descriptions
     from .nets.spectral import CRITIC_OPTIONS
     from .objectives import PRESETS
     from .penalties import PENALTIES
+    from .training.augment import POLICIES
     from .training.trick_hooks import TRICKS
 
     print("objectives (--objective NAME; defaults from the cited source):")
@@ -313,8 +315,11 @@ def cmd_list(args: argparse.Namespace) -> int:
                          ("generators (generator.net)", descriptions("generator")),
                          ("critics (critic.net)", descriptions("critic")),
                          ("metrics", METRICS),
-                         ("critic options, any critic.net and objective (--set critic.KEY=VALUE)", CRITIC_OPTIONS),
-                         ("Improved-GAN techniques, any objective (--set tricks.KEY=VALUE, [tricks] in TOML)", TRICKS)):
+                         ("critic options, any critic.net and objective (--set critic.KEY=VALUE)",
+                          CRITIC_OPTIONS | CONSTRAINT_OPTIONS),
+                         ("Improved-GAN techniques, any objective (--set tricks.KEY=VALUE, [tricks] in TOML)", TRICKS),
+                         ("DiffAugment policies, image runs (--set train.augment=translation,cutout,color)",
+                          {k: v.description for k, v in POLICIES.items()})):
         print(f"\n{title}:")
         for k, v in table.items():
             print(f"  {k:<16} {v}")
@@ -349,8 +354,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
         if args.name:
             raise ConfigError("--report regenerates the whole table; give it no NAME (wgan reproduce --report)")
-        changed = write_report()
-        print(f"{REPORT}: {'updated' if changed else 'current'} (from {RESULTS_DIR})")
+        changed, pages = write_report()
+        print(f"{REPORT}: {'updated' if changed else 'current'} (from {RESULTS_DIR}); pages updated: "
+              f"{', '.join(p.name for p in pages) or 'none'}")
         return 0
     if not args.name:
         raise ConfigError("name a reproduction (wgan reproduce NAME) or list them with wgan reproduce --list")

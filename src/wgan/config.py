@@ -83,6 +83,10 @@ class CriticConfig:
     # as W / sigma(W), sigma by power iteration; a weight reparametrisation, so it combines with critic.norm
     spectral_norm: bool = False
     spectral_norm_iterations: int = 1  # power iterations per training forward pass (Miyato et al. Algorithm 1: 1)
+    # weight normalisation with a fixed scale (wgan.constraints): every linear/conv weight used as g * V[i] / |V[i]|
+    # per unit, g = weight_norm_scale not learned (WGAN-GP sec. 3's "weight normalization" as a constraint)
+    weight_norm: bool = False
+    weight_norm_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,11 @@ class ObjectiveConfig:
     penalty: str | None = None  # none, gp, lp, dragan
     penalty_weight: float | None = None  # lambda
     clip: float | None = None  # weight clipping bound c; 0 disables
+    clip_kind: str = "value"  # "value": every weight in [-c, c] (WGAN); "l2": every unit's weight norm <= c
+    # soft constraint (wgan.constraints): + weight_decay * sum |w| (l1) or sum w^2 (l2) over the critic's weight
+    # matrices and kernels, in the critic's loss; 0 = off
+    weight_decay: float = 0.0
+    weight_decay_kind: str = "l2"
     n_critic: int | None = None  # critic steps per generator step
     dragan_scale: float = 0.5  # DRAGAN perturbation: delta = dragan_scale * std(x) * U[0, 1]
     # AC-GAN (conditional runs: critic.n_classes > 0 and labelled data), WGAN-GP conditional CIFAR code:
@@ -135,6 +144,10 @@ class TrainConfig:
     # also log metrics, sample pictures and the config to RUN/tensorboard/ (wgan.rundir.TensorBoardSink; needs the
     # extra: pip install -e ".[tensorboard]"); view with `tensorboard --logdir runs/`
     tensorboard: bool = False
+    # DiffAugment (Zhao et al. 2020; wgan.training.augment): policies applied to the critic's real and generated
+    # images in both players' steps, comma-separated, in this order: "color", "translation", "cutout" (e.g.
+    # "translation,cutout,color"); "" = off. Image runs only; the penalty is taken at the augmented points
+    augment: str = ""
 
 
 @dataclass(frozen=True)
@@ -266,6 +279,8 @@ BOUNDS: dict[str, Bound] = {
     "critic.spectral_norm_iterations": Bound(1, 100, why=" (power iterations per forward pass; Miyato et al. use 1)"),
     "objective.penalty_weight": _NONNEG,
     "objective.clip": Bound(0, why=" (0 disables clipping)"),
+    "objective.weight_decay": Bound(0, why=" (0 = off)"),
+    "critic.weight_norm_scale": Bound(0, lo_open=True, why=" (the fixed norm of every unit's weights)"),
     "objective.n_critic": Bound(1, 10_000),
     "objective.dragan_scale": Bound(0, lo_open=True),
     "objective.acgan_critic_scale": _NONNEG,

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .config import ADAPTIVE_MAX_LR, VBN_CHOICES, Config, TricksConfig, check_bounds, unknown
+from .constraints import check_constraints
 from .errors import ConfigError
 
 
@@ -83,7 +84,9 @@ def resolve(cfg: Config, check_data: bool = True) -> Config:
         out = replace(out, data=replace(cfg.data, name=str(Path(cfg.data.name).resolve())))
     _check_tricks(cfg.tricks, obj.loss)
     _check_spectral_norm(cfg, obj.clip)
+    check_constraints(replace(cfg, objective=obj))
     t = cfg.train
+    _check_augment(cfg, check_data)
     choice("optim.lr_decay", opt.lr_decay, ("none", "linear"))
     choice("train.amp_dtype", t.amp_dtype, ("bfloat16", "float16"))
     choice("train.critic_schedule", t.critic_schedule, ("constant", "wgan"))
@@ -163,6 +166,18 @@ def _check_spectral_norm(cfg: Config, clip: float) -> None:
     if not c.spectral_norm and c.spectral_norm_iterations != 1:
         raise ConfigError(f"critic.spectral_norm_iterations = {c.spectral_norm_iterations} has no effect without "
                           "critic.spectral_norm = true; set both, or remove the iterations")
+
+
+def _check_augment(cfg: Config, check_data: bool) -> None:
+    """``train.augment`` (wgan.training.augment): known policy names, each once, and image data only. Without the
+    data check (a sampler given in code) the trainer checks the sampler's kind."""
+    from .data import source_of
+    from .training.augment import check_kind, parse
+
+    parse(cfg.train.augment)
+    source = source_of(cfg.data.name) if check_data else None
+    if source is not None:
+        check_kind(cfg.train.augment, source.kind, cfg.data.name)
 
 
 def _resolve_eval(cfg: Config) -> Config:

@@ -1,13 +1,19 @@
 """``random-architectures``: WGAN-GP (Gulrajani et al. 2017) sec. 5.1, Tables 1-2.
 
-``--n`` architectures (default 50; the paper 200) drawn from Table 1's space (:mod:`wgan.nets.space`:
-nonlinearity, depth, batch norm and base filter count, each drawn independently for G and D, from DCGAN), each
-trained with WGAN-GP and with the standard GAN (the non-saturating loss with DCGAN's settings: Adam 2e-4, beta1
-0.5, one critic step) through the study runner (:mod:`._architectures`). A run succeeds when its classifier
-Inception score passes a threshold; Table 2 counts, per threshold, the architectures where only the GAN, only
-WGAN-GP, both or neither succeed. The paper's thresholds 1, 3, 5, 7, 9 are used unchanged: its scores are
+``--n`` architectures (cpu budget 50; ``--budget paper`` the paper's 200) drawn from Table 1's space
+(:mod:`wgan.nets.space`: nonlinearity, depth, batch norm and base filter count, each drawn independently for G and
+D, from DCGAN), each trained with WGAN-GP and with the standard GAN (the non-saturating loss with DCGAN's settings:
+Adam 2e-4, beta1 0.5, one critic step) through the study runner (:mod:`._architectures`). A run succeeds when its
+classifier Inception score passes a threshold; Table 2 counts, per threshold, the architectures where only the GAN,
+only WGAN-GP, both or neither succeed. The paper's thresholds 1, 3, 5, 7, 9 are used unchanged: its scores are
 Inception scores on 32x32 ImageNet, ours are a digit classifier's (at most 10 classes), and the real images' score
-and an untrained generator's are reported next to them.
+and an untrained generator's are reported next to them; thresholds at or below the untrained generator's score
+cannot separate trained from untrained generators and are left out of the criterion.
+
+Also reported: the generators dead at initialisation (output constant across z) under the study's own init, per
+method, with the share the official code's initialisations would give at our and at the paper's filter counts
+(:func:`._architectures.init_comparison`), and the paired comparison (the same architecture under WGAN-GP and
+under the GAN): the mean per-architecture score difference with its interval.
 """
 
 from __future__ import annotations
@@ -22,9 +28,14 @@ from ..config import Config
 from ..nets.space import sample_space
 from . import Context, Result, register
 from ._architectures import (
+    CPU,
+    INITS,
     WGAN_GP,
     ArchSetting,
     common_rows,
+    dead_at_init,
+    init_comparison,
+    is_dead,
     metric_key,
     reference_scores,
     score_of,
@@ -35,7 +46,7 @@ from ._architectures import (
     succeeded,
     train_score_classifier,
 )
-from ._claims import ClaimSpec, Gate
+from ._claims import ClaimSpec, Gate, mean_interval
 from ._protocol import Row
 
 THRESHOLDS: tuple[float, ...] = (1.0, 3.0, 5.0, 7.0, 9.0)  # WGAN-GP Table 2's "min. score" column
@@ -113,8 +124,8 @@ def _table2_gate(m: dict[str, Any]) -> Gate:
         short.append(f"{len(ts)} informative threshold(s) ({', '.join(f'{t:g}' for t in ts) or 'none'}: above the "
                      f"untrained generator's {m['untrained_score']:.3g} and passed by some run), fewer than "
                      f"{MIN_INFORMATIVE}: 'most thresholds' cannot be judged")
-    return Gate(not short, "; ".join(short), f"--n {MIN_ARCH} or more (the paper: 200) and enough steps that runs pass "
-                "threshold 5 (the default 3,000 does); size it with --estimate")
+    return Gate(not short, "; ".join(short), f"--n {MIN_ARCH} or more (--budget paper: the paper's 200) and enough "
+                "steps that runs pass threshold 5 (the cpu budget's 3,000 does); size it with --estimate")
 
 
 def _paper_measured(untrained: float = 1.0, n: int | None = None, swap: bool = False) -> dict[str, Any]:
@@ -167,14 +178,19 @@ def _random_study(s: ArchSetting, classifier: Path | str, device: str):
 
 def random_architectures_table(ctx: Context) -> list[Row]:
     s = setting(ctx)
-    return common_rows(s, ctx.quick)[:1] + [
+    common = {r.setting: r for r in common_rows(s, "random")}
+    scale = "" if s.filter_scale == 1 else "tiny quick run" if ctx.quick else CPU
+    why_n = "" if s.n_arch == 200 else f"--n {s.n_arch}" if ctx.n else "tiny quick run" if ctx.quick else CPU
+    return [common["data"],
         Row("nets", "200 random points of Table 1 (nonlinearity, depth 4/8/12/20, batch norm, base filters "
             "32/64/128, independently for G and D, from DCGAN)", "WGAN-GP sec. 5.1, Table 1",
             f"{s.n_arch} points of the same space (wgan.nets.space.sample_space seed {s.space_seed}), filters x "
             f"{s.filter_scale:g} ({', '.join(str(max(1, round(f * s.filter_scale))) for f in (32, 64, 128))}); "
             "depth = conv layers, the extra ones 3x3 at the last resolution; critic batch norm -> layer norm "
-            "under WGAN-GP", "CPU cost (filters); the paper does not say where extra layers go"),
-    ] + common_rows(s, ctx.quick)[1:2] + [
+            "under WGAN-GP",
+            "; ".join(w for w in (why_n and f"count: {why_n}", scale and f"filters: {scale}",
+                                  "the paper does not say where extra layers go") if w)),
+        common["init"], common["latent"],
         Row("objective", "WGAN-GP (lambda 10) vs the standard GAN with DCGAN's settings", "WGAN-GP sec. 5.1",
             "presets wgan-gp and ns-gan (non-saturating loss)", ""),
         Row("optimiser", "Adam for both", "WGAN-GP Algorithm 1; DCGAN (Radford et al. 2016)", "Adam", ""),
@@ -182,14 +198,19 @@ def random_architectures_table(ctx: Context) -> list[Row]:
         Row("betas", "WGAN-GP (0, 0.9); GAN (0.5, 0.999)", "WGAN-GP Algorithm 1; DCGAN", "(0, 0.9); (0.5, 0.999)",
             ""),
         Row("n_critic", "WGAN-GP 5; GAN 1, constant", "WGAN-GP Algorithm 1; DCGAN", "5; 1", ""),
-    ] + common_rows(s, ctx.quick)[2:] + [
+        common["batch"], common["steps"], common["seeds"], common["eval_mode"], common["statistic"],
+        common["dead_at_init"],
+        Row("paired", "not reported (counts only)", "WGAN-GP Table 2",
+            "per architecture, WGAN-GP's score minus the GAN's (a failed run scores as the untrained generator): "
+            "mean with a Student-t 95% interval, and the exact sign test per threshold", "issue 23"),
         Row("criterion", "Table 2: counts of architectures where only GAN / only WGAN-GP / both / neither reach "
             "an Inception score above 1, 3, 5, 7, 9", "WGAN-GP Table 2",
             f"the same counts at the same thresholds; at a strict majority of the informative ones (above the "
             f"untrained generator's score, passed by some run): only-WGAN-GP >= {MANY_SHARE:.0%} of the "
             f"architectures and > only-GAN by a one-sided sign test p < {SIGN_ALPHA:g}",
             "issue 23: the paper says 'for most choices of score threshold' (was: every threshold, decided at 1, "
-            "within 0.006 of the untrained generator's score); Table 2 itself is the positive control"),
+            "within 0.006 of the untrained generator's score); a threshold at or below the untrained generator's "
+            "score cannot separate trained from untrained and is excluded; Table 2 itself is the positive control"),
     ]
 
 
@@ -210,25 +231,70 @@ def random_architectures(ctx: Context) -> Result:
     study = _random_study(s, classifier, ctx.device)
     summaries = study_summaries(ctx, study)
     key = metric_key(s)
+    points = sample_space(s.n_arch, seed=s.space_seed, filter_scale=s.filter_scale)
     scores: dict[str, dict[str, float | None]] = {}
-    for p in sample_space(s.n_arch, seed=s.space_seed, filter_scale=s.filter_scale):
+    for p in points:
         scores[p.name] = {m: score_of(summaries.get(f"{p.name}|{m}"), key) for m in RANDOM_METHODS}
     counts = table2_counts(scores)
     holds = table2_direction_holds(counts)  # the earlier every-threshold reading, reported beside
     p_values = {t: sign_test_p(c["only_wgan_gp"], c["only_gan"]) for t, c in counts.items()}
+    spreads = dead_at_init(study, s)
+    dead = dead_summary(spreads, scores)
+    # the paper's filter counts only outside --quick (deep 128-filter nets cost seconds each to build and run)
+    inits = init_comparison(s, points, {"ours": s.filter_scale} | ({} if ctx.quick else {"paper": 1.0}))
+    untrained = refs["untrained_generator"]
+    diffs = paired_differences(scores, untrained)
+    interval = mean_interval(diffs, "per-architecture classifier IS, WGAN-GP minus the GAN")
     fig = "random-architectures.png"
     _plot_scatter(scores, refs, ctx.out / fig, s)
-    measured = table2_measured(counts, refs["untrained_generator"])
-    claim = TABLE2_CLAIM.judge(measured | {"informative_thresholds": ", ".join(
-        f"{t:g}" for t in informative_thresholds(measured)) or "none", "holds_at_every_threshold": holds})
+    measured = table2_measured(counts, untrained)
+    claim = TABLE2_CLAIM.judge(measured | {
+        "informative_thresholds": ", ".join(f"{t:g}" for t in informative_thresholds(measured)) or "none",
+        "holds_at_every_threshold": holds, "dead_at_init": dead["wgan-gp"]["dead"],
+        "dead_at_init_share": dead["wgan-gp"]["share"]}, interval=interval)
     rows = [{"threshold": t, **c, "paper": dict(zip(("only_gan", "only_wgan_gp", "both", "neither"),
                                                     TABLE2_PAPER[t], strict=True)), "sign_test_p": p_values[t]}
             for t, c in counts.items()]
+    alive = {a: v for a, v in scores.items() if not is_dead(spreads[f"{a}|wgan-gp|s0"])}
     return Result([claim], {
         "setting": s.__dict__, "classifier": info, "reference_scores": refs, "thresholds": list(THRESHOLDS),
         "study_wall_s": summaries["_wall_s"], "failed_runs": summaries["_failed"],
-        "workers": ctx.workers, "backend": ctx.backend}, [fig],
-        {"table2": rows, "scores": scores})
+        "workers": ctx.workers, "backend": ctx.backend, "budget": s.budget}, [fig],
+        {"table2": rows, "scores": scores, "dead_at_init": dead, "output_spread_at_init": spreads,
+         "init_comparison": {"dead": inits, "inits": INITS},
+         "paired": {"differences": diffs, "interval": interval.__dict__,
+                    "wilcoxon_p": wilcoxon_p(diffs), "wgan_gp_higher": sum(d > 0 for d in diffs),
+                    "gan_higher": sum(d < 0 for d in diffs), "ties": sum(d == 0 for d in diffs)},
+         "table2_alive_at_init": [{"threshold": t, **c} for t, c in table2_counts(alive).items()]})
+
+
+def dead_summary(spreads: dict[str, float], scores: dict[str, dict[str, float | None]]) -> dict[str, dict[str, Any]]:
+    """Per method: how many of its runs' generators are dead at initialisation (count, share, which) and the
+    largest score any of them reached after training."""
+    out = {}
+    for m in RANDOM_METHODS:
+        names = [a for a in scores if is_dead(spreads[f"{a}|{m}|s0"])]
+        reached = [v for a in names if (v := scores[a][m]) is not None]
+        out[m] = {"dead": len(names), "of": len(scores), "share": len(names) / len(scores) if scores else 0.0,
+                  "architectures": names, "best_score_reached": max(reached) if reached else None}
+    return out
+
+
+def paired_differences(scores: dict[str, dict[str, float | None]], untrained: float) -> list[float]:
+    """Per architecture, WGAN-GP's score minus the GAN's; a failed run (no finite score) counts as the untrained
+    generator's score: it trained nothing."""
+    def v(x: float | None) -> float:
+        return x if x is not None and math.isfinite(x) else untrained
+
+    return [v(per.get("wgan-gp")) - v(per.get("ns-gan")) for per in scores.values()]
+
+
+def wilcoxon_p(diffs: list[float]) -> float:
+    """Two-sided Wilcoxon signed-rank p-value of the paired differences (1.0 when all are zero)."""
+    from scipy import stats
+
+    nonzero = [d for d in diffs if d != 0]
+    return float(stats.wilcoxon(nonzero).pvalue) if nonzero else 1.0
 
 
 def _plot_scatter(scores, refs, path: Path, s: ArchSetting) -> None:

@@ -52,12 +52,17 @@ def build_generator(cfg, shape: int | tuple[int, ...]) -> nn.Module:
 def build_critic(cfg, shape: int | tuple[int, ...]) -> nn.Module:
     """The critic for data samples of ``shape``; output ``(B,)``. Checked like :func:`build_generator`. With
     ``cfg.spectral_norm`` every linear and convolutional layer of every family is spectrally normalised
-    (:mod:`wgan.nets.spectral`)."""
+    (:mod:`wgan.nets.spectral`), with ``cfg.weight_norm`` weight-normalised with a fixed scale
+    (:mod:`wgan.constraints`)."""
 
     def build() -> nn.Module:
         net = CRITICS.lookup(cfg.net).build(cfg, shape)
         if getattr(cfg, "spectral_norm", False):
             spectral_normalise(net, cfg.spectral_norm_iterations)
+        if getattr(cfg, "weight_norm", False):
+            from ..constraints import weight_normalise
+
+            weight_normalise(net, cfg.weight_norm_scale)
         return net
 
     return _checked("critic", cfg, build)

@@ -9,8 +9,8 @@ compiled as one graph (``fullgraph=True``: a graph break is an error, never a si
 enter through ``torch.func.functional_call`` with their parameters (detached) and buffers, so batch-norm running
 statistics update in place exactly as in the eager step.
 
-What stays eager: the random draws (data, noise, penalty points -- drawn from the run's streams in the eager
-step's order before the compiled call, so a compiled run draws exactly the numbers an eager run draws), the
+What stays eager: the random draws (data, noise, penalty points, augmentation -- drawn from the run's streams in
+the eager step's order before the compiled call, so a compiled run draws exactly the numbers an eager run draws), the
 optimiser update (``torch.optim``, on gradients the compiled program returns), weight clipping and logging.
 Hence a compiled step equals the eager step to floating-point round-off (tests/test_compiled.py, per network
 family and penalty): the same formulas, reassociated by the compiler.
@@ -18,7 +18,9 @@ family and penalty): the same formulas, reassociated by the compiler.
 Supported: every network family the library builds (:data:`COMPILABLE`: mlp, dcgan, dcgan-deep, resnet, resnet64,
 resnet-bottleneck, mnist-conv, conv1d), every objective and penalty, weight clipping, spectral normalisation of the
 critic (its power iteration updates the ``u``, ``v`` buffers in place through ``functional_call``, as batch norm's
-running statistics), the generator batch multiple, lr decay, EMA, channels-last and data parallelism. Refused with a
+running statistics), differentiable augmentation (``train.augment``: drawn eagerly from the run's ``augment``
+stream in the eager step's order, applied inside the program), the generator batch multiple, lr decay, EMA,
+channels-last and data parallelism. Refused with a
 ConfigError naming the option (:func:`check_compilable`): mixed precision, AC-GAN conditioning, the [tricks] section,
 the parameter-free data-plus-noise generator, and a penalty that does not list the compiled path
 (:data:`wgan.penalties.PATHS`). The penalty's points are its own (:meth:`wgan.penalties.Penalty.points`, from the
@@ -38,11 +40,13 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad
 
+from ..constraints import constrain_weights_
 from ..errors import ConfigError
 from ..nets import DataPlusNoise, is_per_sample
 from ..objectives import Objective
-from ..penalties import Penalty, clip_weights_, require, safe_norm
+from ..penalties import Penalty, require, safe_norm
 from ..toolchain import has_cpp_compiler
+from .augment import Augment
 from .state import RunState
 from .steps import noise, real_batch
 
@@ -69,6 +73,10 @@ def check_compilable(cfg: Any, G: nn.Module | None = None, device: torch.device 
         reasons.append("the [tricks] section: leave every trick off")
     if isinstance(G, DataPlusNoise):
         reasons.append("the data-plus-noise generator")
+    if cfg.objective.weight_decay > 0:
+        reasons.append("the critic's weight decay: set objective.weight_decay = 0")
+    if cfg.critic.weight_norm:
+        reasons.append("critic.weight_norm: set critic.weight_norm = false")
     if reasons:
         raise ConfigError("train.compile = true does not support " + "; ".join(reasons) + " (or train.compile = false)")
     if device is not None and torch.device(device).type == "cpu" and not has_cpp_compiler():
@@ -84,14 +92,19 @@ def _buffers(m: nn.Module) -> dict[str, torch.Tensor]:
     return dict(m.named_buffers())
 
 
-def critic_program(G: nn.Module, D: nn.Module, objective: Objective, penalty: Penalty | None) -> Callable:
-    """``f(d_params, d_buffers, g_state, real, z, *draws) -> (grads, (loss, pen, norms, real_out, fake_out, fake))``:
-    one critic step's gradient as a pure function (``torch.func.grad`` of the loss plus the weighted penalty)."""
+def critic_program(G: nn.Module, D: nn.Module, objective: Objective, penalty: Penalty | None,
+                   augment: Augment | None = None) -> Callable:
+    """``f(d_params, d_buffers, g_state, real, z, aug, *draws) -> (grads, (loss, pen, norms, real_out, fake_out,
+    real, fake))``: one critic step's gradient as a pure function (``torch.func.grad`` of the loss plus the weighted
+    penalty). ``aug``: the augmentation's draws ``(real's, fake's)`` under ``train.augment``, else ``()``; the
+    returned ``real``, ``fake`` are the batches the critic saw (augmented)."""
     fuse = is_per_sample(D)
 
-    def loss_fn(d_params, d_buffers, g_state, real, z, *draws):
+    def loss_fn(d_params, d_buffers, g_state, real, z, aug, *draws):
         with torch.no_grad():
             fake = functional_call(G, g_state, (z,))  # (B, *shape), as the eager step's no-grad fakes
+        if augment is not None:  # DiffAugment (wgan.training.augment): the eager step's T with the same draws
+            real, fake = augment.apply(real, aug[0]), augment.apply(fake, aug[1])
 
         def critic(x):
             return functional_call(D, (d_params, d_buffers), (x,))
@@ -105,21 +118,24 @@ def critic_program(G: nn.Module, D: nn.Module, objective: Objective, penalty: Pe
         loss = objective.critic_loss(real_out, fake_out)
         if penalty is None:
             zero = loss.new_zeros(())
-            return loss, (loss, zero, zero, real_out, fake_out, fake)
+            return loss, (loss, zero, zero, real_out, fake_out, real, fake)
         x_hat = penalty.points(real, fake, draws)  # the penalty's own points, from the step's draws
         g = grad(lambda x: critic(x).sum())(x_hat)  # grad_x D(x_hat), differentiable in d_params
         norms = safe_norm(g)  # (B,)
         pen = penalty.from_norms(norms)
-        return loss + penalty.weight * pen, (loss, pen, norms, real_out, fake_out, fake)
+        return loss + penalty.weight * pen, (loss, pen, norms, real_out, fake_out, real, fake)
 
     return grad(loss_fn, has_aux=True)
 
 
-def generator_program(G: nn.Module, D: nn.Module, objective: Objective) -> Callable:
-    """``f(g_params, g_buffers, d_state, z) -> (grads, loss)``: the generator step's gradient, pure."""
+def generator_program(G: nn.Module, D: nn.Module, objective: Objective, augment: Augment | None = None) -> Callable:
+    """``f(g_params, g_buffers, d_state, z, aug) -> (grads, loss)``: the generator step's gradient, pure; ``aug``
+    the fakes' augmentation draws under ``train.augment`` (the gradient flows through ``T``), else ``()``."""
 
-    def loss_fn(g_params, g_buffers, d_state, z):
+    def loss_fn(g_params, g_buffers, d_state, z, aug):
         fake = functional_call(G, (g_params, g_buffers), (z,))
+        if augment is not None:
+            fake = augment.apply(fake, aug)
         loss = objective.generator_loss(functional_call(D, d_state, (fake,)))
         return loss, loss
 
@@ -135,8 +151,8 @@ class CompiledSteps:
         setup, players = run.setup, run.players
         check_compilable(setup.cfg, players.G, setup.device if backend == "inductor" and compile else None)
         self.run = run
-        critic = critic_program(players.G, players.D, setup.objective, setup.penalty)
-        gen = generator_program(players.G, players.D, setup.objective)
+        critic = critic_program(players.G, players.D, setup.objective, setup.penalty, setup.augment)
+        gen = generator_program(players.G, players.D, setup.objective, setup.augment)
         self._opt_step: dict[int, Callable[[], Any]] = {}
         if compile:
             critic = torch.compile(critic, fullgraph=True, dynamic=False, backend=backend)
@@ -164,9 +180,12 @@ class CompiledSteps:
         real, _ = real_batch(run, setup.cfg.data.batch_size, setup.sampler, run.streams.data)
         z = noise(run, real.shape[0])
         draws = setup.penalty.draws(real, run.streams.noise) if setup.penalty is not None else ()
+        aug = setup.augment
+        # the augmentation's draws (the real batch's, then the fakes', of the fakes' shape = the real batch's)
+        aug_draws = (aug.draws(real, run.streams.augment), aug.draws(real, run.streams.augment)) if aug else ()
         G, D = players.G, players.D
-        grads, (loss, pen, norms, real_out, fake_out, fake) = self._critic(
-            _params(D), _buffers(D), {**_params(G), **_buffers(G)}, real, z, *draws)
+        grads, (loss, pen, norms, real_out, fake_out, real, fake) = self._critic(
+            _params(D), _buffers(D), {**_params(G), **_buffers(G)}, real, z, aug_draws, *draws)
         run.log("loss/critic", loss)
         run.log("critic/real_mean", real_out)
         run.log("critic/fake_mean", fake_out)
@@ -175,7 +194,7 @@ class CompiledSteps:
             run.log("gradnorm", norms)
         self._apply(grads, D, players.opt_d)
         if setup.cfg.objective.clip > 0:
-            clip_weights_(D, setup.cfg.objective.clip)
+            constrain_weights_(D, setup.cfg.objective.clip, setup.cfg.objective.clip_kind)
         return real, fake
 
     def generator_step(self) -> None:
@@ -185,7 +204,10 @@ class CompiledSteps:
             return
         n = run.setup.cfg.data.batch_size * run.setup.cfg.train.g_batch_multiple
         z = noise(run, n)
-        grads, loss = self._gen(_params(G), _buffers(G), {**_params(D), **_buffers(D)}, z)
+        aug = run.setup.augment
+        # the fakes' augmentation draws need only their shape: (n, *data shape)
+        aug_draws = aug.draws(z.new_empty(n, *run.setup.sampler.shape), run.streams.augment) if aug else ()
+        grads, loss = self._gen(_params(G), _buffers(G), {**_params(D), **_buffers(D)}, z, aug_draws)
         self._apply(grads, G, opt_g)
         run.log("loss/generator", loss)
 

@@ -76,7 +76,8 @@ def message(cfg: Config, step: int, what: str, since: int, saved: int | None, ru
     when = (f"step {s}" if since >= s - 1 else
             f"step {s} (finite at step {since}; checked every train.log_every = {cfg.train.log_every} steps)")
     fixes = [f"lower optim.lr (now {cfg.optim.lr:g})"]
-    if cfg.objective.penalty == "none" and cfg.objective.clip <= 0:
+    if (cfg.objective.penalty == "none" and cfg.objective.clip <= 0 and cfg.objective.weight_decay <= 0
+            and not cfg.critic.weight_norm and not cfg.critic.spectral_norm):
         fixes.append('add a penalty (objective.penalty = "gp")')
     if cfg.train.amp:
         fixes.append("turn mixed precision off (train.amp = false)")

@@ -6,7 +6,8 @@ these small parts, not the whole :class:`wgan.training.trainer.Trainer`:
 * :class:`Setup` -- what a run fixes at construction and the steps only read: the resolved config, the device,
   the data, the objective and penalty, the ``[tricks]`` hooks, the forward passes' precision;
 * :class:`Players` -- the two networks with their optimisers, loss scalers, lr schedules and the EMA generator;
-* :class:`Streams` -- the named random streams and the image-folder stream's next draw;
+* :class:`Streams` -- the named random streams (data, noise, diag, val, augment) and the image-folder stream's
+  next draw;
 * :class:`RunState` -- the three above, the running means since the last record and the step counters.
 
 A checkpoint (:func:`trainer_state`) holds the whole run state: networks, optimisers, lr schedules, loss scalers,
@@ -33,6 +34,7 @@ from ..errors import ConfigError
 from ..objectives import Objective
 from ..penalties import Penalty
 from ..rundir import CHECKPOINT_FORMAT
+from .augment import Augment
 from .meters import RunningMeans
 from .trick_hooks import Tricks
 
@@ -58,6 +60,7 @@ class Setup:
     tricks: Tricks  # the [tricks] hooks; identities when off
     fuse_critic_passes: bool  # a per-sample critic scores real and fake in one call
     autocast: Callable[[], AbstractContextManager]  # the forward passes' precision context (steps.autocast)
+    augment: Augment | None = None  # train.augment: DiffAugment of the critic's inputs (wgan.training.augment)
 
     @property
     def conditional(self) -> bool:
@@ -86,6 +89,7 @@ class Streams:
     noise: torch.Generator  # latent noise, penalty points, instance noise
     diag: torch.Generator  # measurements (gradient norms of runs without a penalty)
     val: torch.Generator  # the held-out critic loss: real batches and noise
+    augment: torch.Generator  # train.augment's draws (its own stream: switching it on changes no other draw)
     folder: FolderStream | None = None  # image folders: batches decoded ahead by DataLoader workers
     draw: int = 0  # the folder stream's next draw: step * n_critic + the critic step within the step
 
@@ -118,6 +122,7 @@ def _local_state(run: RunState) -> dict[str, Any]:
             "noise": r.noise.get_state(),
             "diag": r.diag.get_state(),
             "val": r.val.get_state(),
+            "augment": r.augment.get_state(),
         },
         "pending": run.meters.state_dict(),
     }
@@ -186,6 +191,8 @@ def _load_trainer_state(run: RunState, state: dict[str, Any]) -> int:
     r.noise.set_state(rng["noise"])
     r.diag.set_state(rng["diag"])
     r.val.set_state(rng["val"])
+    if "augment" in rng:  # checkpoints written before train.augment existed: runs that never drew from it
+        r.augment.set_state(rng["augment"])
     run.meters.load_state_dict(local["pending"], s.device)
     s.tricks.load_state_dict(state.get("tricks", {}))
     run.step = int(state["step"])

@@ -5,9 +5,12 @@ step).
 Each step is a function of the run's state (a :class:`wgan.training.state.RunState`: the setup it reads -- the
 resolved config, data, objective, penalty --, the players it updates -- networks, optimisers, loss scalers --, the
 random streams it draws from, the running means it logs to). The critic's loss is the objective's ``critic_loss`` plus
-``lambda * penalty``, the AC-GAN classification term in conditional runs and the ``[tricks]`` terms; weight
-clipping is a constraint applied after the optimiser step, never part of a loss. The steps read the
-objective, penalty, clip value and ``n_critic`` from the config: they never branch on an objective's name.
+``lambda * penalty``, the weight decay term (``objective.weight_decay``, :mod:`wgan.constraints`), the AC-GAN
+classification term in conditional runs and the ``[tricks]`` terms (under ``train.augment`` the critic's real and
+generated inputs, and so the penalty's points, are augmented: :mod:`wgan.training.augment`); weight clipping
+(elementwise, or per unit's L2 norm: ``objective.clip_kind``) is a constraint applied after the optimiser step, never
+part of a loss. The steps read the objective, penalty, clip value and ``n_critic`` from the config: they never branch
+on an objective's name.
 
 Mixed precision: the forward passes run under autocast; float16 runs scale the loss (one
 ``torch.amp.GradScaler`` per player, each with its own backward/step cadence) and the gradient penalty
@@ -26,9 +29,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import distributed as dist
+from ..constraints import constrain_weights_, weight_decay_term
 from ..data import Sampler
 from ..nets import DataPlusNoise
-from ..penalties import clip_weights_, input_gradient_norms, interpolates
+from ..penalties import input_gradient_norms, interpolates
 from .trick_hooks import feature_matching_loss
 
 if TYPE_CHECKING:
@@ -161,7 +165,8 @@ def critic_draws_before(cfg: Config, step: int) -> int:
 
 
 def critic_step(run: RunState) -> tuple[torch.Tensor, torch.Tensor]:
-    """One critic update on a fresh real batch; returns the (real, fake) batch it used."""
+    """One critic update on a fresh real batch; returns the (real, fake) batch it used (augmented under
+    ``train.augment``: the batches the critic and its penalty saw)."""
     setup, players, rng = run.setup, run.players, run.streams
     o = setup.cfg.objective
     n = setup.cfg.data.batch_size
@@ -174,6 +179,9 @@ def critic_step(run: RunState) -> tuple[torch.Tensor, torch.Tensor]:
             fake = generate(players.G, z, y).float()  # (B, *shape)
     real = setup.tricks.noisy(real, run.step, rng.noise)  # instance noise, when switched on
     fake = setup.tricks.noisy(fake, run.step, rng.noise)
+    if setup.augment is not None:  # DiffAugment: the critic (and its penalty) sees T(x), T(G(z)); real drawn first
+        real = setup.augment(real, rng.augment)
+        fake = setup.augment(fake, rng.augment)
     with setup.autocast():
         if setup.fuse_critic_passes:  # one pass over 2B rows: same values, half the per-call overhead
             out, logits = score_and_logits(run, torch.cat([real, fake]))  # (2B,), (2B, K) or None
@@ -202,10 +210,14 @@ def critic_step(run: RunState) -> tuple[torch.Tensor, torch.Tensor]:
         total = total + setup.penalty.weight * pen
         log(f"penalty/{setup.penalty.name}", pen)
         log("gradnorm", norms)
+    if o.weight_decay > 0:  # a soft constraint on the critic's weights (wgan.constraints)
+        decay = weight_decay_term(players.D, o.weight_decay, o.weight_decay_kind)
+        total = total + decay
+        log(f"penalty/weight_decay_{o.weight_decay_kind}", decay)
     total = setup.tricks.add_history_penalty("critic", total, log)
     update(run, total, players.opt_d, players.scaler_d, players.D, "critic")
     if o.clip > 0:
-        clip_weights_(players.D, o.clip)
+        constrain_weights_(players.D, o.clip, o.clip_kind)
     setup.tricks.record_history("critic")
     return real, fake
 
@@ -232,8 +244,12 @@ def generator_step(run: RunState) -> None:
     log = run.log
     with setup.autocast():
         fake = setup.tricks.noisy(generate(players.G, z, y), run.step, rng.noise)
+        if setup.augment is not None:  # DiffAugment: D(T(G(z))), differentiable through T
+            fake = setup.augment(fake, rng.augment)
         if setup.tricks.feature_matching:  # Salimans et al. 2016 sec. 3.1: replaces the objective's generator loss
             real = setup.tricks.noisy(setup.sampler.sample(n, rng.data).to(setup.device), run.step, rng.noise)
+            if setup.augment is not None:
+                real = setup.augment(real, rng.augment)
             loss = feature_matching_loss(players.D, real, fake)
         else:
             fake_out, logits = score_and_logits(run, fake)

@@ -5,15 +5,16 @@ objective's critic loss plus ``lambda * penalty`` and then the constraint hook (
 ``clip > 0``); then one generator step. The loop reads the objective, penalty, clip value and n_critic
 from the resolved config: it never branches on an objective's name.
 
-Randomness comes from named streams (``data``, ``noise``, ``diag``, ``val`` and the global
+Randomness comes from named streams (``data``, ``noise``, ``diag``, ``val``, ``augment`` and the global
 torch RNG for initialisation), all saved in checkpoints, so a resumed run is bit-identical to an uninterrupted
 one. Evaluation draws from its own freshly seeded streams and never disturbs training.
 
 Image-scale options, all read from the config (docs/images.md): a generator batch ``train.g_batch_multiple``
 times the critic batch and linear lr decay (the WGAN-GP CIFAR code), an EMA generator for evaluation, AC-GAN
 cross-entropy terms for conditional runs (WGAN-GP conditional CIFAR model), the critic loss on a held-out split
-(WGAN-GP Fig. 5b), mixed precision with a loss-scaled penalty, channels-last, and data parallelism under
-``torchrun`` (:mod:`wgan.distributed`).
+(WGAN-GP Fig. 5b), differentiable augmentation of the critic's inputs (``train.augment``,
+:mod:`wgan.training.augment`), mixed precision with a loss-scaled penalty, channels-last, and data parallelism
+under ``torchrun`` (:mod:`wgan.distributed`).
 
 This module is the driver: construction, the loop's cadences (log, evaluate, sample, checkpoint, a caller's
 callback) and Ctrl-C. The parts it drives live beside it in :mod:`wgan.training`, each taking the run's state
@@ -60,6 +61,7 @@ from ..penalties import make_penalty, warn_if_batchnorm
 from ..resolve import resolve
 from ..rundir import CHECKPOINT_FORMAT, create_run_dir, load_checkpoint  # noqa: F401  (public here too)
 from . import guard, steps
+from .augment import check_kind, make_augment
 from .compiled import CompiledSteps
 from .state import Players, RunState, Setup, Streams, load_trainer_state, trainer_state
 from .trick_hooks import Tricks
@@ -77,8 +79,8 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
 
 
 def _check_features(cfg: Config, sampler: Sampler) -> tuple[int, torch.dtype]:
-    """Choices that depend on the data: AC-GAN conditioning needs labels, channels-last needs images. Returns the
-    number of classes (0: unconditional) and the mixed-precision dtype."""
+    """Choices that depend on the data: AC-GAN conditioning needs labels, channels-last and augmentation need
+    images. Returns the number of classes (0: unconditional) and the mixed-precision dtype."""
     t = cfg.train
     n_classes = int(getattr(cfg.critic, "n_classes", 0) or 0)
     if n_classes > 0:
@@ -90,6 +92,7 @@ def _check_features(cfg: Config, sampler: Sampler) -> tuple[int, torch.dtype]:
         if k != n_classes:
             raise ConfigError(f"critic.n_classes = {n_classes} but data {sampler.name!r} has {k} "
                               f"classes; set critic.n_classes = generator.n_classes = {k}")
+    check_kind(t.augment, getattr(sampler, "kind", "points"), str(getattr(sampler, "name", cfg.data.name)))
     if t.channels_last and len(sampler.shape) != 3:
         raise ConfigError(f"train.channels_last applies to images (C, H, W) but data {sampler.name!r} has "
                           f"samples of shape {tuple(sampler.shape)}; set train.channels_last = false")
@@ -179,6 +182,7 @@ class Trainer:
     noise_rng = _forward("streams", "noise")
     diag_rng = _forward("streams", "diag")
     val_rng = _forward("streams", "val")
+    augment_rng = _forward("streams", "augment")
     stream = _forward("streams", "folder")
     draw = _forward("streams", "draw")
     step = _forward(None, "step")
@@ -212,6 +216,7 @@ class Trainer:
             noise=torch.Generator(device=device).manual_seed(seed + 1),
             diag=torch.Generator(device=device).manual_seed(seed + 2),
             val=torch.Generator().manual_seed(seed + 3),  # held-out critic loss: real batches and noise
+            augment=torch.Generator(device=device).manual_seed(seed + 4),  # train.augment (wgan.training.augment)
             # image folders: decoded ahead by DataLoader workers, draw k a pure function of (seed, k)
             # (wgan.data.loading)
             folder=FolderStream(sampler, cfg.data.batch_size, seed, cfg.data.workers, device) if (
@@ -232,7 +237,7 @@ class Trainer:
         setup = Setup(cfg=cfg, device=device, rank=rank, world=world, sampler=sampler,
                       val_sampler=validation_sampler(sampler), latent_dim=latent_dim, n_classes=n_classes,
                       objective=objective, penalty=penalty, tricks=tricks, fuse_critic_passes=fuse_critic_passes,
-                      autocast=steps.autocast(device, t.amp, self.amp_dtype))
+                      autocast=steps.autocast(device, t.amp, self.amp_dtype), augment=make_augment(t.augment))
         self.state = RunState(setup, players, streams)
         self.compiled = CompiledSteps(self.state) if t.compile else None  # train.compile (wgan.training.compiled)
         self._stop_requested = False
