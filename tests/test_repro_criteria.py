@@ -242,8 +242,35 @@ def test_char_lm_primary_metric_is_not_won_by_padding_or_one_sample():
     assert not char_lm.not_comparable(close | {"distinct_ns_gan": 0.001, "distinct_wgan_gp": 0.001})
 
 
-def test_overfitting_criterion_fails_within_noise_and_for_the_opposite_sign():
-    assert critic_overfitting.overfits(1.0, 0.1, 0.0, 0.1)
-    assert not critic_overfitting.overfits(0.1, 0.2, 0.0, 0.2)  # a gap within its noise
-    assert not critic_overfitting.overfits(-1.38, 0.25, -0.17, 0.29)  # the published MNIST run: opposite sign
-    assert not critic_overfitting.overfits(1.0, 0.1, 1.0, 0.1)  # the full-set run separates as much
+def test_overfitting_gap_and_memorisation_probe():
+    co = critic_overfitting
+    # the probe passes only on a gap above 2 standard errors
+    assert co.memorises(1.0, 0.1) and not co.memorises(0.1, 0.2) and not co.memorises(-1.0, 0.1)
+    # the late gap: validation minus training loss over the last quarter (here the last 2 of 4 evaluations)
+    r = co.CriticLosses("x", 10, steps=[0, 1, 2, 3], train=[0.0, 0.0, -1.0, -2.0], val=[0.0, 0.0, 0.0, 0.0])
+    assert co.late_gaps([r]) == [1.5]
+
+
+def test_settled_gate_uses_an_absolute_eps_for_values_near_zero():
+    from wgan.experiments._settled import settling
+    from wgan.experiments.optimal_critic import settled
+    from wgan.experiments.value_surfaces import settled_over
+
+    # a loss that travelled from 1.0 to 1e-4 and still moves by 70% of its (tiny) value: settled (abs < 1% of 1.0)
+    near_zero = settling([1.0, 0.1, 1e-3, 1.7e-4, 1e-4], 1.7e-4, 1e-4)
+    assert near_zero.relative > 0.5 and near_zero.settled
+    # a value still climbing steadily: unsettled on both counts
+    climbing = settling([0.1, 0.2, 0.3, 0.4, 0.5], 0.4, 0.5)
+    assert not climbing.settled and climbing.over > 1
+    # a large value with a small relative change: settled by the relative rule alone
+    assert settling([10.0, 100.0, 100.5], 100.0, 100.5).settled
+    # optimal-critic's tenths: a loss decaying like 1/t towards 0 (a saturating discriminator's log loss) moves
+    # by ~11% of its value over the last tenth, but by far less than 1% of the way it came: settled
+    decay = settled([1 / (1 + i) for i in range(1000)])
+    assert decay.relative > 0.05 and decay.settled
+    # a steady descent does not settle
+    assert not settled([1.0 - i / 1000 for i in range(1000)]).settled
+    # value-surfaces' checkpoints
+    assert settled_over([0.01, 0.02, 0.021, 0.0211]) < 1 and settled_over([0.1, 0.2, 0.3, 0.4]) > 1
+
+

@@ -23,6 +23,7 @@ from ..diagnostics.layers import (
 )
 from ..training.trainer import Trainer
 from . import Context
+from . import _budget as budget
 from ._claims import Gate
 from ._common import TOY, WGAN_GP_TOY, WGAN_TOY, clip_gp_rows, fit_cadence, fit_measuring
 from ._protocol import Row
@@ -41,10 +42,14 @@ class DeepSetting:
 
 
 def deep_setting(ctx: Context) -> DeepSetting:
-    """The deep critics' setting (``--quick``: tiny)."""
+    """The deep critics' setting (``--quick``: tiny; ``--budget paper``: gan_toy's DIM 512 and batch 256; the
+    figure states no step count, so the paper budget keeps ours)."""
+    width = budget.pick(ctx, quick=32, cpu=256, paper=512)  # gan_toy.py:20
+    batch = budget.pick(ctx, quick=64, cpu=64, paper=256)  # gan_toy.py:26
+    steps = budget.steps(ctx, quick=20, cpu=200, paper=200)
     if ctx.quick:
-        return DeepSetting(width=32, depth=12, steps=ctx.steps or 20, batch=64, n_measure=2, n_probe=128)
-    return DeepSetting(width=256, depth=12, steps=ctx.steps or 200, batch=64, n_measure=5, n_probe=256)
+        return DeepSetting(width=width, depth=12, steps=steps, batch=batch, n_measure=2, n_probe=128)
+    return DeepSetting(width=width, depth=12, steps=steps, batch=batch, n_measure=5, n_probe=256)
 
 
 _DEEP_CACHE: dict[tuple, dict[str, Any]] = {}
@@ -139,14 +144,14 @@ def deep_rows(ctx: Context) -> list[Row]:
             ""),
         Row("nets", "generator and critic: 12-layer ReLU MLPs, no batch norm (width not stated; gan_toy's DIM 512)",
             f"WGAN-GP Fig. 1b caption; {TOY}:20", f"12 hidden ReLU layers x {s.width}, no batch norm",
-            "width: CPU cost"),
+            "width: CPU cost; --budget paper runs the paper's value"),
         Row("init", "tflib 'he' uniform; output glorot uniform", f"{TOY}:37; tflib/ops/linear.py:55-66",
             "the same (init = he)", ""),
         *clip_gp_rows("5"),
-        Row("batch", "256 (gan_toy)", f"{TOY}:26", str(s.batch), "CPU cost"),
+        Row("batch", "256 (gan_toy)", f"{TOY}:26", str(s.batch), "CPU cost; --budget paper runs the paper's value"),
         Row("steps", "not stated", "WGAN-GP Fig. 1b", f"{s.steps} generator steps, measured at {s.n_measure} "
-            "evenly spaced points", "CPU cost"),
-        Row("seeds", "one run", "WGAN-GP Fig. 1b", f"{ctx.seeds or (1 if ctx.quick else DEEP_MIN_SEEDS)} (--seeds; the "
+            "evenly spaced points", "the figure states no step count"),
+        Row("seeds", "one run", "WGAN-GP Fig. 1b", f"{deep_seeds(ctx)} (--seeds; the "
             "figure: seed 0), each claim decided on its worst seed", "issue 23: at least 3 seeds"),
         Row("eval_mode", "n/a: no batch norm", "WGAN-GP Fig. 1b", "n/a", ""),
     ]
@@ -157,7 +162,7 @@ DEEP_MIN_SEEDS = 3
 
 def deep_seeds(ctx: Context) -> int:
     """How many seeds the deep runs use (``--seeds``, else 1 quick, 3 full)."""
-    return ctx.seeds or (1 if ctx.quick else DEEP_MIN_SEEDS)
+    return budget.seeds(ctx, quick=1, cpu=DEEP_MIN_SEEDS, paper=DEEP_MIN_SEEDS)
 
 
 def deep_gate(m: dict[str, Any]) -> Gate:

@@ -18,8 +18,11 @@ from typing import Any
 from ..config import DataConfig
 from ..data import make_sampler
 from . import Context
+from . import _budget as budget
 from ._protocol import Row
 
+IMG_MIN_SEEDS = 3
+PAPER_STEPS, PAPER_WIDTH = 200_000, 64  # gan_mnist.py:27 (ITERS), :23 (DIM)
 WGAN_GP = "Improved Training of Wasserstein GANs (Gulrajani et al. 2017)"
 DEFAULT_DATA = "digits"
 
@@ -60,19 +63,25 @@ def image_shape(data: str) -> tuple[int, ...]:
     return tuple(make_sampler(data, DataConfig(name=data)).shape)
 
 
-def image_setting(ctx: Context, full_steps: int, full_width: int, n_points: int = 10) -> ImageSetting:
-    """Quick: digits-sized and tiny (seconds). Otherwise ``full_steps`` generator steps at ``full_width`` with
-    ``n_points`` evaluations; sized so that a full run ends in about half an hour on a loaded 2-core CPU."""
+def image_setting(ctx: Context, full_steps: int, full_width: int, n_points: int = 10,
+                  paper_steps: int = PAPER_STEPS, paper_width: int = PAPER_WIDTH) -> ImageSetting:
+    """Quick: digits-sized and tiny (seconds). Otherwise ``full_steps`` generator steps at ``full_width`` (the
+    ``cpu`` budget) or ``paper_steps`` at ``paper_width`` (``--budget paper``: the official MNIST script's
+    200,000 iterations at DIM 64), with ``n_points`` evaluations. Sizes go through :mod:`._budget` so the
+    protocol table and ``--estimate`` see the same values."""
     data = ctx.data or DEFAULT_DATA
     shape = image_shape(data)
     conv = len(shape) == 3 and shape[1] == shape[2] and shape[1] in (28, 32)
+    n_steps = budget.steps(ctx, quick=30, cpu=full_steps, paper=paper_steps)
+    seeds = budget.seeds(ctx, quick=1, cpu=IMG_MIN_SEEDS, paper=IMG_MIN_SEEDS)
     if ctx.quick:
         return ImageSetting(data, "mnist-conv" if conv else "mlp", width=4 if conv else 32, depth=2, latent_dim=16,
-                            batch=32, steps=ctx.steps or 30, n_points=3, n_fid=200, classifier_steps=100,
-                            classifier_width=8, seeds=ctx.seeds or 1)
-    return ImageSetting(data, "mnist-conv" if conv else "mlp", width=full_width if conv else 128, depth=3,
-                        latent_dim=128 if conv else 32, batch=50, steps=ctx.steps or full_steps, n_points=n_points,
-                        n_fid=500, classifier_steps=400, classifier_width=16, seeds=ctx.seeds or IMG_MIN_SEEDS)
+                            batch=32, steps=n_steps, n_points=3, n_fid=200, classifier_steps=100,
+                            classifier_width=8, seeds=seeds)
+    width = budget.pick(ctx, quick=4, cpu=full_width, paper=paper_width) if conv else 128
+    return ImageSetting(data, "mnist-conv" if conv else "mlp", width=width, depth=3,
+                        latent_dim=128 if conv else 32, batch=50, steps=n_steps, n_points=n_points,
+                        n_fid=500, classifier_steps=400, classifier_width=16, seeds=seeds)
 
 
 # ---------------------------------------------------------------------------------------------- classifier
@@ -102,7 +111,7 @@ def say_progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-IMG_MIN_SEEDS, BASELINE_TRAINS, COMPARABLE = 3, 0.5, 0.10
+BASELINE_TRAINS, COMPARABLE = 0.5, 0.10
 
 
 CIFAR, MNIST = "improved_wgan_training/gan_cifar.py", "improved_wgan_training/gan_mnist.py"
@@ -116,13 +125,14 @@ def image_rows(s: ImageSetting, paper_data: str, data_source: str) -> list[Row]:
             "CPU cost; the MNIST training split is not in the development data"),
         Row("nets", "DCGAN-like conv nets, width DIM 64 (MNIST) / 128 (CIFAR); batch norm in G (and in D for the "
             "clipping and DCGAN runs)", f"{MNIST}:23, 56-98; {CIFAR}:27, 45-90", s.nets_text(),
-            "width: CPU cost; no batch norm anywhere so that the three objectives share the nets"),
+            "width: CPU cost; --budget paper runs the paper's value; no batch norm anywhere so that the objectives "
+            "share the nets"),
         Row("init", "tflib: conv He uniform (std sqrt(4 / (fan_in + fan_out))), linear Glorot uniform",
             "tflib/ops/conv2d.py:62-72; tflib/ops/linear.py:55-60", "PyTorch default (kaiming uniform, a = sqrt(5))",
             "tflib's initialisers are not implemented for the image nets"),
         Row("batch", "50 (MNIST), 64 (CIFAR)", f"{MNIST}:24; {CIFAR}:30", str(s.batch), ""),
         Row("steps", "200,000 generator iterations", f"{MNIST}:27; {CIFAR}:31", f"{s.steps} generator steps",
-            "CPU cost"),
+            "CPU cost; --budget paper runs the paper's value"),
         Row("seeds", "one run per curve", "WGAN-GP Fig. 3", f"{s.seeds}", "issue 23: at least 3 for an interval"),
         Row("eval_mode", "tflib batch norm always normalises with the batch's statistics (no running averages at "
             "sampling time)", "tflib/ops/batchnorm.py:6, 51-52", "n/a: no batch norm in these nets", ""),
