@@ -57,13 +57,28 @@ def test_table_is_computed_from_the_aggregate(tmp_path: Path):
     assert "mode dropping" not in row  # 7.67 of 8 modes: kept (>= 90%)
     clip = next(x for x in text.splitlines() if x.startswith("| clip | non-saturating |"))
     assert "| 2/3 | 30 [30, 30] |" in clip
-    assert "diverged in 1 of 3 seeds" in clip and "collapse onto one mode" in clip and "recall 0.10" in clip
+    assert "diverged in 1 of 3 seeds" in clip and "collapse onto one mode (modes 1/8, recall 0.10)" in clip
     assert "| r1 | Wasserstein | refused |" in text and "unbounded critic" in text
     assert "clip-2: TrainingDiverged: non-finite loss" in text
     assert "| gp | hinge | 0/0 |" in text  # a cell with no run in the study's table
     assert "| sn | hinge | 0/1 | – | – | – | – | 1 of 1 seeds not run yet |" in text
     assert "(7 runs: 5 finished, 1 failed, 1 not run yet; 1 point(s) refused)" in text
     assert "add up to 40 s (their training loops 32 s of it" in text
+
+
+def test_failure_modes_read_precision_and_recall_before_the_modes():
+    mod = _report()
+
+    def named(modes: float, prec: float, rec: float) -> str:
+        return mod.toy_failures([{"status": "done", "w1_over_floor": "5", "modes_covered": str(modes),
+                                  "precision": str(prec), "recall": str(rec)}], 8)
+
+    assert named(0, 0.01, 1.0).startswith("diffuse")  # no mode hit, but the data reached: not a collapse
+    assert named(0, 0.0, 0.0).startswith("off the data")
+    assert named(1, 0.9, 0.1).startswith("collapse onto one mode")
+    assert named(4, 0.9, 0.3).startswith("mode dropping (modes 4/8, recall 0.30)")
+    assert named(6, 0.9, 0.8).startswith("mode dropping (modes 6/8)")
+    assert named(8, 0.9, 0.8) == "no named failure, not converged (5x floor)"
 
 
 def test_doc_section_is_replaced_and_figure_written(tmp_path: Path):
