@@ -28,7 +28,7 @@ from wgan.experiments._claims import (
     quote_found,
 )
 from wgan.experiments._protocol import marked_block
-from wgan.experiments._report import load_published, publish, render_report
+from wgan.experiments._report import RUN_BEGIN, RUN_END, load_published, publish, render_report, run_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPERS = ROOT.parent / "shared" / "papers"  # the papers' texts, where the checkout has them (not in CI)
@@ -118,6 +118,25 @@ def test_the_committed_table_is_the_generated_one():
         "docs/reproductions.md is stale: run `wgan reproduce --report` from the repository root"
 
 
+@pytest.mark.parametrize("name", sorted(all_experiments()))
+def test_each_page_shows_its_published_run(name):
+    page = ROOT / "docs" / "reproductions" / f"{name}.md"
+    path = ROOT / "docs" / "reproductions" / "results" / f"{name}.json"
+    body = run_markdown(all_experiments()[name], load_published(path) if path.is_file() else None)
+    assert marked_block(page, RUN_BEGIN, RUN_END) == f"{RUN_BEGIN}\n{body}\n{RUN_END}", (
+        f"{page}'s published-run block is stale: run `wgan reproduce --report` from the repository root")
+
+
+def test_a_published_run_block_says_each_verdict_and_its_numbers(tmp_path):
+    exp = all_experiments()["earth-mover-example"]
+    res = load_published(ROOT / "docs" / "reproductions" / "results" / "earth-mover-example.json")
+    text = run_markdown(exp, res)
+    assert "wgan reproduce earth-mover-example" in text and "budget cpu" in text
+    for c in res["claims"]:
+        assert f"**{c['name']}**: **{c['verdict']}**" in text
+    assert "No full run is published" in run_markdown(exp, None)
+
+
 def _results(tmp_path: Path, quick: bool) -> Path:
     exp = next(e for e in all_experiments().values() if len(e.claims) >= 2)
     claims = [(s.judge(s.positive_control()) if s.kind == "empirical" else
@@ -177,12 +196,16 @@ def test_cli_report_and_publish_refuse_bad_input(tmp_path, monkeypatch, capsys):
     assert "run `wgan reproduce em-vs-js` first" in capsys.readouterr().err
 
 
-def test_list_prints_the_quotes(capsys):
+def test_list_prints_each_claims_place_quote_and_committed_verdict(capsys):
     assert main(["reproduce", "--list"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     for _, spec in SPECS:
+        assert f"{spec.paper}, {spec.where}" in out
         if spec.quote:
-            assert " ".join(spec.quote.split()) in out
+            assert " ".join(spec.quote.split()[:12]) in out
+    published = json.loads((ROOT / "docs/reproductions/results/earth-mover-example.json").read_text())
+    for c in published["claims"]:
+        assert f"committed run: {c['verdict']} (budget cpu)" in out
 
 
 @pytest.mark.parametrize("name", [n for n, e in all_experiments().items() if e.claims])

@@ -76,8 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--backend", choices=("local", "ray"), default="local", help="studies: local pool or Ray")
     r.add_argument("--ray-address", metavar="ADDR", help="studies on Ray: join this cluster (default: a local one)")
     r.add_argument("--force", action="store_true", help="overwrite an existing results.json in the output folder")
-    r.add_argument("--estimate", action="store_true", help="studies: time a few steps of every run still to train "
-                   "and print the estimated training time at --workers; trains nothing")
+    r.add_argument("--budget", choices=("cpu", "paper"), default="cpu", help="cpu (default): sizes for 2 CPU "
+                   "cores, the deviations the protocol table lists; paper: the paper's own widths, steps, seeds and "
+                   "sample counts (see --protocol --budget paper and --estimate --budget paper)")
+    r.add_argument("--estimate", action="store_true", help="print the run's estimated time at --budget on --device "
+                   "(studies: a few timed steps of every run still to train, at --workers; others: two short probe "
+                   "runs in a temporary folder, extrapolated in the steps); keeps nothing")
     _offline_flag(r)
     r.add_argument("--protocol", action="store_true", help="print the protocol table (each setting against the "
                    "paper and the official code) for these options, without running")
@@ -333,18 +337,23 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from .experiments._protocol import table_markdown
 
     if args.list:
+        from .experiments._report import committed_verdicts
+
         for e in all_experiments().values():
             print(f"{e.name:<24} {e.paper}, {e.figure}\n{'':<24} {e.claim}")
+            verdicts = committed_verdicts(e.name)
             for spec in e.claims:
                 print("\n".join(f"{'':<26}{line}" for line in spec.listing().splitlines()))
+                print(f"{'':<28}committed run: {verdicts.get(spec.name, 'none published')}")
         return 0
     if args.report:
         from .experiments._report import REPORT, RESULTS_DIR, write_report
 
         if args.name:
             raise ConfigError("--report regenerates the whole table; give it no NAME (wgan reproduce --report)")
-        changed = write_report()
-        print(f"{REPORT}: {'updated' if changed else 'current'} (from {RESULTS_DIR})")
+        changed, pages = write_report()
+        print(f"{REPORT}: {'updated' if changed else 'current'} (from {RESULTS_DIR}); pages updated: "
+              f"{', '.join(p.name for p in pages) or 'none'}")
         return 0
     if not args.name:
         raise ConfigError("name a reproduction (wgan reproduce NAME) or list them with wgan reproduce --list")
@@ -360,7 +369,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             raise ConfigError(f"--{flag} must be at least 1, got {v}")
     out = Path(args.out) if args.out else Path("reproductions") / exp.name
     ctx = Context(out=out, quick=args.quick, seeds=args.seeds, steps=args.steps, device=args.device, data=args.data,
-                  n=args.n, workers=args.workers, backend=args.backend, ray_address=args.ray_address)
+                  n=args.n, workers=args.workers, backend=args.backend, ray_address=args.ray_address,
+                  budget=args.budget)
+    if args.quick and args.budget != "cpu":
+        raise ConfigError("--quick is a smoke-test size of its own; drop --budget paper or --quick")
     if args.protocol:
         print(table_markdown(full_table(exp.name, ctx)))
         return 0
@@ -370,11 +382,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         print(f"published {publish(out / 'results.json', exp.name)}; now run wgan reproduce --report")
         return 0
     if args.estimate:
-        if exp.study is None:
-            studies = ", ".join(n for n, e in all_experiments().items() if e.study is not None)
-            raise ConfigError(f"--estimate sizes the reproductions run as studies ({studies}); {exp.name} is not one")
-        study, folder = exp.study(ctx)
-        return _print_estimate(study, folder, args.workers)
+        if exp.study is not None:
+            study, folder = exp.study(ctx)
+            return _print_estimate(study, folder, args.workers)
+        from .console import say
+        from .experiments._budget import estimate
+
+        print(estimate(exp.name, ctx, report=say).line(exp.name))
+        return 0
     if (out / "results.json").exists() and not args.force:
         raise ConfigError(f"{out / 'results.json'} exists; choose another --out or pass --force to overwrite it")
     from .console import say

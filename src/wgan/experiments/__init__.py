@@ -59,6 +59,7 @@ class Progress:
         self.start = time.perf_counter()
         self.stage = "its first part"  # until a part is tracked (many-paths prints its own per-ensemble lines)
         self.kept: list[tuple[Path, str]] = []
+        self.work_full = self.work_probe = 0  # an estimate's step sums (see ._budget.probe_steps)
 
     def elapsed(self) -> str:
         """Time since the reproduction started, e.g. ``3 min 07 s``."""
@@ -89,6 +90,8 @@ class Context:
     workers: int = 1  # studies: worker processes of the local pool (wgan.studies)
     backend: str = "local"  # studies: "local" or "ray"
     ray_address: str | None = None  # studies on Ray: join this cluster (None: start a local one)
+    budget: str = "cpu"  # "cpu" (sized for 2 CPU cores) or "paper" (the paper's sizes): see ._budget
+    probe: float | None = None  # set only while --estimate probes the run: the fraction of its steps (._budget)
     progress: Progress = field(default_factory=Progress, compare=False)
 
     def track(self, items: Iterable[T], part: str, label: Callable[[T], str] = str) -> Iterator[T]:
@@ -199,13 +202,14 @@ def check_claims(exp: Experiment, claims: list[Claim]) -> None:
 
 def options(ctx: Context) -> dict[str, Any]:
     """The command-line options of a run (what ``wgan reproduce NAME ...`` was given), for its command line."""
-    return {"seeds": ctx.seeds, "steps": ctx.steps, "data": ctx.data, "n": ctx.n, "device": ctx.device}
+    return {"budget": ctx.budget, "seeds": ctx.seeds, "steps": ctx.steps, "data": ctx.data, "n": ctx.n,
+            "device": ctx.device}
 
 
 def command(name: str, opts: dict[str, Any] | None = None) -> str:
     """The ``wgan reproduce`` command that makes a run with ``opts`` (see :func:`options`)."""
     parts = [f"wgan reproduce {name}"]
     for k, v in (opts or {}).items():
-        if v is not None and not (k == "device" and v == "cpu"):
+        if v is not None and not (k in ("device", "budget") and v == "cpu"):
             parts.append(f"--{k} {v}")
     return " ".join(parts)

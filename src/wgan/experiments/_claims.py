@@ -216,11 +216,9 @@ class ClaimSpec:
         ours = " (ours, not the paper's)" if self.ours else ""
         head = f"{self.name}{ours} [{self.kind}]"
         lines = [head]
-        if self.quote:
-            lines.append(f'"{self.quote}" ({self.paper}, {self.where})')
-        lines.append(f"criterion: {self.criterion}")
-        if self.kind == "empirical":
-            lines.append(f"adequacy: {self.adequacy}")
+        words = self.quote.split()
+        first = " ".join(words[:12]) + (" ..." if len(words) > 12 else "")
+        lines.append(f'{self.paper}, {self.where}' + (f': "{first}"' if self.quote else ""))
         return "\n".join(lines)
 
 

@@ -82,6 +82,31 @@ def publish(results: Path, name: str, dest: Path = RESULTS_DIR) -> Path:
     return out
 
 
+def committed_verdicts(name: str, results_dir: Path | None = None) -> dict[str, str]:
+    """Per claim of reproduction ``name``, the verdict of its published run and that run's budget (for ``wgan
+    reproduce --list``); empty when no run is published (or the docs folder is not at hand, as in an installed
+    wheel). ``results_dir`` defaults to the repository's, found from this file or the working folder."""
+    if results_dir is None:
+        here = Path(__file__).resolve().parents[3] / RESULTS_DIR
+        results_dir = here if here.is_dir() else RESULTS_DIR
+    path = results_dir / f"{name}.json"
+    if not path.is_file():
+        return {}
+    try:
+        res = load_published(path)
+    except ConfigError as e:
+        return {s.name: f"unreadable: {e}" for s in all_experiments()[name].claims}
+    budget = (res.get("options") or {}).get("budget") or "cpu"
+    specs = {s.name: s for s in all_experiments()[name].claims}
+    out = {}
+    for c in res["claims"]:
+        spec = specs.get(c["name"])
+        stale = spec is None or (c.get("quote"), c.get("criterion")) != (spec.quote, spec.criterion)
+        out[c["name"]] = (f"{c['verdict']} (budget {budget})" if not stale
+                          else f"{NOT_RUN} (the published run judged an earlier criterion)")
+    return out
+
+
 def _measured(c: dict[str, Any]) -> str:
     nums = [f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
             for k, v in c["measured"].items() if not isinstance(v, (list, dict))]
@@ -125,6 +150,49 @@ def _rows(exp: Experiment, res: dict[str, Any] | None, page: str) -> list[str]:
     return rows
 
 
+RUN_BEGIN = "<!-- published run (generated from docs/reproductions/results/NAME.json: wgan reproduce --report) -->"
+RUN_END = "<!-- end published run -->"
+RUN_HEADING = "**The published run.** The numbers of the run the verdict table shows:"
+
+
+def run_markdown(exp: Experiment, res: dict[str, Any] | None) -> str:
+    """A page's "published run" block: the command, budget, wall time and every claim's verdict with its measured
+    numbers, interval and gate, from the published ``results.json`` (``None``: not run yet)."""
+    opts = res.get("options") if res else None
+    cmd = command(exp.name, opts)
+    if res is None:
+        return (f"No full run is published under the verdict framework yet. Run `{cmd}`, then `{cmd} --publish` "
+                "and `wgan reproduce --report`.")
+    budget = (opts or {}).get("budget") or "cpu"
+    lines = [f"Command: `{cmd}` (budget {budget}); wall time {res['wall_time_s'] / 60:.1f} min "
+             f"(the reproduction itself, one process).", ""]
+    run = {c["name"]: c for c in res["claims"]}
+    for spec in exp.claims or ():
+        c = run.get(spec.name)
+        if c is None or (c.get("quote"), c.get("criterion")) != (spec.quote, spec.criterion):
+            lines.append(f"- **{spec.name}**: {NOT_RUN} (the published run judged an earlier criterion)")
+            continue
+        lines.append(f"- **{spec.name}**: {_verdict(c)}. Measured: {_measured(c) or '—'}.")
+    return "\n".join(lines)
+
+
+def sync_pages(results_dir: Path = RESULTS_DIR, pages: Path | None = None) -> list[Path]:
+    """Write every reproduction page's published-run block (see :func:`run_markdown`); returns the changed pages."""
+    from ._protocol import sync_block
+
+    pages = pages if pages is not None else results_dir.parent
+    changed = []
+    for name, exp in sorted(all_experiments().items()):
+        page = pages / f"{name}.md"
+        if not page.is_file():
+            continue
+        path = results_dir / f"{name}.json"
+        res = load_published(path) if path.is_file() else None
+        if sync_block(page, RUN_BEGIN, RUN_END, run_markdown(exp, res), RUN_HEADING):
+            changed.append(page)
+    return changed
+
+
 def render_report(results_dir: Path = RESULTS_DIR) -> str:
     """``docs/reproductions.md`` as generated from the published runs in ``results_dir`` and the registry."""
     exps = all_experiments()
@@ -144,12 +212,14 @@ def render_report(results_dir: Path = RESULTS_DIR) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(results_dir: Path = RESULTS_DIR, path: Path = REPORT) -> bool:
-    """Write :func:`render_report` to ``path``; returns whether the file changed."""
+def write_report(results_dir: Path = RESULTS_DIR, path: Path = REPORT) -> tuple[bool, list[Path]]:
+    """Write :func:`render_report` to ``path`` and every page's published-run block (:func:`sync_pages`, pages in
+    ``path``'s folder under ``reproductions/``); returns whether the table changed and the pages that did."""
     if not path.parent.is_dir():
         raise ConfigError(f"{path.parent} not found: run --report from the root of the wgan repository")
     new = render_report(results_dir)
     old = path.read_text(encoding="utf-8") if path.is_file() else None
     if new != old:
         path.write_text(new, encoding="utf-8")
-    return new != old
+    pages = sync_pages(results_dir, path.parent / "reproductions")
+    return new != old, pages

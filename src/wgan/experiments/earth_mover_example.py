@@ -18,6 +18,7 @@ from ..metrics.parallel_lines import (
 )
 from ..metrics.wasserstein import w1_exact
 from . import Context, Result, register
+from ._budget import pick
 from ._claims import ClaimSpec
 from ._common import one_thread
 from ._protocol import Row, not_applicable
@@ -28,7 +29,7 @@ PILES_Q = (1.0, 2.0, 4.0, 3.0)
 
 
 def earth_mover_table(ctx: Context) -> list[Row]:
-    n = 300 if ctx.quick else 2000
+    n = pick(ctx, quick=300, cpu=2000, paper=2000)
     return [
         Row("data", "piles P = (3, 2, 1, 4), Q = (1, 2, 4, 3) at unit spacing; parallel lines (0, Z), (theta, Z)",
             "Weng 2019, sec. 'Wasserstein distance'; WGAN Example 1",
@@ -77,7 +78,7 @@ def earth_mover_example(ctx: Context) -> Result:
 
     # -- parallel lines on samples: |theta| <= W1(samples) <= |theta| + floor (cost >= |dx| for every pair;
     #    triangle inequality through the shifted P0 sample)
-    n = 300 if ctx.quick else 2000
+    n = pick(ctx, quick=300, cpu=2000, paper=2000)
     thetas = [0.0, 0.25, 0.5, 1.0] if ctx.quick else [-1.0, -0.5, -0.25, -0.1, 0.0, 0.1, 0.25, 0.5, 1.0]
     rng = np.random.default_rng(0)
     z_a, z_b = rng.random(n), rng.random(n)

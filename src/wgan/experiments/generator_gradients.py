@@ -18,8 +18,9 @@ from ..diagnostics.plots import plt, save_figure
 from ..objectives import Objective
 from ..training.trainer import Trainer
 from . import Context, Result, register
+from ._budget import count, pick, seeds, steps
 from ._claims import ClaimSpec, Gate, count_interval
-from ._common import dcgan_rows, fit_measuring, one_thread, points_gan_trainer, seed_count, write_points
+from ._common import dcgan_rows, fit_measuring, one_thread, points_gan_trainer, write_points
 from ._protocol import Row
 
 
@@ -104,9 +105,14 @@ GG_MINIMAX_TRAINING = ClaimSpec(
     kind="descriptive", ours=True)
 
 
+def _pretrain(ctx: Context) -> int:
+    """Discriminator steps on the initial generator before training, in the confident-discriminator conditions."""
+    return count(ctx, quick=100, cpu=500, paper=500)
+
+
 def generator_gradients_table(ctx: Context) -> list[Row]:
-    steps = ctx.steps or (150 if ctx.quick else 1500)
-    seeds = seed_count(ctx, 1 if ctx.quick else 3)
+    n_steps = steps(ctx, quick=150, cpu=1500, paper=1500)  # our addition: the paper trains nothing here
+    n_seeds = seeds(ctx, quick=1, cpu=3, paper=3)
     return [
         Row("data", "the loss curves need none; Fig. 2 plots the losses over D(G(z))", "Fedus et al. Fig. 2",
             "training part (ours): data N(4, 0.5^2), 20,000 points", "the training part is our addition"),
@@ -117,9 +123,9 @@ def generator_gradients_table(ctx: Context) -> list[Row]:
             "Goodfellow et al. 2014 sec. 3", "presets m-gan and ns-gan (Objective.generator_loss)", ""),
         *dcgan_rows("5e-3 (generator SGD 5e-2 in one condition)", "a 4-unit move must fit the step budget"),
         Row("batch", "n/a", "", "128", ""),
-        Row("steps", "n/a", "", f"{steps} generator steps (+ 0 or {100 if ctx.quick else 500} discriminator steps "
+        Row("steps", "n/a", "", f"{n_steps} generator steps (+ 0 or {_pretrain(ctx)} discriminator steps "
             "first)", ""),
-        Row("seeds", "n/a", "", str(seeds), ""),
+        Row("seeds", "n/a", "", str(n_seeds), ""),
         Row("eval_mode", "n/a: no batch norm", "", "n/a", ""),
         Row("statistic", "the losses and their slopes over D(G(z))", "Fedus et al. Fig. 2",
             "|d loss / d logit| at D(G(z)) = 1e-3 by autograd; median exact W1 (POT) of 1000/2000 generated vs data "
@@ -145,9 +151,9 @@ def generator_gradients(ctx: Context) -> Result:
     g_mm, g_ns = abs(curves["minimax_grad_logit"][-1]), abs(curves["ns_grad_logit"][-1])
 
     # -- part 2: training both from a generator N(0, 0.5^2) towards data N(4, 0.5^2), in three conditions
-    steps = ctx.steps or (150 if ctx.quick else 1500)
-    seeds = seed_count(ctx, 1 if ctx.quick else 3)
-    pretrain = 100 if ctx.quick else 500
+    n_steps = steps(ctx, quick=150, cpu=1500, paper=1500)
+    n_seeds = seeds(ctx, quick=1, cpu=3, paper=3)
+    pretrain = _pretrain(ctx)
     data_mean, data_std, gen_mean, gen_std = 4.0, 0.5, 0.0, 0.5
     lr, sgd_lr = 5e-3, 5e-2
     # (label, generator optimiser, discriminator steps on the initial generator before training)
@@ -156,13 +162,13 @@ def generator_gradients(ctx: Context) -> Result:
     ctx.out.mkdir(parents=True, exist_ok=True)
     pts = data_mean + data_std * np.random.default_rng(0).standard_normal((20_000, 1))  # (N, 1)
     data_file = write_points(ctx.out / "generator-gradients-data.npy", pts)
-    record_every = max(1, steps // 50)
+    record_every = max(1, n_steps // 50)
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {c[0]: {"m-gan": [], "ns-gan": []} for c in conditions}
     for label, g_opt, n_pre in conditions:
         for name in ("m-gan", "ns-gan"):
-            for seed in ctx.track(range(seeds), f"{label}, {name}", lambda x: f"seed {x}"):
+            for seed in ctx.track(range(n_seeds), f"{label}, {name}", lambda x: f"seed {x}"):
                 tr = points_gan_trainer(data_file, name, seed, latent_dim=1, lr=lr, critic_width=64, critic_depth=2,
-                                        batch=128, eval_n=1000 if ctx.quick else 2000, steps=steps)
+                                        batch=128, eval_n=pick(ctx, quick=1000, cpu=2000, paper=2000), steps=n_steps)
                 with torch.no_grad():  # G(z) = w z + b, started at N(gen_mean, gen_std^2)
                     tr.G.out.weight.fill_(gen_std)
                     tr.G.out.bias.fill_(gen_mean)
@@ -180,7 +186,7 @@ def generator_gradients(ctx: Context) -> Result:
                         h["mean"].append(float(fake.mean()))
                         h["d_fake"].append(float(torch.sigmoid(trainer.D(fake)).mean()))
 
-                fit_measuring(tr, [k for k in range(steps + 1) if k % record_every == 0 or k == steps], record)
+                fit_measuring(tr, [k for k in range(n_steps + 1) if k % record_every == 0 or k == n_steps], record)
                 ev = tr.evaluate()
                 reached = [s for s, m in zip(hist["step"], hist["mean"], strict=True) if abs(m - data_mean) < 0.5]
                 runs[label][name].append({"seed": seed, "w1_start": w1_0, "w1_end": ev["eval/w1"],
@@ -194,7 +200,7 @@ def generator_gradients(ctx: Context) -> Result:
 
     fig_name = "generator-gradients.png"
     _plot_generator_gradients(curves, runs, data_mean, ctx.out / fig_name)
-    measured: dict[str, Any] = {"seeds": seeds}
+    measured: dict[str, Any] = {"seeds": n_seeds}
     minimax: dict[str, Any] = {}
     for label, _, _ in conditions:
         measured |= {f"{label}/w1_start": med(label, "ns-gan", "w1_start"),
@@ -211,7 +217,7 @@ def generator_gradients(ctx: Context) -> Result:
         GG_NS_REACHES.judge(measured | {"w1_floor": float(runs["adam-scratch"]["ns-gan"][0]["w1_floor"])},
                             interval=count_interval(sum(c["w1_end"] < NS_REACH * c["w1_start"] for label in
                                                         GG_CONDITIONS for c in runs[label]["ns-gan"]),
-                                                    len(GG_CONDITIONS) * seeds,
+                                                    len(GG_CONDITIONS) * n_seeds,
                                                     f"share of NS runs below {NS_REACH:g} x start (worst "
                                                     f"{worst:.3g})")),
         GG_MINIMAX_TRAINING.judge(minimax),
@@ -228,7 +234,7 @@ def generator_gradients(ctx: Context) -> Result:
                                            "initial generator, so that D(G(z)) ~ 0 when the generator starts",
                        "sgd-confident-d": f"as adam-confident-d, generator optimiser plain SGD lr {sgd_lr} "
                                           "(Adam divides the gradient by its running scale, SGD does not)"},
-        "steps": steps, "seeds": seeds, "batch": 128,
+        "steps": n_steps, "seeds": n_seeds, "batch": 128,
         "steps_to_data": f"first recorded step (every {record_every}) with |mean of 512 generated - {data_mean}| "
                          "< 0.5; inf if never",
         "w1": "exact W1 (POT) of 1000 (quick) / 2000 generated vs data points, Trainer.evaluate",

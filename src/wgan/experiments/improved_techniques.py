@@ -33,6 +33,7 @@ from ..io import atomic_write
 from ..metrics.image_metrics import count_text
 from ..training.trainer import Trainer
 from . import Context, Result, register
+from ._budget import pick, seeds, steps
 from ._claims import ClaimSpec, Gate, mean_interval
 from ._common import WGAN_GP_TOY, cached_run, fit_cadence, scatter_panel, single_thread
 from ._images import ImageSetting, data_classifier, image_setting
@@ -96,11 +97,12 @@ class Setting:
 
 
 def setting(ctx: Context) -> Setting:
-    if ctx.quick:
-        return Setting(width=32, depth=2, batch=64, steps=ctx.steps or 30, n_eval=300, seeds=ctx.seeds or 1)
-    # batch 128 (not the authors' 256): minibatch discrimination costs O(batch^2), and the whole run must fit
-    # about 25 minutes of a shared 2-core machine
-    return Setting(width=128, depth=3, batch=128, steps=ctx.steps or 2000, n_eval=1000, seeds=ctx.seeds or 3)
+    """The toy part's sizes. Salimans et al. train image models only, so the toy part has no paper size to
+    restore: ``--budget paper`` keeps these (batch 128, not the WGAN-GP toy code's 256: minibatch discrimination
+    costs O(batch^2), and the whole run must fit about 25 minutes of a shared 2-core machine)."""
+    return Setting(width=pick(ctx, quick=32, cpu=128, paper=128), depth=pick(ctx, quick=2, cpu=3, paper=3),
+                   batch=pick(ctx, quick=64, cpu=128, paper=128), steps=steps(ctx, quick=30, cpu=2000, paper=2000),
+                   n_eval=pick(ctx, quick=300, cpu=1000, paper=1000), seeds=seeds(ctx, quick=1, cpu=3, paper=3))
 
 
 def _train_and_evaluate(cfg: Config) -> tuple[Trainer, dict[str, float], float]:

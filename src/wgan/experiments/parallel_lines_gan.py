@@ -19,8 +19,9 @@ from ..metrics.parallel_lines import parallel_lines_js
 from ..objectives import Objective
 from ..training.trainer import Trainer
 from . import Context, Result, register
+from ._budget import pick, seeds, steps
 from ._claims import ClaimSpec, Gate, mean_interval
-from ._common import dcgan_rows, fit_measuring, one_thread, points_gan_trainer, seed_count, write_points
+from ._common import dcgan_rows, fit_measuring, one_thread, points_gan_trainer, write_points
 from ._protocol import Row
 
 # ---------------------------------------------------------------------------------------------- parallel-lines
@@ -94,8 +95,8 @@ FIGURE_STEPS = 12_500
 
 
 def parallel_lines_table(ctx: Context) -> list[Row]:
-    steps = ctx.steps or (150 if ctx.quick else FIGURE_STEPS)
-    seeds = seed_count(ctx, 1 if ctx.quick else 3)
+    n_steps = steps(ctx, quick=150, cpu=FIGURE_STEPS, paper=FIGURE_STEPS)
+    n_seeds = seeds(ctx, quick=1, cpu=3, paper=3)
     return [
         Row("data", "points on a line; the generator's line parallel to it", "Fedus et al. Fig. 1",
             "(0, y), y ~ N(0, 1), 20,000 points", ""),
@@ -105,9 +106,9 @@ def parallel_lines_table(ctx: Context) -> list[Row]:
         Row("objective", "non-saturating GAN", "Fedus et al. sec. 2, Fig. 1", "preset ns-gan", ""),
         *dcgan_rows("2e-3", "to fit the step budget"),
         Row("batch", "not stated", "", "128", ""),
-        Row("steps", "12,500 (the last panel, \"Step 12500\")", "Fedus et al. Fig. 1 (c)", f"{steps} generator steps",
-            "" if steps == FIGURE_STEPS else "fewer (--steps); the figure's last panel is at step 12,500"),
-        Row("seeds", "one", "Fedus et al. Fig. 1", str(seeds), ""),
+        Row("steps", "12,500 (the last panel, \"Step 12500\")", "Fedus et al. Fig. 1 (c)", f"{n_steps} generator steps",
+            "" if n_steps == FIGURE_STEPS else "fewer (--steps); the figure's last panel is at step 12,500"),
+        Row("seeds", "one", "Fedus et al. Fig. 1", str(n_seeds), "more seeds for an interval"),
         Row("eval_mode", "n/a: no batch norm", "", "n/a", ""),
         Row("statistic", "the generator's line over training", "Fedus et al. Fig. 1",
             "median over seeds: |mean x-offset| of 2000 generated points; exact W1 to the data; the closed-form JS "
@@ -124,17 +125,17 @@ def parallel_lines_table(ctx: Context) -> list[Row]:
           table=parallel_lines_table, claims=(PL_JS, PL_ONTO, PL_MATCH))
 @one_thread
 def parallel_lines(ctx: Context) -> Result:
-    steps = ctx.steps or (150 if ctx.quick else FIGURE_STEPS)
-    seeds = seed_count(ctx, 1 if ctx.quick else 3)
+    n_steps = steps(ctx, quick=150, cpu=FIGURE_STEPS, paper=FIGURE_STEPS)
+    n_seeds = seeds(ctx, quick=1, cpu=3, paper=3)
     offset0, lr = 1.0, 2e-3
     ctx.out.mkdir(parents=True, exist_ok=True)
     y = np.random.default_rng(0).standard_normal(20_000)
     data_file = write_points(ctx.out / "parallel-lines-data.npy", np.stack([np.zeros_like(y), y], 1))  # (N, 2)
-    record_every = max(1, steps // 50)
+    record_every = max(1, n_steps // 50)
     runs = []
-    for seed in ctx.track(range(seeds), "training", lambda x: f"seed {x}"):
+    for seed in ctx.track(range(n_seeds), "training", lambda x: f"seed {x}"):
         tr = points_gan_trainer(data_file, "ns-gan", seed, latent_dim=1, lr=lr, critic_width=64, critic_depth=2,
-                                batch=128, eval_n=1000 if ctx.quick else 2000, steps=steps)
+                                batch=128, eval_n=pick(ctx, quick=1000, cpu=2000, paper=2000), steps=n_steps)
         with torch.no_grad():  # G(z) = (offset0, z): the data line (0, y) shifted by offset0
             tr.G.out.weight.copy_(torch.tensor([[0.0], [1.0]]))
             tr.G.out.bias.copy_(torch.tensor([offset0, 0.0]))
@@ -150,7 +151,7 @@ def parallel_lines(ctx: Context) -> Result:
             h["offset"].append(float(fake[:, 0].mean()))
             h["js_estimate"].append(float(Objective("non-saturating").divergence_estimate(float(loss))))
 
-        fit_measuring(tr, [k for k in range(steps + 1) if k % record_every == 0 or k == steps], record)
+        fit_measuring(tr, [k for k in range(n_steps + 1) if k % record_every == 0 or k == n_steps], record)
         ev = tr.evaluate()
         with torch.no_grad():
             fake = tr.generate(2000, seed=11)
@@ -168,7 +169,7 @@ def parallel_lines(ctx: Context) -> Result:
     js_grad = (float(parallel_lines_js(offset0 + 1e-3)) - float(parallel_lines_js(offset0 - 1e-3))) / 2e-3
     fig_name = "parallel-lines.png"
     _plot_parallel_lines(runs, real, last_fake, offset0, ctx.out / fig_name)
-    pl = {"seeds": seeds, "steps": steps, "offset_start": offset0, "offset_end": off}
+    pl = {"seeds": n_seeds, "steps": n_steps, "offset_start": offset0, "offset_end": off}
     claims = [
         PL_JS.judge({"js_at_start": float(parallel_lines_js(offset0)), "d_js_d_offset": js_grad}),
         PL_ONTO.judge(pl | {"js_estimate_start": float(np.median([r["history"]["js_estimate"][0] for r in runs])),
@@ -183,8 +184,8 @@ def parallel_lines(ctx: Context) -> Result:
         "data": "(0, y), y ~ N(0, 1): 20,000 points (PointSet file)",
         "generator": f"G(z) = A z + b (MLP depth 0, z ~ N(0, 1)) started at A = (0, 1), b = ({offset0}, 0): the "
                      "data line shifted by the offset",
-        "critic": "MLP 2 -> 2 x 64 ReLU -> 1", "objective": f"preset ns-gan with lr {lr}", "steps": steps,
-        "seeds": seeds, "batch": 128,
+        "critic": "MLP 2 -> 2 x 64 ReLU -> 1", "objective": f"preset ns-gan with lr {lr}", "steps": n_steps,
+        "seeds": n_seeds, "batch": 128,
         "w1": "exact W1 (POT) of 1000 (quick) / 2000 generated vs data points, Trainer.evaluate",
         "js_estimate": "log 2 - L/2 of the current discriminator on 1024 real + 1024 fake points "
                        "(Objective.divergence_estimate)",

@@ -25,6 +25,7 @@ import torch
 
 from ..diagnostics.plots import plt, save_figure
 from . import Context, Result, register
+from ._budget import steps
 from ._claims import ClaimSpec
 from ._protocol import Row, not_applicable
 
@@ -59,7 +60,7 @@ def play_xy(schedule: Schedule, steps: int, eta: float = 0.1, x0: float = 1.0, y
 
 
 def simultaneous_table(ctx: Context) -> list[Row]:
-    steps = ctx.steps or (100 if ctx.quick else 1000)
+    n = steps(ctx, quick=100, cpu=1000, paper=1000)
     return [
         Row("data", "n/a: the game V(x, y) = x y from (1, 1)", "Weng 2019 Fig. 3; Goodfellow 2016 tutorial sec. 8.2",
             "the same", ""),
@@ -70,7 +71,7 @@ def simultaneous_table(ctx: Context) -> list[Row]:
         Row("betas", "n/a", "", "n/a", ""),
         Row("n_critic", "1: simultaneous steps (and, as a contrast, alternating)", "Weng 2019 Fig. 3",
             "1 step of each player per iteration, simultaneous and alternating", ""),
-        Row("steps", "not stated", "Weng 2019 Fig. 3", str(steps), ""),
+        Row("steps", "not stated", "Weng 2019 Fig. 3", str(n), ""),
         Row("statistic", "the trajectory", "Weng 2019 Fig. 3", "radius per step; Q = x^2 + y^2 - eta x y", ""),
         Row("criterion", "none (a figure)", "Weng 2019 Fig. 3",
             "identities (checks of the code): radius ratio = sqrt(1 + eta^2)^steps within 1e-9; alternating radius "
@@ -98,12 +99,12 @@ ALT_BOUNDED = ClaimSpec(
           claims=(SIM_SPIRALS, ALT_BOUNDED))
 def simultaneous_gradients(ctx: Context) -> Result:
     eta, x0, y0 = 0.1, 1.0, 1.0
-    steps = ctx.steps or (100 if ctx.quick else 1000)
-    sim = play_xy("simultaneous", steps, eta, x0, y0)  # (steps + 1, 2)
-    alt = play_xy("alternating", steps, eta, x0, y0)
-    r_sim, r_alt = np.linalg.norm(sim, axis=1), np.linalg.norm(alt, axis=1)  # (steps + 1,)
+    n = steps(ctx, quick=100, cpu=1000, paper=1000)
+    sim = play_xy("simultaneous", n, eta, x0, y0)  # (n + 1, 2)
+    alt = play_xy("alternating", n, eta, x0, y0)
+    r_sim, r_alt = np.linalg.norm(sim, axis=1), np.linalg.norm(alt, axis=1)  # (n + 1,)
     r0 = math.hypot(x0, y0)
-    predicted = (1 + eta**2) ** (steps / 2)
+    predicted = (1 + eta**2) ** (n / 2)
     measured = float(r_sim[-1] / r0)
     rel = abs(measured / predicted - 1)
     bound = math.sqrt((x0**2 + y0**2 - eta * x0 * y0) / (1 - eta / 2)) / r0
@@ -117,10 +118,10 @@ def simultaneous_gradients(ctx: Context) -> Result:
         ALT_BOUNDED.judge({"max_radius_ratio": alt_max, "bound": bound, "final_radius_ratio": float(r_alt[-1] / r0),
                            "q_drift": float(np.abs(q - q[0]).max())}),
     ]
-    protocol = {"game": "V(x, y) = x y, x minimises, y maximises", "eta": eta, "start": [x0, y0], "steps": steps,
+    protocol = {"game": "V(x, y) = x y, x minimises, y maximises", "eta": eta, "start": [x0, y0], "steps": n,
                 "optimiser": "torch.optim.SGD (maximize=True for y), float64", "seeds": "deterministic",
                 "deviations": "none"}
-    every = max(1, steps // 200)
+    every = max(1, n // 200)
     data = {"radius_simultaneous": r_sim[::every].tolist(), "radius_alternating": r_alt[::every].tolist(),
             "record_every": every}
     return Result(claims, protocol, [fig_name], data)

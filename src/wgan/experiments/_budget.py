@@ -1,0 +1,149 @@
+"""A reproduction's budget: ``--quick`` (a smoke test), ``cpu`` (the default, sized for 2 CPU cores) or ``paper``
+(the paper's own widths, steps, seeds and sample counts), and the ``--estimate`` of what a budget costs.
+
+Every size that the protocol table lists as a CPU-cost deviation is chosen with :func:`pick` (or :func:`steps` /
+:func:`seeds` for the counts the command line can override), so ``--budget paper`` undoes the deviation and the
+table, a function of the same context, shows the paper's value in its "ours" column.
+
+**Estimates.** ``wgan reproduce NAME --estimate [--budget paper] [--device cuda]`` runs the reproduction twice at
+its budget's widths, seeds and sample counts but with every count chosen through :func:`steps` cut short (see
+:func:`probe_steps`), into a temporary folder, on this machine and device, and extrapolates linearly in the
+training steps: ``T(full) = T_a + (T_b - T_a) * (S_full - S_a) / (S_b - S_a)`` where ``S`` is the sum of the step
+counts the reproduction asked for and ``T`` the wall time. Run *a* uses each count's ``--quick`` value (the
+fixed cost: data, networks, evaluations, figures; run twice, the faster kept, as the first run in a process also
+pays one-off costs such as imports); run *b* a fraction of the full counts, quadrupled until its extra
+time over *a* is at least *a*'s own time and :data:`MIN_EXTRA_S` (so that timing noise of a few
+per cent of *a* stays a few per cent of the slope), starting from the fraction run *a*'s own time
+per step says would be enough. Costs that do not grow with the steps (the final
+evaluation, figures) are counted once; costs that grow with them (evaluations every N steps) are counted with
+the steps. Studies (``wgan reproduce`` runs of the study runner) use :mod:`wgan.studies.estimate` instead.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from . import Context
+
+T = TypeVar("T")
+Budget = Literal["cpu", "paper"]
+BUDGETS: tuple[str, ...] = ("cpu", "paper")
+
+MIN_EXTRA_S = 5.0  # run b must take at least this much longer than run a, and twice as long, to be timed
+FIRST_FRACTION = 1 / 2000  # the smallest fraction of the full step counts run b starts from
+
+
+def pick(ctx: Context, *, quick: T, cpu: T, paper: T) -> T:
+    """The value of one setting at ``ctx``'s budget: ``quick`` under ``--quick``, else ``paper`` under ``--budget
+    paper``, else ``cpu``."""
+    if ctx.quick:
+        return quick
+    return paper if ctx.budget == "paper" else cpu
+
+
+def steps(ctx: Context, *, quick: int, cpu: int, paper: int) -> int:
+    """A count of training steps (or any count the run time grows with linearly): ``--steps`` if given, else
+    :func:`pick`; cut short while an estimate probes the run (:func:`probe_steps`)."""
+    full = ctx.steps if ctx.steps is not None else pick(ctx, quick=quick, cpu=cpu, paper=paper)
+    return probe_steps(ctx, full, quick)
+
+
+def count(ctx: Context, *, quick: int, cpu: int, paper: int) -> int:
+    """A count the run time grows with linearly that ``--steps`` does not set (critic-only steps of an exact
+    reproduction, members trained in sequence): :func:`pick`, cut short while an estimate probes the run."""
+    return probe_steps(ctx, pick(ctx, quick=quick, cpu=cpu, paper=paper), quick)
+
+
+def seeds(ctx: Context, *, quick: int, cpu: int, paper: int) -> int:
+    """The number of seeds: ``--seeds`` if given, else :func:`pick`."""
+    return ctx.seeds if ctx.seeds is not None else pick(ctx, quick=quick, cpu=cpu, paper=paper)
+
+
+def probe_steps(ctx: Context, full: int, floor: int) -> int:
+    """``full`` outside an estimate; inside one, ``floor`` (run *a*) or ``ceil(full * fraction)`` but at least
+    ``floor`` (run *b*), and the pair is added to the estimate's sums."""
+    if ctx.probe is None:
+        return full
+    n = full if full <= floor else max(floor, math.ceil(full * ctx.probe))
+    ctx.progress.work_full += full
+    ctx.progress.work_probe += n
+    return n
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """An extrapolated run time: ``seconds`` at the full counts, from probe runs *a* and *b*."""
+
+    seconds: float
+    fixed_s: float  # run a's wall time
+    probe_s: float  # run b's wall time
+    steps_full: int
+    steps_a: int
+    steps_b: int
+    fraction: float
+    budget: str
+    device: str
+
+    def line(self, name: str) -> str:
+        from ..console import duration
+
+        if self.steps_full <= self.steps_b:
+            how = "measured: the probe ran the whole reproduction"
+        else:
+            how = (f"extrapolated from {self.steps_a:,} and {self.steps_b:,} of its {self.steps_full:,} steps "
+                   f"({duration(self.fixed_s)} and {duration(self.probe_s)})")
+        return (f"{name}: ~{duration(self.seconds)} at --budget {self.budget} on {self.device} "
+                f"(one process on this machine; {how})")
+
+
+def estimate(name: str, ctx: Context, report=None) -> Estimate:
+    """Time reproduction ``name`` at ``ctx``'s budget from two short probe runs (see the module docstring);
+    nothing is written outside a temporary folder. ``report`` receives a line per probe run."""
+    from . import Progress, get
+
+    exp = get(name)
+
+    def probe(fraction: float) -> tuple[float, int, int]:
+        tmp = tempfile.mkdtemp(prefix=f"wgan-estimate-{name}-")
+        progress = Progress(name)
+        try:
+            c = replace(ctx, out=Path(tmp), quick=False, probe=fraction, progress=progress)
+            t0 = time.perf_counter()
+            exp.run(c)
+            return time.perf_counter() - t0, progress.work_full, progress.work_probe
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # run a twice, keeping the faster: the first run in a process also pays one-off costs (imports, compiled
+    # kernels, cached data) that the extrapolation must not count as the reproduction's own
+    t_a, full, s_a = probe(0.0)
+    if report is not None:
+        report(f"[{name}] probe a: {s_a:,} of {full:,} steps in {t_a:.1f} s")
+    t_a = min(t_a, probe(0.0)[0])
+    if report is not None:
+        report(f"[{name}] probe a again: {t_a:.1f} s (the faster kept)")
+    if full <= s_a:
+        return Estimate(t_a, t_a, t_a, full, s_a, s_a, 0.0, ctx.budget, ctx.device)
+    # run a's time bounds the time per step from above (T_a / S_a), so these steps take at most the wanted extra
+    # time; the loop quadruples the fraction while they take less
+    wanted = max(MIN_EXTRA_S, t_a)
+    fraction = min(1.0, max(FIRST_FRACTION, s_a * (1 + wanted / max(t_a, 1e-3)) / full))
+    while True:
+        t_b, _, s_b = probe(fraction)
+        if report is not None:
+            report(f"[{name}] probe b at {fraction:.4g} of the steps: {s_b:,} steps in {t_b:.1f} s")
+        long_enough = t_b - t_a >= max(MIN_EXTRA_S, t_a) and s_b > s_a
+        if long_enough or fraction >= 1.0:
+            break
+        fraction = min(1.0, fraction * 4)
+    if s_b >= full:  # run b was the whole reproduction: its time is measured, not extrapolated
+        return Estimate(t_b, t_a, t_b, full, s_a, s_b, fraction, ctx.budget, ctx.device)
+    per_step = max(0.0, t_b - t_a) / max(1, s_b - s_a)
+    return Estimate(t_a + per_step * (full - s_a), t_a, t_b, full, s_a, s_b, fraction, ctx.budget, ctx.device)

@@ -1,0 +1,63 @@
+"""The budgets of a reproduction (--quick / cpu / paper) and the --estimate extrapolation (experiments/_budget)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from wgan.experiments import EXPERIMENTS, Context, Result, _budget, register
+from wgan.experiments._protocol import SETTINGS, Row
+
+
+def test_pick_steps_and_seeds_follow_the_budget_and_the_overrides(tmp_path: Path) -> None:
+    sizes = dict(quick=5, cpu=200, paper=100_000)
+    assert _budget.steps(Context(out=tmp_path, quick=True), **sizes) == 5
+    assert _budget.steps(Context(out=tmp_path), **sizes) == 200
+    assert _budget.steps(Context(out=tmp_path, budget="paper"), **sizes) == 100_000
+    assert _budget.steps(Context(out=tmp_path, budget="paper", steps=7), **sizes) == 7  # --steps wins
+    assert _budget.seeds(Context(out=tmp_path, budget="paper"), quick=1, cpu=3, paper=20) == 20
+    assert _budget.seeds(Context(out=tmp_path, seeds=4), quick=1, cpu=3, paper=20) == 4
+    assert _budget.pick(Context(out=tmp_path, budget="paper"), quick="a", cpu="b", paper="c") == "c"
+
+
+def test_probe_steps_cut_counts_short_and_sum_them(tmp_path: Path) -> None:
+    ctx = Context(out=tmp_path, probe=0.0)
+    assert _budget.steps(ctx, quick=5, cpu=1000, paper=10**5) == 5  # run a: the quick value
+    assert _budget.count(ctx, quick=2, cpu=1, paper=1) == 1  # at or below the floor: the full count
+    assert (ctx.progress.work_full, ctx.progress.work_probe) == (1001, 6)
+    ctx = Context(out=tmp_path, probe=0.01)
+    assert _budget.steps(ctx, quick=5, cpu=1000, paper=10**5) == 10  # run b: a fraction, at least the floor
+    assert _budget.steps(ctx, quick=50, cpu=1000, paper=10**5) == 50
+
+
+def _table(ctx: Context) -> list[Row]:
+    return [Row(s, "x", "", "x") for s in SETTINGS]
+
+
+@pytest.fixture
+def sleeper():
+    """A throwaway reproduction whose run takes 0.2 s fixed plus 2 ms per step of 2,000 (cpu) steps."""
+    name = "test-sleeper"
+
+    @register(name, "WGAN", "nowhere", "sleeps", table=_table)
+    def run(ctx: Context) -> Result:
+        n = _budget.steps(ctx, quick=2, cpu=2000, paper=8000)
+        time.sleep(0.2 + 0.002 * n)
+        return Result([], {})
+
+    yield name
+    EXPERIMENTS.pop(name)
+
+
+def test_estimate_extrapolates_linearly_in_the_steps(sleeper: str, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(_budget, "MIN_EXTRA_S", 0.3)
+    est = _budget.estimate(sleeper, Context(out=tmp_path / "never"))
+    assert est.steps_full == 2000 and est.steps_a == 2
+    assert est.seconds == pytest.approx(0.2 + 0.002 * 2000, rel=0.25)  # 4.2 s, from probes of ~0.5 s
+    assert est.probe_s < 2.0
+    paper = _budget.estimate(sleeper, Context(out=tmp_path / "never", budget="paper"))
+    assert paper.seconds == pytest.approx(0.2 + 0.002 * 8000, rel=0.25)
+    assert not (tmp_path / "never").exists()  # probes run in a temporary folder
+    assert "--budget paper" in paper.line(sleeper)
