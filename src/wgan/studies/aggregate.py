@@ -4,8 +4,8 @@ figure of the lead metric per point.
 * ``study.csv``: ``name, label, seed, status, wall_s``, one column per overridden setting, then every numeric
   top-level figure of the run's ``summary.json`` (a failed run leaves its figures empty).
 * ``study.md``: per point: runs finished / in all (a run not run yet has status ``todo``), then ``mean ± std``
-  (sample std, n - 1) of each figure over
-  the point's finished runs; the lead metric (the spec's ``metric``, else the first figure) first.
+  (sample std, n - 1) of each figure over the point's finished runs; the lead metric (the spec's ``metric``, else
+  the first figure) first.
 * ``study.png``: the lead metric per point, each seed a dot, the mean a bar.
 
 ``study.md`` ends with the points the spec's ``[[refuse]]`` rules left out, each with its reason, and the failed

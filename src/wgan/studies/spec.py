@@ -37,8 +37,7 @@ reason = "the Wasserstein critic is unbounded with a penalty at the real points 
 ```
 
 Runs = variants x axes x grid x random draws x seeds, less the refused points; each is an ordinary run directory
-under
-``<out>/runs/<slug>-<hash>-s<seed>`` whose name depends only on its overrides and seed, so running the same
+under ``<out>/runs/<slug>-<hash>-s<seed>`` whose name depends only on its overrides and seed, so running the same
 spec again finds the runs it already did. Every run's config is built and validated before any run starts.
 """
 
