@@ -107,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     _offline_flag(st)
     st.add_argument("--estimate", action="store_true", help="time a few steps of every run still to train and print "
                     "each run's estimated training time and the study's wall time at --workers; trains nothing")
+    st.add_argument("--aggregate", action="store_true", help="write study.csv, study.md and study.png from the runs "
+                    "finished so far (the others listed as todo) and exit; trains nothing")
 
     e = sub.add_parser("eval", help="evaluate a run's latest checkpoint (points: exact W1, floor, modes; images: "
                                     "--metrics) into RUN_DIR/eval.json")
@@ -437,10 +439,21 @@ def cmd_study(args: argparse.Namespace) -> int:
         for r in runs:
             done = run_state(out / "runs" / r.name) == "finished"
             print(f"{'done' if done else 'todo'}  {r.name}  {r.label}  seed {r.seed}")
-        print(f"{len(runs)} runs into {out}/runs")
+        for r in study.refused:
+            print(f"refused  {r.label}: {r.reason}")
+        refused = f" ({len(study.refused)} point(s) refused)" if study.refused else ""
+        print(f"{len(runs)} runs into {out}/runs{refused}")
         return 0
     if args.estimate:
         return _print_estimate(study, out, args.workers)
+    if args.aggregate:
+        from .studies.runner import aggregate_finished
+
+        files, done = aggregate_finished(study, out)
+        print(f"{study.name}: {done} of {len(runs)} runs finished; aggregate of those:")
+        for kind, path in files.items():
+            print(f"{kind}: {path}")
+        return 0
     report = run_study(study, out, backend=args.backend, workers=args.workers, ray_address=args.ray_address,
                        ray_num_cpus=args.ray_cpus, ray_num_gpus=args.ray_gpus)
     print(f"{study.name}: {len(runs)} runs, {len(report.failed)} failed, {report.wall_s:.1f} s")
@@ -460,6 +473,8 @@ def _print_estimate(study, out: Path, workers: int) -> int:
     estimates = estimate_study(study, out, on_run=line)
     todo = [e.seconds for e in estimates if e.status != "done"]
     total = sum(todo)
+    if study.refused:
+        print(f"{len(study.refused)} point(s) refused by the spec, not estimated (--dry-run lists them)")
     print(f"{study.name}: {len(todo)} of {len(estimates)} runs to train, ~{duration(total)} of CPU time; with "
           f"--workers {workers}: ~{duration(makespan(todo, workers))} (training steps only, one torch thread each; "
           "evaluation, samples and checkpoints not counted)")

@@ -10,7 +10,7 @@ ones resumed, and all are aggregated into one table and figure. ``wgan study SPE
 
 from .aggregate import aggregate, figures, point_table
 from .runner import BACKENDS, RunResult, StudyReport, run_study, run_task
-from .spec import RunSpec, Study, expand_points, load_spec
+from .spec import Refused, RunSpec, Study, expand_points, load_spec
 
-__all__ = ["BACKENDS", "RunResult", "RunSpec", "Study", "StudyReport", "aggregate", "expand_points", "figures",
-           "load_spec", "point_table", "run_study", "run_task"]
+__all__ = ["BACKENDS", "Refused", "RunResult", "RunSpec", "Study", "StudyReport", "aggregate", "expand_points",
+           "figures", "load_spec", "point_table", "run_study", "run_task"]

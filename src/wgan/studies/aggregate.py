@@ -3,9 +3,13 @@ figure of the lead metric per point.
 
 * ``study.csv``: ``name, label, seed, status, wall_s``, one column per overridden setting, then every numeric
   top-level figure of the run's ``summary.json`` (a failed run leaves its figures empty).
-* ``study.md``: per point: runs finished / in all, then ``mean ± std`` (sample std, n - 1) of each figure over
-  the point's finished runs; the lead metric (the spec's ``metric``, else the first figure) first.
+* ``study.md``: per point: runs finished / in all (a run not run yet has status ``todo``), then ``mean ± std``
+  (sample std, n - 1) of each figure over the point's finished runs; the lead metric (the spec's ``metric``, else
+  the first figure) first.
 * ``study.png``: the lead metric per point, each seed a dot, the mean a bar.
+
+``study.md`` ends with the points the spec's ``[[refuse]]`` rules left out, each with its reason, and the failed
+runs with their errors.
 """
 
 from __future__ import annotations
@@ -82,7 +86,7 @@ def aggregate(study: Study, runs: list[RunSpec], results: list[Any], out: Path) 
     n_ok: dict[str, int] = defaultdict(int)
     for run, res in zip(runs, results, strict=True):
         n_runs[run.label] += 1
-        n_ok[run.label] += res.status != "failed"
+        n_ok[run.label] += res.status not in ("failed", "todo")
     lines = [f"# Study {study.name}", "", f"{len(runs)} runs ({len(study.seeds)} seed(s) per point); figures: mean ± "
              "std over a point's finished runs (summary.json of each run).", "",
              "| point | runs ok | " + " | ".join(shown) + " |", "|---|---|" + "---|" * len(shown)]
@@ -92,6 +96,9 @@ def aggregate(study: Study, runs: list[RunSpec], results: list[Any], out: Path) 
             m, s = _mean_std(row.get(n, []))
             cells.append("" if math.isnan(m) else f"{m:.4g} ± {s:.2g}")
         lines.append(f"| {label} | {n_ok[label]}/{n_runs[label]} | " + " | ".join(cells) + " |")
+    if study.refused:
+        lines += ["", "Refused combinations (not run; the spec's [[refuse]] rules):", ""]
+        lines += [f"- {r.label}: {r.reason}" for r in study.refused]
     failed = [(run, res) for run, res in zip(runs, results, strict=True) if res.status == "failed"]
     if failed:
         lines += ["", "Failed runs:", ""] + [f"- {run.name}: {res.error}" for run, res in failed]

@@ -41,7 +41,8 @@ _NICENESS = "RAY_worker_niceness"  # read by the raylet a local ray.init starts
 
 @dataclass
 class RunResult:
-    """What became of one run: ``status`` is done, resumed, skipped (finished before) or failed."""
+    """What became of one run: ``status`` is done, resumed, skipped (finished before), failed, or todo (not run:
+    :func:`aggregate_finished`)."""
 
     name: str
     label: str
@@ -255,7 +256,8 @@ def run_study(study: Study, out: str | Path, backend: Backend = "local", workers
         _check_record(Path(t.run_dir), t.record, finished=True)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     write_json(out / "study.json", {"name": study.name, "seeds": study.seeds, "common": study.common,
-                                    "metric": study.metric, "runs": [asdict(r) for r in runs]})
+                                    "metric": study.metric, "runs": [asdict(r) for r in runs],
+                                    "refused": [asdict(r) for r in study.refused]})
     todo = [t for t in tasks if t not in finished]
     results: dict[str, RunResult] = {t.name: run_task(t) for t in finished}  # read back, no training
     start = time.perf_counter()
@@ -282,8 +284,30 @@ def run_study(study: Study, out: str | Path, backend: Backend = "local", workers
     report = StudyReport(ordered, wall, files)
     write_json(out / "study_report.json", {"wall_s": wall, "backend": backend, "workers": workers,
                                            "ran": len(todo), "skipped": len(finished),
-                                           "failed": [r.name for r in report.failed], "files": files})
+                                           "failed": [r.name for r in report.failed],
+                                           "refused": {r.label: r.reason for r in study.refused}, "files": files})
     return report
+
+
+def aggregate_finished(study: Study, out: str | Path) -> tuple[dict[str, str], int]:
+    """Aggregate the runs of ``study`` finished so far into ``out`` (``study.csv``, ``study.md``, ``study.png``;
+    the unfinished ones as status ``todo``, without figures) while training nothing: the table of a study still
+    running, or stopped. Returns the files written and the number of finished runs."""
+    from .aggregate import aggregate
+
+    out = Path(out)
+    if not (out / "runs").is_dir():
+        raise ConfigError(f"{out}/runs does not exist: no run of study {study.name!r} has started there (see --out)")
+    runs = study.runs()
+    results = []
+    for r in runs:
+        run_dir = out / "runs" / r.name
+        if run_state(run_dir) == "finished":
+            _check_record(run_dir, _record(study, r), finished=True)
+            results.append(RunResult(r.name, r.label, r.seed, "skipped", 0.0, read_json(run_dir / "summary.json")))
+        else:
+            results.append(RunResult(r.name, r.label, r.seed, "todo", 0.0))
+    return aggregate(study, runs, results, out), sum(res.summary is not None for res in results)
 
 
 def _line(res: RunResult, i: int, n: int, metric: str | None) -> str:
@@ -296,4 +320,5 @@ def _line(res: RunResult, i: int, n: int, metric: str | None) -> str:
     return text
 
 
-__all__ = ["BACKENDS", "RunResult", "StudyReport", "Task", "run_state", "run_study", "run_task"]
+__all__ = ["BACKENDS", "RunResult", "StudyReport", "Task", "aggregate_finished", "run_state", "run_study",
+           "run_task"]

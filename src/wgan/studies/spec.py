@@ -22,10 +22,22 @@ seed = 0
 [[variants]]                      # explicit points, each crossed with the grid and the random draws
 label = "small"                   # optional readable name
 "generator.width" = 8
+
+[[axes.constraint]]               # named axes of bundles (several keys set together), crossed with each other
+label = "clip"                    # in the order the axes are written, then with the variants, grid and draws
+"objective.clip" = 0.01
+[[axes.constraint]]
+label = "gp"
+"objective.penalty" = "gp"
+
+[[refuse]]                        # combinations not run: a point whose settings match every key is left out
+"objective.loss" = "wasserstein"  # and listed with its reason (--dry-run, study.md, study.json)
+"objective.penalty" = "r1"
+reason = "the Wasserstein critic is unbounded with a penalty at the real points only"
 ```
 
-Runs = variants x grid x random draws x seeds; each is an ordinary run directory under
-``<out>/runs/<slug>-<hash>-s<seed>`` whose name depends only on its overrides and seed, so running the same
+Runs = variants x axes x grid x random draws x seeds, less the refused points; each is an ordinary run directory
+under ``<out>/runs/<slug>-<hash>-s<seed>`` whose name depends only on its overrides and seed, so running the same
 spec again finds the runs it already did. Every run's config is built and validated before any run starts.
 """
 
@@ -45,7 +57,7 @@ from ..config import Config, apply, load_toml, read_toml
 from ..errors import ConfigError
 from ..resolve import resolve
 
-SPEC_KEYS = ("name", "config", "seeds", "metric", "set", "grid", "random", "variants")
+SPEC_KEYS = ("name", "config", "seeds", "metric", "set", "grid", "random", "variants", "axes", "refuse")
 DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform")
 
 
@@ -64,10 +76,20 @@ class RunSpec:
         return self.label
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A point of the spec that is not run: its label, its own settings and the ``[[refuse]]`` reason."""
+
+    label: str
+    overrides: tuple[tuple[str, Any], ...]
+    reason: str
+
+
 @dataclass
 class Study:
     """The runs of a study. ``base`` is the config every run starts from; ``common`` the study-wide overrides;
-    ``points`` one dict of overrides per point (with an optional ``"label"``)."""
+    ``points`` one dict of overrides per point (with an optional ``"label"``); ``refused`` the points a
+    ``[[refuse]]`` rule left out, with its reason."""
 
     name: str
     points: list[dict[str, Any]]
@@ -75,6 +97,7 @@ class Study:
     base: Config = field(default_factory=Config)
     common: dict[str, Any] = field(default_factory=dict)
     metric: str | None = None
+    refused: list[Refused] = field(default_factory=list)
 
     def runs(self) -> list[RunSpec]:
         out, names = [], set()
@@ -190,6 +213,85 @@ def expand_points(grid: dict[str, list[Any]], random_spec: dict[str, Any] | None
     return points
 
 
+def expand_axes(axes: Any, where: str) -> list[dict[str, Any]]:
+    """``[[axes.NAME]]`` tables -> one merged bundle per combination (the axes crossed in the order written),
+    labelled by its bundles' labels joined with commas."""
+    if not isinstance(axes, dict) or not axes:
+        raise ConfigError(f"{where}: axes must be [[axes.NAME]] tables, one list of bundles per axis")
+    lists = []
+    for name, bundles in axes.items():
+        if not (isinstance(bundles, list) and bundles and all(isinstance(b, dict) for b in bundles)):
+            raise ConfigError(f"{where}: axis {name!r} must be a non-empty list of [[axes.{name}]] tables")
+        flat = []
+        for b in bundles:
+            settings = _flatten({k: v for k, v in b.items() if k != "label"}, f"axes.{name}")
+            if not settings:
+                raise ConfigError(f"{where}: an [[axes.{name}]] table sets nothing; give it section.key settings")
+            flat.append((str(b.get("label") or _slug(tuple(sorted(settings.items())))), settings))
+        labels = [lb for lb, _ in flat]
+        if len(set(labels)) != len(labels):
+            raise ConfigError(f"{where}: axis {name!r} has two bundles labelled alike ({', '.join(labels)}); "
+                              "label each differently")
+        lists.append(flat)
+    out = []
+    for combo in itertools.product(*lists):
+        merged: dict[str, Any] = {}
+        for (_, settings), name in zip(combo, axes, strict=True):
+            clash = sorted(set(merged) & set(settings))
+            if clash:
+                raise ConfigError(f"{where}: axes {name!r} and another set the same key(s) {', '.join(clash)}; "
+                                  "an axis owns its keys")
+            merged.update(settings)
+        out.append({**merged, "label": ",".join(label for label, _ in combo)})
+    return out
+
+
+def _cross(variant: dict[str, Any], combo: dict[str, Any], where: str) -> dict[str, Any]:
+    clash = sorted((set(variant) & set(combo)) - {"label"})
+    if clash:
+        raise ConfigError(f"{where}: [[variants]] and [[axes]] set the same key(s) {', '.join(clash)}")
+    label = ",".join(x for x in (variant.get("label"), combo["label"]) if x)
+    return {**variant, **combo, "label": label}
+
+
+def _written(study: Study, point: dict[str, Any], key: str) -> Any:
+    """A run's setting ``key`` as the spec and the base config write it (before a preset fills unset fields)."""
+    merged = {**study.common, **{k: v for k, v in point.items() if k != "label"}}
+    if key in merged:
+        return merged[key]
+    section, k = key.split(".")
+    return getattr(getattr(study.base, section), k)
+
+
+def apply_refusals(study: Study, rules: Any, where: str) -> None:
+    """Move the points every key of a ``[[refuse]]`` rule matches into ``study.refused``. A rule that names no
+    reason, an unknown setting, or matches no point is an error (a typo must not refuse nothing silently)."""
+    if not (isinstance(rules, list) and all(isinstance(r, dict) for r in rules)):
+        raise ConfigError(f"{where}: refuse must be [[refuse]] tables (settings to match and a reason)")
+    for i, rule in enumerate(rules, 1):
+        reason = rule.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigError(f"{where}: [[refuse]] rule {i} needs reason = \"why this combination is not run\"")
+        match = _flatten({k: v for k, v in rule.items() if k != "reason"}, "refuse")
+        if not match:
+            raise ConfigError(f"{where}: [[refuse]] rule {i} matches on nothing; give the settings it refuses")
+        for key in match:
+            section, k = key.split(".")
+            if not hasattr(study.base, section) or not hasattr(getattr(study.base, section), k):
+                raise ConfigError(f"{where}: [[refuse]] rule {i}: unknown setting {key!r} (see `wgan list`)")
+        hit = [p for p in study.points if all(_written(study, p, k) == v for k, v in match.items())]
+        if not hit:
+            raise ConfigError(f"{where}: [[refuse]] rule {i} ({_slug(tuple(sorted(match.items())))}) matches no "
+                              "point of the study; fix its settings or remove it")
+        for p in hit:
+            overrides = tuple(sorted((k, v) for k, v in p.items() if k != "label"))
+            study.refused.append(Refused(str(p.get("label") or _slug(overrides) or "base"), overrides,
+                                         reason.strip()))
+        study.points = [p for p in study.points if not any(p is h for h in hit)]
+    if rules and not study.points:
+        raise ConfigError(f"{where}: [[refuse]] rules refuse every point; nothing is left to run")
+
+
 def load_spec(path: str | Path) -> Study:
     """Read a study spec (see the module docstring); ConfigError for anything malformed."""
     path = Path(path)
@@ -212,12 +314,18 @@ def load_spec(path: str | Path) -> Study:
         raise ConfigError(f"study spec {str(path)!r}: variants must be [[variants]] tables")
     flat_variants = [_flatten({k: v for k, v in var.items() if k != "label"}, "variants") |
                      ({"label": str(var["label"])} if "label" in var else {}) for var in variants or []]
+    if "axes" in data:  # each variant crossed with every combination of the axes' bundles
+        where = f"study spec {str(path)!r}"
+        combos = expand_axes(data["axes"], where)
+        flat_variants = [_cross(v, c, where) for v in flat_variants or [{}] for c in combos]
     points = expand_points(_flatten(data.get("grid", {}), "grid"), data.get("random"), flat_variants or None)
     study = Study(str(data.get("name", path.stem)), points, seeds, base, _flatten(data.get("set", {}), "set"),
                   data.get("metric"))
+    if "refuse" in data:
+        apply_refusals(study, data["refuse"], f"study spec {str(path)!r}")
     for run in study.runs():  # every config valid before anything runs
         study.config(run)
     return study
 
 
-__all__ = ["RunSpec", "Study", "expand_points", "load_spec"]
+__all__ = ["Refused", "RunSpec", "Study", "apply_refusals", "expand_axes", "expand_points", "load_spec"]
