@@ -79,6 +79,10 @@ def render(data: dict) -> str:
              "in the JSON). `cpu` is the default budget (sizes for 2 CPU cores, the deviations each protocol table "
              "lists); `paper` the papers' own widths, steps, seeds and sample counts. The published full run's wall "
              "time (docs/reproductions/results/) is shown beside the cpu estimate.", "",
+             f"Measured so far: {sum(1 for e in data.get('entries', {}).values() if e.get('paper'))} of "
+             f"{len(all_experiments())} paper-budget estimates; the rows marked 'not measured' are left for a quiet "
+             "machine (a rerun of the script measures only what is missing). The load average at each "
+             "measurement is in docs/reproductions/budgets.json.", "",
              "| reproduction | published run (cpu) | estimate, cpu | estimate, paper | CPU-hours, paper | how (paper) "
              "|",
              "|---|---|---|---|---|---|"]
