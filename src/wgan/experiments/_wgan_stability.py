@@ -105,6 +105,15 @@ def train_arm(arm: str, s: StabilitySetting, seed: int, device: str = "cpu") -> 
     return traj
 
 
+
+def train_arms(ctx: Context, s: StabilitySetting, arms: tuple[str, ...]) -> dict[str, list[Trajectory]]:
+    """Every seed of every arm in ``arms`` (:func:`train_arm`), tracked as one "training" part: ``{arm: [seeds]}``."""
+    runs: dict[str, list[Trajectory]] = {a: [] for a in arms}
+    for arm, seed in ctx.track([(a, k) for a in arms for k in range(s.seeds)], "training",
+                               lambda r: f"{r[0]}, seed {r[1]}"):
+        runs[arm].append(train_arm(arm, s, seed, ctx.device))
+    return runs
+
 def traj_numbers(t: Trajectory) -> dict:
     """A run's curves for ``results.json``."""
     return {"seed": t.seed, "steps": t.steps, "w1": t.w1, "estimate": t.estimate, "w1_floor": t.w1_floor,

@@ -28,7 +28,7 @@ from ._wgan_stability import (
     StabilitySetting,
     stability_rows,
     stability_setting,
-    train_arm,
+    train_arms,
     traj_numbers,
     trend_p,
 )
@@ -116,10 +116,7 @@ def failed_run_loss_table(ctx: Context) -> list[Row]:
 @one_thread
 def failed_run_loss(ctx: Context) -> Result:
     s = stability_setting(ctx, cpu_steps=600)
-    runs: dict[str, list] = {a: [] for a in ARMS_HERE}
-    for arm, seed in ctx.track([(a, k) for a in ARMS_HERE for k in range(s.seeds)], "training",
-                               lambda r: f"{r[0]}, seed {r[1]}"):
-        runs[arm].append(train_arm(arm, s, seed, ctx.device))
+    runs = train_arms(ctx, s, ARMS_HERE)
     per: dict[str, list[dict[str, Any]]] = {}
     for arm, ts in runs.items():
         per[arm] = [{"failed": failed(t.w1), "estimate_flat": flat(t.estimate), "w1_flat": flat(t.w1),

@@ -25,7 +25,7 @@ from ._wgan_stability import (
     StabilitySetting,
     stability_rows,
     stability_setting,
-    train_arm,
+    train_arms,
     traj_numbers,
     unstable,
     worsening,
@@ -98,10 +98,7 @@ def optimizer_stability_table(ctx: Context) -> list[Row]:
 @one_thread
 def optimizer_stability(ctx: Context) -> Result:
     s = stability_setting(ctx, cpu_steps=600)
-    runs: dict[str, list] = {a: [] for a in ARMS_HERE}
-    for arm, seed in ctx.track([(a, k) for a in ARMS_HERE for k in range(s.seeds)], "training",
-                               lambda r: f"{r[0]}, seed {r[1]}"):
-        runs[arm].append(train_arm(arm, s, seed, ctx.device))
+    runs = train_arms(ctx, s, ARMS_HERE)
     m: dict[str, Any] = {"seeds": s.seeds, "steps": s.steps}
     for arm, ts in runs.items():
         m[f"{arm}/unstable"] = sum(unstable(t.w1, t.w1_floor) for t in ts)
