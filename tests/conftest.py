@@ -1,10 +1,16 @@
+import os
+
 import pytest
 import torch
+
+# Under pytest-xdist (the README's `pytest` runs two workers, see pyproject.toml) each worker gets one of the
+# machine's two cores; run alone, a test gets both.
+_THREADS = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
 
 
 @pytest.fixture(autouse=True)
 def _threads():
-    torch.set_num_threads(2)
+    torch.set_num_threads(_THREADS)
     yield
 
 

@@ -59,7 +59,7 @@ PAPER_CRITIC_STEPS = 500_000  # gan_toy.py:25, 27: ITERS 100,000 x CRITIC_ITERS 
 
 
 def _surface_setting(ctx: Context) -> SurfaceSetting:
-    steps = budget.steps(ctx, quick=300, cpu=2000, paper=PAPER_CRITIC_STEPS)
+    steps = budget.steps(ctx, quick=100, cpu=2000, paper=PAPER_CRITIC_STEPS)
     width = budget.pick(ctx, quick=64, cpu=256, paper=512)  # gan_toy.py:20 (DIM 512)
     if ctx.quick:
         return SurfaceSetting(width=width, steps=steps, batch=128, n_eval=500, checkpoints=3)
