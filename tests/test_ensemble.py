@@ -270,6 +270,37 @@ def test_lr_decay_generator_batch_and_ema_match_the_trainer(objective, backend):
     torch.testing.assert_close(ens.generate(z), z @ w.transpose(1, 2) + b.unsqueeze(1))
 
 
+@pytest.mark.parametrize("backend", ["vmap", "bmm"])
+def test_wgan_critic_schedule_matches_the_trainer(backend):
+    # train.critic_schedule = wgan (WassersteinGAN/main.py:176-179: 100 critic steps for the first 25 generator
+    # steps and every 500th): both loops count critic steps with wgan.training.steps.critic_iterations
+    from wgan.config import apply_sets
+    from wgan.training import steps as steps_mod
+
+    cfg = apply_sets(experiment_config(SMALL, "wgan"), ["train.critic_schedule=wgan"])
+    sampler, seeds = SMALL.sampler(), [1, 4]
+    counts = {"ens": 0}
+    ens = Ensemble(cfg, seeds, sampler, rng="member", backend=backend)
+    step = ens.critic_step
+
+    def counted() -> None:
+        counts["ens"] += 1
+        step()
+
+    ens.critic_step = counted
+    ens.fit(2)
+    assert counts["ens"] == 2 * steps_mod.WGAN_SCHEDULE_STEPS  # both in the warm-up: 100 each, not n_critic
+    for i, s in enumerate(seeds):
+        tr = line_trainer(cfg, sampler, seed=s)
+        for _ in range(2):
+            tr.train_step()
+        _assert_member_matches_trainer(ens, i, tr)
+    constant = Ensemble(apply_sets(cfg, ["train.critic_schedule=constant"]), seeds, sampler, rng="member",
+                        backend=backend)
+    constant.fit(2)  # the negative control: the constant schedule trains other weights
+    assert not torch.equal(constant.member_state(0)[1]["out.weight"], ens.member_state(0)[1]["out.weight"])
+
+
 # the fields the ensemble implements (or that change nothing it trains); any other field must keep its
 # default. Adding a field to wgan.ensemble.SUPPORTED means adding it here and testing it against the Trainer.
 IMPLEMENTED = {
@@ -280,7 +311,7 @@ IMPLEMENTED = {
     "objective.name", "objective.loss", "objective.penalty", "objective.penalty_weight", "objective.clip",
     "objective.n_critic", "objective.dragan_scale",
     "optim.name", "optim.lr", "optim.beta1", "optim.beta2", "optim.critic_lr", "optim.lr_decay",
-    "train.steps", "train.seed", "train.device", "train.g_batch_multiple", "train.ema",
+    "train.steps", "train.seed", "train.device", "train.g_batch_multiple", "train.ema", "train.critic_schedule",
 }
 
 

@@ -54,6 +54,7 @@ from ..objectives import Objective
 from ..penalties import make_penalty, require, safe_norm
 from ..resolve import resolve
 from ..toolchain import has_cpp_compiler
+from ..training.steps import critic_iterations
 from .fused import _bmm_mlp, _fused_chunk_fn, _mlp_activation, _mlp_layers, fused_chunk
 from .stacked_optimizer import StackedOptimizer
 from .support import unsupported_settings
@@ -385,11 +386,12 @@ class Ensemble:
         self.opt_g.step(grads)
 
     def train_step(self) -> None:
-        """One generator iteration for every member: n_critic critic steps, then one generator step, then (as
-        ``Trainer._end_of_iteration``) the EMA generator's update."""
+        """One generator iteration for every member: the Trainer's count of critic steps (``objective.n_critic``,
+        or WGAN's schedule under ``train.critic_schedule = "wgan"``: :func:`wgan.training.steps.critic_iterations`),
+        then one generator step, then (as ``Trainer._end_of_iteration``) the EMA generator's update."""
         if self.lr_decay == "linear":  # the Trainer's LambdaLR: factor 1 - i / train.steps in iteration i
             self.opt_d.lr_scale = self.opt_g.lr_scale = max(0.0, 1.0 - self.step / self.total_steps)
-        for _ in range(self.n_critic):
+        for _ in range(critic_iterations(self.cfg, self.step)):
             self.critic_step()
         self.generator_step()
         if self.ema_decay > 0:

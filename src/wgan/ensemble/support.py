@@ -28,6 +28,7 @@ SUPPORTED: dict[str, tuple[Any, ...] | None] = {
     "train.seed": None,  # replaced by the seeds argument (one per member)
     "train.device": ("auto", "cpu"),
     "train.g_batch_multiple": None, "train.ema": None,
+    "train.critic_schedule": None,  # WGAN's 100 critic steps early: the Trainer's critic_iterations, shared
 }
 # Fields that change nothing the ensemble trains -- nor, for the runs it accepts, anything the Trainer trains:
 # the Trainer's run-directory schedule and evaluation (the ensemble writes no run directory; its caller
