@@ -91,6 +91,53 @@ def fit_measuring(trainer: Trainer, at: Iterable[int], measure: Callable[[Traine
         measure(trainer, 0.0)
     trainer.fit(None, callback=callback, every=1)
 
+ENSEMBLE_BACKEND = "bmm"  # MLPs without normalisation: one batched GEMM per layer for every member
+
+
+def fit_seeds_measuring(cfg: Config, seeds: list[int], at: Iterable[int],
+                        measure: Callable[[Trainer, float], None], rng: str = "shared") -> list[Trainer]:
+    """Train the runs of ``cfg`` with each of ``seeds`` as one vectorised :class:`wgan.ensemble.Ensemble` (the same
+    algorithm as the Trainer, every member its own initialisation; data and noise from the ensemble's shared
+    streams, seeded by ``seeds[0]``) and call ``measure(trainer, trained_s)`` at every generator step in ``at``
+    (step 0 before training) for every seed, on a :class:`~wgan.Trainer` of that seed that holds the member's
+    current networks: the Trainer's own seeded evaluation, as :func:`fit_measuring` measures a single run.
+    ``trained_s`` is the ensemble's training time so far (all members together). Returns the Trainers.
+    ``rng = "member"`` draws each member's data and noise as the Trainer of its seed does (slower; the runs are
+    then the Trainer's own, which the tests check).
+
+    A setting the ensemble does not implement is refused by name (:class:`wgan.errors.ConfigError`)."""
+    from ..ensemble import Ensemble
+
+    if cfg.train.ema > 0:
+        raise ValueError("fit_seeds_measuring measures the generator itself; train.ema > 0 is not supported")
+    marks = set(at)
+    if max(marks, default=0) > cfg.train.steps:
+        raise ValueError(f"measurement steps {sorted(marks)} beyond train.steps = {cfg.train.steps}")
+    shells = [Trainer(apply_sets(cfg, [f"train.seed={s}"])) for s in seeds]
+    ens = Ensemble(cfg, seeds, shells[0].sampler, rng=rng, rng_seed=seeds[0],  # type: ignore[arg-type]
+                   backend=ENSEMBLE_BACKEND)
+    trained = 0.0
+
+    def measure_all() -> None:
+        for i, tr in enumerate(shells):
+            g, d = ens.member_state(i)
+            tr.G.load_state_dict(g)
+            tr.D.load_state_dict(d)
+            tr.step = ens.step
+            tr.eval_cache.pop("result", None)  # evaluate() caches per step: these are new networks
+            measure(tr, trained)
+
+    if 0 in marks:
+        measure_all()
+    while ens.step < cfg.train.steps:
+        start = time.perf_counter()
+        ens.train_step()
+        trained += time.perf_counter() - start
+        if ens.step in marks:
+            measure_all()
+    return shells
+
+
 def scatter_panel(ax, points, modes, lim: float = 2.0, point_size: float = 2.0, mode_size: float = 25.0) -> None:
     """One toy-data panel: generated ``points`` (N, 2) in green over the mixture's ``modes`` (K, 2) as orange
     crosses, in the square [-lim, lim]^2 without ticks."""

@@ -20,7 +20,7 @@ from scipy.stats import spearmanr
 from ..config import Config, apply_sets
 from ..training.trainer import Trainer
 from . import Context, _budget
-from ._common import fit_cadence, fit_measuring
+from ._common import fit_cadence, fit_measuring, fit_seeds_measuring
 from ._protocol import Row
 from ._toy_runs import Trajectory
 
@@ -70,21 +70,23 @@ def stability_setting(ctx: Context, *, cpu_steps: int = 2000, cpu_seeds: int = 3
 _CACHE: dict[tuple, Trajectory] = {}
 
 
-def train_arm(arm: str, s: StabilitySetting, seed: int, device: str = "cpu") -> Trajectory:
-    """Train the clipped WGAN with ``arm``'s optimiser on ``s.data`` and measure exact W1 and the critic's estimate
-    at step 0 and ``s.n_points`` evenly spaced steps (cached per process)."""
-    key = (arm, s, seed, device)
-    if key in _CACHE:
-        return _CACHE[key]
-    cfg = apply_sets(Config(), [
+def arm_config(arm: str, s: StabilitySetting, seed: int, device: str = "cpu") -> Config:
+    """The clipped WGAN with ``arm``'s optimiser on ``s.data`` (the wgan preset: RMSProp 5e-5, clip 0.01)."""
+    return apply_sets(Config(), [
         "objective.name=wgan", f"train.critic_schedule={s.schedule}", *ARMS[arm][1], f"data.name={s.data}",
         "generator.latent_dim=2", f"generator.width={s.width}", f"generator.depth={s.depth}",
         f"critic.width={s.width}", f"critic.depth={s.depth}", f"data.batch_size={s.batch}",
         f"train.steps={s.steps}", f"eval.n_samples={s.n_eval}", f"train.seed={seed}", f"train.device={device}",
         *fit_cadence(s.steps)])
-    trainer = Trainer(cfg)
-    marks = sorted({0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()})
-    traj = Trajectory(arm, seed, [], [], [], [], [], [], 0.0, 0.0)
+
+
+def _marks(s: StabilitySetting) -> list[int]:
+    return sorted({0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()})
+
+
+def _measurer(s: StabilitySetting, traj: Trajectory):
+    """``measure(trainer, trained_s)``: exact W1 and the critic's estimate of the trainer's current networks."""
+    seed = traj.seed
 
     def measure(tr: Trainer, _trained_s: float) -> None:
         ev = tr.evaluate()  # exact W1 on its own seeded samples
@@ -98,21 +100,56 @@ def train_arm(arm: str, s: StabilitySetting, seed: int, device: str = "cpu") -> 
         traj.estimate.append(float(tr.objective.divergence_estimate(loss)))
         traj.w1_floor = float(ev["eval/w1_floor"])
 
+    return measure
+
+
+def train_arm(arm: str, s: StabilitySetting, seed: int, device: str = "cpu") -> Trajectory:
+    """Train the clipped WGAN with ``arm``'s optimiser on ``s.data`` and measure exact W1 and the critic's estimate
+    at step 0 and ``s.n_points`` evenly spaced steps (cached per process)."""
+    key = (arm, s, seed, device)
+    if key in _CACHE:
+        return _CACHE[key]
+    trainer = Trainer(arm_config(arm, s, seed, device))
+    traj = Trajectory(arm, seed, [], [], [], [], [], [], 0.0, 0.0)
     start = time.perf_counter()
-    fit_measuring(trainer, marks, measure)
+    fit_measuring(trainer, _marks(s), _measurer(s, traj))
     traj.train_s = time.perf_counter() - start
     _CACHE[key] = traj
     return traj
 
 
+def train_arm_ensemble(arm: str, s: StabilitySetting) -> list[Trajectory]:
+    """Every seed of ``arm`` trained at once as one vectorised ensemble (:func:`._common.fit_seeds_measuring`; the
+    CPU only), measured as :func:`train_arm` measures one run; ``train_s`` is the ensemble's wall time shared out
+    evenly over the seeds."""
+    seeds = list(range(s.seeds))
+    key = (arm, s, "ensemble")
+    if key in _CACHE:
+        return _CACHE[key]  # type: ignore[return-value]
+    trajs = [Trajectory(arm, k, [], [], [], [], [], [], 0.0, 0.0) for k in seeds]
+    measurers = [_measurer(s, t) for t in trajs]
+    start = time.perf_counter()
+    fit_seeds_measuring(arm_config(arm, s, 0), seeds, _marks(s),
+                        lambda tr, t: measurers[tr.cfg.train.seed](tr, t))
+    for t in trajs:
+        t.train_s = (time.perf_counter() - start) / len(seeds)
+    _CACHE[key] = trajs  # type: ignore[assignment]
+    return trajs
 
-def train_arms(ctx: Context, s: StabilitySetting, arms: tuple[str, ...]) -> dict[str, list[Trajectory]]:
-    """Every seed of every arm in ``arms`` (:func:`train_arm`), tracked as one "training" part: ``{arm: [seeds]}``."""
+
+def train_arms(ctx: Context, s: StabilitySetting, arms: tuple[str, ...],
+               ensemble: bool = False) -> dict[str, list[Trajectory]]:
+    """Every seed of every arm in ``arms`` (:func:`train_arm`), tracked as one "training" part: ``{arm: [seeds]}``.
+    ``ensemble``: each arm's seeds as one vectorised ensemble (:func:`train_arm_ensemble`), tracked per arm."""
+    if ensemble:
+        return {arm: train_arm_ensemble(arm, s) for arm in ctx.track(list(arms), "training",
+                                                                   lambda a: f"{a}, {s.seeds} seeds at once")}
     runs: dict[str, list[Trajectory]] = {a: [] for a in arms}
     for arm, seed in ctx.track([(a, k) for a in arms for k in range(s.seeds)], "training",
                                lambda r: f"{r[0]}, seed {r[1]}"):
         runs[arm].append(train_arm(arm, s, seed, ctx.device))
     return runs
+
 
 def traj_numbers(t: Trajectory) -> dict:
     """A run's curves for ``results.json``."""
