@@ -95,7 +95,7 @@ TRACK = ClaimSpec(
 
 
 def failed_run_loss_table(ctx: Context) -> list[Row]:
-    s = stability_setting(ctx, cpu_steps=600)
+    s = stability_setting(ctx, cpu_steps=2000)
     return stability_rows(ctx, s, ARMS_HERE) + [
         Row("statistic", "the critic's loss on training batches over generator iterations, median-filtered, next to "
             "samples", "WGAN Fig. 4; WassersteinGAN/README.md (medfilt of -Loss_D)",
@@ -115,7 +115,7 @@ def failed_run_loss_table(ctx: Context) -> list[Row]:
           table=failed_run_loss_table, claims=(CONST, TRACK))
 @one_thread
 def failed_run_loss(ctx: Context) -> Result:
-    s = stability_setting(ctx, cpu_steps=600)
+    s = stability_setting(ctx, cpu_steps=2000)
     runs = train_arms(ctx, s, ARMS_HERE, ensemble=ctx.device == "cpu")  # each arm's seeds as one ensemble
     per: dict[str, list[dict[str, Any]]] = {}
     for arm, ts in runs.items():
