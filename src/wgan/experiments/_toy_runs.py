@@ -187,8 +187,13 @@ def toy_protocol(s: ToySetting) -> dict[str, Any]:
     }
 
 
-def toy_rows(ctx: Context) -> list[Row]:
-    """The rows shared by mixture-of-gaussians and loss-curves (the same runs)."""
+ENSEMBLE_SEEDS = ("trained at once as one vectorised ensemble on the CPU (wgan.ensemble, the Trainer's algorithm; "
+                  "data and noise from shared streams, so a seed's curve is not its Trainer run's)")
+
+
+def toy_rows(ctx: Context, ensemble: bool = False) -> list[Row]:
+    """The rows shared by mixture-of-gaussians and loss-curves (the same settings); ``ensemble``: the seeds are
+    trained as one ensemble (:func:`train_trajectories`)."""
     s = toy_setting(ctx)
     toy = "improved_wgan_training/gan_toy.py"
     return [
@@ -224,7 +229,8 @@ def toy_rows(ctx: Context) -> list[Row]:
             "" if s.steps == 100_000 else "CPU cost: the clipped WGAN in particular is far from converged; "
             "--budget paper runs the paper's value"),
         Row("seeds", "not stated (snapshots of one run)", "WGAN sec. 4.1, Fig. 2",
-            f"{s.seeds} seeds (0..{s.seeds - 1})", ""),
+            f"{s.seeds} seeds (0..{s.seeds - 1})" + (f", {ENSEMBLE_SEEDS}" if ensemble and ctx.device == "cpu" else ""),
+            "CPU cost: one ensemble step for all seeds" if ensemble and ctx.device == "cpu" else ""),
         Row("eval_mode", "n/a: no batch norm in the toy nets", f"{toy}:31-58", "n/a: no batch norm", ""),
     ]
 

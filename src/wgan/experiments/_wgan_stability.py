@@ -188,8 +188,9 @@ def trend_p(values: list[float]) -> float:
     return p if np.isfinite(p) else 1.0
 
 
-def stability_rows(ctx: Context, s: StabilitySetting, arms: tuple[str, ...]) -> list[Row]:
-    """The protocol rows both reproductions share (all but statistic and criterion)."""
+def stability_rows(ctx: Context, s: StabilitySetting, arms: tuple[str, ...], ensemble: bool = False) -> list[Row]:
+    """The protocol rows both reproductions share (all but statistic and criterion); ``ensemble``: each arm's seeds
+    train as one ensemble (:func:`train_arms`)."""
     paper_bud = "CPU cost; --budget paper runs the paper's value"
     return [
         Row("data", "LSUN bedrooms 64x64 (sec. 4.2)", "WGAN sec. 4.2",
@@ -219,7 +220,10 @@ def stability_rows(ctx: Context, s: StabilitySetting, arms: tuple[str, ...]) -> 
         Row("steps", "not stated for Fig. 4 (main.py: 25 epochs of LSUN); 100,000 for the toy mixture (gan_toy)",
             f"{MAIN}:32; improved_wgan_training/gan_toy.py:27", f"{s.steps:,} generator steps",
             "" if s.steps >= 100_000 else paper_bud),
-        Row("seeds", "one run per curve", "WGAN Fig. 4", f"{s.seeds} per arm (0..{s.seeds - 1})",
-            "issue 23: at least 3 for an interval"),
+        Row("seeds", "one run per curve", "WGAN Fig. 4", f"{s.seeds} per arm (0..{s.seeds - 1})" + (
+            ", each arm's seeds trained at once as one vectorised ensemble on the CPU (wgan.ensemble, the Trainer's "
+            "algorithm; data and noise from shared streams)" if ensemble and ctx.device == "cpu" else ""),
+            "issue 23: at least 3 for an interval" + ("; the ensemble: CPU cost" if ensemble and ctx.device == "cpu"
+                                                      else "")),
         Row("eval_mode", "n/a: no batch norm in the MLPs", "models/mlp.py", "n/a", ""),
     ]

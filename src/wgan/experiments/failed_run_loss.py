@@ -96,7 +96,7 @@ TRACK = ClaimSpec(
 
 def failed_run_loss_table(ctx: Context) -> list[Row]:
     s = stability_setting(ctx, cpu_steps=2000)
-    return stability_rows(ctx, s, ARMS_HERE) + [
+    return stability_rows(ctx, s, ARMS_HERE, ensemble=True) + [
         Row("statistic", "the critic's loss on training batches over generator iterations, median-filtered, next to "
             "samples", "WGAN Fig. 4; WassersteinGAN/README.md (medfilt of -Loss_D)",
             f"-critic loss on {s.n_eval} fixed held-out points and the exact W1 of {s.n_eval} samples, at step 0 and "

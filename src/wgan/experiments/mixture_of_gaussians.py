@@ -142,7 +142,7 @@ def _rename(m: dict[str, Any]) -> dict[str, Any]:
 
 def mixture_table(ctx: Context) -> list[Row]:
     s = toy_setting(ctx)
-    return toy_rows(ctx) + [
+    return toy_rows(ctx, ensemble=True) + [
         Row("statistic", "snapshots of one run ('approximately finds the correct distribution, without any mode "
             "collapse')", "WGAN sec. 4.1, Fig. 2",
             f"per seed, on {s.n_eval} generated points at every evaluation point of the last quarter: the smallest "
