@@ -15,12 +15,11 @@ import numpy as np
 import torch
 
 from ..config import Config, apply_sets
-from ..data import make_sampler
 from ..metrics import mode_stats
 from ..training.trainer import Trainer
 from . import Context
 from ._budget import pick, seeds, steps
-from ._common import WGAN_GP_TOY, fit_cadence, fit_measuring, fit_seeds_measuring
+from ._common import WGAN_GP_TOY, fit_cadence, fit_measuring
 from ._protocol import Row
 
 WGAN = "Wasserstein GAN (Arjovsky, Chintala, Bottou 2017)"
@@ -84,24 +83,25 @@ def _loose_k(modes: torch.Tensor, std: float) -> float:
     return float(d.min()) / 2 / std
 
 
-def toy_config(objective: str, s: ToySetting, seed: int, device: str = "cpu") -> Config:
-    """The run of ``objective`` on ``s.data`` (library preset with :data:`TOY_OVERRIDES`)."""
-    return apply_sets(Config(), [f"objective.name={objective}", *TOY_OVERRIDES.get(objective, []),
+def train_trajectory(objective: str, s: ToySetting, seed: int, device: str = "cpu",
+                     snapshot_at: tuple[int, ...] = ()) -> Trajectory:
+    """Train ``objective`` on ``s.data`` and measure at ``s.n_points`` evenly spaced steps and step 0.
+
+    Cached per process, so reproductions sharing runs (in one test session) train them once.
+    """
+    key = (objective, s, seed, device, snapshot_at)
+    if key in _CACHE:
+        return _CACHE[key]
+    cfg = apply_sets(Config(), [f"objective.name={objective}", *TOY_OVERRIDES.get(objective, []),
         f"data.name={s.data}", f"generator.width={s.width}", "generator.init=he", "critic.init=he",
         f"generator.depth={s.depth}", f"critic.width={s.width}", f"critic.depth={s.depth}",
         f"data.batch_size={s.batch}", f"train.steps={s.steps}", f"eval.n_samples={s.n_eval}",
         f"train.seed={seed}", f"train.device={device}", *fit_cadence(s.steps)])
-
-
-def _marks(s: ToySetting) -> list[int]:
-    return sorted({0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()})
-
-
-def _measurer(s: ToySetting, traj: Trajectory, sampler, snapshot_at: tuple[int, ...]):
-    """``measure(trainer, trained_s)``: the Trainer's seeded evaluation of its current networks into ``traj``."""
-    modes, std = sampler.modes, sampler.mode_std
+    trainer = Trainer(cfg)
+    marks = {0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()}
+    modes, std = trainer.sampler.modes, trainer.sampler.mode_std
     k_loose = _loose_k(modes, std) if modes is not None else None
-    seed = traj.seed
+    traj = Trajectory(objective, seed, [], [], [], [], [], [], 0.0, 0.0)
 
     def measure(trainer: Trainer, _trained_s: float) -> None:
         m = trainer.step
@@ -124,44 +124,11 @@ def _measurer(s: ToySetting, traj: Trajectory, sampler, snapshot_at: tuple[int, 
         if m in snapshot_at:
             traj.snapshots[m] = fake[:512].numpy()
 
-    return measure
-
-
-def train_trajectory(objective: str, s: ToySetting, seed: int, device: str = "cpu",
-                     snapshot_at: tuple[int, ...] = ()) -> Trajectory:
-    """Train ``objective`` on ``s.data`` and measure at ``s.n_points`` evenly spaced steps and step 0.
-
-    Cached per process, so reproductions sharing runs (in one test session) train them once.
-    """
-    key = (objective, s, seed, device, snapshot_at)
-    if key in _CACHE:
-        return _CACHE[key]
-    trainer = Trainer(toy_config(objective, s, seed, device))
-    traj = Trajectory(objective, seed, [], [], [], [], [], [], 0.0, 0.0)
     start = time.perf_counter()
-    fit_measuring(trainer, _marks(s), _measurer(s, traj, trainer.sampler, snapshot_at))
+    fit_measuring(trainer, marks, measure)
     traj.train_s = time.perf_counter() - start
     _CACHE[key] = traj
     return traj
-
-
-def train_trajectories(objective: str, s: ToySetting, snapshot_at: tuple[int, ...] = ()) -> list[Trajectory]:
-    """Seeds ``0 .. s.seeds - 1`` of ``objective`` trained at once as one vectorised ensemble
-    (:func:`._common.fit_seeds_measuring`, the CPU only) and measured as :func:`train_trajectory` measures one run;
-    ``train_s`` is the ensemble's wall time shared out evenly over the seeds. Cached per process."""
-    key = (objective, s, "ensemble", snapshot_at)
-    if key in _CACHE:
-        return _CACHE[key]  # type: ignore[return-value]
-    cfg = toy_config(objective, s, 0)
-    trajs = [Trajectory(objective, k, [], [], [], [], [], [], 0.0, 0.0) for k in range(s.seeds)]
-    sampler = make_sampler(cfg.data.name, cfg.data)
-    measurers = [_measurer(s, t, sampler, snapshot_at) for t in trajs]
-    start = time.perf_counter()
-    fit_seeds_measuring(cfg, list(range(s.seeds)), _marks(s), lambda tr, t: measurers[tr.cfg.train.seed](tr, t))
-    for t in trajs:
-        t.train_s = (time.perf_counter() - start) / s.seeds
-    _CACHE[key] = trajs  # type: ignore[assignment]
-    return trajs
 
 
 def snapshot_steps(s: ToySetting) -> tuple[int, ...]:
@@ -187,13 +154,8 @@ def toy_protocol(s: ToySetting) -> dict[str, Any]:
     }
 
 
-ENSEMBLE_SEEDS = ("trained at once as one vectorised ensemble on the CPU (wgan.ensemble, the Trainer's algorithm; "
-                  "data and noise from shared streams, so a seed's curve is not its Trainer run's)")
-
-
-def toy_rows(ctx: Context, ensemble: bool = False) -> list[Row]:
-    """The rows shared by mixture-of-gaussians and loss-curves (the same settings); ``ensemble``: the seeds are
-    trained as one ensemble (:func:`train_trajectories`)."""
+def toy_rows(ctx: Context) -> list[Row]:
+    """The rows shared by mixture-of-gaussians and loss-curves (the same runs)."""
     s = toy_setting(ctx)
     toy = "improved_wgan_training/gan_toy.py"
     return [
@@ -229,8 +191,7 @@ def toy_rows(ctx: Context, ensemble: bool = False) -> list[Row]:
             "" if s.steps == 100_000 else "CPU cost: the clipped WGAN in particular is far from converged; "
             "--budget paper runs the paper's value"),
         Row("seeds", "not stated (snapshots of one run)", "WGAN sec. 4.1, Fig. 2",
-            f"{s.seeds} seeds (0..{s.seeds - 1})" + (f", {ENSEMBLE_SEEDS}" if ensemble and ctx.device == "cpu" else ""),
-            "CPU cost: one ensemble step for all seeds" if ensemble and ctx.device == "cpu" else ""),
+            f"{s.seeds} seeds (0..{s.seeds - 1})", ""),
         Row("eval_mode", "n/a: no batch norm in the toy nets", f"{toy}:31-58", "n/a: no batch norm", ""),
     ]
 

@@ -29,7 +29,6 @@ from ._toy_runs import (
     toy_protocol,
     toy_rows,
     toy_setting,
-    train_trajectories,
     train_trajectory,
     traj_dict,
 )
@@ -142,7 +141,7 @@ def _rename(m: dict[str, Any]) -> dict[str, Any]:
 
 def mixture_table(ctx: Context) -> list[Row]:
     s = toy_setting(ctx)
-    return toy_rows(ctx, ensemble=True) + [
+    return toy_rows(ctx) + [
         Row("statistic", "snapshots of one run ('approximately finds the correct distribution, without any mode "
             "collapse')", "WGAN sec. 4.1, Fig. 2",
             f"per seed, on {s.n_eval} generated points at every evaluation point of the last quarter: the smallest "
@@ -179,13 +178,9 @@ def _mixture_of_gaussians(ctx: Context) -> Result:
     snaps = snapshot_steps(s)
     late_steps = late_eval_steps(s)
     runs: dict[str, list] = {o: [] for o in OBJECTIVES}
-    if ctx.device == "cpu":  # each objective's seeds at once, as one vectorised ensemble (wgan.ensemble)
-        for o in ctx.track(list(OBJECTIVES), "training", lambda o: f"{o}, {s.seeds} seeds at once"):
-            runs[o] = train_trajectories(o, s, kept_samples(s))
-    else:
-        for o, seed in ctx.track([(o, seed) for o in OBJECTIVES for seed in range(s.seeds)], "training",
-                                 lambda r: f"{r[0]}, seed {r[1]}"):
-            runs[o].append(train_trajectory(o, s, seed, ctx.device, kept_samples(s)))
+    for o, seed in ctx.track([(o, seed) for o in OBJECTIVES for seed in range(s.seeds)], "training",
+                             lambda r: f"{r[0]}, seed {r[1]}"):
+        runs[o].append(train_trajectory(o, s, seed, ctx.device, kept_samples(s)))
     fig_name = "mixture-of-gaussians.png"
     _plot_mixture(runs, snaps, ctx.out / fig_name)
     modes = make_sampler("8gaussians").modes
