@@ -18,8 +18,9 @@ corpus built in memory, width 8.
 
 from __future__ import annotations
 
+import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from ..kinds.text_runs import MAX_N, reference, sample_lines
 from ..training.trainer import Trainer
 from . import Context, Result, _budget, register
 from ._claims import ClaimSpec, Gate, mean_interval
-from ._common import fit_cadence, fit_measuring, single_thread
+from ._common import cached_run, fit_cadence, fit_measuring, single_thread
 from ._protocol import Row
 
 WGAN_GP = "Improved Training of Wasserstein GANs (Gulrajani et al. 2017)"
@@ -147,6 +148,35 @@ def train_lm(objective: str, sampler: TextSampler, s: LMSetting, seed: int, devi
     lines = sample_lines(trainer, s.n_eval, seed=50_000 + seed)
     run.distinct = len(set(lines)) / len(lines)
     return run
+
+
+def corpus_id(sampler: TextSampler) -> str:
+    """A fingerprint of the encoded training and validation lines (a finished run is reused only on the same
+    corpus, split and character map)."""
+    h = hashlib.sha256()
+    for t in (sampler.train, sampler.val):
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def run_to_json(run: LMRun) -> dict[str, Any]:
+    return asdict(run)
+
+
+def run_from_json(d: dict[str, Any]) -> LMRun:
+    """The inverse of :func:`run_to_json` (JSON turns the n-gram orders, dict keys, into strings)."""
+    ints = {k: {int(n): v for n, v in d[k].items()} for k in ("js", "js_text", "baseline", "baseline_text")}
+    return LMRun(**{k: v for k, v in d.items() if k in LMRun.__dataclass_fields__} | ints)
+
+
+def train_lm_cached(objective: str, sampler: TextSampler, s: LMSetting, seed: int, ctx: Context) -> LMRun:
+    """:func:`train_lm`, kept in ``ctx.out/runs`` as it finishes and reused by the same command (a reproduction
+    stopped part-way resumes from its finished runs; 9 runs of about 10 CPU-minutes each at the cpu budget)."""
+    key = {"objective": objective, "seed": seed, "device": ctx.device, "corpus": corpus_id(sampler),
+           "setting": {k: v for k, v in asdict(s).items() if k != "seeds"}}
+    saved = cached_run(ctx.out / "runs" / f"{objective}-seed{seed}.json", key,
+                       lambda: run_to_json(train_lm(objective, sampler, s, seed, ctx.device)))
+    return run_from_json(saved)
 
 
 def beats_every_n(ours: dict[int, float], theirs: dict[int, float]) -> bool:
@@ -296,10 +326,11 @@ def char_lm(ctx: Context) -> Result:
     s = lm_setting(ctx)
     sampler = make_corpus(ctx, s)
     runs: dict[str, list[LMRun]] = {o: [] for o in OBJECTIVES}
+    ctx.keeps(ctx.out / "runs", "every finished (objective, seed) run, reused by the same command (a rerun resumes)")
     with single_thread():
         for seed, objective in ctx.track([(seed, o) for seed in range(s.seeds) for o in OBJECTIVES], "training",
                                          lambda r: f"{r[1]}, seed {r[0]}"):
-            runs[objective].append(train_lm(objective, sampler, s, seed, ctx.device))
+            runs[objective].append(train_lm_cached(objective, sampler, s, seed, ctx))
     ns = range(1, MAX_N + 1)
     final = {o: {n: float(np.mean([r.js[n][-1] for r in rs])) for n in ns} for o, rs in runs.items()}
     final_text = {o: {n: float(np.mean([r.js_text[n][-1] for r in rs])) for n in ns} for o, rs in runs.items()}
