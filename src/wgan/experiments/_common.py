@@ -91,6 +91,7 @@ def fit_measuring(trainer: Trainer, at: Iterable[int], measure: Callable[[Traine
         measure(trainer, 0.0)
     trainer.fit(None, callback=callback, every=1)
 
+
 ENSEMBLE_BACKEND = "bmm"  # MLPs without normalisation: one batched GEMM per layer for every member
 
 
