@@ -32,6 +32,22 @@ def test_probe_steps_cut_counts_short_and_sum_them(tmp_path: Path) -> None:
     assert _budget.steps(ctx, quick=50, cpu=1000, paper=10**5) == 50
 
 
+def test_wgan_schedule_work_counts_the_trainers_critic_steps(tmp_path: Path) -> None:
+    """Under WGAN's critic schedule the first 25 generator steps cost 100 critic steps each: an estimate's probe of
+    20 steps must count them as such, or the slope to run b takes in the warm-up (a 2,000-step run was estimated
+    at 2.5 h and took 14 min)."""
+    from wgan.config import Config, apply_sets
+    from wgan.training.steps import critic_iterations
+
+    cfg = apply_sets(Config(), ["train.critic_schedule=wgan", "objective.n_critic=5"])
+    work = _budget.wgan_schedule_work(5)
+    for n in (0, 20, 25, 26, 500, 501, 2000):
+        assert work(n) == n + sum(critic_iterations(cfg, i) for i in range(n))
+    ctx = Context(out=tmp_path, probe=0.0)
+    assert _budget.steps(ctx, quick=20, cpu=2000, paper=10**5, work=work) == 20
+    assert (ctx.progress.work_full, ctx.progress.work_probe) == (work(2000), work(20)) == (14660, 2020)
+
+
 def _table(ctx: Context) -> list[Row]:
     return [Row(s, "x", "", "x") for s in SETTINGS]
 

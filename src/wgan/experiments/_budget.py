@@ -25,6 +25,7 @@ import math
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -48,11 +49,24 @@ def pick(ctx: Context, *, quick: T, cpu: T, paper: T) -> T:
     return paper if ctx.budget == "paper" else cpu
 
 
-def steps(ctx: Context, *, quick: int, cpu: int, paper: int) -> int:
+def steps(ctx: Context, *, quick: int, cpu: int, paper: int, work: Callable[[int], float] | None = None) -> int:
     """A count of training steps (or any count the run time grows with linearly): ``--steps`` if given, else
-    :func:`pick`; cut short while an estimate probes the run (:func:`probe_steps`)."""
+    :func:`pick`; cut short while an estimate probes the run (:func:`probe_steps`). ``work(n)``: the cost of the
+    first ``n`` steps in units that do take equal time (default ``n``), e.g. :func:`wgan_schedule_work` for WGAN's
+    critic schedule, whose first 25 generator steps cost 100 critic steps each."""
     full = ctx.steps if ctx.steps is not None else pick(ctx, quick=quick, cpu=cpu, paper=paper)
-    return probe_steps(ctx, full, quick)
+    return probe_steps(ctx, full, quick, work)
+
+
+def wgan_schedule_work(n_critic: int = 5) -> Callable[[int], float]:
+    """The cost of ``n`` generator steps under ``train.critic_schedule = "wgan"`` in critic+generator updates:
+    ``n`` generator steps plus the critic steps the Trainer makes before step ``n``
+    (:func:`wgan.training.steps.critic_draws_before`, the training loop's own count)."""
+    from ..config import Config, apply_sets
+    from ..training.steps import critic_draws_before
+
+    cfg = apply_sets(Config(), ["train.critic_schedule=wgan", f"objective.n_critic={n_critic}"])
+    return lambda n: float(n + critic_draws_before(cfg, n))
 
 
 def count(ctx: Context, *, quick: int, cpu: int, paper: int) -> int:
@@ -66,14 +80,16 @@ def seeds(ctx: Context, *, quick: int, cpu: int, paper: int) -> int:
     return ctx.seeds if ctx.seeds is not None else pick(ctx, quick=quick, cpu=cpu, paper=paper)
 
 
-def probe_steps(ctx: Context, full: int, floor: int) -> int:
+def probe_steps(ctx: Context, full: int, floor: int, work: Callable[[int], float] | None = None) -> int:
     """``full`` outside an estimate; inside one, ``floor`` (run *a*) or ``ceil(full * fraction)`` but at least
-    ``floor`` (run *b*), and the pair is added to the estimate's sums."""
+    ``floor`` (run *b*), and the pair (as ``work`` of each, default the counts themselves) is added to the
+    estimate's sums."""
     if ctx.probe is None:
         return full
     n = full if full <= floor else max(floor, math.ceil(full * ctx.probe))
-    ctx.progress.work_full += full
-    ctx.progress.work_probe += n
+    cost = work or float
+    ctx.progress.work_full += cost(full)
+    ctx.progress.work_probe += cost(n)
     return n
 
 
@@ -117,7 +133,7 @@ def estimate(name: str, ctx: Context, report=None) -> Estimate:
             c = replace(ctx, out=Path(tmp), quick=False, probe=fraction, progress=progress)
             t0 = time.perf_counter()
             exp.run(c)
-            return time.perf_counter() - t0, progress.work_full, progress.work_probe
+            return time.perf_counter() - t0, round(progress.work_full), round(progress.work_probe)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

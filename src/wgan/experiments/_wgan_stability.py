@@ -55,16 +55,18 @@ class StabilitySetting:
 
 def stability_setting(ctx: Context, *, cpu_steps: int = 2000, cpu_seeds: int = 3) -> StabilitySetting:
     """The CPU-sized toy setting (``--budget paper``: main.py's 512-unit MLPs, batch 64 both ways; 100,000 steps)."""
+    schedule = _budget.pick(ctx, quick="constant", cpu="wgan", paper="wgan")
+    work = _budget.wgan_schedule_work() if schedule == "wgan" else None  # --estimate: the warm-up costs 20x a step
     return StabilitySetting(
         "8gaussians",
         width=_budget.pick(ctx, quick=32, cpu=128, paper=512),
         depth=3,
         batch=_budget.pick(ctx, quick=64, cpu=64, paper=64),
-        steps=_budget.steps(ctx, quick=20, cpu=cpu_steps, paper=100_000),
+        steps=_budget.steps(ctx, quick=20, cpu=cpu_steps, paper=100_000, work=work),
         n_points=_budget.pick(ctx, quick=4, cpu=20, paper=100),
         n_eval=_budget.pick(ctx, quick=200, cpu=500, paper=1000),
         seeds=_budget.seeds(ctx, quick=1, cpu=cpu_seeds, paper=cpu_seeds),
-        schedule=_budget.pick(ctx, quick="constant", cpu="wgan", paper="wgan"))
+        schedule=schedule)
 
 
 _CACHE: dict[tuple, Trajectory] = {}
