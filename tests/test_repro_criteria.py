@@ -203,8 +203,8 @@ def test_optimal_critic_criteria_fail_on_the_wrong_networks():
     sat_grid, _ = input_gradient_norms(saturated, grid, create_graph=False)
     assert optimal_critic.gradient_vanishes(float(sat.mean()))
     assert not optimal_critic.gradient_usable(float(sat.mean()), float(sat.mean()))
-    assert not optimal_critic.near_linear(float(sat.mean() / sat_grid.max()))
-    assert optimal_critic.gradient_usable(1.0, 1.0) and optimal_critic.near_linear(1.0)  # a linear 1-Lipschitz critic
+    assert float(sat.mean() / sat_grid.max()) < 1e-3  # a saturated function's slope share at the fakes (reported)
+    assert optimal_critic.gradient_usable(1.0, 1.0)  # a linear 1-Lipschitz critic
 
 
 def test_training_criteria_fail_for_a_generator_that_did_not_move():
