@@ -308,3 +308,11 @@ def test_no_unstable_seed_decides_at_times_only_after_enough_seed_steps(arm):
     long = spec.judge(os_._m(arm, 0, seeds=3, steps=os_.PAPER_RUN_STEPS))  # three paper-length runs, no event
     assert long.status == "DOES NOT HOLD"
     assert spec.judge(os_._m(arm, 1)).status == "HOLDS"  # one event in a short run decides: it happened
+
+
+def test_the_full_set_control_needs_the_subset_to_overfit():
+    spec = critic_overfitting.CO_FULL
+    decisive = {**critic_overfitting._co(1.0, 1.0), "subset_minus_full_low": -0.2}
+    assert spec.judge(decisive).status == "DOES NOT HOLD"  # the subset overfits, the full set as much
+    flat = spec.judge(decisive | {"gap_subset_low": -0.46})  # the subset run never overfitted: nothing to contrast
+    assert flat.status == "INCONCLUSIVE" and "no overfitting" in flat.gate.shortfall
