@@ -194,6 +194,8 @@ def test_cli_report_and_publish_refuse_bad_input(tmp_path, monkeypatch, capsys):
     assert "root of the wgan repository" in capsys.readouterr().err
     assert main(["reproduce", "em-vs-js", "--publish", "--out", str(tmp_path / "none")]) == 2
     assert "run `wgan reproduce em-vs-js` first" in capsys.readouterr().err
+    assert main(["reproduce", "em-vs-js", "--rejudge"]) == 2  # where would it write?
+    assert "--out DIR" in capsys.readouterr().err
 
 
 def test_list_prints_each_claims_place_quote_and_committed_verdict(capsys):
@@ -222,3 +224,33 @@ def test_every_reproduction_declares_its_claims():
     for e in all_experiments().values():
         kinds = {s.kind for s in e.claims}
         assert kinds & {"empirical", "identity"}, f"{e.name} judges nothing"
+
+
+def test_rejudge_applies_the_current_gate_to_the_published_numbers(tmp_path, capsys):
+    from wgan.experiments import optimizer_stability as os_
+    from wgan.experiments._report import rejudge
+
+    old = os_.ADAM.judge(os_._m("adam", 0)).to_json() | {"verdict": "DOES NOT HOLD"}  # as an older gate judged it
+    del old["measured"]["steps"]  # recorded under the sibling claim of the same run only
+    high = os_.HIGH.judge(os_._m("high-lr", 3)).to_json()
+    del high["measured"]["high-lr/unstable"]  # a number no claim of the run recorded
+    res = {"reproduction": "optimizer-stability", "quick": False, "wall_time_s": 60.0,
+           "options": {"data": "/somewhere/on/a/machine/mnist"}, "claims": [old, high]}
+    (tmp_path / "optimizer-stability.json").write_text(json.dumps(res))
+    out = rejudge("optimizer-stability", tmp_path)
+    claims = {c["name"]: c for c in out["claims"]}
+    assert claims["adam-unstable-at-times"]["verdict"] == "INCONCLUSIVE"  # 1,800 seed-steps: too few for 'at times'
+    assert claims["adam-unstable-at-times"]["measured"]["steps"] == 600  # taken from the same run's sibling claim
+    assert claims["high-lr-unstable-at-times"] == high  # its criterion's numbers were not recorded: kept as published
+    assert out["rejudged"]["claims"] == ["adam-unstable-at-times"]
+    assert "rerun" in out["rejudged"]["not_rejudged"]["high-lr-unstable-at-times"]
+    page = run_markdown(all_experiments()["optimizer-stability"], out)
+    assert "--rejudge" in page and "not judged again: high-lr-unstable-at-times" in page
+    # a number only the current GATE needs, not recorded by the published run: the run cannot show it was adequate
+    del res["claims"][0]["measured"]["rmsprop/w1_end_over_start"], res["claims"][1]["measured"][
+        "rmsprop/w1_end_over_start"]
+    (tmp_path / "optimizer-stability.json").write_text(json.dumps(res))
+    adam = next(c for c in rejudge("optimizer-stability", tmp_path)["claims"] if c["name"] == "adam-unstable-at-times")
+    assert adam["verdict"] == "INCONCLUSIVE"
+    assert "did not record 'rmsprop/w1_end_over_start'" in adam["gate"]["shortfall"]
+    assert "--data MNIST_DIR" in page and "/somewhere" not in page  # a command a user types, not a machine path

@@ -150,9 +150,15 @@ def _rows(typical, rng, n=PLAN.seeds):
     return [t * np.exp(0.3 * rng.standard_normal(n)) for t in typical]
 
 
-def _blocks(values=None, k_values=None, diverged=None):
+def _settled_curve(start, end):
+    """A mean distance at the tenths of training that halves its way to ``end`` every tenth (settled at the end)."""
+    return [end + (start - end) * 0.5 ** k for k in range(1, 10)] + [end]
+
+
+def _blocks(values=None, k_values=None, diverged=None, curves=_settled_curve):
     """Sweep blocks as the reproduction builds them, from members' distances (finals; ``diverged``: model ->
-    (how many members diverged at every lr, their last finite distance))."""
+    (how many members diverged at every lr, their last finite distance); ``curves(start, end)``: each lr cell's
+    mean distance at the tenths of training, None for a block recorded without them)."""
     rng = np.random.default_rng(0)
     random = 10 + rng.random(PLAN.seeds)
     values = values or {m: _rows(t, rng) for m, t in TYPICAL.items()}
@@ -169,6 +175,9 @@ def _blocks(values=None, k_values=None, diverged=None):
 
     lr = {"x": list(PLAN.lrs), "random_init": asdict(summarize(random)),
           "models": {m: entry(v, (diverged or {}).get(m)) for m, v in values.items()}}
+    if curves is not None:
+        for m in lr["models"].values():
+            m["curves"] = [curves(float(np.mean(random)), s["mean"]) for s in m["summaries"]]
     dim = {"x": list(PLAN.dims), "models": {m: entry(v[:2]) for m, v in values.items()},
            "random_init_by_dim": [asdict(summarize(random))] * len(PLAN.dims)}
     ones = np.ones(PLAN.seeds)
@@ -233,6 +242,27 @@ def test_a_sweep_that_has_not_left_the_random_level_is_inconclusive():
     assert claims["penalties-help-ns-gan"].status == "INCONCLUSIVE"
     assert "has not left the random generator" in claims["penalties-help-ns-gan"].gate.shortfall
     assert claims["ns-gan-learns-the-manifold"].status == "HOLDS"  # decided at the best lr, not gated on the smallest
+
+
+def test_a_sweep_still_improving_at_the_end_is_inconclusive():
+    # every cell left the random level, but falls steadily to its end: the sweep compares speeds, not end states
+    def linear(start, end):
+        return [start + (end - start) * k / 10 for k in range(1, 11)]
+
+    claims = {c.name: c for c in claims_from(*_blocks(curves=linear)[:3], PLAN)}
+    for name in ("penalties-help-ns-gan", "wasserstein-models-robust", "wgan-gp-beats-clipping"):
+        assert claims[name].status == "INCONCLUSIVE", name
+        assert "still improving" in claims[name].gate.shortfall
+    assert claims["ns-gan-learns-the-manifold"].status == "HOLDS"  # not an lr-sweep comparison
+    # a cell whose mean rises at the end (instability) is where it ends, not a shortfall of steps
+    def rising(start, end):
+        return _settled_curve(start, end)[:-1] + [end * 1.5]
+
+    claims = {c.name: c for c in claims_from(*_blocks(curves=rising)[:3], PLAN)}
+    assert claims["penalties-help-ns-gan"].gate.passed
+    # a block without curves (recorded before the gate existed) cannot show that training stopped improving
+    claims = {c.name: c for c in claims_from(*_blocks(curves=None)[:3], PLAN)}
+    assert claims["penalties-help-ns-gan"].status == "INCONCLUSIVE"
 
 
 def test_shuffled_labels_fail_the_comparisons():

@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
                    "paper and the official code) for these options, without running")
     r.add_argument("--publish", action="store_true", help="copy the full run's results.json in --out (without its "
                    "curves) to docs/reproductions/results/NAME.json, for --report; run from the repository root")
+    r.add_argument("--rejudge", action="store_true", help="judge the published run of NAME (docs/reproductions/"
+                   "results/NAME.json) again by the current criteria and gates, on the numbers it measured (nothing "
+                   "is retrained); writes --out/results.json, for --publish; run from the repository root")
     r.add_argument("--report", action="store_true", help="regenerate docs/reproductions.md (the verdict table) from "
                    "the published full runs in docs/reproductions/results/; run from the repository root")
 
@@ -380,6 +383,23 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         raise ConfigError("--quick is a smoke-test size of its own; drop --budget paper or --quick")
     if args.protocol:
         print(table_markdown(full_table(exp.name, ctx)))
+        return 0
+    if args.rejudge:
+        from .experiments._report import rejudge
+        from .io import write_json
+
+        if not args.out:
+            raise ConfigError("--rejudge writes a results.json: name its folder with --out DIR")
+        if (out / "results.json").exists() and not args.force:
+            raise ConfigError(f"{out / 'results.json'} exists; choose another --out or pass --force to overwrite it")
+        res = rejudge(exp.name)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "results.json", res)
+        for c in res["claims"]:
+            print(c.get("line", f"[{c['verdict']}] {c['name']}"))
+        for k, v in res["rejudged"]["not_rejudged"].items():
+            print(f"not judged again: {k}: {v}")
+        print(f"results: {out / 'results.json'} (publish it with --publish --out {out})")
         return 0
     if args.publish:
         from .experiments._report import publish

@@ -206,10 +206,22 @@ def options(ctx: Context) -> dict[str, Any]:
             "device": ctx.device}
 
 
-def command(name: str, opts: dict[str, Any] | None = None) -> str:
-    """The ``wgan reproduce`` command that makes a run with ``opts`` (see :func:`options`)."""
+def data_placeholder(value: str) -> str:
+    """What a user types for ``--data`` in place of a run's own path: a named dataset (``mnist``) as it is, a folder
+    as ``NAME_DIR`` (``/data/mnist`` -> ``MNIST_DIR``), a file as ``PATH/TO/name.ext``."""
+    from pathlib import PurePath
+
+    if "/" not in value and "\\" not in value:
+        return value
+    p = PurePath(value)
+    return f"PATH/TO/{p.name}" if p.suffix else f"{p.name.upper().replace('-', '_')}_DIR"
+
+
+def command(name: str, opts: dict[str, Any] | None = None, *, user: bool = False) -> str:
+    """The ``wgan reproduce`` command that makes a run with ``opts`` (see :func:`options`); ``user``: with a
+    path given to ``--data`` shown as what a user types (:func:`data_placeholder`), not the run's machine path."""
     parts = [f"wgan reproduce {name}"]
     for k, v in (opts or {}).items():
         if v is not None and not (k in ("device", "budget") and v == "cpu"):
-            parts.append(f"--{k} {v}")
+            parts.append(f"--{k} {data_placeholder(str(v)) if user and k == 'data' else v}")
     return " ".join(parts)

@@ -186,10 +186,12 @@ SampleFn = Callable[[int, torch.Generator], torch.Tensor]
 # -------------------------------------------------------------------------------------------- critic-only
 def train_critic(critic: nn.Module, objective: Objective, sample_real: SampleFn, sample_fake: SampleFn,
                  steps: int, batch: int = 256, lr: float = 1e-3, penalty: Penalty | None = None,
-                 clip: float | None = None, optimizer: str = "adam", seed: int = 0) -> list[float]:
+                 clip: float | None = None, optimizer: str = "adam", seed: int = 0,
+                 callback: Callable[[int], None] | None = None, every: int = 0) -> list[float]:
     """Train only the critic between two fixed distributions (no generator): ``steps`` updates on fresh
     batches of ``objective.critic_loss`` (+ ``penalty.weight * penalty``), weight clipping after each
-    step when ``clip``. Returns the critic loss (without penalty) of every step."""
+    step when ``clip``; ``callback(step)`` after every ``every``-th update (0: never). Returns the critic loss
+    (without penalty) of every step."""
     rng = torch.Generator().manual_seed(seed)
     opt: torch.optim.Optimizer
     if optimizer == "adam":
@@ -212,6 +214,8 @@ def train_critic(critic: nn.Module, objective: Objective, sample_real: SampleFn,
         if clip:
             clip_weights_(critic, clip)
         losses.append(float(loss.detach()))
+        if callback is not None and every > 0 and len(losses) % every == 0:
+            callback(len(losses))
     return losses
 
 

@@ -10,12 +10,12 @@ refused: they are smoke tests of the code, not measurements.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from ..errors import ConfigError
 from ..io import read_json, write_json
-from . import Experiment, all_experiments, command
+from . import Experiment, all_experiments, command, data_placeholder
 from ._claims import PAPERS, ClaimSpec
 
 RESULTS_DIR = Path("docs/reproductions/results")
@@ -82,6 +82,58 @@ def publish(results: Path, name: str, dest: Path = RESULTS_DIR) -> Path:
     return out
 
 
+def rejudge(name: str, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
+    """The published run of reproduction ``name`` judged again by the CURRENT claims (criteria and adequacy gates)
+    on the numbers that run measured -- nothing is trained or measured again. Each claim is judged on its own
+    measured numbers; a number its current criterion or gate needs that the run recorded under a sibling claim
+    (the same run) is added from there. Where the run did not record a number the current GATE needs, the run
+    cannot show it was adequate: the claim is INCONCLUSIVE, saying so (a gate passes on evidence only). A claim
+    whose CRITERION needs a number the run did not record keeps its published record and is listed under
+    ``rejudged.not_rejudged`` (it needs a rerun; the report shows it as stale if its criterion changed)."""
+    from ._claims import Claim, Gate, Interval
+
+    exp = all_experiments()[name]
+    path = results_dir / f"{name}.json"
+    if not path.is_file():
+        raise ConfigError(f"{path} not found: no published run of {name} to judge again; run `wgan reproduce {name}`")
+    res = load_published(path)
+    specs = {s.name: s for s in exp.claims}
+    pool: dict[str, Any] = {}
+    for c in res["claims"]:
+        pool |= {k: v for k, v in c["measured"].items() if k not in pool}
+    claims, done, missing = [], [], {}
+    for c in res["claims"]:
+        spec = specs.get(c["name"])
+        if spec is None:
+            claims.append(c)
+            missing[c["name"]] = "no longer a claim of the reproduction"
+            continue
+        measured, interval = dict(c["measured"]), Interval(**c["interval"]) if c.get("interval") else None
+        while True:
+            try:
+                claims.append(spec.judge(measured, interval=interval, statement=c.get("statement", "")).to_json())
+                done.append(c["name"])
+            except KeyError as e:
+                key = e.args[0] if e.args else None
+                if key in pool and key not in measured:
+                    measured[key] = pool[key]
+                    continue
+                try:
+                    holds = None if spec.decide is None else bool(spec.decide(measured))
+                except KeyError:
+                    claims.append(c)
+                    missing[c["name"]] = f"the run did not record {key!r}, which its criterion needs: rerun it"
+                    break
+                gate = Gate(False, f"the published run did not record {key!r}, which the current adequacy gate "
+                                   f"needs ({spec.adequacy})", f"a rerun: wgan reproduce {name}")
+                claims.append(Claim(spec.name, c.get("statement", "") or spec.statement, spec.criterion, measured,
+                                    holds, quote=spec.quote, where=spec.where, gate=gate, interval=interval,
+                                    ours=spec.ours).to_json())
+                done.append(c["name"])
+            break
+    return res | {"claims": claims, "rejudged": {"from": str(path), "claims": done, "not_rejudged": missing}}
+
+
 def committed_verdicts(name: str, results_dir: Path | None = None) -> dict[str, str]:
     """Per claim of reproduction ``name``, the verdict of its published run and that run's budget (for ``wgan
     reproduce --list``); empty when no run is published (or the docs folder is not at hand, as in an installed
@@ -127,7 +179,7 @@ def _verdict(c: dict[str, Any]) -> str:
 
 def _rows(exp: Experiment, res: dict[str, Any] | None, page: str) -> list[str]:
     run = {c["name"]: c for c in res["claims"]} if res else {}
-    cmd = f"`{command(exp.name, res.get('options') if res else None)}`"
+    cmd = f"`{command(exp.name, res.get('options') if res else None, user=True)}`"
     specs: list[ClaimSpec | None] = list(exp.claims) or [None]
     rows = []
     for spec in specs:
@@ -159,13 +211,26 @@ def run_markdown(exp: Experiment, res: dict[str, Any] | None) -> str:
     """A page's "published run" block: the command, budget, wall time and every claim's verdict with its measured
     numbers, interval and gate, from the published ``results.json`` (``None``: not run yet)."""
     opts = res.get("options") if res else None
-    cmd = command(exp.name, opts)
+    cmd = command(exp.name, opts, user=True)
     if res is None:
         return (f"No full run is published under the verdict framework yet. Run `{cmd}`, then `{cmd} --publish` "
                 "and `wgan reproduce --report`.")
     budget = (opts or {}).get("budget") or "cpu"
     lines = [f"Command: `{cmd}` (budget {budget}); wall time {res['wall_time_s'] / 60:.1f} min "
              f"(the reproduction itself, one process).", ""]
+    data = (opts or {}).get("data")
+    if data and data_placeholder(str(data)) != str(data):
+        kind = "file" if PurePath(str(data)).suffix else "folder"
+        lines[-1:-1] = [f"`--data {data_placeholder(str(data))}`: the published run read a {kind} named "
+                        f"`{PurePath(str(data)).name}` on its machine; give the path of yours (the page says what "
+                        "the data are)."]
+    if res.get("rejudged"):
+        rj = res["rejudged"]
+        lines[-1:-1] = [f"Verdicts judged again on this run's measured numbers by the current criteria and gates "
+                        f"(`wgan reproduce {exp.name} --rejudge`; nothing retrained): "
+                        f"{', '.join(rj.get('claims') or []) or 'none'}"
+                        + (f"; not judged again: {', '.join(f'{k} ({v})' for k, v in rj['not_rejudged'].items())}"
+                           if rj.get("not_rejudged") else "") + "."]
     run = {c["name"]: c for c in res["claims"]}
     for spec in exp.claims or ():
         c = run.get(spec.name)
@@ -206,7 +271,8 @@ def render_report(results_dir: Path = RESULTS_DIR) -> str:
         path = results_dir / f"{name}.json"
         res = load_published(path) if path.is_file() else None
         if res is not None:
-            runs.append(f"- `{name}`: `{command(name, res.get('options'))}`, {res['wall_time_s'] / 3600:.2f} h")
+            runs.append(f"- `{name}`: `{command(name, res.get('options'), user=True)}`, "
+                        f"{res['wall_time_s'] / 3600:.2f} h")
         lines += _rows(exp, res, f"reproductions/{name}.md")
     lines += ["", "Published full runs (command, wall time):", ""] + (runs or ["- none yet"])
     return "\n".join(lines) + "\n"

@@ -46,3 +46,23 @@ def settling(curve: Sequence[float], before: float, last: float) -> Settling:
     travel = max(values) - min(values) if values else 0.0
     change = abs(last - before)
     return Settling(change, change / max(abs(last), 1e-12), SETTLED_SHARE * travel, float(last))
+
+
+def improving_over(curve: Sequence[float], start: float) -> float:
+    """How far a falling value (a distance to the data, a loss being minimised) is from having stopped improving:
+    its fall between the last two points of ``curve`` (the value at evenly spaced points of training, the end
+    last) over :data:`SETTLED_SHARE` of the way it travelled from ``start`` (its value before training) over the
+    curve. Below 1: the last stretch improved it by less than 1% of the way it came (settled, or getting worse:
+    a rise is where the run ends, not a shortfall of steps); above 1: still improving.
+
+    Unlike :func:`settling`, the value's own size does not excuse a fall: a distance drifting down by 0.7% of
+    itself per stretch, steadily, is far from where it ends (its value says nothing about how far it has left
+    to go); only the way it has travelled does."""
+    values = [float(start), *map(float, curve)]
+    if len(values) < 3:
+        return float("inf")
+    fall = values[-2] - values[-1]
+    travel = max(values) - min(values)
+    if fall <= 0:
+        return 0.0
+    return fall / (SETTLED_SHARE * travel) if travel > 0 else float("inf")

@@ -30,6 +30,7 @@ ALPHA_LR = 5e-5  # Algorithm 1's alpha, main.py:33-34
 # "substantially high learning rates" (Fig. 4) names no value: 100 x Algorithm 1's alpha for both players, fixed
 # before any run was made (an ambiguity of the paper, not a CPU-cost choice).
 HIGH_LR = 5e-3
+PAPER_STEPS = 100_000  # the toy mixture's run length at --budget paper (gan_toy.py:27 ITERS)
 
 # arm -> (label, config sets on top of the wgan preset: RMSProp 5e-5, clip 0.01, n_critic 5)
 ARMS: dict[str, tuple[str, list[str]]] = {
@@ -62,7 +63,7 @@ def stability_setting(ctx: Context, *, cpu_steps: int = 2000, cpu_seeds: int = 3
         width=_budget.pick(ctx, quick=32, cpu=128, paper=512),
         depth=3,
         batch=_budget.pick(ctx, quick=64, cpu=64, paper=64),
-        steps=_budget.steps(ctx, quick=20, cpu=cpu_steps, paper=100_000, work=work),
+        steps=_budget.steps(ctx, quick=20, cpu=cpu_steps, paper=PAPER_STEPS, work=work),
         n_points=_budget.pick(ctx, quick=4, cpu=20, paper=100),
         n_eval=_budget.pick(ctx, quick=200, cpu=500, paper=1000),
         seeds=_budget.seeds(ctx, quick=1, cpu=cpu_seeds, paper=cpu_seeds),

@@ -36,8 +36,8 @@ def _gaussian_1d(mean: float, std: float) -> SampleFn:
 
 
 # ---------------------------------------------------------------------------------------------- optimal-critic
-DISC_GRAD_MAX, GP_GRAD_BAND, CLIP_SLOPE_SHARE_MIN = 1e-3, (0.5, 2.0), 0.5
-CLEAN_OVER_DISC, OC_MIN_SEEDS, SUPPORT = 100.0, 3, 3.5
+DISC_GRAD_MAX, GP_GRAD_BAND = 1e-3, (0.5, 2.0)
+OC_MIN_SEEDS, SUPPORT = 3, 3.5
 CLIP_LR = 5e-5  # WGAN Algorithm 1; the official code's --lrD default (WassersteinGAN/main.py:33, RMSprop :161)
 
 
@@ -49,17 +49,6 @@ def gradient_vanishes(disc_grad_at_fake_mean: float) -> bool:
 def gradient_usable(lowest_seed_mean: float, highest_seed_mean: float) -> bool:
     """Every seed's GP critic's mean |df/dx| at the fakes within [0.5, 2] (its Lipschitz target is 1)."""
     return bool(GP_GRAD_BAND[0] <= lowest_seed_mean and highest_seed_mean <= GP_GRAD_BAND[1])
-
-
-def near_linear(grad_at_fake_over_max_slope: float) -> bool:
-    """The clipped critic's mean slope at the fakes is at least half its steepest slope (worst seed)."""
-    return grad_at_fake_over_max_slope >= CLIP_SLOPE_SHARE_MIN
-
-
-def clean_gradient(m: dict[str, Any]) -> bool:
-    """The clipped critic gives the fakes at least half its steepest slope, and that share is at least
-    :data:`CLEAN_OVER_DISC` times the discriminator's (worst seeds)."""
-    return bool(near_linear(m["clip_share"]) and m["clip_share"] >= CLEAN_OVER_DISC * m["disc_share"])
 
 
 def linear_fit_r2(x: torch.Tensor, y: torch.Tensor) -> float:
@@ -116,10 +105,6 @@ def _soft_disc(x: torch.Tensor) -> torch.Tensor:  # an unsaturated discriminator
     return torch.sigmoid(0.5 * x).squeeze(1)
 
 
-def _tanh_critic(x: torch.Tensor) -> torch.Tensor:  # a critic that saturates away from 0
-    return torch.tanh(3 * x).squeeze(1)
-
-
 def _oc_gate(m: dict[str, Any]) -> Gate:
     short = [] if m["seeds"] >= OC_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {OC_MIN_SEEDS}"]
     for who in ("disc", "clip"):
@@ -148,16 +133,18 @@ OC_VANISHES = ClaimSpec(
                     "caption "
                     "describes; the figure gives no numbers",
     inadequate_control=lambda: _oc_control(_linear, _saturated_disc, seeds=1, over=20.0))
+# "Very clean gradients on all parts of the space" (Fig. 3's caption; sec. 3: "remarkably clean gradients
+# everywhere") qualifies the gradients without a measurable bar: the text's contrast is that the critic "can't
+# saturate" where the discriminator "saturates and results in vanishing gradients" (judged by gan-gradient-vanishes),
+# and "very clean" names no share of the steepest slope. The 0.5 bar judged before (issue 23) was ours, and a bar
+# written now would be chosen after its run was seen, so the claim is measured, not judged.
 OC_CLEAN = ClaimSpec(
     "wgan-critic-clean-gradient", "WGAN",
     "Our WGAN critic provides very clean gradients on all parts of the space.", "sec. 3, Fig. 3 (caption)",
-    f"worst seed: the weight-clipped critic's mean |df/dx| at the fakes >= {CLIP_SLOPE_SHARE_MIN:g} x its steepest "
-    f"slope on [-5, 5], and that share >= {CLEAN_OVER_DISC:g} x the discriminator's (thresholds ours)",
-    decide=clean_gradient, gate=_oc_gate, adequacy=OC_ADEQUACY, trained=True,
-    negative_control=lambda: _oc_control(_tanh_critic, _saturated_disc),
-    positive_control=lambda: _oc_control(_linear, _saturated_disc),
-    positive_source="constructed: a linear critic f(x) = x beside a saturated discriminator",
-    inadequate_control=lambda: _oc_control(_linear, _saturated_disc, over=20.0))
+    "worst seed: the weight-clipped critic's mean |df/dx| at the fakes as a share of its steepest slope on [-5, 5], "
+    "its smallest slope on [-5, 5] as a share of the steepest ('all parts of the space'), and the share at the "
+    "fakes over the discriminator's (descriptive: the caption's 'very clean' gives no bar, and the earlier 0.5 bar "
+    "was ours)", kind="descriptive")
 OC_LINEAR = ClaimSpec(
     "clipped-critic-near-linear", "WGAN",
     "The critic, however, can't saturate, and converges to a linear function that gives remarkably clean gradients "
@@ -218,13 +205,14 @@ def optimal_critic_table(ctx: Context) -> list[Row]:
             "input-gradient magnitude at 2000 fixed fakes (mean), worst seed; the slope at the fakes over the "
             "steepest slope on [-5, 5]", ""),
         Row("criterion", "none (a figure)", "WGAN sec. 3, Fig. 3",
-            f"discriminator mean |dD/dx| at the fakes < {DISC_GRAD_MAX:g}; clipped critic's slope share at the fakes "
-            f">= {CLIP_SLOPE_SHARE_MIN:g} and >= {CLEAN_OVER_DISC:g} x the discriminator's; GP critic's slope in "
-            "[0.5, 2] (ours); the clipped critic's straight-line R^2 on the support reported, not judged; gated on "
+            f"discriminator mean |dD/dx| at the fakes < {DISC_GRAD_MAX:g}; GP critic's slope in [0.5, 2] (ours); the "
+            "clipped critic's slope shares (at the fakes, and its smallest on [-5, 5], over its steepest) and its "
+            "straight-line R^2 on the support reported, not judged; gated on "
             f"{OC_MIN_SEEDS} seeds and both losses settled: |change| over the last tenth below 1% of the loss OR "
             "below eps = 1% of the way the loss travelled during training",
-            "issue 23: 'clean gradients' is judged on the paper's clipped critic (was: the GP critic); the 0.95 "
-            "linearity bar was ours, not the paper's, so it is dropped; a relative change of a loss near 0 (a "
+            "issue 23: 'clean gradients' is measured on the paper's clipped critic (was: judged on the GP critic); "
+            "the 0.95 linearity bar and the 0.5 slope-share bar were ours, not the paper's ('very clean' names no "
+            "number), so both are dropped; a relative change of a loss near 0 (a "
             "saturated discriminator) means nothing, hence the absolute eps; an unsaturated discriminator and a tanh "
             "critic fail (tests)"),
     ]
@@ -272,6 +260,7 @@ def optimal_critic(ctx: Context) -> Result:
             "critic_gp_grad_at_fake_min": float(f_grad_fake.min()),
             "critic_clip_grad_at_fake_mean": float(c_grad_fake.mean()),
             "critic_clip_grad_at_fake_over_max_slope": float(c_grad_fake.mean() / c_grad_grid.max()),
+            "critic_clip_min_over_max_slope": float(c_grad_grid.min() / c_grad_grid.max()),
             "clip_r2": shape_numbers(clipped, fake_eval)["r2"],
         })
         for who, losses in (("disc", disc_losses), ("clip", clip_losses)):
@@ -298,7 +287,10 @@ def optimal_critic(ctx: Context) -> Result:
                                     "disc_grad_at_fake_max": worst("disc_grad_at_fake_max"),
                                     "disc_prob_at_fake_mean": worst("disc_prob_at_fake_mean")}),
         OC_CLEAN.judge(gate_m | {"clip_share": worst("critic_clip_grad_at_fake_over_max_slope", min),
+                                 "clip_min_share_space": worst("critic_clip_min_over_max_slope", min),
                                  "disc_share": worst("disc_grad_at_fake_over_max_slope"),
+                                 "clip_share_over_disc_share": worst("critic_clip_grad_at_fake_over_max_slope", min)
+                                 / max(worst("disc_grad_at_fake_over_max_slope"), 1e-300),
                                  "critic_clip_grad_at_fake_mean": worst("critic_clip_grad_at_fake_mean", min)}),
         OC_LINEAR.judge({"clip_r2": worst("clip_r2", min)}),
         OC_GP.judge({"gp_low": gp_lo, "gp_high": gp_hi,
