@@ -77,3 +77,27 @@ def test_estimate_extrapolates_linearly_in_the_steps(sleeper: str, tmp_path: Pat
     assert paper.seconds == pytest.approx(0.2 + 0.002 * 8000, rel=0.25)
     assert not (tmp_path / "never").exists()  # probes run in a temporary folder
     assert "--budget paper" in paper.line(sleeper)
+
+
+def test_estimate_times_runs_that_a_process_cache_would_remember(tmp_path: Path, monkeypatch) -> None:
+    """Reproductions memoise finished runs per process (shared by two reproductions); an estimate's probes must time
+    the training, not the memo: the second run a and run b would otherwise be free."""
+    from wgan.experiments._common import process_cache
+
+    memo = process_cache()
+    name = "test-memo-sleeper"
+
+    @register(name, "WGAN", "nowhere", "sleeps once per setting", table=_table)
+    def run(ctx: Context) -> Result:
+        n = _budget.steps(ctx, quick=2, cpu=2000, paper=8000)
+        if n not in memo:
+            time.sleep(0.2 + 0.002 * n)
+            memo[n] = True
+        return Result([], {})
+
+    monkeypatch.setattr(_budget, "MIN_EXTRA_S", 0.3)
+    try:
+        est = _budget.estimate(name, Context(out=tmp_path / "never"))
+    finally:
+        EXPERIMENTS.pop(name)
+    assert est.fixed_s >= 0.2 and est.seconds == pytest.approx(0.2 + 0.002 * 2000, rel=0.25)

@@ -127,6 +127,9 @@ def estimate(name: str, ctx: Context, report=None) -> Estimate:
     exp = get(name)
 
     def probe(fraction: float) -> tuple[float, int, int]:
+        from ._common import clear_process_caches
+
+        clear_process_caches()  # a run memoised by an earlier probe would be timed as free
         tmp = tempfile.mkdtemp(prefix=f"wgan-estimate-{name}-")
         progress = Progress(name)
         try:

@@ -52,6 +52,23 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+_PROCESS_CACHES: list[dict] = []
+
+
+def process_cache() -> dict:
+    """A memo of finished runs kept for the life of the process, shared by the reproductions that train the same
+    runs (e.g. optimizer-stability and failed-run-loss); :func:`clear_process_caches` empties every one of them."""
+    memo: dict = {}
+    _PROCESS_CACHES.append(memo)
+    return memo
+
+
+def clear_process_caches() -> None:
+    """Forget every :func:`process_cache` (``--estimate``'s probe runs must time the training, not the memo)."""
+    for memo in _PROCESS_CACHES:
+        memo.clear()
+
+
 def cached_run(path: Path, setting: dict[str, Any], train: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The run saved at ``path`` when it was made with ``setting``; else ``train()``'s, saved there (atomically)
     with it. A reproduction stopped part-way resumes from its finished runs when it is started again."""

@@ -25,7 +25,7 @@ from ..training.trainer import Trainer
 from . import Context
 from . import _budget as budget
 from ._claims import Gate
-from ._common import TOY, WGAN_GP_TOY, WGAN_TOY, clip_gp_rows, fit_cadence, fit_measuring
+from ._common import TOY, WGAN_GP_TOY, WGAN_TOY, clip_gp_rows, fit_cadence, fit_measuring, process_cache
 from ._protocol import Row
 
 REF_C = 0.01  # the clipping bound the weight histograms are compared at (WGAN Algorithm 1 default)
@@ -52,7 +52,7 @@ def deep_setting(ctx: Context) -> DeepSetting:
     return DeepSetting(width=width, depth=12, steps=steps, batch=batch, n_measure=5, n_probe=256)
 
 
-_DEEP_CACHE: dict[tuple, dict[str, Any]] = {}
+_DEEP_CACHE: dict[tuple, dict[str, Any]] = process_cache()
 
 
 def deep_run(method: str, s: DeepSetting, seed: int, device: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ..metrics import mode_stats
 from ..training.trainer import Trainer
 from . import Context
 from ._budget import pick, seeds, steps
-from ._common import WGAN_GP_TOY, fit_cadence, fit_measuring
+from ._common import WGAN_GP_TOY, fit_cadence, fit_measuring, process_cache
 from ._protocol import Row
 
 WGAN = "Wasserstein GAN (Arjovsky, Chintala, Bottou 2017)"
@@ -66,7 +66,7 @@ class Trajectory:
     snapshots: dict[int, np.ndarray] = field(default_factory=dict)
 
 
-_CACHE: dict[tuple, Trajectory] = {}
+_CACHE: dict[tuple, Trajectory] = process_cache()
 
 # WGAN-GP on 2-D data with the authors' toy values (WGAN_GP_TOY: lambda 0.1, Adam beta (0.5, 0.9)). Measured here
 # with Algorithm 1's lambda 10, beta (0, 0.9) instead (2000 steps, width 128): W1 swung between 0.65 and 2.3 and

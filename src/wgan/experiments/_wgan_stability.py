@@ -20,7 +20,7 @@ from scipy.stats import spearmanr
 from ..config import Config, apply_sets
 from ..training.trainer import Trainer
 from . import Context, _budget
-from ._common import fit_cadence, fit_measuring, fit_seeds_measuring
+from ._common import fit_cadence, fit_measuring, fit_seeds_measuring, process_cache
 from ._protocol import Row
 from ._toy_runs import Trajectory
 
@@ -70,7 +70,7 @@ def stability_setting(ctx: Context, *, cpu_steps: int = 2000, cpu_seeds: int = 3
         schedule=schedule)
 
 
-_CACHE: dict[tuple, Trajectory] = {}
+_CACHE: dict[tuple, Trajectory] = process_cache()
 
 
 def arm_config(arm: str, s: StabilitySetting, seed: int, device: str = "cpu") -> Config:
