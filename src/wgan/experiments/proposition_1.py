@@ -131,9 +131,9 @@ def table(ctx: Context) -> list[Row]:
             "(ITERS 100,000 x CRITIC_ITERS 5)"),
         Row("steps", "100,000 iterations x 5 critic steps", f"{TOY}:25, 27", f"{s.steps} critic steps",
             "" if ctx.budget == "paper" and not ctx.quick else "CPU cost; --budget paper runs the paper's value; "
-            "6000 when sized: seed 0's dual value was -0.17 x W1 at 2000 steps and 1.01 x W1 at 6000 (the critic "
+            "6000 when sized: seed 0's dual value was -0.20 x W1 after 2000 steps and 1.01 x W1 after 6000 (it "
             "leaves the He init's negative-dual shape only after ~4000 steps at lambda 10, Adam 1e-4); seed 1 was "
-            "at 0.73 x W1, so the gate may still fail"),
+            "at 0.73 x W1, so the gate may still fail there"),
         Row("seeds", "n/a (a proposition)", "WGAN-GP sec. 2.3", f"{seeds(ctx, quick=1, cpu=3, paper=3)} (--seeds)",
             "issue 23: at least 3 seeds"),
         Row("statistic", "gradient norm 1 on the lines between coupled points (a theorem)", "WGAN-GP sec. 2.3",
