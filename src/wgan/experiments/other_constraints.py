@@ -175,9 +175,9 @@ def table(ctx: Context) -> list[Row]:
         Row("batch", "256", f"{TOY}:26", f"{deep.batch} (gradients, as gradient-norms), {shallow.batch} (capacity)",
             cpu if deep.batch != 256 else ""),
         Row("steps", "100,000 iterations x 5 critic steps", f"{TOY}:25, 27",
-            f"{deep.steps} and {shallow.steps} critic steps", cpu + ("; the deep critics' count is the fewest at "
-                                                                    "which the decayed critics' weight norms moved "
-                                                                    f"{MOVED:.0%} (the gate) when sized" if cpu else "")),
+            f"{deep.steps} and {shallow.steps} critic steps",
+            cpu + ("; the deep critics' count is the fewest at which the decayed critics' weight norms moved "
+                   f"{MOVED:.0%} (the gate) when sized" if cpu else "")),
         Row("seeds", "not stated", "WGAN-GP sec. 3", f"{seeds(ctx, quick=1, cpu=3, paper=3)} (--seeds), paired "
             "across methods", "issue 23: at least 3 seeds"),
         Row("eval_mode", "n/a: no batch norm", f"{TOY}:53-58", "n/a", ""),
