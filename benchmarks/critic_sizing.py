@@ -3,12 +3,15 @@
 grow (the numbers behind the step counts of proposition-1, other-constraints and value-surfaces at --budget cpu;
 one torch thread, run with OMP_NUM_THREADS=1):
 
+    PYTHONPATH=src python benchmarks/critic_sizing.py init 8gaussians --width 128
     PYTHONPATH=src python benchmarks/critic_sizing.py dual 8gaussians --width 128 --steps 6000 --seed 0
     PYTHONPATH=src python benchmarks/critic_sizing.py dual 8gaussians --width 64 --steps 6000 --seed 2 \
         --set objective.penalty=gp --set objective.penalty_weight=10
     PYTHONPATH=src python benchmarks/critic_sizing.py decay l1-decay --steps 2000 --seed 0
     PYTHONPATH=src python benchmarks/critic_sizing.py settle 8gaussians --method clip --steps 6000
 
+* ``init``: a He-initialised 3-layer critic of width ``--width``, seeds ``--seed`` .. ``--seed + 3``: its dual value
+  and mean input-gradient norm on the evaluation points before any step;
 * ``dual``: a WGAN-GP critic (Algorithm 1) of width ``--width``; its dual value over the exact W1 at 10 evenly spaced
   points, and at the end its gradient norm and cosine on the exact coupling's lines (proposition-1's gate and
   statistic; two-sided-penalty's gate);
@@ -53,7 +56,7 @@ def _trainer(sets: list[str], data: str, depth: int, width: int, batch: int, n_e
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("probe", choices=("dual", "decay", "settle"))
+    p.add_argument("probe", choices=("init", "dual", "decay", "settle"))
     p.add_argument("what", help="dual/settle: a toy data set; decay: an other-constraints method or none")
     p.add_argument("--width", type=int, default=128)
     p.add_argument("--steps", type=int, default=6000)
@@ -63,7 +66,16 @@ def main() -> None:
     a = p.parse_args()
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    if a.probe == "dual":
+    if a.probe == "init":
+        for seed in range(a.seed, a.seed + 4):
+            tr = _trainer(["objective.name=wgan-gp"], a.what, 3, a.width, 256, 1000, 10, seed)
+            real, _ = tr.reference_data()
+            fake = tr.generate(1000, seed=30_000 + seed)
+            x = torch.cat([real, fake]).requires_grad_(True)
+            (g,) = torch.autograd.grad(tr.D(x).sum(), x)
+            print(f"width {a.width}, seed {seed}: initial dual value {dual_value(tr.D, real, fake):.2f}, mean input-"
+                  f"gradient norm {float(g.norm(dim=1).mean()):.2f}")
+    elif a.probe == "dual":
         s = FixedSetting(width=a.width, depth=3, steps=a.steps, batch=256, n_eval=1000, checkpoints=10)
         fit = fixed_critic(a.what, ["objective.name=wgan-gp", *a.set], s, a.seed)
         t = exact_transport(fit["real"], fit["fake"])
