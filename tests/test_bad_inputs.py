@@ -293,6 +293,8 @@ CASES: list = [
     (["reproduce", "value-surfaces", "--steps", "1000000000000"], "--steps"),
     (["reproduce", "value-surfaces", "--seeds", "0"], "--seeds"),
     (["reproduce", "value-surfaces", "--seeds", "1000000000000"], "--seeds"),
+    (["reproduce", "value-surfaces", "--quick", "--estimate"], "drop --quick"),
+    (["reproduce", "value-surfaces", "--quick", "--budget", "paper"], "drop --budget paper or --quick"),
     # ---- classifier
     (["classifier", "train", "--data", "digits", "--out", "{root}/c.pt", "--steps", "0"], "--steps"),
     (["classifier", "train", "--data", "digits", "--out", "{root}/c.pt", "--steps", "100000000000000"], "--steps"),

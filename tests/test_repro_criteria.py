@@ -242,6 +242,19 @@ def test_char_lm_primary_metric_is_not_won_by_padding_or_one_sample():
     assert not char_lm.not_comparable(close | {"distinct_ns_gan": 0.001, "distinct_wgan_gp": 0.001})
 
 
+def test_char_lm_learns_is_decided_only_once_the_curve_stopped_falling():
+    steps = [0, 150, 300, 450, 600, 750, 900, 1050, 1200, 1350, 1500]
+    # the last quarter starts at the first evaluation at or after 1125 (step 1200): 0.5 -> 0.45 is a 10% drop
+    assert char_lm.late_drop(steps, [1, .9, .8, .7, .6, .5, .5, .5, .5, .5, .45]) == pytest.approx(0.1)
+    assert char_lm.late_drop(steps, [1] * 10 + [1.1]) == pytest.approx(-0.1)  # rose: not learning any more
+    unmoved = char_lm.LM_LEARNS.negative_control()
+    assert char_lm.LM_LEARNS.judge(unmoved).status == "DOES NOT HOLD"  # settled without learning
+    assert char_lm.LM_LEARNS.judge(unmoved | {"js_text_late_drop": 0.06}).status == "INCONCLUSIVE"  # still falling
+    learned = char_lm.LM_LEARNS.positive_control()
+    assert char_lm.LM_LEARNS.judge(learned | {"js_text_late_drop": 0.3}).status == "HOLDS"  # learned already
+    assert char_lm.LM_LEARNS.judge(learned | {"seeds": 2}).status == "INCONCLUSIVE"
+
+
 def test_overfitting_gap_and_memorisation_probe():
     co = critic_overfitting
     # the probe passes only on a gap above 2 standard errors

@@ -296,6 +296,36 @@ def test_reproduce_char_lm_quick(tmp_path, one_thread):
     text = (out / "samples.txt").read_text()
     assert text.count("# ") == 3 and len(text.splitlines()) == 63
 
+    # every finished run is kept and reused by the same command: a second start trains nothing and agrees
+    kept = sorted(p.name for p in (out / "runs").glob("*.json"))
+    assert kept == ["ns-gan-k10-seed0.json", "ns-gan-seed0.json", "wgan-gp-seed0.json"]
+    (out / "results.json").unlink()
+    import wgan.experiments.char_lm as char_lm
+
+    def no_training(*a, **k):
+        raise AssertionError("a kept run was trained again")
+
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(char_lm, "train_lm", no_training)
+    try:
+        again = run_experiment("char-lm", Context(out=out, quick=True))
+    finally:
+        monkey.undo()
+    assert [c.measured for c in again.claims] == [c.measured for c in result.claims]
+    # a run kept from another setting (here: another corpus) is trained again, not reused
+    from wgan.io import write_json
+
+    path = out / "runs" / "wgan-gp-seed0.json"
+    saved_run = read_json(path)
+    write_json(path, saved_run | {"setting": saved_run["setting"] | {"corpus": "another"}})
+    (out / "results.json").unlink()
+    monkey.setattr(char_lm, "train_lm", no_training)
+    try:
+        with pytest.raises(AssertionError, match="trained again"):
+            run_experiment("char-lm", Context(out=out, quick=True))
+    finally:
+        monkey.undo()
+
 
 def test_reproduce_char_lm_needs_a_corpus(tmp_path):
     from wgan.experiments import Context, run_experiment

@@ -387,6 +387,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         print(f"published {publish(out / 'results.json', exp.name)}; now run wgan reproduce --report")
         return 0
     if args.estimate:
+        if args.quick and exp.study is None:
+            raise ConfigError("--estimate sizes a full run at --budget (cpu or paper); --quick runs in seconds: drop "
+                              "--quick")
         if exp.study is not None:
             study, folder = exp.study(ctx)
             return _print_estimate(study, folder, args.workers)
