@@ -73,7 +73,13 @@ def test_switches_are_validated(setting, match):
         resolve(tiny_config(setting), check_data=False)
 
 
-@pytest.mark.parametrize("setting", ["train.critic_schedule=wgan", "optim.name=rmsprop_tf"])
+@pytest.mark.parametrize("setting", ["optim.name=rmsprop_tf"])
 def test_the_ensemble_refuses_the_switches(setting):
     bad = unsupported_settings(resolve(tiny_config(setting), check_data=False))
     assert [b.split(" = ")[0] for b in bad] == [setting.split("=")[0]]
+
+
+def test_the_ensemble_takes_wgans_critic_schedule():
+    """The ensemble runs the Trainer's own critic_iterations (tests/test_ensemble.py checks the members equal it)."""
+    cfg = resolve(tiny_config("objective.name=wgan", "train.critic_schedule=wgan"), check_data=False)
+    assert unsupported_settings(cfg) == []
