@@ -159,12 +159,9 @@ def corpus_id(sampler: TextSampler) -> str:
     return h.hexdigest()[:16]
 
 
-def run_to_json(run: LMRun) -> dict[str, Any]:
-    return asdict(run)
-
-
 def run_from_json(d: dict[str, Any]) -> LMRun:
-    """The inverse of :func:`run_to_json` (JSON turns the n-gram orders, dict keys, into strings)."""
+    """An :class:`LMRun` from its ``asdict`` as read back from JSON (JSON turns the n-gram orders, dict keys, into
+    strings)."""
     ints = {k: {int(n): v for n, v in d[k].items()} for k in ("js", "js_text", "baseline", "baseline_text")}
     return LMRun(**{k: v for k, v in d.items() if k in LMRun.__dataclass_fields__} | ints)
 
@@ -175,7 +172,7 @@ def train_lm_cached(objective: str, sampler: TextSampler, s: LMSetting, seed: in
     key = {"objective": objective, "seed": seed, "device": ctx.device, "corpus": corpus_id(sampler),
            "setting": {k: v for k, v in asdict(s).items() if k != "seeds"}}
     saved = cached_run(ctx.out / "runs" / f"{objective}-seed{seed}.json", key,
-                       lambda: run_to_json(train_lm(objective, sampler, s, seed, ctx.device)))
+                       lambda: asdict(train_lm(objective, sampler, s, seed, ctx.device)))
     return run_from_json(saved)
 
 
