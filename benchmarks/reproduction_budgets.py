@@ -53,7 +53,7 @@ def measure(name: str, budget: str, out: Path) -> dict:
             seconds, how = _study_seconds(exp, ctx), "study estimator (training steps only)"
         else:
             est = estimate(name, ctx)
-            seconds, how = est.seconds, est.line(name).split("(", 1)[1].rstrip(")")
+            seconds, how = est.seconds, est.line(name).split("(", 1)[1].removesuffix(")")
         entry = {"seconds": seconds, "how": how}
     except ConfigError as e:  # e.g. a paper budget that needs a dataset this machine lacks
         entry = {"seconds": None, "how": f"not estimated: {e}"}
