@@ -10,13 +10,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..registry import Registry
 
 if TYPE_CHECKING:
+    import torch
+
+    from ..config import Config
     from ..data import Sampler
-    from ..training.trainer import Trainer
+
+
+class Run(Protocol):
+    """What a data kind's hooks read from a training run (:class:`wgan.training.trainer.Trainer` is one): the
+    config, the data, the critic, generation from a seed, the per-run cache of reference statistics, the device
+    and the step. The hooks are typed against this, not against the Trainer, so the kinds do not depend on the
+    loop that calls them."""
+
+    cfg: Config
+    sampler: Sampler
+    D: torch.nn.Module
+    eval_cache: dict[str, Any]
+    device: torch.device
+    step: int
+
+    def generate(self, n: int, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor: ...
 
 
 @dataclass(frozen=True)
@@ -24,7 +42,7 @@ class DataKind:
     """What the loop and the command line do that depends on the kind of data (``Sampler.kind``), never on
     the objective: how a run evaluates itself, what it reports, how it writes samples.
 
-    * ``evaluate(trainer)``: ``eval/*`` scalars at the current step (deterministic: own seeded streams).
+    * ``evaluate(run)``: ``eval/*`` scalars at the current step (deterministic: own seeded streams).
     * ``summary(trainer, ev)``: the reported figures with a ``"protocol"`` dict saying how each was measured.
     * ``headline(summary, steps, took)``: the one line ``wgan train`` and ``wgan eval`` print (``steps``: "after
       N steps" or "", ``took``: "; N s" or "").
@@ -38,12 +56,12 @@ class DataKind:
     (:meth:`wgan.config.Config.demo`); which kind a ``--data`` value is, the data source that recognises it
     (:func:`wgan.data.source_of`)."""
 
-    evaluate: Callable[[Trainer], dict[str, float]]
-    summary: Callable[[Trainer, dict[str, float]], dict[str, Any]]
+    evaluate: Callable[[Run], dict[str, float]]
+    summary: Callable[[Run, dict[str, float]], dict[str, Any]]
     headline: Callable[[dict[str, Any], str, str], str]
-    save_samples: Callable[[Trainer, Path], None] | None = None
+    save_samples: Callable[[Run, Path], None] | None = None
     sample_formats: tuple[str, ...] = (".npy",)
-    sample_lines: Callable[[Trainer, int, int], list[str]] | None = None
+    sample_lines: Callable[[Run, int, int], list[str]] | None = None
     metric_options: bool = False
     train_classifier: Callable[..., Any] | None = None
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,10 +40,7 @@ from ..metrics.image_metrics import (
     parse_metric,
     protocol_text,
 )
-from .base import KINDS, DataKind, validation_sampler
-
-if TYPE_CHECKING:
-    from ..training.trainer import Trainer
+from .base import KINDS, DataKind, Run, validation_sampler
 
 GRID_ROWS = 8  # sample grids are GRID_ROWS x GRID_ROWS images (conditional: one row per class, up to 10)
 GRID_SEED = 50_000  # + train.seed: the fixed noise of every grid
@@ -105,7 +102,7 @@ class Plan:
     absent: dict[str, str] = field(default_factory=dict)
 
 
-def _classifier(trainer: Trainer) -> tuple[FeatureNetwork | None, Any, str]:
+def _classifier(trainer: Run) -> tuple[FeatureNetwork | None, Any, str]:
     """(feature network, ImageClassifier, reason when None) for ``eval.classifier``."""
     from ..metrics.classifier import load_classifier
 
@@ -131,7 +128,7 @@ def _is_stacked_pair(net, shape: tuple[int, ...]) -> bool:
         and net.n_classes == 10
 
 
-def plan(trainer: Trainer) -> Plan:
+def plan(trainer: Run) -> Plan:
     """The evaluation plan of this run (cached on the trainer; ``wgan eval`` clears the cache)."""
     if "image_plan" in trainer.eval_cache:
         return trainer.eval_cache["image_plan"]
@@ -174,7 +171,7 @@ def plan(trainer: Trainer) -> Plan:
 
 
 # ---------------------------------------------------------------------------------------------- measuring
-def _real(trainer: Trainer, split: str, n: int, seed: int) -> torch.Tensor:
+def _real(trainer: Run, split: str, n: int, seed: int) -> torch.Tensor:
     """``n`` real images (drawn with replacement) of the training or validation split, fixed per seed (cached)."""
     key = ("real", split, n, seed)
     if key not in trainer.eval_cache:
@@ -186,7 +183,7 @@ def _real(trainer: Trainer, split: str, n: int, seed: int) -> torch.Tensor:
     return trainer.eval_cache[key]
 
 
-def _fake(trainer: Trainer, n: int, seed: int) -> torch.Tensor:
+def _fake(trainer: Run, n: int, seed: int) -> torch.Tensor:
     x = trainer.generate(n, seed=seed)
     return x.reshape(n, *trainer.sampler.shape)  # (n, C, H, W)
 
@@ -195,7 +192,7 @@ class _Measuring:
     """The run's side of :class:`wgan.metrics.image_metrics.Measuring`: real and generated images, the
     feature networks of the plan and the independent critic, for the metric families' ``measure``."""
 
-    def __init__(self, trainer: Trainer, p: Plan) -> None:
+    def __init__(self, trainer: Run, p: Plan) -> None:
         self.trainer, self.plan = trainer, p
         self.seed, self.n_samples = trainer.cfg.train.seed, trainer.cfg.eval.n_samples
         self.has_val = validation_of(trainer.sampler) is not None
@@ -239,7 +236,7 @@ class _Measuring:
         return stats_file(self.trainer.cfg.data.name, protocol)
 
 
-def measure(trainer: Trainer) -> dict[str, float]:
+def measure(trainer: Run) -> dict[str, float]:
     """``eval/<metric name>`` (and baselines ``eval/<name>_val`` or ``_real``, ``_std``, ``_kl``) for the plan:
     each metric measured by its family (:data:`wgan.metrics.image_metrics.IMAGE_METRICS`)."""
     p = plan(trainer)
@@ -256,7 +253,7 @@ def measure(trainer: Trainer) -> dict[str, float]:
     return out
 
 
-def _stats_protocol(trainer: Trainer, p: Plan, s: MetricSpec) -> dict[str, Any] | None:
+def _stats_protocol(trainer: Run, p: Plan, s: MetricSpec) -> dict[str, Any] | None:
     """What the reference statistics of ``s`` depend on, when they are cached: FID with an Inception network on
     a named dataset (:mod:`wgan.metrics.fid_cache`); else None."""
     d = trainer.cfg.data
@@ -272,7 +269,7 @@ def _stats_protocol(trainer: Trainer, p: Plan, s: MetricSpec) -> dict[str, Any] 
             "splitseed": d.split_seed, "subset": d.subset, "deq": int(d.dequantize)}
 
 
-def _independent_critic(trainer: Trainer, n: int) -> tuple[float, float]:
+def _independent_critic(trainer: Run, n: int) -> tuple[float, float]:
     """W estimate of a fresh critic trained on validation images (seed A) vs fakes, measured on other
     validation images (seed B) vs other fakes; falls back to training images when there is no validation
     split (the protocol says which)."""
@@ -292,7 +289,7 @@ def _independent_critic(trainer: Trainer, n: int) -> tuple[float, float]:
     return est.w_estimate, est.final_train_w
 
 
-def _critic_real(trainer: Trainer, n: int) -> tuple[torch.Tensor, torch.Tensor, str]:
+def _critic_real(trainer: Run, n: int) -> tuple[torch.Tensor, torch.Tensor, str]:
     """Real images for the independent critic: ``n`` draws from each of two disjoint halves of the validation
     split when its images are at hand (a random half each, seed ``40_000 + seed``), else two draws with other
     seeds (which may share images); and the sentence the protocol uses for it."""
@@ -319,11 +316,11 @@ def _critic_real(trainer: Trainer, n: int) -> tuple[torch.Tensor, torch.Tensor, 
             "which may share images")
 
 
-def evaluate(trainer: Trainer) -> dict[str, float]:
+def evaluate(trainer: Run) -> dict[str, float]:
     return measure(trainer)
 
 
-def protocol(trainer: Trainer) -> dict[str, str]:
+def protocol(trainer: Run) -> dict[str, str]:
     """One line per metric: what was measured, on how many images, against which split, with which network."""
     p, s0 = plan(trainer), trainer.cfg.train.seed
     m = _Measuring(trainer, p)
@@ -341,7 +338,7 @@ def protocol(trainer: Trainer) -> dict[str, str]:
     return out
 
 
-def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
+def summary(trainer: Run, ev: dict[str, float]) -> dict[str, Any]:
     out: dict[str, Any] = {k.split("/", 1)[1]: v for k, v in ev.items()}
     p = plan(trainer)
     if p.classifier is not None and p.classifier.accuracy is not None:
@@ -351,7 +348,7 @@ def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- sample grids
-def grid_images(trainer: Trainer) -> tuple[torch.Tensor, int]:
+def grid_images(trainer: Run) -> tuple[torch.Tensor, int]:
     """The fixed-noise grid images ``(R * R', C, H, W)`` and the images per row."""
     seed = GRID_SEED + trainer.cfg.train.seed
     k = int(getattr(trainer, "n_classes", 0) or 0) if getattr(trainer, "conditional", False) else 0
@@ -389,7 +386,7 @@ def save_grid(x: torch.Tensor, per_row: int, path: Path, label: str = "") -> Non
     atomic_write(path, lambda f: f.write(buf.getbuffer()))
 
 
-def save_samples(trainer: Trainer, folder: Path) -> None:
+def save_samples(trainer: Run, folder: Path) -> None:
     x, per_row = grid_images(trainer)
     save_grid(x, per_row, Path(folder) / f"step-{trainer.step:07d}.png",
               label=f"step {trainer.step} (fixed noise)")

@@ -13,24 +13,21 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from ..metrics import mode_stats, w1_exact
 from ..metrics.prdc import POINTS_K, points_protocol, prdc
 from ..metrics.w1_floor import w1_floor
-from .base import KINDS, DataKind
-
-if TYPE_CHECKING:
-    from ..training.trainer import Trainer
+from .base import KINDS, DataKind, Run
 
 REF_SEEDS = (10_000, 20_000)  # + train.seed: the two reference data samples (floor = W1 between them)
 EVAL_SEED = 30_000  # + train.seed: the generated sample W1 is measured on
 PLOT_SEED = 40_000  # + train.seed: the generated points drawn in the toy plots
 
 
-def reference_data(trainer: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
+def reference_data(trainer: Run) -> tuple[torch.Tensor, torch.Tensor]:
     """Two independent ``eval.n_samples``-point data samples, fixed per seed (cached with their W1, the floor, which
     :func:`wgan.metrics.w1_floor.w1_floor` also keeps across runs: it depends only on these two samples)."""
     cache = trainer.eval_cache
@@ -43,7 +40,7 @@ def reference_data(trainer: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
     return cache["ref"]
 
 
-def evaluate(trainer: Trainer) -> dict[str, float]:
+def evaluate(trainer: Run) -> dict[str, float]:
     """Exact W1 (``w1_exact_2k`` protocol), its data-vs-data floor, precision/recall/density/coverage
     (``prdc2k_5nn_coords``) and, for mixtures, mode stats."""
     ref, _ = reference_data(trainer)
@@ -65,7 +62,7 @@ def evaluate(trainer: Trainer) -> dict[str, float]:
     return out
 
 
-def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
+def summary(trainer: Run, ev: dict[str, float]) -> dict[str, Any]:
     """``w1``, ``w1_floor``, ``w1_over_floor``, ``precision``, ``recall``, ``density``, ``coverage``, mode
     statistics and the protocol."""
     n = trainer.cfg.eval.n_samples
@@ -90,7 +87,7 @@ def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
     }
 
 
-def save_samples(trainer: Trainer, folder: Path) -> None:
+def save_samples(trainer: Run, folder: Path) -> None:
     """``folder/step-NNNNNNN.png`` for 2-D data; higher-dimensional points have no picture (said once a run)."""
     if trainer.sampler.dim == 2:
         save_toy_plot(trainer, Path(folder) / f"step-{trainer.step:07d}.png")
@@ -102,7 +99,7 @@ def save_samples(trainer: Trainer, folder: Path) -> None:
             "is logged as for 2-D, and `wgan sample RUN --out samples.npy` writes samples")
 
 
-def save_toy_plot(trainer: Trainer, path: Path) -> None:
+def save_toy_plot(trainer: Run, path: Path) -> None:
     """Data and generated points over the critic's value surface."""
     from ..diagnostics.plots import plot_toy, run_title
     from ..diagnostics.surfaces import critic_surface

@@ -14,35 +14,32 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..data.text_corpora import PAD, TextSampler, argmax_decode
 from ..io import atomic_write
 from ..metrics.ngrams import NgramModel, js_bits, ngram_js, ngram_model
-from .base import KINDS, DataKind
-
-if TYPE_CHECKING:
-    from ..training.trainer import Trainer
+from .base import KINDS, DataKind, Run
 
 MAX_N = 4  # n-grams of n = 1..4, as the paper
 N_STEP_SAMPLES = 64  # sequences per samples/step-NNNNNNN.txt
 N_LOG_SAMPLES = 10  # of which appended to samples.txt
 
 
-def _sampler(trainer: Trainer) -> TextSampler:
+def _sampler(trainer: Run) -> TextSampler:
     s = trainer.sampler
     if not isinstance(s, TextSampler):
         raise TypeError(f"text hooks need a TextSampler, got {type(s).__name__}")
     return s
 
 
-def n_eval(trainer: Trainer) -> int:
+def n_eval(trainer: Run) -> int:
     """Generated sequences per evaluation: ``eval.n_samples`` capped at the validation size, so the
     validation baseline is measured on as many sequences as the generator is."""
     return min(trainer.cfg.eval.n_samples, len(_sampler(trainer).val))
 
 
-def reference(trainer: Trainer) -> tuple[list[NgramModel], list[NgramModel], dict[str, float]]:
+def reference(trainer: Run) -> tuple[list[NgramModel], list[NgramModel], dict[str, float]]:
     """The training lines' n-gram models (n = 1..4) with padding counted (the authors') and without, and the
     validation-vs-training baseline JS of each per n; computed once per run (they depend on the data only)."""
     if "text_ref" not in trainer.eval_cache:
@@ -56,12 +53,12 @@ def reference(trainer: Trainer) -> tuple[list[NgramModel], list[NgramModel], dic
     return trainer.eval_cache["text_ref"]
 
 
-def generated_indices(trainer: Trainer, n: int, seed: int):
+def generated_indices(trainer: Run, n: int, seed: int):
     """``n`` generated sequences from streams seeded by ``seed``, argmax-decoded to ``(n, L)`` indices."""
     return argmax_decode(trainer.generate(n, seed=seed))
 
 
-def evaluate(trainer: Trainer) -> dict[str, float]:
+def evaluate(trainer: Run) -> dict[str, float]:
     models, text, baseline = reference(trainer)
     fake = generated_indices(trainer, n_eval(trainer), seed=30_000 + trainer.cfg.train.seed)  # (n, L)
     out = {f"eval/js{m.n}": ngram_js(fake, m) for m in models}
@@ -70,7 +67,7 @@ def evaluate(trainer: Trainer) -> dict[str, float]:
     return out
 
 
-def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
+def summary(trainer: Run, ev: dict[str, float]) -> dict[str, Any]:
     s = _sampler(trainer)
     n = n_eval(trainer)
     out: dict[str, Any] = {k.split("/", 1)[1]: v for k, v in sorted(ev.items())}
@@ -85,12 +82,12 @@ def summary(trainer: Trainer, ev: dict[str, float]) -> dict[str, Any]:
     return out
 
 
-def sample_lines(trainer: Trainer, n: int, seed: int) -> list[str]:
+def sample_lines(trainer: Run, n: int, seed: int) -> list[str]:
     """``n`` generated sequences as strings (argmax-decoded, trailing padding stripped)."""
     return _sampler(trainer).charmap.decode(generated_indices(trainer, n, seed))
 
 
-def save_samples(trainer: Trainer, folder: Path) -> None:
+def save_samples(trainer: Run, folder: Path) -> None:
     lines = sample_lines(trainer, N_STEP_SAMPLES, seed=40_000 + trainer.cfg.train.seed)
     text = "".join(line + "\n" for line in lines).encode()
     atomic_write(Path(folder) / f"step-{trainer.step:07d}.txt", lambda f: f.write(text))
