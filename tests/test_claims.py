@@ -24,8 +24,10 @@ from wgan.experiments._claims import (
     adequate,
     claims_markdown,
     count_interval,
+    gate_from,
     mean_interval,
     quote_found,
+    too_few_seeds,
 )
 from wgan.experiments._protocol import marked_block
 from wgan.experiments._report import RUN_BEGIN, RUN_END, load_published, publish, render_report, run_markdown
@@ -89,6 +91,14 @@ def test_the_four_verdicts():
     with pytest.raises(ValueError, match="inadequate_control"):
         ClaimSpec("y", "WGAN", "q", "sec. 1", "c", decide=lambda m: True, gate=lambda m: Gate(True), adequacy="a",
                   negative_control=dict, positive_control=dict)
+
+
+def test_gate_helpers_name_the_seeds_shortfall_and_join_the_rest():
+    assert too_few_seeds({"seeds": 3}, 3) == [] and too_few_seeds({"seeds": 5}, 3) == []
+    assert too_few_seeds({"seeds": 2}, 3) == ["2 seed(s), fewer than 3"]
+    assert gate_from([], "more steps") == Gate(True, "", "more steps")
+    assert gate_from(["2 seed(s), fewer than 3", "not settled"], "b") == Gate(False, "2 seed(s), fewer than 3; "
+                                                                                    "not settled", "b")
 
 
 def test_intervals():

@@ -59,6 +59,19 @@ class Gate:
     budget: str = ""
 
 
+def too_few_seeds(measured: Mapping[str, Any], need: int) -> list[str]:
+    """The seeds shortfall of a run (``measured["seeds"]`` below ``need``) as a one-item list, else ``[]``: the
+    first entry of most gates' shortfall list."""
+    have = measured["seeds"]
+    return [] if have >= need else [f"{have} seed(s), fewer than {need}"]
+
+
+def gate_from(shortfalls: list[str], budget: str) -> Gate:
+    """The gate whose measured shortfalls are ``shortfalls`` (passed when there are none) and whose ``budget``
+    says what would reach it."""
+    return Gate(not shortfalls, "; ".join(shortfalls), budget)
+
+
 def adequate(_measured: Mapping[str, Any]) -> Gate:
     """The gate of a claim every run can decide (an exact computation, or a claim whose measurement is its own
     adequacy); the spec's ``adequacy`` text says why."""

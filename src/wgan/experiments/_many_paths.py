@@ -47,7 +47,7 @@ from ..resolve import resolve
 from ..stats import Summary, summarize
 from ..training.trainer import Trainer
 from . import Claim, Context, Result, _budget
-from ._claims import ClaimSpec, Gate, Interval
+from ._claims import ClaimSpec, Gate, Interval, gate_from
 from ._common import cached_run, single_thread
 from ._protocol import Row
 from ._settled import SETTLED_SHARE, improving_over
@@ -339,9 +339,9 @@ def _lr_gate(m: dict[str, Any]) -> Gate:
                      f"at the end: the slowest, {m['lr_improving_cell']}, fell over the last tenth of training by "
                      f"{m['lr_improving_over']:.3g} x the settled bar ({SETTLED_SHARE:.0%} of the way its mean "
                      "distance travelled)")
-    return Gate(not short, "; ".join(short), f"--seeds {max(MIN_SEEDS, m['seeds'])} and more generator steps than "
-                f"{m['steps']} (e.g. --steps {4 * m['steps']}; the paper trains 200,000) until every cell has stopped "
-                "improving: size it with the lr sweep's wall time, which grows linearly in the steps")
+    return gate_from(short, f"--seeds {max(MIN_SEEDS, m['seeds'])} and more generator steps than "
+                     f"{m['steps']} (e.g. --steps {4 * m['steps']}; the paper trains 200,000) until every cell has "
+                     "stopped improving: size it with the lr sweep's wall time, which grows linearly in the steps")
 
 
 def _k_gate(m: dict[str, Any]) -> Gate:
@@ -352,8 +352,8 @@ def _k_gate(m: dict[str, Any]) -> Gate:
         short.append(f"at k = 1, 5, 10 NS-GAN's best mean (95% upper end {m['ns_gan_small_k_best_mean_hi']:.4g}) has "
                      f"not left the random generator's level ({m['k_random_generator_mean_lo']:.4g}) in "
                      f"{m['k_steps']} generator steps")
-    return Gate(not short, "; ".join(short), f"the default k sweep (k = 1, 5, 10, 100), --seeds {MIN_SEEDS} or more and"
-                f" more generator steps than {m['k_steps']} (the k sweep runs --steps / 8)")
+    return gate_from(short, f"the default k sweep (k = 1, 5, 10, 100), --seeds {MIN_SEEDS} or more and"
+                     f" more generator steps than {m['k_steps']} (the k sweep runs --steps / 8)")
 
 
 def _geo_better(m: dict[str, Any], better: tuple[str, ...], than: str, strict: bool = False) -> bool:
@@ -584,9 +584,8 @@ def _penalty_gate(m: dict[str, Any]) -> Gate:
                      f"difference [{m.get('closest_lo90', math.nan):.3g}, {m.get('closest_hi90', math.nan):.3g}] "
                      f"reaches {fit:.2g} x the margin {m.get('closest_margin', math.nan):.3g}")
     need = max(MIN_SEEDS, math.ceil(m["seeds"] * min(m.get("closest_fit", 10.0), 1e3) ** 2))
-    return Gate(not short, "; ".join(short),
-                f"about --seeds {need} (the interval narrows as 1 / sqrt(seeds); the paper: 1,000 runs per setting, "
-                "--budget paper)")
+    return gate_from(short, f"about --seeds {need} (the interval narrows as 1 / sqrt(seeds); the paper: 1,000 runs "
+                     "per setting, --budget paper)")
 
 
 def _penalty_measured(**over: Any) -> dict[str, Any]:

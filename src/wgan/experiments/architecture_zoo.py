@@ -39,7 +39,7 @@ from ._architectures import (
     succeeded,
     train_score_classifier,
 )
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._protocol import Row
 
 PRIMARY = 3.0  # the zoo's success threshold (and the random study's headline row): Table 2's second row
@@ -79,15 +79,15 @@ def zoo_measured(table: dict[str, dict[str, float | None]], untrained: float, re
 
 
 def _zoo_gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= ZOO_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {ZOO_MIN_SEEDS}"]
+    short = too_few_seeds(m, ZOO_MIN_SEEDS)
     need = m["untrained_score"] + BASELINE_SHARE * (m["real_score"] - m["untrained_score"])
     for meth in ("wgan-gp", "dcgan"):
         b = m[f"{meth}/baseline"]
         if not b >= need:
             short.append(f"the DCGAN baseline row under {meth} scores {b:.3g}, below {need:.3g} ({BASELINE_SHARE:g} of "
                          "the way from the untrained generator to real images): the baseline that must train does not")
-    return Gate(not short, "; ".join(short), f"--seeds {ZOO_MIN_SEEDS} or more and more generator steps (--budget "
-                "paper: the paper's 200,000 at 64x64, DIM 64); size them with --estimate")
+    return gate_from(short, f"--seeds {ZOO_MIN_SEEDS} or more and more generator steps (--budget "
+                     "paper: the paper's 200,000 at 64x64, DIM 64); size them with --estimate")
 
 
 def _zoo(gp_rows: int, other_rows: int, seeds: int = 3, baseline: float = 8.0) -> dict[str, Any]:

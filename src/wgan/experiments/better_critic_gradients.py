@@ -32,7 +32,7 @@ from ..nets import MLP
 from ..objectives import Objective
 from ..penalties import Penalty, clip_weights_
 from . import Context, Result, _budget, register
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import one_thread
 from ._protocol import Row
 from ._wgan_stability import MAIN, WGAN
@@ -182,11 +182,11 @@ def _decide(m: dict[str, Any]) -> bool:
 
 
 def _gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     if not m["quality_gain"] >= CRITIC_IMPROVES:
         short.append(f"training did not make the critic better: its quality (share of the exact W1) rose by "
                      f"{m['quality_gain']:.3f} from k = 0 to {m['k_max']} (not >= {CRITIC_IMPROVES:g})")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more critic steps than {m['k_max']}")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and more critic steps than {m['k_max']}")
 
 
 def _m(rho_low: float, seeds: int = 5, gain: float = 0.6) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from ..errors import ConfigError
 from ..kinds.text_runs import MAX_N, reference, sample_lines
 from ..training.trainer import Trainer
 from . import Context, Result, _budget, register
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import cached_run, fit_cadence, fit_measuring, single_thread
 from ._protocol import Row
 
@@ -212,25 +212,25 @@ def not_comparable(m: dict[str, Any], other: str = "ns_gan") -> bool:
 
 
 def _comparison_gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     if not m["js1_text_wgan_gp"] <= LEARNED_FACTOR * m["js1_text_validation"]:
         short.append(f"WGAN-GP's padding-free 1-gram JS {m['js1_text_wgan_gp']:.3g} is above {LEARNED_FACTOR:g} x the "
                      f"validation lines' {m['js1_text_validation']:.3g}: it has not learned character statistics yet")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']} (the "
-                "paper: 200,000 at width 512); the run's time grows linearly in the steps")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']} (the "
+                     "paper: 200,000 at width 512); the run's time grows linearly in the steps")
 
 
 def _learns_gate(m: dict[str, Any]) -> Gate:
     """Enough seeds, and, for a run that has not (yet) learned by the criterion, WGAN-GP's padding-free JS (mean over
     n and seeds) has stopped falling: a run still learning cannot say that it will not learn, while a run that
     already learned decides the claim whatever its course."""
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     if not learns(m) and not m["js_text_late_drop"] < PLATEAU_DROP:
         short.append(f"WGAN-GP's padding-free JS (mean over n = 1..{MAX_N}) still fell by "
                      f"{m['js_text_late_drop']:.0%} over the last quarter (not below {PLATEAU_DROP:.0%}): it is still "
                      "learning")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']} (the "
-                "paper: 200,000 at width 512); the run's time grows linearly in the steps")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']} (the "
+                     "paper: 200,000 at width 512); the run's time grows linearly in the steps")
 
 
 def _lm_measured(wgan: float, ns: float, distinct_ns: float = 0.9, seeds: int = 3, other: str = "ns_gan",

@@ -31,7 +31,7 @@ from ..config import Config, apply_sets
 from ..errors import ConfigError
 from ..metrics.image_metrics import metric_name
 from . import Context, Result, _budget, register
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval
 from ._protocol import Row
 
 CODE = "improved_wgan_training/gan_cifar_resnet.py"
@@ -155,9 +155,9 @@ def _gate(arm: str):
         if not abs(m["real_is"] - REAL_IS) <= REAL_TOLERANCE:
             short.append(f"the metric's check fails: CIFAR-10 test images score {m['real_is']:.3g}, not {REAL_IS} +- "
                          f"{REAL_TOLERANCE} (wrong Inception weights or data?)")
-        return Gate(not short, "; ".join(short), f"a GPU run of `wgan reproduce cifar10-inception` (the paper's "
-                    f"{PAPER_STEPS:,} steps, {MIN_SEEDS} seeds per arm, {PAPER_IS_SAMPLES:,}-sample scores; "
-                    "`--estimate --device cuda` sizes it) with the official Inception weights")
+        return gate_from(short, f"a GPU run of `wgan reproduce cifar10-inception` (the paper's "
+                         f"{PAPER_STEPS:,} steps, {MIN_SEEDS} seeds per arm, {PAPER_IS_SAMPLES:,}-sample scores; "
+                         "`--estimate --device cuda` sizes it) with the official Inception weights")
     return gate
 
 

@@ -29,7 +29,7 @@ from ..data import make_sampler
 from ..training.trainer import Trainer
 from . import Context, Result, register
 from . import _budget as budget
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import single_thread
 from ._images import IMG_MIN_SEEDS, MNIST, WGAN_GP, ImageSetting, image_rows, image_setting, say_progress
 from ._protocol import Row
@@ -200,7 +200,7 @@ def _co(gp: float, clip: float, seeds: int = 3, probes: tuple[float, float] = (1
 
 
 def _probe_shortfalls(m: dict[str, Any], objectives: tuple[str, ...]) -> list[str]:
-    short = [] if m["seeds"] >= IMG_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {IMG_MIN_SEEDS}"]
+    short = too_few_seeds(m, IMG_MIN_SEEDS)
     for o in objectives:
         gap, se = m[f"probe_{o}_gap"], m[f"probe_{o}_se"]
         if not memorises(gap, se):
@@ -215,7 +215,7 @@ PROBE_BUDGET = ("--seeds 3, and a wider critic and/or more generator steps (--bu
 
 def _co_gate(m: dict[str, Any]) -> Gate:
     short = _probe_shortfalls(m, ("wgan-gp", "wgan"))
-    return Gate(not short, "; ".join(short), PROBE_BUDGET)
+    return gate_from(short, PROBE_BUDGET)
 
 
 def _full_gate(m: dict[str, Any]) -> Gate:
@@ -227,7 +227,7 @@ def _full_gate(m: dict[str, Any]) -> Gate:
     if not m["gap_subset_low"] > 0:
         short.append(f"the WGAN-GP subset run shows no overfitting to contrast with the full set: its late gap's 95% "
                      f"interval reaches {m['gap_subset_low']:.3g} (lower end not above 0)")
-    return Gate(not short, "; ".join(short), PROBE_BUDGET + " and the subset run's gap is above 0")
+    return gate_from(short, PROBE_BUDGET + " and the subset run's gap is above 0")
 
 
 CO_ADEQUACY = (f"at least {IMG_MIN_SEEDS} seeds, and the memorisation probe of each arm judged: its critic, trained "

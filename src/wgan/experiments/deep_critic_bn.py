@@ -16,7 +16,7 @@ import numpy as np
 
 from . import Context, Result, register
 from ._budget import pick, seeds, steps
-from ._claims import ClaimSpec, Gate, count_interval
+from ._claims import ClaimSpec, Gate, count_interval, gate_from, too_few_seeds
 from ._common import TOY, WGAN_GP, WGAN_TOY, single_thread
 from ._deep_runs import DeepRunSetting, converged, deep_wgan
 from ._protocol import Row
@@ -47,13 +47,13 @@ def often_fail(m: dict[str, Any]) -> bool:
 
 
 def _gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     for arm in ("clip-bn-shallow", "gp-deep"):
         if m[f"{arm}/failed"] > 0:
             short.append(f"{m[f'{arm}/failed']} of {m['seeds']} {arm} control run(s) did not converge at "
                          f"{m['steps']} generator steps, so a failure of the deep clipped critic cannot be told "
                          "from too short a run")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']}")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']}")
 
 
 def _control(deep_failed: int, seeds: int = 3, control_failed: int = 0) -> dict[str, Any]:

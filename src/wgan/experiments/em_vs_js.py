@@ -29,7 +29,7 @@ from ..objectives import Objective
 from ..penalties import Penalty
 from . import Context, Result, register
 from ._budget import seeds, steps
-from ._claims import ClaimSpec, Gate
+from ._claims import ClaimSpec, Gate, gate_from, too_few_seeds
 from ._common import SampleFn, one_thread, train_critic
 from ._protocol import Row
 from ._settled import SETTLED_SHARE, settling
@@ -90,13 +90,13 @@ EM_MIN_SEEDS, EM_POINTS = 3, 10
 
 
 def _em_gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= EM_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {EM_MIN_SEEDS}"]
+    short = too_few_seeds(m, EM_MIN_SEEDS)
     if not m["w_settle_over"] < 1:
         short.append(f"the critic's held-out estimate still moved between the last two tenths of training by "
                      f"{m['w_settle_over']:.3g} x what counts as settled ({SETTLED_SHARE:.0%} of the estimate or of "
                      f"the way it travelled; worst: {m['w_settle_worst']}): not trained to optimality")
-    return Gate(not short, "; ".join(short), f"--seeds {EM_MIN_SEEDS} and more critic steps than "
-                f"{m.get('steps', '?')} (--steps; each theta's critics train for --steps updates)")
+    return gate_from(short, f"--seeds {EM_MIN_SEEDS} and more critic steps than "
+                     f"{m.get('steps', '?')} (--steps; each theta's critics train for --steps updates)")
 
 
 EM_CLOSED = ClaimSpec(

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import Context, Result, register
-from ._claims import ClaimSpec, Gate, count_interval
+from ._claims import ClaimSpec, Gate, count_interval, gate_from, too_few_seeds
 from ._common import one_thread
 from ._protocol import Row
 from ._tracking import ALPHA, after_drop, spearman_p
@@ -56,12 +56,12 @@ def majority(k: int, n: int) -> bool:
 
 
 def _gate_ref(m: dict[str, Any], what: str) -> Gate:
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     if not m[f"rmsprop/{what}"] == m["seeds"]:
         name = "has a trend in its second half (estimate and W1)" if what == "trending" else "tracks W1"
         short.append(f"the reference arm (RMSProp 5e-5) {name} in {m[f'rmsprop/{what}']} of {m['seeds']} seeds, "
                      "not all: the test cannot tell a working run from a failed one here")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']}")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']}")
 
 
 def _m(k: int, seeds: int = 3, ref: int | None = None, key: str = "failed_constant") -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ..objectives import Objective
 from ..training.trainer import Trainer
 from . import Context, Result, register
 from ._budget import count, pick, seeds, steps
-from ._claims import ClaimSpec, Gate, count_interval
+from ._claims import ClaimSpec, Gate, count_interval, gate_from
 from ._common import dcgan_rows, fit_measuring, one_thread, points_gan_trainer, write_points
 from ._protocol import Row
 
@@ -62,7 +62,7 @@ def _ns_gate(m: dict[str, Any]) -> Gate:
     if m["adam-confident-d/d_fake_at_start"] >= D_CONFIDENT:
         short.append(f"the pre-trained discriminator gives the fakes D = {m['adam-confident-d/d_fake_at_start']:.3g}"
                      f" at the start (not below {D_CONFIDENT:g}: not the separated regime the claim is about)")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and the default 500 discriminator steps first")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and the default 500 discriminator steps first")
 
 
 def _gg_measured(w1_end: float, d_fake: float, seeds: int = 3) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from ..data import make_sampler
 from ..metrics.image_metrics import count_text
 from ..training.trainer import Trainer
 from . import Context, Result, _budget, register
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import fit_cadence, fit_measuring, one_thread
 from ._protocol import Row
 from ._wgan_stability import MAIN, WGAN
@@ -134,14 +134,14 @@ def train_arm(gen: str, algo: str, s: RobustSetting, classifier: Path, seed: int
 
 # ---------------------------------------------------------------------------------------------- claims
 def _gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     for algo in ALGORITHMS:
         r = m[f"{algo}/dcgan/ratio"]
         if not r <= TRAINS:
             short.append(f"{algo} does not train the DCGAN generator (Fig. 6's pair): its FID ended at {r:.2f} x "
                          f"its step-0 value (not <= {TRAINS:g})")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']} "
-                "(the authors: 25 epochs of LSUN)")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']} "
+                     "(the authors: 25 epochs of LSUN)")
 
 
 ADEQ = (f"at least {MIN_SEEDS} seeds, and both algorithms train the DCGAN generator (Fig. 6: each one's mean FID "
@@ -154,13 +154,13 @@ FIG6_ADEQ = (f"at least {MIN_SEEDS} seeds, and at least one of the two algorithm
 
 
 def _fig6_gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     best = min(m["wgan/dcgan/ratio"], m["gan/dcgan/ratio"])
     if not best <= TRAINS:
         short.append(f"neither algorithm trains the DCGAN generator: the better one's FID ended at {best:.2f} x its "
                      f"step-0 value (not <= {TRAINS:g})")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']} "
-                "(the authors: 25 epochs of LSUN)")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']} "
+                     "(the authors: 25 epochs of LSUN)")
 
 
 def _m() -> dict[str, Any]:

@@ -27,7 +27,7 @@ from ..config import Config, apply_sets
 from ..metrics.image_metrics import count_text
 from ..training.trainer import Trainer
 from . import Context, Result, register
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import fit_cadence, fit_measuring, single_thread
 from ._images import (
     BASELINE_TRAINS,
@@ -114,7 +114,7 @@ FIG3_ADAM = "Using Adam further improves performance."
 
 
 def _short_seeds(m: dict[str, Any]) -> list[str]:
-    return [] if m["seeds"] >= IMG_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {IMG_MIN_SEEDS}"]
+    return too_few_seeds(m, IMG_MIN_SEEDS)
 
 
 def _budget_text(m: dict[str, Any]) -> str:
@@ -129,7 +129,7 @@ def _pair_gate(a: str, b: str) -> Callable[[dict[str, Any]], Gate]:
         if not min(m[f"{a}_fid_end_over_start"], m[f"{b}_fid_end_over_start"]) <= BASELINE_TRAINS:
             short.append(f"neither {a} nor {b} trained: their FIDs ended at {m[f'{a}_fid_end_over_start']:.2f} and "
                          f"{m[f'{b}_fid_end_over_start']:.2f} x their step-0 values (not <= {BASELINE_TRAINS:g})")
-        return Gate(not short, "; ".join(short), _budget_text(m))
+        return gate_from(short, _budget_text(m))
     return gate
 
 
@@ -139,7 +139,7 @@ def _dcgan_gate(m: dict[str, Any]) -> Gate:
     if not m["ns-gan_fid_end_over_start"] <= BASELINE_TRAINS:
         short.append(f"the DCGAN baseline (ns-gan) did not train: its FID ended at "
                      f"{m['ns-gan_fid_end_over_start']:.2f} x its step-0 value (not <= {BASELINE_TRAINS:g})")
-    return Gate(not short, "; ".join(short), _budget_text(m))
+    return gate_from(short, _budget_text(m))
 
 
 def _img(low: float, rel: float = 0.0, seeds: int = 3, trained: float = 0.2, area_low: float | None = None

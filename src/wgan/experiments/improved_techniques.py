@@ -34,7 +34,7 @@ from ..metrics.image_metrics import count_text
 from ..training.trainer import Trainer
 from . import Context, Result, register
 from ._budget import pick, seeds, steps
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import WGAN_GP_TOY, cached_run, fit_cadence, scatter_panel, single_thread
 from ._images import ImageSetting, data_classifier, image_setting
 from ._protocol import Row
@@ -182,7 +182,7 @@ def _it_gate(m: dict[str, Any], prefix: str, n_modes_key: str) -> Gate:
         short.append(f"{m['seeds']} seed(s), fewer than {IT_MIN_SEEDS}")
     if not m[f"{prefix}ns_gan_min_modes"] < m[n_modes_key]:
         short.append("NS-GAN alone covered every mode in every seed: there is no collapse to counter")
-    return Gate(not short, "; ".join(short), f"--seeds {IT_MIN_SEEDS} or more")
+    return gate_from(short, f"--seeds {IT_MIN_SEEDS} or more")
 
 
 def _toy_gate(m: dict[str, Any], d: str) -> Gate:
@@ -192,7 +192,7 @@ def _toy_gate(m: dict[str, Any], d: str) -> Gate:
     seed (collapse: mass on some modes, not all); and the run is long enough for a model that does not collapse
     to reach every mode (the WGAN-GP reference, same nets, steps and evaluation, covers all of them in at least one
     seed) -- else "covers more modes" compares how far training got, not collapse."""
-    short = [] if m["seeds"] >= IT_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {IT_MIN_SEEDS}"]
+    short = too_few_seeds(m, IT_MIN_SEEDS)
     n, lo = m[f"{d}/n_modes"], m[f"{d}/ns_gan_min_modes"]
     if lo < 1:
         short.append(f"NS-GAN alone covered no mode in some seed ({lo:.0f} of {n}): it did not reach the data, which "
@@ -205,9 +205,9 @@ def _toy_gate(m: dict[str, Any], d: str) -> Gate:
     elif not best >= n:
         short.append(f"the run is too short for any model to cover every mode: the WGAN-GP reference covered at most "
                      f"{best:.0f} of {n}")
-    return Gate(not short, "; ".join(short), f"--seeds {IT_MIN_SEEDS} or more and more generator steps than "
-                f"{m.get('steps', '?')} (--steps; size it with --estimate) until NS-GAN alone reaches the data in "
-                "every seed and the WGAN-GP reference covers every mode")
+    return gate_from(short, f"--seeds {IT_MIN_SEEDS} or more and more generator steps than "
+                     f"{m.get('steps', '?')} (--steps; size it with --estimate) until NS-GAN alone reaches the data in "
+                     "every seed and the WGAN-GP reference covers every mode")
 
 
 def _both_sets_gate(m: dict[str, Any]) -> Gate:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import Context, Result, register
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import single_thread
 from ._protocol import Row
 from ._toy_runs import WGAN, Trajectory, kept_samples, toy_protocol, toy_rows, toy_setting, train_trajectory, traj_dict
@@ -44,11 +44,11 @@ def js_poor(m: dict[str, Any]) -> bool:
 
 
 def _lc_gate(m: dict[str, Any], arm: str) -> Gate:
-    short = [] if m["seeds"] >= LC_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {LC_MIN_SEEDS}"]
+    short = too_few_seeds(m, LC_MIN_SEEDS)
     if not m[f"{arm}/w1_range_over_floor"] >= W1_MOVES:
         short.append(f"{arm}'s sample quality barely moved: W1 ranged over {m[f'{arm}/w1_range_over_floor']:.3g} x "
                      f"the data-vs-data floor (not {W1_MOVES:g})")
-    return Gate(not short, "; ".join(short), f"--seeds {LC_MIN_SEEDS} and more generator steps than {m['steps']}")
+    return gate_from(short, f"--seeds {LC_MIN_SEEDS} and more generator steps than {m['steps']}")
 
 
 def _lc(arm: str, p: float, poor: int = 0, seeds: int = 3, moved: float = 20.0) -> dict[str, Any]:

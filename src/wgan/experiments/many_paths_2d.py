@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from . import Context, Result, _budget, register
-from ._claims import ClaimSpec, Gate, count_interval
+from ._claims import ClaimSpec, Gate, count_interval, gate_from, too_few_seeds
 from ._common import single_thread
 from ._many_paths import PAPER_N_CRITIC, Setting, experiment_config, generator_gaussians, member_distances
 from ._protocol import Row
@@ -147,7 +147,7 @@ def _converges(m: dict[str, Any]) -> bool:
 
 
 def _converge_gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     for k in ("ns_gan", "gan_gp", "dragan_ns"):
         if m[f"{k}_converged"] > 0 or m["steps"] >= m["paper_steps"]:
             continue  # decided: it converged, or it had the paper's own steps
@@ -158,8 +158,8 @@ def _converge_gate(m: dict[str, Any]) -> Gate:
         elif not m[f"{k}_median_ratio_end"] < TRAINED:
             short.append(f"{name} converged on no seed and has hardly trained (median final / initial distance "
                          f"{m[f'{k}_median_ratio_end']:.2g}, not below {TRAINED:g}) in {m['steps']} steps")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} or more and more steps (e.g. --steps "
-                f"{4 * m['steps']}; the paper's figure: --budget paper)")
+    return gate_from(short, f"--seeds {MIN_SEEDS} or more and more steps (e.g. --steps "
+                     f"{4 * m['steps']}; the paper's figure: --budget paper)")
 
 
 def _fig_measured(**over: Any) -> dict[str, Any]:
@@ -204,11 +204,11 @@ def _collapse_decide(m: dict[str, Any]) -> bool:
 
 
 def _collapse_gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     if m["ns_gan_collapsed"] == 0:
         short.append(f"NS-GAN collapsed on none of the {m['seeds']} seeds: no 'poor initialization' was drawn")
-    return Gate(not short, "; ".join(short), f"more seeds (e.g. --seeds {max(4 * m['seeds'], 20)}); the paper "
-                "does not say which initialisation is poor")
+    return gate_from(short, f"more seeds (e.g. --seeds {max(4 * m['seeds'], 20)}); the paper "
+                     "does not say which initialisation is poor")
 
 
 FIG3_CONVERGE, FIG4_CONVERGE = _converge_spec(FIG3), _converge_spec(FIG4)

@@ -29,7 +29,7 @@ from ..config import Config, apply_sets
 from ..errors import ConfigError
 from ..metrics.image_metrics import metric_name
 from . import Context, Result, _budget, register
-from ._claims import ClaimSpec, Gate, Interval
+from ._claims import ClaimSpec, Gate, Interval, gate_from
 from ._protocol import Row
 
 MODELS = ("ns-gan", "gan-gp", "dragan-ns")
@@ -128,8 +128,8 @@ def _gate(m: dict[str, Any]) -> Gate:
     if not -m["ns_gan_best_neg_w"] < TRAINED * -m["untrained_neg_w"]:
         short.append(f"NS-GAN has not trained: its best W estimate {-m['ns_gan_best_neg_w']:.3g} is not below "
                      f"{TRAINED:g} x an untrained generator's {-m['untrained_neg_w']:.3g}")
-    return Gate(not short, "; ".join(short), "`wgan reproduce many-paths-color-mnist --budget paper --data MNIST_DIR "
-                "--device cuda` (27 settings x 3 models x 3 seeds at 100,000 steps; size it with --estimate)")
+    return gate_from(short, "`wgan reproduce many-paths-color-mnist --budget paper --data MNIST_DIR "
+                     "--device cuda` (27 settings x 3 models x 3 seeds at 100,000 steps; size it with --estimate)")
 
 
 def _m(**over: Any) -> dict[str, Any]:

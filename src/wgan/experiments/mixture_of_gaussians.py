@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from . import Context, Result, register
-from ._claims import ClaimSpec, Gate, count_interval
+from ._claims import ClaimSpec, Gate, count_interval, gate_from
 from ._common import scatter_panel, single_thread
 from ._protocol import Row
 from ._toy_runs import (
@@ -62,8 +62,8 @@ def _mixture_gate(m: dict[str, Any], arm: str = "wgan") -> Gate:
     if not m[f"{arm}/w1_late_drop"] < PLATEAU_DROP:
         short.append(f"{arm}'s W1 (mean over seeds) still fell by {m[f'{arm}/w1_late_drop']:.0%} over the last "
                      f"quarter (not below {PLATEAU_DROP:.0%}): training has not settled")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']} "
-                "(the authors' toy code trains 100,000; time grows linearly in the steps)")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and more generator steps than {m['steps']} "
+                     "(the authors' toy code trains 100,000; time grows linearly in the steps)")
 
 
 def mixture_measured(late: dict[str, list[list[torch.Tensor]]], modes: torch.Tensor, steps: int,

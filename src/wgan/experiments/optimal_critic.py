@@ -22,7 +22,7 @@ from ..objectives import Objective
 from ..penalties import Penalty, input_gradient_norms
 from . import Context, Result, register
 from . import _budget as budget
-from ._claims import ClaimSpec, Gate
+from ._claims import ClaimSpec, Gate, gate_from, too_few_seeds
 from ._common import SampleFn, one_thread, train_critic
 from ._protocol import Row
 from ._settled import SETTLED_SHARE, Settling, settling
@@ -106,14 +106,14 @@ def _soft_disc(x: torch.Tensor) -> torch.Tensor:  # an unsaturated discriminator
 
 
 def _oc_gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= OC_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {OC_MIN_SEEDS}"]
+    short = too_few_seeds(m, OC_MIN_SEEDS)
     for who in ("disc", "clip"):
         if not m[f"{who}_settle_over"] < 1:
             short.append(f"the {'discriminator' if who == 'disc' else 'clipped critic'}'s loss still changed over the "
                          f"last tenth of training by {m[f'{who}_settle_over']:.2f} x what counts as settled (1% of "
                          "the loss, or 1% of the way it travelled, whichever is larger): not trained to optimality")
-    return Gate(not short, "; ".join(short), f"--seeds {OC_MIN_SEEDS} and more critic steps than {m.get('steps', '?')}"
-                " (--steps; RMSProp at the official 5e-5 is slow)")
+    return gate_from(short, f"--seeds {OC_MIN_SEEDS} and more critic steps than {m.get('steps', '?')}"
+                     " (--steps; RMSProp at the official 5e-5 is slow)")
 
 
 OC_ADEQUACY = (f"at least {OC_MIN_SEEDS} seeds, and both the discriminator's and the clipped critic's losses settled "

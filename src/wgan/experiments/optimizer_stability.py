@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import Context, Result, register
-from ._claims import ClaimSpec, Gate, count_interval
+from ._claims import ClaimSpec, Gate, count_interval, gate_from, too_few_seeds
 from ._common import one_thread
 from ._protocol import Row
 from ._wgan_stability import (
@@ -58,7 +58,7 @@ EXPOSURE_NEEDED = math.ceil(-math.log(1 - DETECT) * PAPER_RUN_STEPS)
 
 def _gate_for(arm: str):
     def gate(m: dict[str, Any]) -> Gate:
-        short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+        short = too_few_seeds(m, MIN_SEEDS)
         if not m["rmsprop/w1_end_over_start"] <= BASE_TRAINS:
             short.append(f"the RMSProp reference did not train: its W1 ended at {m['rmsprop/w1_end_over_start']:.2f}"
                          f" x its step-0 value (not <= {BASE_TRAINS:g})")
@@ -69,10 +69,9 @@ def _gate_for(arm: str):
                          f"{PAPER_RUN_STEPS:,} generator steps -- shows an event there with probability only "
                          f"{1 - math.exp(-exposure / PAPER_RUN_STEPS):.1%}; {DETECT:.0%} needs "
                          f"{EXPOSURE_NEEDED:,} seed-steps")
-        return Gate(not short, "; ".join(short),
-                    f"--seeds {MIN_SEEDS} and at least {EXPOSURE_NEEDED:,} seed-steps per arm (e.g. --budget paper: "
-                    f"{MIN_SEEDS} seeds x {PAPER_RUN_STEPS:,} generator steps with main.py's 512-unit MLPs; size it "
-                    "with --estimate --budget paper)")
+        return gate_from(short, f"--seeds {MIN_SEEDS} and at least {EXPOSURE_NEEDED:,} seed-steps per arm (e.g. "
+                         f"--budget paper: {MIN_SEEDS} seeds x {PAPER_RUN_STEPS:,} generator steps with main.py's "
+                         "512-unit MLPs; size it with --estimate --budget paper)")
 
     return gate
 

@@ -26,7 +26,7 @@ import numpy as np
 from ..diagnostics.layers import compute_activation_grad_norms
 from . import Context, Result, register
 from ._budget import count, pick, seeds
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import TOY, WGAN_GP, WGAN_TOY, single_thread
 from ._fixed_critics import (
     FixedSetting,
@@ -99,7 +99,7 @@ def similar_problems(m: dict[str, Any]) -> bool:
 
 
 def _gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     if not problems(m, "clip"):
         short.append("elementwise clipping shows neither problem in this setting, so the measurement cannot see "
                      "them")
@@ -110,7 +110,7 @@ def _gate(m: dict[str, Any]) -> Gate:
     if still:
         short.append(f"the weight norm of the {', '.join(still)} critics changed by less than {MOVED:.0%} from "
                      "their initialisation: the soft constraint has not acted yet")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more critic steps than {m['steps']}")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and more critic steps than {m['steps']}")
 
 
 def _control(kind: str, seeds: int = 3) -> dict[str, Any]:

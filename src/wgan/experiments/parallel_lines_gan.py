@@ -20,7 +20,7 @@ from ..objectives import Objective
 from ..training.trainer import Trainer
 from . import Context, Result, register
 from ._budget import pick, seeds, steps
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import dcgan_rows, fit_measuring, one_thread, points_gan_trainer, write_points
 from ._protocol import Row
 
@@ -40,12 +40,12 @@ PL_MIN_SEEDS = 3
 
 
 def _pl_seeds(m: dict[str, Any]) -> list[str]:
-    return [] if m["seeds"] >= PL_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {PL_MIN_SEEDS}"]
+    return too_few_seeds(m, PL_MIN_SEEDS)
 
 
 def _pl_gate(m: dict[str, Any]) -> Gate:
     short = _pl_seeds(m)
-    return Gate(not short, "; ".join(short), f"--seeds {PL_MIN_SEEDS}")
+    return gate_from(short, f"--seeds {PL_MIN_SEEDS}")
 
 
 def _pl_match_gate(m: dict[str, Any]) -> Gate:
@@ -54,8 +54,8 @@ def _pl_match_gate(m: dict[str, Any]) -> Gate:
     if not converges_onto_line(m["offset_end"], m["offset_start"]):
         short.append(f"the generator is not on the data line yet (offset {m['offset_end']:.3g} of "
                      f"{m['offset_start']:g})")
-    return Gate(not short, "; ".join(short), f"--seeds {PL_MIN_SEEDS} and more generator steps than {m['steps']} "
-                "(Fig. 1 shows the run at step 12,500)")
+    return gate_from(short, f"--seeds {PL_MIN_SEEDS} and more generator steps than {m['steps']} "
+                     "(Fig. 1 shows the run at step 12,500)")
 
 
 def _pl(off: float, w1_end: float, seeds: int = 3) -> dict[str, Any]:

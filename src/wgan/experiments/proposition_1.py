@@ -20,7 +20,7 @@ import torch
 
 from . import Context, Result, register
 from ._budget import count, pick, seeds
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import TOY, WGAN_GP, single_thread
 from ._fixed_critics import (
     FixedSetting,
@@ -69,11 +69,11 @@ def norm_near_one(m: dict[str, Any]) -> bool:
 
 
 def _gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     if not m["worst_dual_gap"] <= DUAL_GAP:
         short.append(f"a critic's dual value is {m['worst_dual_gap']:.1%} away from the exact W1 (at most "
                      f"{DUAL_GAP:.0%} asked): not trained")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more critic steps than {m['steps']}")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and more critic steps than {m['steps']}")
 
 
 def _control(kind: str) -> dict[str, Any]:

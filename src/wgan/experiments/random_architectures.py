@@ -46,7 +46,7 @@ from ._architectures import (
     succeeded,
     train_score_classifier,
 )
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval
 from ._protocol import Row
 
 THRESHOLDS: tuple[float, ...] = (1.0, 3.0, 5.0, 7.0, 9.0)  # WGAN-GP Table 2's "min. score" column
@@ -124,8 +124,8 @@ def _table2_gate(m: dict[str, Any]) -> Gate:
         short.append(f"{len(ts)} informative threshold(s) ({', '.join(f'{t:g}' for t in ts) or 'none'}: above the "
                      f"untrained generator's {m['untrained_score']:.3g} and passed by some run), fewer than "
                      f"{MIN_INFORMATIVE}: 'most thresholds' cannot be judged")
-    return Gate(not short, "; ".join(short), f"--n {MIN_ARCH} or more (--budget paper: the paper's 200) and enough "
-                "steps that runs pass threshold 5 (the cpu budget's 3,000 does); size it with --estimate")
+    return gate_from(short, f"--n {MIN_ARCH} or more (--budget paper: the paper's 200) and enough "
+                     "steps that runs pass threshold 5 (the cpu budget's 3,000 does); size it with --estimate")
 
 
 def _paper_measured(untrained: float = 1.0, n: int | None = None, swap: bool = False) -> dict[str, Any]:

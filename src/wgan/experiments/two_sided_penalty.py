@@ -17,7 +17,7 @@ import numpy as np
 
 from . import Context, Result, register
 from ._budget import count, pick, seeds
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import TOY, WGAN_GP, single_thread
 from ._fixed_critics import (
     FixedSetting,
@@ -26,7 +26,7 @@ from ._fixed_critics import (
     exact_transport,
     fixed_critic,
     fixed_rows,
-    )
+)
 from ._protocol import Row
 
 DATASETS = ("8gaussians", "swissroll")
@@ -51,12 +51,12 @@ def not_constrained(m: dict[str, Any]) -> bool:
 
 
 def _gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {MIN_SEEDS}"]
+    short = too_few_seeds(m, MIN_SEEDS)
     if not m["worst_dual_gap"] <= TRAINED:
         short.append(f"a critic's dual value is {m['worst_dual_gap']:.1%} of the exact W1 away from it (at most "
                      f"{TRAINED:.0%} asked): not trained to optimality, so a gap would be the optimiser's, not the "
                      "constraint's")
-    return Gate(not short, "; ".join(short), f"--seeds {MIN_SEEDS} and more critic steps than {m['steps']}")
+    return gate_from(short, f"--seeds {MIN_SEEDS} and more critic steps than {m['steps']}")
 
 
 def _control(gap: float, seeds: int = 3, trained: float = 0.0) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from ..penalties import interpolates
 from ..training.trainer import Trainer
 from . import Context, Result, register
 from . import _budget as budget
-from ._claims import ClaimSpec, Gate, mean_interval
+from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import TOY, WGAN_GP, WGAN_GP_TOY, WGAN_TOY, clip_gp_rows, single_thread
 from ._protocol import Row
 from ._settled import SETTLED_SHARE, settling
@@ -164,12 +164,12 @@ def shape_gp_better(m: dict[str, Any], gp: str = "gp-alg1") -> bool:
 
 
 def _vs_gate(m: dict[str, Any]) -> Gate:
-    short = [] if m["seeds"] >= VS_MIN_SEEDS else [f"{m['seeds']} seed(s), fewer than {VS_MIN_SEEDS}"]
+    short = too_few_seeds(m, VS_MIN_SEEDS)
     if not m["worst_dual_settle_over"] < 1:
         short.append(f"a critic's dual value still changed between its last two measurements by "
                      f"{m['worst_dual_settle_over']:.2f} x what counts as settled (the larger of {SETTLED_SHARE:.0%} "
                      f"of the value and {SETTLED_SHARE:.0%} of the range it covered): not trained to optimality")
-    return Gate(not short, "; ".join(short), f"--seeds {VS_MIN_SEEDS} and more critic steps than {m['steps']}")
+    return gate_from(short, f"--seeds {VS_MIN_SEEDS} and more critic steps than {m['steps']}")
 
 
 def _vs_control(gp: float, clip: float, seeds: int = 3, over: float = 0.0) -> dict[str, Any]:

@@ -4,8 +4,9 @@ the objective.
 Each module registers its :class:`~wgan.kinds.base.DataKind` in :data:`~wgan.kinds.base.KINDS` under the
 ``kind`` of its samplers: :mod:`~wgan.kinds.point_runs` (``points``: toy and manifold vectors, exact W1,
 modes, scatter plots), :mod:`~wgan.kinds.image_runs` (``images``: FID/IS/KID, grids) and
-:mod:`~wgan.kinds.text_runs` (``text``: n-gram JS, sample text). A new kind is one module here, imported below; its hooks take a
-:class:`~wgan.kinds.base.Run` (what they may read from the training run), not the Trainer itself.
+:mod:`~wgan.kinds.text_runs` (``text``: n-gram JS, sample text). A new kind is one module here, imported
+below; its hooks take a :class:`~wgan.kinds.base.Run` (what they may read from the training run), not the
+Trainer itself.
 """
 
 from __future__ import annotations
