@@ -264,3 +264,39 @@ def test_rejudge_applies_the_current_gate_to_the_published_numbers(tmp_path, cap
     assert adam["verdict"] == "INCONCLUSIVE"
     assert "did not record 'rmsprop/w1_end_over_start'" in adam["gate"]["shortfall"]
     assert "--data MNIST_DIR" in page and "/somewhere" not in page  # a command a user types, not a machine path
+
+
+def test_a_run_spread_over_starts_says_what_it_reused(tmp_path):
+    """Finished runs kept by ``cached_run`` and reused by a later start are counted in ``results.json``
+    (``resumed``), and the page and the table say so beside the wall time, which is the last start's alone."""
+    from wgan.experiments import EXPERIMENTS, Context, Result, register, run_experiment
+    from wgan.experiments._common import cached_run
+    from wgan.experiments._protocol import SETTINGS, Row
+    from wgan.experiments._report import resumed_note
+
+    name = "test-kept-runs"
+
+    @register(name, "WGAN", "nowhere", "keeps its runs", table=lambda ctx: [Row(s, "x", "", "x") for s in SETTINGS])
+    def run(ctx):
+        for i in range(3):
+            cached_run(ctx.out / "runs" / f"{i}.json", {"i": i}, lambda i=i: {"value": i})
+        return Result([], {})
+
+    try:
+        ctx = Context(out=tmp_path / "out")
+        run_experiment(name, ctx)
+        first = json.loads((ctx.out / "results.json").read_text())
+        assert "resumed" not in first and resumed_note(first) == ""
+        kept = json.loads((ctx.out / "runs" / "1.json").read_text())
+        assert kept["value"] == 1 and kept["setting"] == {"i": 1} and kept["took_s"] >= 0
+        (ctx.out / "runs" / "2.json").unlink()
+        for i in (0, 1):  # what the earlier start's runs had taken, as a slow start would have recorded it
+            path = ctx.out / "runs" / f"{i}.json"
+            path.write_text(json.dumps(json.loads(path.read_text()) | {"took_s": 1800.0}))
+        run_experiment(name, ctx)
+        second = json.loads((ctx.out / "results.json").read_text())
+        assert second["resumed"] == {"reused": 2, "trained": 1, "reused_s": 3600.0}
+        assert "2 of 3 runs were reused from earlier starts, which had taken 60.0 min" in resumed_note(second)
+        assert "taken 1.00 h" in resumed_note(second, hours=True)
+    finally:
+        EXPERIMENTS.pop(name)

@@ -78,6 +78,27 @@ class Progress:
         self.stage = f"the work after {part}"
 
 
+class Resumed:
+    """What a reproduction took from its kept runs (``cached_run`` in :mod:`._common`) in this process: how many
+    finished runs it reused and the time they had taken when they were made, against how many it trained now.
+    :func:`run_experiment` records it in ``results.json`` so that a run spread over several starts says so beside
+    its wall time (the last start's alone)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.reused, self.trained, self.reused_s = 0, 0, 0.0
+
+    def to_json(self) -> dict[str, Any] | None:
+        if not self.reused:
+            return None
+        return {"reused": self.reused, "trained": self.trained, "reused_s": self.reused_s}
+
+
+RESUMED = Resumed()
+
+
 @dataclass(frozen=True)
 class Context:
     out: Path
@@ -170,6 +191,7 @@ def run_experiment(name: str, ctx: Context) -> Result:
     exp = get(name)
     table = full_table(name, ctx)  # before the run: a broken table fails at once, not after an hour
     ctx.out.mkdir(parents=True, exist_ok=True)
+    RESUMED.reset()
     start = time.perf_counter()
     result = exp.run(ctx)
     wall = time.perf_counter() - start
@@ -179,6 +201,7 @@ def run_experiment(name: str, ctx: Context) -> Result:
     write_json(ctx.out / "results.json", {
         "reproduction": name, "paper": exp.paper, "figure": exp.figure, "claim": exp.claim,
         "quick": ctx.quick, "wall_time_s": wall, "options": options(ctx),
+        **({"resumed": resumed} if (resumed := RESUMED.to_json()) else {}),
         "claims": [c.to_json() for c in result.claims],
         "protocol": result.protocol | {"table": table}, "figures": result.figures, "data": result.data,
     })

@@ -31,7 +31,7 @@ from ..io import read_json, write_json
 from ..objectives import Objective
 from ..penalties import Penalty, clip_weights_
 from ..training.trainer import Trainer
-from . import Context, Result
+from . import RESUMED, Context, Result
 from ._protocol import Row
 
 
@@ -71,11 +71,18 @@ def clear_process_caches() -> None:
 
 def cached_run(path: Path, setting: dict[str, Any], train: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The run saved at ``path`` when it was made with ``setting``; else ``train()``'s, saved there (atomically)
-    with it. A reproduction stopped part-way resumes from its finished runs when it is started again."""
+    with it (and ``took_s``, the time ``train()`` took). A reproduction stopped part-way resumes from its finished
+    runs when it is started again; :data:`wgan.experiments.RESUMED` counts what was reused, for ``results.json``."""
     saved = read_json(path) if path.exists() else None
     if saved is None or saved.get("setting") != setting:
+        t0 = time.perf_counter()
         saved = train() | {"setting": setting}
+        saved["took_s"] = time.perf_counter() - t0
         write_json(path, saved)
+        RESUMED.trained += 1
+    else:
+        RESUMED.reused += 1
+        RESUMED.reused_s += float(saved.get("took_s", saved.get("train_s", 0.0)))
     return saved
 
 

@@ -207,6 +207,17 @@ RUN_END = "<!-- end published run -->"
 RUN_HEADING = "**The published run.** The numbers of the run the verdict table shows:"
 
 
+def resumed_note(res: dict[str, Any], hours: bool = False) -> str:
+    """For a run spread over several starts (``results.json``'s ``resumed``), what its wall time leaves out: the
+    finished runs it reused from earlier starts and the time they had taken; "" for a run made in one start."""
+    r = res.get("resumed")
+    if not r:
+        return ""
+    took = f"{r['reused_s'] / 3600:.2f} h" if hours else f"{r['reused_s'] / 60:.1f} min"
+    return (f"; the last of several starts: {r['reused']} of {r['reused'] + r['trained']} runs were reused from "
+            f"earlier starts, which had taken {took} to train")
+
+
 def run_markdown(exp: Experiment, res: dict[str, Any] | None) -> str:
     """A page's "published run" block: the command, budget, wall time and every claim's verdict with its measured
     numbers, interval and gate, from the published ``results.json`` (``None``: not run yet)."""
@@ -217,7 +228,7 @@ def run_markdown(exp: Experiment, res: dict[str, Any] | None) -> str:
                 "and `wgan reproduce --report`.")
     budget = (opts or {}).get("budget") or "cpu"
     lines = [f"Command: `{cmd}` (budget {budget}); wall time {res['wall_time_s'] / 60:.1f} min "
-             f"(the reproduction itself, one process).", ""]
+             f"(the reproduction itself, one process{resumed_note(res)}).", ""]
     data = (opts or {}).get("data")
     if data and data_placeholder(str(data)) != str(data):
         kind = "file" if PurePath(str(data)).suffix else "folder"
@@ -272,7 +283,7 @@ def render_report(results_dir: Path = RESULTS_DIR) -> str:
         res = load_published(path) if path.is_file() else None
         if res is not None:
             runs.append(f"- `{name}`: `{command(name, res.get('options'), user=True)}`, "
-                        f"{res['wall_time_s'] / 3600:.2f} h")
+                        f"{res['wall_time_s'] / 3600:.2f} h{resumed_note(res, hours=True)}")
         lines += _rows(exp, res, f"reproductions/{name}.md")
     lines += ["", "Published full runs (command, wall time):", ""] + (runs or ["- none yet"])
     return "\n".join(lines) + "\n"
