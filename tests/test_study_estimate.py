@@ -38,6 +38,22 @@ def test_estimate_counts_each_runs_steps_and_writes_nothing(tmp_path: Path):
         assert e.seconds == pytest.approx(e.critic_steps_left * e.critic_step_s + 30 * e.generator_step_s)
 
 
+def test_the_seeds_of_one_setting_are_timed_once(tmp_path: Path, monkeypatch):
+    from wgan.studies import estimate
+
+    timed = []
+    monkeypatch.setattr(estimate, "_timed", lambda fn, n, device: timed.append(fn) or 0.01 * (len(timed) + 1))
+    base = apply_sets(Config(), ["train.steps=6", *TINY])
+    study = Study("s", [{"objective.name": "wgan-gp"}, {"objective.name": "ns-gan"}], [0, 1, 2], base)
+    runs = estimate_study(study, tmp_path / "study", probe=1, warmup=0)
+    assert len(runs) == 6 and len(timed) == 4  # one critic and one generator timing per setting, not per seed
+    by_setting = {}
+    for e in runs:
+        by_setting.setdefault(e.label, set()).add((e.critic_step_s, e.generator_step_s))
+    assert len(by_setting) == 2 and all(len(t) == 1 for t in by_setting.values())
+    assert {e.seed for e in runs} == {0, 1, 2}
+
+
 def test_estimate_of_finished_and_interrupted_runs(tmp_path: Path):
     from wgan.training.trainer import Trainer
 

@@ -15,6 +15,7 @@ on the random-architectures study is measured in docs/studies.md.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import time
 from dataclasses import dataclass
@@ -43,11 +44,17 @@ class RunEstimate:
         return self.critic_steps_left * self.critic_step_s + self.steps_left * self.generator_step_s
 
 
-def _critic_steps(trainer, start: int, stop: int) -> int:
+def _critic_steps(cfg: Config, start: int, stop: int) -> int:
     """Critic steps the run makes over generator steps ``[start, stop)``, by its own schedule."""
     from ..training.steps import critic_draws_before
 
-    return critic_draws_before(trainer.cfg, stop) - critic_draws_before(trainer.cfg, start)
+    return critic_draws_before(cfg, stop) - critic_draws_before(cfg, start)
+
+
+def _seedless(cfg: Config) -> str:
+    """What a step's cost depends on: the config with its training seed set aside (the seeds of one setting
+    train the same networks on the same shapes)."""
+    return repr(dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=0)))
 
 
 def _timed(fn, n: int, device) -> float:
@@ -66,8 +73,9 @@ def _timed(fn, n: int, device) -> float:
 
 
 def estimate_run(cfg: Config, run_dir: Path, name: str = "", label: str = "", seed: int = 0, probe: int = 5,
-                 warmup: int = 2) -> RunEstimate:
-    """Estimate one run (its resolved config, its folder); writes nothing."""
+                 warmup: int = 2, timing: tuple[float, float] | None = None) -> RunEstimate:
+    """Estimate one run (its resolved config, its folder); writes nothing. ``timing``: its (critic, generator)
+    step times when already measured (another seed of the same setting), else they are measured here."""
     from ..rundir import load_checkpoint
     from ..training.trainer import Trainer
 
@@ -78,28 +86,33 @@ def estimate_run(cfg: Config, run_dir: Path, name: str = "", label: str = "", se
     start, status = 0, "todo"
     if state == "interrupted":
         start, status = int(load_checkpoint(run_dir)["step"]), "resume"
-    trainer = Trainer(cfg)  # a fresh copy: a step costs the same at any point of the run
-    for _ in range(warmup):
-        trainer.train_step()
-    critic_s = _timed(trainer.critic_step, probe, trainer.device)
-    generator_s = _timed(trainer.generator_step, probe, trainer.device)
+    if timing is None:
+        trainer = Trainer(cfg)  # a fresh copy: a step costs the same at any point of the run
+        for _ in range(warmup):
+            trainer.train_step()
+        timing = (_timed(trainer.critic_step, probe, trainer.device),
+                  _timed(trainer.generator_step, probe, trainer.device))
     left = max(0, steps_total - start)
-    return RunEstimate(name, label, seed, status, left, critic_s, generator_s,
-                       _critic_steps(trainer, start, steps_total))
+    return RunEstimate(name, label, seed, status, left, *timing, _critic_steps(cfg, start, steps_total))
 
 
 def estimate_study(study: Study, out: str | Path, probe: int = 5, warmup: int = 2,
                    on_run=None) -> list[RunEstimate]:
-    """Every run of ``study`` (in its order) with its estimated training time; finished runs cost 0."""
+    """Every run of ``study`` (in its order) with its estimated training time; finished runs cost 0. The seeds
+    of one setting are timed once (the first still to train) and share its step times."""
     import torch
 
     out = Path(out)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as a worker of the pool trains
     try:
-        estimates = []
+        estimates, timings = [], {}
         for r in study.runs():
-            est = estimate_run(study.config(r), out / "runs" / r.name, r.name, r.label, r.seed, probe, warmup)
+            cfg = study.config(r)
+            key = _seedless(cfg)
+            est = estimate_run(cfg, out / "runs" / r.name, r.name, r.label, r.seed, probe, warmup, timings.get(key))
+            if est.status != "done":
+                timings[key] = (est.critic_step_s, est.generator_step_s)
             estimates.append(est)
             if on_run is not None:
                 on_run(est)
