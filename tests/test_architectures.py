@@ -105,6 +105,13 @@ def test_random_architectures_end_to_end(tmp_path: Path):
     assert sorted(s["is100_classifier"] for s in summaries) == sorted(scores.values())  # the table is the runs'
     assert all(math.isfinite(v) for v in scores.values())
     assert isinstance(result.claims[0].holds, bool)
+    assert "resumed" not in data
+    # started again on the same folder: every run is read back, none trained, and results.json says so
+    run_experiment("random-architectures", Context(out=tmp_path, quick=True, n=1, steps=2))
+    again = read_json(tmp_path / "results.json")
+    assert again["resumed"]["reused"] == len(summaries) and again["resumed"]["trained"] == 0
+    assert again["resumed"]["reused_s"] == sum(s["train_time_s"] for s in summaries)
+    assert again["data"]["scores"] == data["data"]["scores"]
 
 
 def test_zoo_rows_are_seven_different_networks_at_the_default_resolution():

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config import Config
 from ..metrics.image_metrics import count_text
-from . import Context
+from . import RESUMED, Context
 from ._protocol import Row
 
 WGAN_GP = "Improved Training of Wasserstein GANs (Gulrajani et al. 2017)"
@@ -288,6 +288,11 @@ def study_summaries(ctx: Context, study) -> dict[str, Any]:
     gpus = 0.125 if ctx.device.startswith("cuda") else 0  # on Ray: 8 of these small runs share a GPU
     report = run_study(study, out, backend=ctx.backend, workers=ctx.workers, ray_address=ctx.ray_address,
                        ray_num_gpus=gpus, progress=True)
+    skipped = [r for r in report.results if r.status == "skipped"]  # finished by an earlier start
+    if skipped:
+        RESUMED.reused += len(skipped)
+        RESUMED.reused_s += sum(float((r.summary or {}).get("train_time_s", 0.0)) for r in skipped)
+    RESUMED.trained += len(report.results) - len(skipped)
     got = {f"{r.label}|s{r.seed}": (r.summary if r.status != "failed" else None) for r in report.results}
     return got | {r.label: got[f"{r.label}|s0"] for r in report.results if r.seed == 0} | {
         "_wall_s": report.wall_s, "_failed": [f"{r.label}: {r.error}" for r in report.failed]}
