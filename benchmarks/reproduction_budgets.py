@@ -4,6 +4,7 @@ for every registered reproduction, written to ``docs/reproductions/budgets.json`
 
     OMP_NUM_THREADS=1 python benchmarks/reproduction_budgets.py                  # every reproduction, both budgets
     OMP_NUM_THREADS=1 python benchmarks/reproduction_budgets.py --budget paper --only mixture-of-gaussians
+    OMP_NUM_THREADS=1 python benchmarks/reproduction_budgets.py --only char-lm --data char-lm=CORPUS.txt --redo
     python benchmarks/reproduction_budgets.py --render                           # the page from the JSON alone
 
 Each entry is kept as it finishes (a rerun skips entries already measured at the current commit's sizes unless
@@ -44,9 +45,9 @@ def _study_seconds(exp, ctx: Context) -> float:
     return sum(e.seconds for e in estimate_study(study, tmp) if e.status != "done")
 
 
-def measure(name: str, budget: str, out: Path) -> dict:
+def measure(name: str, budget: str, out: Path, data: str | None = None) -> dict:
     exp = all_experiments()[name]
-    ctx = Context(out=out / name, budget=budget)
+    ctx = Context(out=out / name, budget=budget, data=data)
     t0 = time.perf_counter()
     try:
         if exp.study is not None:
@@ -58,6 +59,8 @@ def measure(name: str, budget: str, out: Path) -> dict:
     except ConfigError as e:  # e.g. a paper budget that needs a dataset this machine lacks
         entry = {"seconds": None, "how": f"not estimated: {e}"}
     entry |= {"estimate_took_s": time.perf_counter() - t0, "load_average": _load()}
+    if data is not None:
+        entry["data"] = Path(data).name  # what it was sized on (the name only: the path is this machine's)
     return entry
 
 
@@ -112,7 +115,16 @@ def main() -> int:
     ap.add_argument("--redo", action="store_true", help="measure entries already in the JSON again")
     ap.add_argument("--render", action="store_true", help="only rewrite docs/budgets.md from the JSON")
     ap.add_argument("--out", default="/tmp/wgan-budgets", help="scratch folder (nothing is kept there)")
+    ap.add_argument("--data", action="append", default=[], metavar="NAME=PATH",
+                    help="the --data of reproduction NAME (those that need a corpus or dataset: char-lm, "
+                         "many-paths-color-mnist); without it they are 'not estimated'")
     args = ap.parse_args()
+    data_of = {}
+    for item in args.data:
+        name, sep, path = item.partition("=")
+        if not sep or name not in all_experiments():
+            ap.error(f"--data {item!r}: give NAME=PATH with NAME a reproduction (see wgan reproduce --list)")
+        data_of[name] = path
     data = json.loads(JSON.read_text()) if JSON.is_file() else {"entries": {}}
     if not args.render:
         torch.set_num_threads(1)
@@ -125,7 +137,7 @@ def main() -> int:
                 have = data["entries"].get(name, {}).get(budget)
                 if have is not None and not args.redo:
                     continue
-                entry = measure(name, budget, Path(args.out))
+                entry = measure(name, budget, Path(args.out), data_of.get(name))
                 data["entries"].setdefault(name, {})[budget] = entry
                 write_json(JSON, data)  # kept as it finishes
                 secs = "—" if entry["seconds"] is None else duration(entry["seconds"])
