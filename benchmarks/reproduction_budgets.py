@@ -102,7 +102,8 @@ def render(data: dict) -> str:
 
         paper = row.get("paper") or {}
         hours = f"{paper['seconds'] / 3600:,.1f}" if paper.get("seconds") is not None else "—"
-        how = (paper.get("how") or "").replace("|", "/")
+        how = (paper.get("how") or "").replace("|", "/") + (f"; sized on --data {paper['data']}"
+                                                            if paper.get("data") else "")
         lines.append(f"| {name} | {wall} | {cell('cpu')} | {cell('paper')} | {hours} | {how} |")
     return "\n".join(lines) + "\n"
 
