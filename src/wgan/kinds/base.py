@@ -42,13 +42,13 @@ class DataKind:
     """What the loop and the command line do that depends on the kind of data (``Sampler.kind``), never on
     the objective: how a run evaluates itself, what it reports, how it writes samples.
 
-    * ``evaluate(run)``: ``eval/*`` scalars at the current step (deterministic: own seeded streams).
-    * ``summary(trainer, ev)``: the reported figures with a ``"protocol"`` dict saying how each was measured.
+    * ``evaluate(run)`` (a :class:`Run`): ``eval/*`` scalars at the current step (deterministic: own seeded streams).
+    * ``summary(run, ev)``: the reported figures with a ``"protocol"`` dict saying how each was measured.
     * ``headline(summary, steps, took)``: the one line ``wgan train`` and ``wgan eval`` print (``steps``: "after
       N steps" or "", ``took``: "; N s" or "").
-    * ``save_samples(trainer, folder)``: writes ``folder/step-NNNNNNN.<ext>`` (or None).
+    * ``save_samples(run, folder)``: writes ``folder/step-NNNNNNN.<ext>`` (or None).
     * ``sample_formats``: the file suffixes ``wgan sample --out`` writes (:mod:`wgan.samples`).
-    * ``sample_lines(trainer, n, seed)``: samples as lines of text (``wgan sample`` without ``--out``), or None.
+    * ``sample_lines(run, n, seed)``: samples as lines of text (``wgan sample`` without ``--out``), or None.
     * ``metric_options``: whether ``wgan eval`` takes ``--metrics``, ``--classifier``, ``--inception-weights``.
     * ``train_classifier(sampler, steps, seed, device)``: ``wgan classifier train``'s feature network, or None.
 
