@@ -23,7 +23,7 @@ import torch
 
 from wgan.config import Config, apply_sets
 from wgan.ensemble import Ensemble
-from wgan.experiments._toy_runs import TOY_OVERRIDES
+from wgan.experiments._toy_runs import ToySetting, toy_config
 from wgan.experiments._wgan_stability import StabilitySetting, arm_config
 from wgan.training.trainer import Trainer
 
@@ -37,10 +37,7 @@ def main() -> None:
     n, seeds = a.steps, list(range(a.members))
 
     def toy(objective: str) -> Config:  # the runs of wgan.experiments._toy_runs.train_trajectory at the cpu budget
-        return apply_sets(Config(), [f"objective.name={objective}", *TOY_OVERRIDES.get(objective, []),
-                                     "data.name=8gaussians", "generator.width=128", "generator.depth=3",
-                                     "critic.width=128", "critic.depth=3", "generator.init=he", "critic.init=he",
-                                     "data.batch_size=256", f"train.steps={n}", "train.device=cpu"])
+        return toy_config(objective, ToySetting("8gaussians", 128, 3, 256, n, 4, 500, a.members), 0)
 
     cases = {
         "failed-run-loss rmsprop (3 x 128, batch 64)": arm_config(

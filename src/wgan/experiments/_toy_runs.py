@@ -83,6 +83,16 @@ def _loose_k(modes: torch.Tensor, std: float) -> float:
     return float(d.min()) / 2 / std
 
 
+def toy_config(objective: str, s: ToySetting, seed: int, device: str = "cpu") -> Config:
+    """The run :func:`train_trajectory` trains: ``objective`` (with its toy overrides) on ``s.data``, He-initialised
+    MLPs of ``s.width`` x ``s.depth``."""
+    return apply_sets(Config(), [f"objective.name={objective}", *TOY_OVERRIDES.get(objective, []),
+        f"data.name={s.data}", f"generator.width={s.width}", "generator.init=he", "critic.init=he",
+        f"generator.depth={s.depth}", f"critic.width={s.width}", f"critic.depth={s.depth}",
+        f"data.batch_size={s.batch}", f"train.steps={s.steps}", f"eval.n_samples={s.n_eval}",
+        f"train.seed={seed}", f"train.device={device}", *fit_cadence(s.steps)])
+
+
 def train_trajectory(objective: str, s: ToySetting, seed: int, device: str = "cpu",
                      snapshot_at: tuple[int, ...] = ()) -> Trajectory:
     """Train ``objective`` on ``s.data`` and measure at ``s.n_points`` evenly spaced steps and step 0.
@@ -92,12 +102,7 @@ def train_trajectory(objective: str, s: ToySetting, seed: int, device: str = "cp
     key = (objective, s, seed, device, snapshot_at)
     if key in _CACHE:
         return _CACHE[key]
-    cfg = apply_sets(Config(), [f"objective.name={objective}", *TOY_OVERRIDES.get(objective, []),
-        f"data.name={s.data}", f"generator.width={s.width}", "generator.init=he", "critic.init=he",
-        f"generator.depth={s.depth}", f"critic.width={s.width}", f"critic.depth={s.depth}",
-        f"data.batch_size={s.batch}", f"train.steps={s.steps}", f"eval.n_samples={s.n_eval}",
-        f"train.seed={seed}", f"train.device={device}", *fit_cadence(s.steps)])
-    trainer = Trainer(cfg)
+    trainer = Trainer(toy_config(objective, s, seed, device))
     marks = {0, *np.linspace(0, s.steps, s.n_points + 1).round().astype(int).tolist()}
     modes, std = trainer.sampler.modes, trainer.sampler.mode_std
     k_loose = _loose_k(modes, std) if modes is not None else None
