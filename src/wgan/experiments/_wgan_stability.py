@@ -140,11 +140,18 @@ def train_arm_ensemble(arm: str, s: StabilitySetting) -> list[Trajectory]:
     return trajs
 
 
+def ensemble_here(ctx: Context, ensemble: bool) -> bool:
+    """Whether a reproduction that asks for ``ensemble`` trains each arm's seeds as one ensemble: on the CPU only
+    (:func:`train_arm_ensemble`); the run and its protocol table both decide by this."""
+    return ensemble and ctx.device == "cpu"
+
+
 def train_arms(ctx: Context, s: StabilitySetting, arms: tuple[str, ...],
                ensemble: bool = False) -> dict[str, list[Trajectory]]:
     """Every seed of every arm in ``arms`` (:func:`train_arm`), tracked as one "training" part: ``{arm: [seeds]}``.
-    ``ensemble``: each arm's seeds as one vectorised ensemble (:func:`train_arm_ensemble`), tracked per arm."""
-    if ensemble:
+    ``ensemble``: on the CPU (:func:`ensemble_here`), each arm's seeds as one vectorised ensemble
+    (:func:`train_arm_ensemble`), tracked per arm."""
+    if ensemble_here(ctx, ensemble):
         return {arm: train_arm_ensemble(arm, s) for arm in ctx.track(list(arms), "training",
                                                                    lambda a: f"{a}, {s.seeds} seeds at once")}
     runs: dict[str, list[Trajectory]] = {a: [] for a in arms}
@@ -225,8 +232,8 @@ def stability_rows(ctx: Context, s: StabilitySetting, arms: tuple[str, ...], ens
             "" if s.steps >= 100_000 else paper_bud),
         Row("seeds", "one run per curve", "WGAN Fig. 4", f"{s.seeds} per arm (0..{s.seeds - 1})" + (
             ", each arm's seeds trained at once as one vectorised ensemble on the CPU (wgan.ensemble, the Trainer's "
-            "algorithm; data and noise from shared streams)" if ensemble and ctx.device == "cpu" else ""),
-            "issue 23: at least 3 for an interval" + ("; the ensemble: CPU cost" if ensemble and ctx.device == "cpu"
+            "algorithm; data and noise from shared streams)" if ensemble_here(ctx, ensemble) else ""),
+            "issue 23: at least 3 for an interval" + ("; the ensemble: CPU cost" if ensemble_here(ctx, ensemble)
                                                       else "")),
         Row("eval_mode", "n/a: no batch norm in the MLPs", "models/mlp.py", "n/a", ""),
     ]

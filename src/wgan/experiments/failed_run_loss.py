@@ -116,7 +116,7 @@ def failed_run_loss_table(ctx: Context) -> list[Row]:
 @one_thread
 def failed_run_loss(ctx: Context) -> Result:
     s = stability_setting(ctx, cpu_steps=2000)
-    runs = train_arms(ctx, s, ARMS_HERE, ensemble=ctx.device == "cpu")  # each arm's seeds as one ensemble
+    runs = train_arms(ctx, s, ARMS_HERE, ensemble=True)  # on the CPU, each arm's seeds as one ensemble
     per: dict[str, list[dict[str, Any]]] = {}
     for arm, ts in runs.items():
         per[arm] = [{"failed": failed(t.w1), "estimate_flat": flat(t.estimate), "w1_flat": flat(t.w1),
