@@ -10,8 +10,10 @@ for every registered reproduction, written to ``docs/reproductions/budgets.json`
 Each entry is kept as it finishes (a rerun skips entries already measured at the current commit's sizes unless
 ``--redo``), so the measurement can be spread over several sessions. Studies (reproductions run through the study
 runner) are sized by the study estimator (training steps only, one worker); the others by two probe runs each
-(``wgan.experiments._budget.estimate``). Beside the cpu estimate, the page shows the wall time of the published
-full run where there is one (docs/reproductions/results/), which says how far to trust the estimates.
+(``wgan.experiments._budget.estimate``). Every figure is CPU time (one torch thread), which other processes' load
+does not stretch, so the script may run beside a long reproduction. Beside the cpu estimate, the page shows the wall
+time of the published full run where there is one (docs/reproductions/results/), which says how far to trust the
+estimates.
 """
 
 from __future__ import annotations
@@ -50,14 +52,15 @@ def measure(name: str, budget: str, out: Path, data: str | None = None) -> dict:
     ctx = Context(out=out / name, budget=budget, data=data)
     t0 = time.perf_counter()
     try:
-        if exp.study is not None:
-            seconds, how = _study_seconds(exp, ctx), "study estimator (training steps only)"
+        if exp.study is not None:  # the study estimator times steps in CPU time on the CPU
+            cpu = _study_seconds(exp, ctx)
+            entry = {"seconds": None, "cpu_seconds": cpu, "how": "study estimator (training steps only)"}
         else:
             est = estimate(name, ctx)
-            seconds, how = est.seconds, est.line(name).split("(", 1)[1].removesuffix(")")
-        entry = {"seconds": seconds, "how": how}
+            entry = {"seconds": est.seconds, "cpu_seconds": est.cpu_seconds,
+                     "how": est.line(name).split("(", 1)[1].removesuffix(")")}
     except ConfigError as e:  # e.g. a paper budget that needs a dataset this machine lacks
-        entry = {"seconds": None, "how": f"not estimated: {e}"}
+        entry = {"seconds": None, "cpu_seconds": None, "how": f"not estimated: {e}"}
     entry |= {"estimate_took_s": time.perf_counter() - t0, "load_average": _load()}
     if data is not None:
         entry["data"] = Path(data).name  # what it was sized on (the name only: the path is this machine's)
@@ -71,10 +74,28 @@ def _load() -> float | None:
         return None
 
 
+def figure(entry: dict) -> float | None:
+    """An entry's estimate in seconds: its CPU time where it has one (entries measured before the estimate kept
+    CPU time have only the wall time, which the machine's load stretched: :func:`cell` marks them)."""
+    return entry["cpu_seconds"] if "cpu_seconds" in entry else entry.get("seconds")
+
+
+def cell(entry: dict | None) -> str:
+    if entry is None:
+        return "not measured"
+    secs = figure(entry)
+    if secs is None:
+        return "—"
+    if "cpu_seconds" in entry:
+        return duration(secs)
+    load = entry.get("load_average")
+    return f"{duration(secs)} (wall time{f', load {load:.1f}' if load is not None else ''})"
+
+
 def _count(data: dict, estimated: bool) -> int:
     """Paper-budget entries with a figure (``estimated``) or without one (not estimated, and why)."""
     papers = [e["paper"] for e in data.get("entries", {}).values() if e.get("paper")]
-    return sum(1 for p in papers if (p.get("seconds") is not None) == estimated)
+    return sum(1 for p in papers if (figure(p) is not None) == estimated)
 
 
 def render(data: dict) -> str:
@@ -83,15 +104,17 @@ def render(data: dict) -> str:
              "", "`wgan reproduce NAME --estimate [--budget paper] [--device cuda]` prints this for one reproduction "
              "on your machine. The figures below were measured with", "",
              "    OMP_NUM_THREADS=1 python benchmarks/reproduction_budgets.py", "",
-             f"on {data.get('machine', '?')}; every figure is one process, one torch thread. Estimates taken on a "
-             "loaded machine are high by about the load average over the cores (the load at each measurement is "
-             "in the JSON). `cpu` is the default budget (sizes for 2 CPU cores, the deviations each protocol table "
+             f"on {data.get('machine', '?')}; every figure is one process, one torch thread, in CPU time (what the "
+             "run takes on a core of its own: other processes' load does not stretch it, so the figures could be "
+             "measured beside running reproductions). Entries marked 'wall time' were measured before the "
+             "estimate kept CPU time; a loaded machine stretched them by about the load average over the cores. "
+             "`cpu` is the default budget (sizes for 2 CPU cores, the deviations each protocol table "
              "lists); `paper` the papers' own widths, steps, seeds and sample counts. The published full run's wall "
-             "time (docs/reproductions/results/) is shown beside the cpu estimate.", "",
+             "time (docs/reproductions/results/) stands for the cpu estimate where there is one.", "",
              f"Measured so far: {_count(data, True)} of {len(all_experiments())} paper-budget estimates, and "
              f"{_count(data, False)} not estimated (the 'how' column says why: data this machine lacks); the rows "
-             "marked 'not measured' are left for a quiet machine (a rerun of the script measures only what is "
-             "missing). The load average at each measurement is in docs/reproductions/budgets.json.", "",
+             "marked 'not measured' are still to measure (a rerun of the script measures only what is missing). "
+             "The load average at each measurement is in docs/reproductions/budgets.json.", "",
              "| reproduction | published run (cpu) | estimate, cpu | estimate, paper | CPU-hours, paper | how (paper) "
              "|",
              "|---|---|---|---|---|---|"]
@@ -102,17 +125,12 @@ def render(data: dict) -> str:
         wall = "—" if res is None else duration(res["wall_time_s"]) + (
             f" (+ {duration(res['resumed']['reused_s'])} in earlier starts)" if res.get("resumed") else "")
 
-        def cell(b: str, row: dict = row) -> str:
-            e = row.get(b)
-            if e is None:
-                return "not measured"
-            return duration(e["seconds"]) if e["seconds"] is not None else "—"
-
         paper = row.get("paper") or {}
-        hours = f"{paper['seconds'] / 3600:,.1f}" if paper.get("seconds") is not None else "—"
+        hours = f"{figure(paper) / 3600:,.1f}" if figure(paper) is not None else "—"
         how = (paper.get("how") or "").replace("|", "/") + (f"; sized on --data {paper['data']}"
                                                             if paper.get("data") else "")
-        lines.append(f"| {name} | {wall} | {cell('cpu')} | {cell('paper')} | {hours} | {how} |")
+        cpu = "(the published run)" if res is not None and "cpu" not in row else cell(row.get("cpu"))
+        lines.append(f"| {name} | {wall} | {cpu} | {cell(row.get('paper'))} | {hours} | {how} |")
     return "\n".join(lines) + "\n"
 
 
@@ -149,7 +167,7 @@ def main() -> int:
                 entry = measure(name, budget, Path(args.out), data_of.get(name))
                 data["entries"].setdefault(name, {})[budget] = entry
                 write_json(JSON, data)  # kept as it finishes
-                secs = "—" if entry["seconds"] is None else duration(entry["seconds"])
+                secs = cell(entry)
                 print(f"{name} [{budget}]: {secs}  ({entry['how']})", file=sys.stderr, flush=True)
     PAGE.write_text(render(data), encoding="utf-8")
     print(f"{PAGE}: written")

@@ -9,6 +9,7 @@ import pytest
 
 from wgan.experiments import EXPERIMENTS, Context, Result, _budget, register
 from wgan.experiments._protocol import SETTINGS, Row
+from wgan.studies.estimate import cpu_clock
 
 
 def test_pick_steps_and_seeds_follow_the_budget_and_the_overrides(tmp_path: Path) -> None:
@@ -52,15 +53,22 @@ def _table(ctx: Context) -> list[Row]:
     return [Row(s, "x", "", "x") for s in SETTINGS]
 
 
+def spin(seconds: float) -> None:
+    """Work (not sleep) for ``seconds`` of this process's CPU time: what an estimate's CPU clock counts."""
+    end = cpu_clock() + seconds
+    while cpu_clock() < end:
+        pass
+
+
 @pytest.fixture
 def sleeper():
-    """A throwaway reproduction whose run takes 0.2 s fixed plus 2 ms per step of 2,000 (cpu) steps."""
+    """A throwaway reproduction whose run takes 0.2 s fixed plus 2 ms per step of 2,000 (cpu) steps of CPU time."""
     name = "test-sleeper"
 
-    @register(name, "WGAN", "nowhere", "sleeps", table=_table)
+    @register(name, "WGAN", "nowhere", "works", table=_table)
     def run(ctx: Context) -> Result:
         n = _budget.steps(ctx, quick=2, cpu=2000, paper=8000)
-        time.sleep(0.2 + 0.002 * n)
+        spin(0.2 + 0.002 * n)
         return Result([], {})
 
     yield name
@@ -71,12 +79,35 @@ def test_estimate_extrapolates_linearly_in_the_steps(sleeper: str, tmp_path: Pat
     monkeypatch.setattr(_budget, "MIN_EXTRA_S", 0.3)
     est = _budget.estimate(sleeper, Context(out=tmp_path / "never"))
     assert est.steps_full == 2000 and est.steps_a == 2
-    assert est.seconds == pytest.approx(0.2 + 0.002 * 2000, rel=0.25)  # 4.2 s, from probes of ~0.5 s
-    assert est.probe_s < 2.0
+    assert est.cpu_seconds == pytest.approx(0.2 + 0.002 * 2000, rel=0.25)  # 4.2 s, from probes of ~0.5 s
+    assert est.seconds >= 0.9 * est.cpu_seconds  # wall time: at least the CPU time of one thread, more when busy
+    assert est.probe_cpu_s < 2.0
     paper = _budget.estimate(sleeper, Context(out=tmp_path / "never", budget="paper"))
-    assert paper.seconds == pytest.approx(0.2 + 0.002 * 8000, rel=0.25)
+    assert paper.cpu_seconds == pytest.approx(0.2 + 0.002 * 8000, rel=0.25)
     assert not (tmp_path / "never").exists()  # probes run in a temporary folder
-    assert "--budget paper" in paper.line(sleeper)
+    assert "--budget paper" in paper.line(sleeper) and "of CPU time" in paper.line(sleeper)
+
+
+def test_the_cpu_estimate_is_not_stretched_by_a_busy_machine(tmp_path: Path, monkeypatch) -> None:
+    """A run on a busy machine waits for its core: here it sleeps as long as it works, as at load 2 on one core.
+    The wall-time estimate counts the waiting; the CPU-time estimate (what the budgets table reports) does not."""
+    name = "test-busy-machine"
+
+    @register(name, "WGAN", "nowhere", "works half the time", table=_table)
+    def run(ctx: Context) -> Result:
+        n = _budget.steps(ctx, quick=2, cpu=1000, paper=1000)
+        spin(0.1 + 0.002 * n)
+        time.sleep(0.1 + 0.002 * n)  # another process holds the core
+        return Result([], {})
+
+    monkeypatch.setattr(_budget, "MIN_EXTRA_S", 0.3)
+    try:
+        est = _budget.estimate(name, Context(out=tmp_path / "never"))
+    finally:
+        EXPERIMENTS.pop(name)
+    assert est.steps_full == 1000 and est.steps_b < 1000  # extrapolated, not run in full
+    assert est.cpu_seconds == pytest.approx(0.1 + 0.002 * 1000, rel=0.25)
+    assert est.seconds >= 1.6 * est.cpu_seconds  # the waiting (and any real load on this machine) on top
 
 
 def test_estimate_times_runs_that_a_process_cache_would_remember(tmp_path: Path, monkeypatch) -> None:
@@ -91,7 +122,7 @@ def test_estimate_times_runs_that_a_process_cache_would_remember(tmp_path: Path,
     def run(ctx: Context) -> Result:
         n = _budget.steps(ctx, quick=2, cpu=2000, paper=8000)
         if n not in memo:
-            time.sleep(0.2 + 0.002 * n)
+            spin(0.2 + 0.002 * n)
             memo[n] = True
         return Result([], {})
 
@@ -100,4 +131,4 @@ def test_estimate_times_runs_that_a_process_cache_would_remember(tmp_path: Path,
         est = _budget.estimate(name, Context(out=tmp_path / "never"))
     finally:
         EXPERIMENTS.pop(name)
-    assert est.fixed_s >= 0.2 and est.seconds == pytest.approx(0.2 + 0.002 * 2000, rel=0.25)
+    assert est.fixed_cpu_s >= 0.2 and est.cpu_seconds == pytest.approx(0.2 + 0.002 * 2000, rel=0.25)

@@ -7,16 +7,18 @@ table, a function of the same context, shows the paper's value in its "ours" col
 
 **Estimates.** ``wgan reproduce NAME --estimate [--budget paper] [--device cuda]`` runs the reproduction twice at
 its budget's widths, seeds and sample counts but with every count chosen through :func:`steps` cut short (see
-:func:`probe_steps`), into a temporary folder, on this machine and device, and extrapolates linearly in the
-training steps: ``T(full) = T_a + (T_b - T_a) * (S_full - S_a) / (S_b - S_a)`` where ``S`` is the sum of the step
-counts the reproduction asked for and ``T`` the wall time. Run *a* uses each count's ``--quick`` value (the
-fixed cost: data, networks, evaluations, figures; run twice, the faster kept, as the first run in a process also
-pays one-off costs such as imports); run *b* a fraction of the full counts, quadrupled until its extra
-time over *a* is at least *a*'s own time and :data:`MIN_EXTRA_S` (so that timing noise of a few
-per cent of *a* stays a few per cent of the slope), starting from the fraction run *a*'s own time
-per step says would be enough. Costs that do not grow with the steps (the final
-evaluation, figures) are counted once; costs that grow with them (evaluations every N steps) are counted with
-the steps. Studies (``wgan reproduce`` runs of the study runner) use :mod:`wgan.studies.estimate` instead.
+:func:`probe_steps`), into a temporary folder, on this machine and device, and extrapolates linearly in the training
+steps: ``T(full) = T_a + (T_b - T_a) * (S_full - S_a) / (S_b - S_a)`` where ``S`` is the sum of the step counts the
+reproduction asked for and ``T`` the wall time; the same for the process's CPU time
+(:func:`wgan.studies.estimate.cpu_clock`), which other processes' load does not stretch, so that an estimate taken
+on a busy machine still says what the run costs on a core of its own (on the CPU, one torch thread). Run *a* uses
+each count's ``--quick`` value (the fixed cost: data, networks, evaluations, figures; run twice, the faster kept, as
+the first run in a process also pays one-off costs such as imports); run *b* a fraction of the full counts,
+quadrupled until its extra time over *a* is at least *a*'s own time and :data:`MIN_EXTRA_S` (so that timing noise of
+a few per cent of *a* stays a few per cent of the slope), starting from the fraction run *a*'s own time per step
+says would be enough. Costs that do not grow with the steps (the final evaluation, figures) are counted once; costs
+that grow with them (evaluations every N steps) are counted with the steps. Studies (``wgan reproduce`` runs of the
+study runner) use :mod:`wgan.studies.estimate` instead.
 """
 
 from __future__ import annotations
@@ -106,6 +108,9 @@ class Estimate:
     fraction: float
     budget: str
     device: str
+    cpu_seconds: float  # the same extrapolation of the process's CPU time
+    fixed_cpu_s: float
+    probe_cpu_s: float
 
     def line(self, name: str) -> str:
         from ..console import duration
@@ -115,8 +120,8 @@ class Estimate:
         else:
             how = (f"extrapolated from {self.steps_a:,} and {self.steps_b:,} of its {self.steps_full:,} steps "
                    f"({duration(self.fixed_s)} and {duration(self.probe_s)})")
-        return (f"{name}: ~{duration(self.seconds)} at --budget {self.budget} on {self.device} "
-                f"(one process on this machine; {how})")
+        return (f"{name}: ~{duration(self.seconds)} at --budget {self.budget} on {self.device}, "
+                f"~{duration(self.cpu_seconds)} of CPU time (one process on this machine; {how})")
 
 
 def estimate(name: str, ctx: Context, report=None) -> Estimate:
@@ -126,7 +131,10 @@ def estimate(name: str, ctx: Context, report=None) -> Estimate:
 
     exp = get(name)
 
-    def probe(fraction: float) -> tuple[float, int, int]:
+    from ..studies.estimate import cpu_clock
+
+    def probe(fraction: float) -> tuple[float, float, int, int]:
+        """(wall time, CPU time, full steps, probe steps) of one probe run."""
         from ._common import clear_process_caches
 
         clear_process_caches()  # a run memoised by an earlier probe would be timed as free
@@ -134,35 +142,43 @@ def estimate(name: str, ctx: Context, report=None) -> Estimate:
         progress = Progress(name)
         try:
             c = replace(ctx, out=Path(tmp), quick=False, probe=fraction, progress=progress)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_clock()
             exp.run(c)
-            return time.perf_counter() - t0, round(progress.work_full), round(progress.work_probe)
+            return (time.perf_counter() - t0, cpu_clock() - c0, round(progress.work_full),
+                    round(progress.work_probe))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
     # run a twice, keeping the faster: the first run in a process also pays one-off costs (imports, compiled
     # kernels, cached data) that the extrapolation must not count as the reproduction's own
-    t_a, full, s_a = probe(0.0)
+    t_a, c_a, full, s_a = probe(0.0)
     if report is not None:
-        report(f"[{name}] probe a: {s_a:,} of {full:,} steps in {t_a:.1f} s")
-    t_a = min(t_a, probe(0.0)[0])
+        report(f"[{name}] probe a: {s_a:,} of {full:,} steps in {t_a:.1f} s ({c_a:.1f} s CPU)")
+    again = probe(0.0)
+    t_a, c_a = min(t_a, again[0]), min(c_a, again[1])
     if report is not None:
-        report(f"[{name}] probe a again: {t_a:.1f} s (the faster kept)")
+        report(f"[{name}] probe a again: {again[0]:.1f} s ({again[1]:.1f} s CPU); the faster of each kept")
     if full <= s_a:
-        return Estimate(t_a, t_a, t_a, full, s_a, s_a, 0.0, ctx.budget, ctx.device)
+        return Estimate(t_a, t_a, t_a, full, s_a, s_a, 0.0, ctx.budget, ctx.device, c_a, c_a, c_a)
     # run a's time bounds the time per step from above (T_a / S_a), so these steps take at most the wanted extra
     # time; the loop quadruples the fraction while they take less
     wanted = max(MIN_EXTRA_S, t_a)
     fraction = min(1.0, max(FIRST_FRACTION, s_a * (1 + wanted / max(t_a, 1e-3)) / full))
     while True:
-        t_b, _, s_b = probe(fraction)
+        t_b, c_b, _, s_b = probe(fraction)
         if report is not None:
-            report(f"[{name}] probe b at {fraction:.4g} of the steps: {s_b:,} steps in {t_b:.1f} s")
-        long_enough = t_b - t_a >= max(MIN_EXTRA_S, t_a) and s_b > s_a
+            report(f"[{name}] probe b at {fraction:.4g} of the steps: {s_b:,} steps in {t_b:.1f} s ({c_b:.1f} s CPU)")
+        # on the CPU judged in CPU time, which a busy machine does not stretch; on a GPU in wall time
+        a, b = (c_a, c_b) if str(ctx.device).startswith("cpu") else (t_a, t_b)
+        long_enough = b - a >= max(MIN_EXTRA_S, a) and s_b > s_a
         if long_enough or fraction >= 1.0:
             break
         fraction = min(1.0, fraction * 4)
     if s_b >= full:  # run b was the whole reproduction: its time is measured, not extrapolated
-        return Estimate(t_b, t_a, t_b, full, s_a, s_b, fraction, ctx.budget, ctx.device)
-    per_step = max(0.0, t_b - t_a) / max(1, s_b - s_a)
-    return Estimate(t_a + per_step * (full - s_a), t_a, t_b, full, s_a, s_b, fraction, ctx.budget, ctx.device)
+        return Estimate(t_b, t_a, t_b, full, s_a, s_b, fraction, ctx.budget, ctx.device, c_b, c_a, c_b)
+
+    def extrapolated(a: float, b: float) -> float:
+        return a + max(0.0, b - a) / max(1, s_b - s_a) * (full - s_a)
+
+    return Estimate(extrapolated(t_a, t_b), t_a, t_b, full, s_a, s_b, fraction, ctx.budget, ctx.device,
+                    extrapolated(c_a, c_b), c_a, c_b)

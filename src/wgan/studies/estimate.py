@@ -9,8 +9,10 @@ own schedule (``objective.n_critic``, or WGAN's 100-step warm-up under ``train.c
 Evaluation, samples, logging and checkpoints are not counted. :func:`makespan` then schedules the estimates on
 ``workers`` as the local pool does (each free worker takes the next run, in the study's order).
 
-The estimate is only as quiet as the machine it is taken on: time it with nothing else running. Its accuracy
-on the random-architectures study is measured in docs/studies.md.
+On the CPU the steps are timed by the process's CPU time (:func:`cpu_clock`), which other processes on the
+machine do not inflate, so an estimate taken beside a running study says what the runs cost on a core of their
+own; on CUDA by wall time to the kernels' end. Its accuracy on the random-architectures study is measured in
+docs/studies.md.
 """
 
 from __future__ import annotations
@@ -57,19 +59,36 @@ def _seedless(cfg: Config) -> str:
     return repr(dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=0)))
 
 
+def cpu_clock() -> float:
+    """Seconds of CPU time of this process (``time.process_time``, nanosecond resolution) and of its children
+    that have finished (``getrusage``, where the platform has it): the cost of one-torch-thread work as a core of
+    its own would take it. Wall time is not: another process's load stretches it (a one-thread MLP loop took 8.1 s
+    of wall time for 4.0 s of CPU time at load 2.7 on 2 cores)."""
+    own = time.process_time()
+    try:
+        import resource
+    except ImportError:  # Windows: no children's times (reproductions run their probes in-process)
+        return own
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own + children.ru_utime + children.ru_stime
+
+
 def _timed(fn, n: int, device) -> float:
     import torch
 
-    def sync() -> None:  # CUDA kernels run asynchronously: time them to their end
-        if device.type == "cuda":
+    cuda = device.type == "cuda"
+    clock = time.perf_counter if cuda else cpu_clock  # CUDA: wall time, kernels timed to their end
+
+    def sync() -> None:
+        if cuda:
             torch.cuda.synchronize(device)
 
     sync()
-    start = time.perf_counter()
+    start = clock()
     for _ in range(n):
         fn()
     sync()
-    return (time.perf_counter() - start) / n
+    return (clock() - start) / n
 
 
 def estimate_run(cfg: Config, run_dir: Path, name: str = "", label: str = "", seed: int = 0, probe: int = 5,
@@ -129,4 +148,4 @@ def makespan(seconds: list[float], workers: int) -> float:
     return max(free)
 
 
-__all__ = ["RunEstimate", "estimate_run", "estimate_study", "makespan"]
+__all__ = ["RunEstimate", "cpu_clock", "estimate_run", "estimate_study", "makespan"]
