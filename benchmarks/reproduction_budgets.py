@@ -171,6 +171,11 @@ def main() -> int:
                 print(f"{name} [{budget}]: {secs}  ({entry['how']})", file=sys.stderr, flush=True)
     PAGE.write_text(render(data), encoding="utf-8")
     print(f"{PAGE}: written")
+    from wgan.experiments._report import write_report  # its INCONCLUSIVE verdicts quote the paper budget's cost
+
+    changed, pages = write_report(RESULTS, ROOT / "docs/reproductions.md")
+    if changed or pages:
+        print(f"docs/reproductions.md and {len(pages)} page(s): the paper budgets' costs updated")
     return 0
 
 

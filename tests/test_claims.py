@@ -30,7 +30,15 @@ from wgan.experiments._claims import (
     too_few_seeds,
 )
 from wgan.experiments._protocol import marked_block
-from wgan.experiments._report import RUN_BEGIN, RUN_END, load_published, publish, render_report, run_markdown
+from wgan.experiments._report import (
+    RUN_BEGIN,
+    RUN_END,
+    load_published,
+    paper_cost,
+    publish,
+    render_report,
+    run_markdown,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPERS = ROOT.parent / "shared" / "papers"  # the papers' texts, where the checkout has them (not in CI)
@@ -132,7 +140,8 @@ def test_the_committed_table_is_the_generated_one():
 def test_each_page_shows_its_published_run(name):
     page = ROOT / "docs" / "reproductions" / f"{name}.md"
     path = ROOT / "docs" / "reproductions" / "results" / f"{name}.json"
-    body = run_markdown(all_experiments()[name], load_published(path) if path.is_file() else None)
+    body = run_markdown(all_experiments()[name], load_published(path) if path.is_file() else None,
+                        paper_cost(name, ROOT / "docs" / "reproductions" / "results"))
     assert marked_block(page, RUN_BEGIN, RUN_END) == f"{RUN_BEGIN}\n{body}\n{RUN_END}", (
         f"{page}'s published-run block is stale: run `wgan reproduce --report` from the repository root")
 
@@ -178,6 +187,36 @@ def test_publish_and_report(tmp_path, monkeypatch):
     out.write_text(json.dumps(stale))
     rows = [line for line in render_report(dest).splitlines() if line.startswith(f"| [{name}]")]
     assert "not yet run" in rows[0] and "not yet run" not in rows[-1]
+
+
+def test_an_inconclusive_verdict_says_what_the_papers_budget_costs(tmp_path):
+    """Issue 23: each INCONCLUSIVE claim gives the budget it needs in CPU-hours here; the paper's own budget is
+    read from the committed budget measurements (docs/reproductions/budgets.json), CPU time before wall time."""
+    spec = next(s for e in all_experiments().values() for s in e.claims if s.inadequate_control is not None)
+    exp = next(e for e in all_experiments().values() if spec in e.claims)
+    claim = spec.judge(spec.inadequate_control())
+    assert claim.status == "INCONCLUSIVE"
+    results = tmp_path / "reproductions" / "results"
+    results.mkdir(parents=True)
+    path = results / f"{exp.name}.json"
+    others = [(s.judge(s.positive_control()) if s.kind == "empirical" else
+               Claim(s.name, "", s.criterion, {}, None if s.decide is None else True, identity=s.kind == "identity",
+                     quote=s.quote, where=s.where)) for s in exp.claims if s is not spec]
+    path.write_text(json.dumps({"reproduction": exp.name, "quick": False, "wall_time_s": 60.0, "options": {},
+                                "claims": [c.to_json() for c in [claim, *others]]}))
+    def row() -> str:
+        return next(line for line in render_report(results).splitlines()
+                    if line.startswith(f"| [{exp.name}]") and f"*{spec.name}*" in line)
+
+    assert "CPU-hours" not in row() and "not sized" not in row()  # no budget measurements: nothing claimed
+    budgets = tmp_path / "reproductions" / "budgets.json"
+    budgets.write_text(json.dumps({"entries": {}}))
+    assert "--budget paper: not sized yet" in row()
+    budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": 9e5, "cpu_seconds": 7200.0}}}}))
+    assert "--budget paper: ~2.0 CPU-hours" in row()
+    assert "~2.0 CPU-hours" in run_markdown(exp, load_published(path), paper_cost(exp.name, results))
+    budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": None, "how": "not estimated: x"}}}}))
+    assert "not sized on this machine" in row()
 
 
 def test_quick_results_are_refused(tmp_path, capsys):

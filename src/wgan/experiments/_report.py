@@ -34,7 +34,8 @@ fail it and a positive control (the paper's own numbers where it reports any) th
 
 - **HOLDS** / **DOES NOT HOLD**: the run could decide the claim (its adequacy gate passed) and the criterion says so;
 - **INCONCLUSIVE**: the run cannot decide (the gate failed: the baseline did not train, too few seeds, ...); the
-  shortfall and the budget that would reach it are given;
+  shortfall and the budget that would reach it are given, with what the paper's own budget (`--budget paper`) would
+  take on one core of the 2-core development machine (docs/budgets.md);
 - **IDENTITY**: a mathematical identity evaluated by wgan's code -- a check of the code, not a reproduced result;
 - **MEASURED**: a descriptive number, no verdict. Claims marked *(ours)* are our additions, not the paper's.
 
@@ -169,15 +170,36 @@ def _measured(c: dict[str, Any]) -> str:
     return text
 
 
-def _verdict(c: dict[str, Any]) -> str:
+BUDGETS_JSON = "budgets.json"  # beside results/: benchmarks/reproduction_budgets.py writes it (docs/budgets.md)
+
+
+def paper_cost(name: str, results_dir: Path = RESULTS_DIR) -> str:
+    """What ``wgan reproduce NAME --budget paper`` costs, from the committed budget measurements
+    (``budgets.json`` beside ``results_dir``): the CPU-hours here, or why it is not sized; "" without the file."""
+    path = results_dir.parent / BUDGETS_JSON
+    if not path.is_file():
+        return ""
+    entry = ((read_json(path).get("entries") or {}).get(name) or {}).get("paper")
+    if entry is None:
+        return "--budget paper: not sized yet (docs/budgets.md)"
+    seconds = entry["cpu_seconds"] if "cpu_seconds" in entry else entry.get("seconds")
+    if seconds is None:
+        return "--budget paper: not sized on this machine (docs/budgets.md says why)"
+    return f"--budget paper: ~{seconds / 3600:,.1f} CPU-hours on the machine of docs/budgets.md"
+
+
+def _verdict(c: dict[str, Any], cost: str = "") -> str:
+    """A claim's verdict cell; an INCONCLUSIVE one says what fell short, the budget that would reach it and
+    ``cost``, what the paper's own budget takes (:func:`paper_cost`)."""
     v = c["verdict"]
     gate = c.get("gate") or {}
     if v == "INCONCLUSIVE":
-        return f"**INCONCLUSIVE**: {gate.get('shortfall', '')}; needs {gate.get('budget', '')}"
+        return f"**INCONCLUSIVE**: {gate.get('shortfall', '')}; needs {gate.get('budget', '')}" + (
+            f" ({cost})" if cost else "")
     return f"**{v}**"
 
 
-def _rows(exp: Experiment, res: dict[str, Any] | None, page: str) -> list[str]:
+def _rows(exp: Experiment, res: dict[str, Any] | None, page: str, cost: str = "") -> list[str]:
     run = {c["name"]: c for c in res["claims"]} if res else {}
     cmd = f"`{command(exp.name, res.get('options') if res else None, user=True)}`"
     specs: list[ClaimSpec | None] = list(exp.claims) or [None]
@@ -195,7 +217,7 @@ def _rows(exp: Experiment, res: dict[str, Any] | None, page: str) -> list[str]:
         if c is None:
             verdict, measured = f"{NOT_RUN}: {cmd}", "—"
         else:
-            verdict, measured = _verdict(c), _measured(c)
+            verdict, measured = _verdict(c, cost), _measured(c)
         crit = spec.criterion if spec is not None else "—"
         rows.append(f"| [{exp.name}]({page}) | {_cell(where)} | {_cell(what)} | {_cell(crit)} | {_cell(verdict)} "
                     f"| {_cell(measured)} |")
@@ -218,9 +240,10 @@ def resumed_note(res: dict[str, Any], hours: bool = False) -> str:
             f"earlier starts, which had taken {took} to train")
 
 
-def run_markdown(exp: Experiment, res: dict[str, Any] | None) -> str:
+def run_markdown(exp: Experiment, res: dict[str, Any] | None, cost: str = "") -> str:
     """A page's "published run" block: the command, budget, wall time and every claim's verdict with its measured
-    numbers, interval and gate, from the published ``results.json`` (``None``: not run yet)."""
+    numbers, interval and gate, from the published ``results.json`` (``None``: not run yet); ``cost``: see
+    :func:`paper_cost`."""
     opts = res.get("options") if res else None
     cmd = command(exp.name, opts, user=True)
     if res is None:
@@ -248,7 +271,7 @@ def run_markdown(exp: Experiment, res: dict[str, Any] | None) -> str:
         if c is None or (c.get("quote"), c.get("criterion")) != (spec.quote, spec.criterion):
             lines.append(f"- **{spec.name}**: {NOT_RUN} (the published run judged an earlier criterion)")
             continue
-        lines.append(f"- **{spec.name}**: {_verdict(c)}. Measured: {_measured(c) or '—'}.")
+        lines.append(f"- **{spec.name}**: {_verdict(c, cost)}. Measured: {_measured(c) or '—'}.")
     return "\n".join(lines)
 
 
@@ -264,7 +287,7 @@ def sync_pages(results_dir: Path = RESULTS_DIR, pages: Path | None = None) -> li
             continue
         path = results_dir / f"{name}.json"
         res = load_published(path) if path.is_file() else None
-        if sync_block(page, RUN_BEGIN, RUN_END, run_markdown(exp, res), RUN_HEADING):
+        if sync_block(page, RUN_BEGIN, RUN_END, run_markdown(exp, res, paper_cost(name, results_dir)), RUN_HEADING):
             changed.append(page)
     return changed
 
@@ -284,7 +307,7 @@ def render_report(results_dir: Path = RESULTS_DIR) -> str:
         if res is not None:
             runs.append(f"- `{name}`: `{command(name, res.get('options'), user=True)}`, "
                         f"{res['wall_time_s'] / 3600:.2f} h{resumed_note(res, hours=True)}")
-        lines += _rows(exp, res, f"reproductions/{name}.md")
+        lines += _rows(exp, res, f"reproductions/{name}.md", paper_cost(name, results_dir))
     lines += ["", "Published full runs (command, wall time):", ""] + (runs or ["- none yet"])
     return "\n".join(lines) + "\n"
 
