@@ -31,6 +31,7 @@ from wgan.console import duration
 from wgan.errors import ConfigError
 from wgan.experiments import Context, all_experiments
 from wgan.experiments._budget import BUDGETS, estimate
+from wgan.experiments._report import budget_seconds, write_report
 from wgan.io import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,16 +75,11 @@ def _load() -> float | None:
         return None
 
 
-def figure(entry: dict) -> float | None:
-    """An entry's estimate in seconds: its CPU time where it has one (entries measured before the estimate kept
-    CPU time have only the wall time, which the machine's load stretched: :func:`cell` marks them)."""
-    return entry["cpu_seconds"] if "cpu_seconds" in entry else entry.get("seconds")
-
-
 def cell(entry: dict | None) -> str:
+    """A budget's table cell: CPU time, or the older wall time marked with the load it was taken at."""
     if entry is None:
         return "not measured"
-    secs = figure(entry)
+    secs = budget_seconds(entry)
     if secs is None:
         return "—"
     if "cpu_seconds" in entry:
@@ -95,7 +91,7 @@ def cell(entry: dict | None) -> str:
 def _count(data: dict, estimated: bool) -> int:
     """Paper-budget entries with a figure (``estimated``) or without one (not estimated, and why)."""
     papers = [e["paper"] for e in data.get("entries", {}).values() if e.get("paper")]
-    return sum(1 for p in papers if (figure(p) is not None) == estimated)
+    return sum(1 for p in papers if (budget_seconds(p) is not None) == estimated)
 
 
 def render(data: dict) -> str:
@@ -126,7 +122,7 @@ def render(data: dict) -> str:
             f" (+ {duration(res['resumed']['reused_s'])} in earlier starts)" if res.get("resumed") else "")
 
         paper = row.get("paper") or {}
-        hours = f"{figure(paper) / 3600:,.1f}" if figure(paper) is not None else "—"
+        hours = f"{budget_seconds(paper) / 3600:,.1f}" if budget_seconds(paper) is not None else "—"
         how = (paper.get("how") or "").replace("|", "/") + (f"; sized on --data {paper['data']}"
                                                             if paper.get("data") else "")
         cpu = "(the published run)" if res is not None and "cpu" not in row else cell(row.get("cpu"))
@@ -171,9 +167,7 @@ def main() -> int:
                 print(f"{name} [{budget}]: {secs}  ({entry['how']})", file=sys.stderr, flush=True)
     PAGE.write_text(render(data), encoding="utf-8")
     print(f"{PAGE}: written")
-    from wgan.experiments._report import write_report  # its INCONCLUSIVE verdicts quote the paper budget's cost
-
-    changed, pages = write_report(RESULTS, ROOT / "docs/reproductions.md")
+    changed, pages = write_report(RESULTS, ROOT / "docs/reproductions.md")  # INCONCLUSIVE cells quote the costs
     if changed or pages:
         print(f"docs/reproductions.md and {len(pages)} page(s): the paper budgets' costs updated")
     return 0

@@ -215,6 +215,8 @@ def test_an_inconclusive_verdict_says_what_the_papers_budget_costs(tmp_path):
     budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": 9e5, "cpu_seconds": 7200.0}}}}))
     assert "--budget paper: ~2.0 CPU-hours" in row()
     assert "~2.0 CPU-hours" in run_markdown(exp, load_published(path), paper_cost(exp.name, results))
+    budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": 3600.0}}}}))  # older: wall time
+    assert "~1.0 hours of one process" in row() and "upper bound" in row()
     budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": None, "how": "not estimated: x"}}}}))
     assert "not sized on this machine" in row()
 

@@ -182,10 +182,19 @@ def paper_cost(name: str, results_dir: Path = RESULTS_DIR) -> str:
     entry = ((read_json(path).get("entries") or {}).get(name) or {}).get("paper")
     if entry is None:
         return "--budget paper: not sized yet (docs/budgets.md)"
-    seconds = entry["cpu_seconds"] if "cpu_seconds" in entry else entry.get("seconds")
+    seconds = budget_seconds(entry)
     if seconds is None:
         return "--budget paper: not sized on this machine (docs/budgets.md says why)"
-    return f"--budget paper: ~{seconds / 3600:,.1f} CPU-hours on the machine of docs/budgets.md"
+    if "cpu_seconds" in entry:
+        return f"--budget paper: ~{seconds / 3600:,.1f} CPU-hours on the machine of docs/budgets.md"
+    return (f"--budget paper: ~{seconds / 3600:,.1f} hours of one process on the machine of docs/budgets.md (wall "
+            "time on a loaded machine: an upper bound)")
+
+
+def budget_seconds(entry: dict[str, Any]) -> float | None:
+    """A budgets.json entry's estimate in seconds: its CPU time where it has one; entries measured before the
+    estimate kept CPU time have only the wall time, which the machine's load stretched."""
+    return entry["cpu_seconds"] if "cpu_seconds" in entry else entry.get("seconds")
 
 
 def _verdict(c: dict[str, Any], cost: str = "") -> str:
