@@ -31,7 +31,7 @@ from wgan.console import duration
 from wgan.errors import ConfigError
 from wgan.experiments import Context, all_experiments
 from wgan.experiments._budget import BUDGETS, estimate
-from wgan.experiments._report import budget_seconds, write_report
+from wgan.experiments._report import budget_seconds, hours, write_report
 from wgan.io import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,11 +122,11 @@ def render(data: dict) -> str:
             f" (+ {duration(res['resumed']['reused_s'])} in earlier starts)" if res.get("resumed") else "")
 
         paper = row.get("paper") or {}
-        hours = f"{budget_seconds(paper) / 3600:,.1f}" if budget_seconds(paper) is not None else "—"
+        cpu_h = hours(budget_seconds(paper)) if budget_seconds(paper) is not None else "—"
         how = (paper.get("how") or "").replace("|", "/") + (f"; sized on --data {paper['data']}"
                                                             if paper.get("data") else "")
         cpu = "(the published run)" if res is not None and "cpu" not in row else cell(row.get("cpu"))
-        lines.append(f"| {name} | {wall} | {cpu} | {cell(row.get('paper'))} | {hours} | {how} |")
+        lines.append(f"| {name} | {wall} | {cpu} | {cell(row.get('paper'))} | {cpu_h} | {how} |")
     return "\n".join(lines) + "\n"
 
 

@@ -219,6 +219,10 @@ def test_an_inconclusive_verdict_says_what_the_papers_budget_costs(tmp_path):
     assert "~1.0 hours of one process" in row() and "upper bound" in row()
     budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": None, "how": "not estimated: x"}}}}))
     assert "not sized on this machine" in row()
+    budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": 400.0, "cpu_seconds": 170.0}}}}))
+    assert "~0.05 CPU-hours" in row()  # a short paper budget does not read as zero hours
+    budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": 9.0, "cpu_seconds": 2.0}}}}))
+    assert "--budget paper: <0.01 CPU-hours" in row()
 
 
 def test_quick_results_are_refused(tmp_path, capsys):

@@ -173,6 +173,14 @@ def _measured(c: dict[str, Any]) -> str:
 BUDGETS_JSON = "budgets.json"  # beside results/: benchmarks/reproduction_budgets.py writes it (docs/budgets.md)
 
 
+def hours(seconds: float) -> str:
+    """``seconds`` in hours, as many decimals as a short run needs to not read as zero."""
+    h = seconds / 3600
+    if h < 0.01:
+        return "<0.01"
+    return f"{h:,.2f}" if h < 0.1 else f"{h:,.1f}"
+
+
 def paper_cost(name: str, results_dir: Path = RESULTS_DIR) -> str:
     """What ``wgan reproduce NAME --budget paper`` costs, from the committed budget measurements
     (``budgets.json`` beside ``results_dir``): the CPU-hours here, or why it is not sized; "" without the file."""
@@ -185,9 +193,10 @@ def paper_cost(name: str, results_dir: Path = RESULTS_DIR) -> str:
     seconds = budget_seconds(entry)
     if seconds is None:
         return "--budget paper: not sized on this machine (docs/budgets.md says why)"
+    about = hours(seconds) if hours(seconds).startswith("<") else f"~{hours(seconds)}"
     if "cpu_seconds" in entry:
-        return f"--budget paper: ~{seconds / 3600:,.1f} CPU-hours on the machine of docs/budgets.md"
-    return (f"--budget paper: ~{seconds / 3600:,.1f} hours of one process on the machine of docs/budgets.md (wall "
+        return f"--budget paper: {about} CPU-hours on the machine of docs/budgets.md"
+    return (f"--budget paper: {about} hours of one process on the machine of docs/budgets.md (wall "
             "time on a loaded machine: an upper bound)")
 
 
