@@ -102,7 +102,8 @@ def render(data: dict) -> str:
              "    OMP_NUM_THREADS=1 python benchmarks/reproduction_budgets.py", "",
              f"on {data.get('machine', '?')}; every figure is one process, one torch thread, in CPU time (what the "
              "run takes on a core of its own: other processes' load does not stretch it, so the figures could be "
-             "measured beside running reproductions). Entries marked 'wall time' were measured before the "
+             "measured beside running reproductions); the probe runs' durations in the 'how' column are their wall "
+             "times, which only say how long the measurement took. Entries marked 'wall time' were measured before the "
              "estimate kept CPU time; a loaded machine stretched them by about the load average over the cores. "
              "`cpu` is the default budget (sizes for 2 CPU cores, the deviations each protocol table "
              "lists); `paper` the papers' own widths, steps, seeds and sample counts. The published full run's wall "
