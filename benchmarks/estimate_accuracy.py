@@ -4,8 +4,9 @@
 
 Estimates every run of the study as if none had trained (into an empty scratch folder, so all are "todo"),
 then reads each finished run's ``summary.json`` (``wall_time_s``) from ``OUT/study/runs`` and prints the total
-and per-run ratios actual / estimate. Run it on a quiet machine: the estimate times steps now, the runs were
-timed when they trained.
+and per-run ratios actual / estimate. On the CPU the estimate is CPU time and ``summary.json`` keeps wall time:
+runs that trained beside more processes than the machine has cores waited for them, so the ratio is the estimate's
+error and that waiting together (compare runs trained at one worker per core on an otherwise idle machine).
 """
 
 from __future__ import annotations

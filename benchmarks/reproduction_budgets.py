@@ -7,8 +7,9 @@ for every registered reproduction, written to ``docs/reproductions/budgets.json`
     OMP_NUM_THREADS=1 python benchmarks/reproduction_budgets.py --only char-lm --data char-lm=CORPUS.txt --redo
     python benchmarks/reproduction_budgets.py --render                           # the page from the JSON alone
 
-Each entry is kept as it finishes (a rerun skips entries already measured at the current commit's sizes unless
-``--redo``), so the measurement can be spread over several sessions. Studies (reproductions run through the study
+Each entry is kept as it finishes, with the pages that quote it (a rerun skips entries already measured
+unless ``--redo``, and measures older wall-time entries again in CPU time), so the measurement can be spread over
+several sessions. Studies (reproductions run through the study
 runner) are sized by the study estimator (training steps only, one worker); the others by two probe runs each
 (``wgan.experiments._budget.estimate``). Every figure is CPU time (one torch thread), which other processes' load
 does not stretch, so the script may run beside a long reproduction. Beside the cpu estimate, the page shows the wall
@@ -31,7 +32,7 @@ from wgan.console import duration
 from wgan.errors import ConfigError
 from wgan.experiments import Context, all_experiments
 from wgan.experiments._budget import BUDGETS, estimate
-from wgan.experiments._report import budget_seconds, hours, write_report
+from wgan.experiments._report import budget_seconds, in_hours, write_report
 from wgan.io import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,10 +111,11 @@ def render(data: dict) -> str:
              "time (docs/reproductions/results/) stands for the cpu estimate where there is one.", "",
              f"Measured so far: {_count(data, True)} of {len(all_experiments())} paper-budget estimates, and "
              f"{_count(data, False)} not estimated (the 'how' column says why: data this machine lacks); the rows "
-             "marked 'not measured' are still to measure (a rerun of the script measures only what is missing). "
+             "marked 'not measured' are still to measure (a rerun of the script measures what is missing and the older "
+             "wall-time figures). "
              "The load average at each measurement is in docs/reproductions/budgets.json.", "",
-             "| reproduction | published run (cpu) | estimate, cpu | estimate, paper | CPU-hours, paper | how (paper) "
-             "|",
+             "| reproduction | published run (cpu) | estimate, cpu | estimate, paper | CPU-hours, paper ('(wall)': an "
+             "older wall-time figure) | how (paper) |",
              "|---|---|---|---|---|---|"]
     for name in sorted(all_experiments()):
         row = data.get("entries", {}).get(name, {})
@@ -123,7 +125,8 @@ def render(data: dict) -> str:
             f" (+ {duration(res['resumed']['reused_s'])} in earlier starts)" if res.get("resumed") else "")
 
         paper = row.get("paper") or {}
-        cpu_h = hours(budget_seconds(paper)) if budget_seconds(paper) is not None else "—"
+        cpu_h = "—" if budget_seconds(paper) is None else in_hours(budget_seconds(paper)) + (
+            "" if "cpu_seconds" in paper else " (wall)")
         how = (paper.get("how") or "").replace("|", "/") + (f"; sized on --data {paper['data']}"
                                                             if paper.get("data") else "")
         cpu = "(the published run)" if res is not None and "cpu" not in row else cell(row.get("cpu"))
@@ -159,11 +162,14 @@ def main() -> int:
                 if budget == "cpu" and (RESULTS / f"{name}.json").is_file() and not args.budget:
                     continue  # the published run's wall time is the measured cpu figure
                 have = data["entries"].get(name, {}).get(budget)
-                if have is not None and not args.redo:
-                    continue
+                wall_only = have is not None and "cpu_seconds" not in have and budget_seconds(have) is not None
+                if have is not None and not wall_only and not args.redo:
+                    continue  # measured (an older wall-time figure is measured again, in CPU time)
                 entry = measure(name, budget, Path(args.out), data_of.get(name))
                 data["entries"].setdefault(name, {})[budget] = entry
-                write_json(JSON, data)  # kept as it finishes
+                write_json(JSON, data)  # kept as it finishes, with the pages that quote it (so an interrupted
+                PAGE.write_text(render(data), encoding="utf-8")  # session leaves the docs consistent)
+                write_report(RESULTS, ROOT / "docs/reproductions.md")
                 secs = cell(entry)
                 print(f"{name} [{budget}]: {secs}  ({entry['how']})", file=sys.stderr, flush=True)
     PAGE.write_text(render(data), encoding="utf-8")

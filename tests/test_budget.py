@@ -76,8 +76,12 @@ def sleeper():
 
 
 def test_estimate_extrapolates_linearly_in_the_steps(sleeper: str, tmp_path: Path, monkeypatch) -> None:
+    import torch
+
     monkeypatch.setattr(_budget, "MIN_EXTRA_S", 0.3)
-    est = _budget.estimate(sleeper, Context(out=tmp_path / "never"))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    est = _budget.estimate(sleeper, Context(out=tmp_path / "never", device="auto"))
+    assert est.device == "cpu" and "on cpu" in est.line(sleeper)  # --device auto resolved before choosing a clock
     assert est.steps_full == 2000 and est.steps_a == 2
     assert est.cpu_seconds == pytest.approx(0.2 + 0.002 * 2000, rel=0.25)  # 4.2 s, from probes of ~0.5 s
     assert est.seconds >= 0.9 * est.cpu_seconds  # wall time: at least the CPU time of one thread, more when busy
@@ -108,6 +112,46 @@ def test_the_cpu_estimate_is_not_stretched_by_a_busy_machine(tmp_path: Path, mon
     assert est.steps_full == 1000 and est.steps_b < 1000  # extrapolated, not run in full
     assert est.cpu_seconds == pytest.approx(0.1 + 0.002 * 1000, rel=0.25)
     assert est.seconds >= 1.6 * est.cpu_seconds  # the waiting (and any real load on this machine) on top
+
+
+def test_cpu_clock_counts_the_work_of_child_processes() -> None:
+    """A reproduction's data-loader workers and subprocesses work for it: the CPU clock counts a child's time once
+    the child has ended."""
+    import subprocess
+    import sys
+
+    before = cpu_clock()
+    subprocess.run([sys.executable, "-c", "import time\nend = time.process_time() + 0.4\n"
+                    "while time.process_time() < end: pass"], check=True)
+    assert cpu_clock() - before >= 0.35
+
+
+def test_on_a_gpu_the_estimate_is_judged_and_reported_in_wall_time(tmp_path: Path, monkeypatch) -> None:
+    """On CUDA the host's CPU time is mostly waiting for the device: the probes are judged by wall time and the line
+    gives no CPU time. Here the run waits (sleeps) as a host waits for its GPU; judged by CPU time the probe loop
+    would find every probe too short and run the whole reproduction."""
+    import torch
+
+    import wgan.training.trainer as trainer
+
+    name = "test-gpu-waiter"
+
+    @register(name, "WGAN", "nowhere", "waits for its device", table=_table)
+    def run(ctx: Context) -> Result:
+        n = _budget.steps(ctx, quick=2, cpu=1000, paper=1000)
+        time.sleep(0.1 + 0.005 * n)
+        return Result([], {})
+
+    monkeypatch.setattr(_budget, "MIN_EXTRA_S", 0.3)
+    monkeypatch.setattr(trainer, "pick_device", lambda name, local_rank=0: torch.device("cuda"))
+    try:
+        est = _budget.estimate(name, Context(out=tmp_path / "never", device="cuda"))
+    finally:
+        EXPERIMENTS.pop(name)
+    assert est.steps_full == 1000 and est.steps_b < 1000  # extrapolated from the probes' wall time
+    assert est.seconds == pytest.approx(0.1 + 0.005 * 1000, rel=0.3)
+    line = est.line(name)
+    assert "on cuda" in line and "CPU time" not in line
 
 
 def test_estimate_times_runs_that_a_process_cache_would_remember(tmp_path: Path, monkeypatch) -> None:

@@ -216,13 +216,16 @@ def test_an_inconclusive_verdict_says_what_the_papers_budget_costs(tmp_path):
     assert "--budget paper: ~2.0 CPU-hours" in row()
     assert "~2.0 CPU-hours" in run_markdown(exp, load_published(path), paper_cost(exp.name, results))
     budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": 3600.0}}}}))  # older: wall time
-    assert "~1.0 hours of one process" in row() and "upper bound" in row()
+    assert "~1.0 hours of one process" in row() and "likely high" in row()
     budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": None, "how": "not estimated: x"}}}}))
-    assert "not sized on this machine" in row()
+    assert "not sized on the machine of docs/budgets.md" in row()
     budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": 400.0, "cpu_seconds": 170.0}}}}))
     assert "~0.05 CPU-hours" in row()  # a short paper budget does not read as zero hours
     budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {"seconds": 9.0, "cpu_seconds": 2.0}}}}))
     assert "--budget paper: <0.01 CPU-hours" in row()
+    budgets.write_text(json.dumps({"entries": {exp.name: {"paper": {
+        "seconds": None, "cpu_seconds": 7200.0, "how": "study estimator (training steps only)"}}}}))
+    assert "~2.0 CPU-hours of training steps (evaluation not counted)" in row()
 
 
 def test_quick_results_are_refused(tmp_path, capsys):

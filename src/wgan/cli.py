@@ -498,7 +498,8 @@ def _print_estimate(study, out: Path, workers: int) -> int:
     total = sum(todo)
     if study.refused:
         print(f"{len(study.refused)} point(s) refused by the spec, not estimated (--dry-run lists them)")
-    print(f"{study.name}: {len(todo)} of {len(estimates)} runs to train, ~{duration(total)} of CPU time; with "
+    clock = "CPU time" if all(e.on_cpu for e in estimates) else "training time (wall time on the GPU)"
+    print(f"{study.name}: {len(todo)} of {len(estimates)} runs to train, ~{duration(total)} of {clock}; with "
           f"--workers {workers}: ~{duration(makespan(todo, workers))} (training steps only, one torch thread each; "
           "evaluation, samples and checkpoints not counted)")
     return 0

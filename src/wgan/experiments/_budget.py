@@ -23,6 +23,8 @@ study runner) use :mod:`wgan.studies.estimate` instead.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import shutil
 import tempfile
@@ -120,8 +122,14 @@ class Estimate:
         else:
             how = (f"extrapolated from {self.steps_a:,} and {self.steps_b:,} of its {self.steps_full:,} steps "
                    f"({duration(self.fixed_s)} and {duration(self.probe_s)})")
+        if not self.on_cpu:  # on a GPU the host's CPU time is mostly waiting for the device: not a cost
+            return f"{name}: ~{duration(self.seconds)} at --budget {self.budget} on {self.device} ({how})"
         return (f"{name}: ~{duration(self.seconds)} at --budget {self.budget} on {self.device}, "
-                f"~{duration(self.cpu_seconds)} of CPU time (one process on this machine; {how})")
+                f"~{duration(self.cpu_seconds)} of CPU time (one process, one torch thread, on this machine; {how})")
+
+    @property
+    def on_cpu(self) -> bool:
+        return self.device.startswith("cpu")
 
 
 def estimate(name: str, ctx: Context, report=None) -> Estimate:
@@ -132,20 +140,28 @@ def estimate(name: str, ctx: Context, report=None) -> Estimate:
     exp = get(name)
 
     from ..studies.estimate import cpu_clock
+    from ..training.trainer import pick_device
+    from ._common import clear_process_caches, single_thread
+
+    device = str(pick_device(ctx.device))  # --device auto resolved: what the probes ran on
+    on_cpu = device.startswith("cpu")
 
     def probe(fraction: float) -> tuple[float, float, int, int]:
         """(wall time, CPU time, full steps, probe steps) of one probe run."""
-        from ._common import clear_process_caches
-
         clear_process_caches()  # a run memoised by an earlier probe would be timed as free
+        gc.collect()  # an earlier probe's data-loader workers end (and are counted) before this one is timed
         tmp = tempfile.mkdtemp(prefix=f"wgan-estimate-{name}-")
         progress = Progress(name)
         try:
             c = replace(ctx, out=Path(tmp), quick=False, probe=fraction, progress=progress)
-            t0, c0 = time.perf_counter(), cpu_clock()
-            exp.run(c)
-            return (time.perf_counter() - t0, cpu_clock() - c0, round(progress.work_full),
-                    round(progress.work_probe))
+            # on the CPU one torch thread, as docs/budgets.md states, so the CPU time is one core's work and not
+            # the spinning of idle intra-op threads (a reproduction that does not pin one thread itself)
+            with single_thread() if on_cpu else contextlib.nullcontext():
+                t0, c0 = time.perf_counter(), cpu_clock()
+                exp.run(c)
+                gc.collect()  # this probe's data-loader workers end inside its own timing
+                return (time.perf_counter() - t0, cpu_clock() - c0, round(progress.work_full),
+                        round(progress.work_probe))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -159,7 +175,7 @@ def estimate(name: str, ctx: Context, report=None) -> Estimate:
     if report is not None:
         report(f"[{name}] probe a again: {again[0]:.1f} s ({again[1]:.1f} s CPU); the faster of each kept")
     if full <= s_a:
-        return Estimate(t_a, t_a, t_a, full, s_a, s_a, 0.0, ctx.budget, ctx.device, c_a, c_a, c_a)
+        return Estimate(t_a, t_a, t_a, full, s_a, s_a, 0.0, ctx.budget, device, c_a, c_a, c_a)
     # run a's time bounds the time per step from above (T_a / S_a), so these steps take at most the wanted extra
     # time; the loop quadruples the fraction while they take less
     wanted = max(MIN_EXTRA_S, t_a)
@@ -169,16 +185,16 @@ def estimate(name: str, ctx: Context, report=None) -> Estimate:
         if report is not None:
             report(f"[{name}] probe b at {fraction:.4g} of the steps: {s_b:,} steps in {t_b:.1f} s ({c_b:.1f} s CPU)")
         # on the CPU judged in CPU time, which a busy machine does not stretch; on a GPU in wall time
-        a, b = (c_a, c_b) if str(ctx.device).startswith("cpu") else (t_a, t_b)
+        a, b = (c_a, c_b) if on_cpu else (t_a, t_b)
         long_enough = b - a >= max(MIN_EXTRA_S, a) and s_b > s_a
         if long_enough or fraction >= 1.0:
             break
         fraction = min(1.0, fraction * 4)
     if s_b >= full:  # run b was the whole reproduction: its time is measured, not extrapolated
-        return Estimate(t_b, t_a, t_b, full, s_a, s_b, fraction, ctx.budget, ctx.device, c_b, c_a, c_b)
+        return Estimate(t_b, t_a, t_b, full, s_a, s_b, fraction, ctx.budget, device, c_b, c_a, c_b)
 
     def extrapolated(a: float, b: float) -> float:
         return a + max(0.0, b - a) / max(1, s_b - s_a) * (full - s_a)
 
-    return Estimate(extrapolated(t_a, t_b), t_a, t_b, full, s_a, s_b, fraction, ctx.budget, ctx.device,
+    return Estimate(extrapolated(t_a, t_b), t_a, t_b, full, s_a, s_b, fraction, ctx.budget, device,
                     extrapolated(c_a, c_b), c_a, c_b)

@@ -40,6 +40,7 @@ class RunEstimate:
     critic_step_s: float
     generator_step_s: float
     critic_steps_left: int
+    on_cpu: bool = True  # timed by CPU time (on CUDA: wall time)
 
     @property
     def seconds(self) -> float:
@@ -60,7 +61,7 @@ def _seedless(cfg: Config) -> str:
 
 
 def cpu_clock() -> float:
-    """Seconds of CPU time of this process (``time.process_time``, nanosecond resolution) and of its children
+    """Seconds of CPU time of this process (``time.process_time``) and of its children
     that have finished (``getrusage``, where the platform has it): the cost of one-torch-thread work as a core of
     its own would take it. Wall time is not: another process's load stretches it (a one-thread MLP loop took 8.1 s
     of wall time for 4.0 s of CPU time at load 2.7 on 2 cores)."""
@@ -111,8 +112,11 @@ def estimate_run(cfg: Config, run_dir: Path, name: str = "", label: str = "", se
             trainer.train_step()
         timing = (_timed(trainer.critic_step, probe, trainer.device),
                   _timed(trainer.generator_step, probe, trainer.device))
+    from ..training.trainer import pick_device
+
     left = max(0, steps_total - start)
-    return RunEstimate(name, label, seed, status, left, *timing, _critic_steps(cfg, start, steps_total))
+    return RunEstimate(name, label, seed, status, left, *timing, _critic_steps(cfg, start, steps_total),
+                       pick_device(cfg.train.device).type == "cpu")
 
 
 def estimate_study(study: Study, out: str | Path, probe: int = 5, warmup: int = 2,
