@@ -49,6 +49,7 @@ class ArchSetting:
     seeds: int = 1  # training seeds per (architecture, method): 0 .. seeds - 1
     mlp_init: str = "default"  # the zoo's MLP generator: "he" = tflib's (gan_64x64.py:74-76, 220-228)
     budget: str = "cpu"
+    checkpoints: int = 2  # per run: what a stopped study loses is at most 1 / checkpoints of a run
 
 
 def setting(ctx: Context, study: str = "random") -> ArchSetting:
@@ -79,7 +80,10 @@ def setting(ctx: Context, study: str = "random") -> ArchSetting:
         n_is=_budget.pick(ctx, quick=100, cpu=N_IS, paper=N_IS),
         classifier_steps=_budget.pick(ctx, quick=60, cpu=600, paper=600),
         classifier_width=_budget.pick(ctx, quick=8, cpu=16, paper=16),
-        seeds=seeds, mlp_init="default" if study == "random" else "he", budget="quick" if ctx.quick else ctx.budget)
+        seeds=seeds, mlp_init="default" if study == "random" else "he", budget="quick" if ctx.quick else ctx.budget,
+        # the zoo's ResNet-101 runs take hours each on a CPU core, longer than a session may run: a checkpoint every
+        # tenth of a run (the random study's runs are minutes long and keep their two; a run's record includes it)
+        checkpoints=10 if study == "zoo" else 2)
 
 
 def study_sets(s: ArchSetting, classifier: Path | str, device: str) -> dict[str, Any]:
@@ -87,7 +91,8 @@ def study_sets(s: ArchSetting, classifier: Path | str, device: str) -> dict[str,
     metric = f"is{count_text(s.n_is)}_classifier"
     return {"data.name": s.data, "data.image_size": s.image_size, "data.batch_size": s.batch,
             "generator.latent_dim": s.latent_dim, "train.steps": s.steps, "train.log_every": max(1, s.steps // 10),
-            "train.eval_every": s.steps, "train.sample_every": s.steps, "train.checkpoint_every": max(1, s.steps // 2),
+            "train.eval_every": s.steps, "train.sample_every": s.steps,
+            "train.checkpoint_every": max(1, s.steps // s.checkpoints),
             "eval.metrics": metric, "eval.n_samples": s.n_is, "eval.classifier": str(classifier),
             "eval.generator_mode": "batch", "train.device": device}
 
