@@ -122,6 +122,7 @@ def render(data: dict) -> str:
         pub = RESULTS / f"{name}.json"
         res = json.loads(pub.read_text()) if pub.is_file() else None
         wall = "—" if res is None else duration(res["wall_time_s"]) + (
+            f", {duration(res['cpu_time_s'])} CPU" if res.get("cpu_time_s") is not None else "") + (
             f" (+ {duration(res['resumed']['reused_s'])} in earlier starts)" if res.get("resumed") else "")
 
         paper = row.get("paper") or {}

@@ -348,3 +348,35 @@ def test_a_run_spread_over_starts_says_what_it_reused(tmp_path):
         assert "taken 1.00 h" in resumed_note(second, hours=True)
     finally:
         EXPERIMENTS.pop(name)
+
+
+def test_results_record_the_cpu_time_of_the_run_and_its_workers(tmp_path):
+    """Issue 23 asks for each full run's CPU time: ``results.json`` keeps it beside the wall time, counting the
+    work of the worker processes a reproduction waited for (a study's local pool), and the page prints it."""
+    import subprocess
+    import sys
+
+    from wgan.experiments import EXPERIMENTS, Context, Result, get, register, run_experiment
+    from wgan.experiments._protocol import SETTINGS, Row
+    from wgan.studies.estimate import cpu_clock
+
+    name = "test-cpu-time"
+    spin = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+
+    @register(name, "WGAN", "nowhere", "works here and in a worker", table=lambda ctx: [Row(s, "x", "", "x")
+                                                                                         for s in SETTINGS])
+    def run(ctx):
+        end = cpu_clock() + 0.3
+        while cpu_clock() < end:
+            pass
+        subprocess.run([sys.executable, "-c", spin], check=True)  # a worker's 0.3 s
+        return Result([], {})
+
+    try:
+        ctx = Context(out=tmp_path / "out")
+        run_experiment(name, ctx)
+        res = json.loads((ctx.out / "results.json").read_text())
+        assert res["cpu_time_s"] >= 0.55  # its own 0.3 s and the worker's
+        assert f"CPU time {res['cpu_time_s'] / 60:.1f} min" in run_markdown(get(name), res)
+    finally:
+        EXPERIMENTS.pop(name)

@@ -191,16 +191,19 @@ def run_experiment(name: str, ctx: Context) -> Result:
     exp = get(name)
     table = full_table(name, ctx)  # before the run: a broken table fails at once, not after an hour
     ctx.out.mkdir(parents=True, exist_ok=True)
+    from ..studies.estimate import cpu_clock
+
     RESUMED.reset()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu_clock()
     result = exp.run(ctx)
     wall = time.perf_counter() - start
+    cpu = cpu_clock() - cpu_start  # this process and its ended children (a local pool's workers; not Ray's)
     if "table" in result.protocol:
         raise RuntimeError(f"{name}: the protocol table is registered with the reproduction, not returned by it")
     check_claims(exp, result.claims)
     write_json(ctx.out / "results.json", {
         "reproduction": name, "paper": exp.paper, "figure": exp.figure, "claim": exp.claim,
-        "quick": ctx.quick, "wall_time_s": wall, "options": options(ctx),
+        "quick": ctx.quick, "wall_time_s": wall, "cpu_time_s": cpu, "options": options(ctx),
         **({"resumed": resumed} if (resumed := RESUMED.to_json()) else {}),
         "claims": [c.to_json() for c in result.claims],
         "protocol": result.protocol | {"table": table}, "figures": result.figures, "data": result.data,

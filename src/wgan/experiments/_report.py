@@ -274,8 +274,9 @@ def run_markdown(exp: Experiment, res: dict[str, Any] | None, cost: str = "") ->
         return (f"No full run is published under the verdict framework yet. Run `{cmd}`, then `{cmd} --publish` "
                 "and `wgan reproduce --report`.")
     budget = (opts or {}).get("budget") or "cpu"
-    lines = [f"Command: `{cmd}` (budget {budget}); wall time {res['wall_time_s'] / 60:.1f} min "
-             f"(the reproduction itself, one process{resumed_note(res)}).", ""]
+    cpu = f", CPU time {res['cpu_time_s'] / 60:.1f} min" if res.get("cpu_time_s") is not None else ""
+    lines = [f"Command: `{cmd}` (budget {budget}); wall time {res['wall_time_s'] / 60:.1f} min{cpu} "
+             f"(the reproduction itself, one process and its workers{resumed_note(res)}).", ""]
     data = (opts or {}).get("data")
     if data and data_placeholder(str(data)) != str(data):
         kind = "file" if PurePath(str(data)).suffix else "folder"
@@ -330,9 +331,11 @@ def render_report(results_dir: Path = RESULTS_DIR) -> str:
         res = load_published(path) if path.is_file() else None
         if res is not None:
             runs.append(f"- `{name}`: `{command(name, res.get('options'), user=True)}`, "
-                        f"{res['wall_time_s'] / 3600:.2f} h{resumed_note(res, hours=True)}")
+                        f"{res['wall_time_s'] / 3600:.2f} h" + (
+                            f" ({res['cpu_time_s'] / 3600:.2f} CPU-h)" if res.get("cpu_time_s") is not None else "")
+                        + resumed_note(res, hours=True))
         lines += _rows(exp, res, f"reproductions/{name}.md", paper_cost(name, results_dir))
-    lines += ["", "Published full runs (command, wall time):", ""] + (runs or ["- none yet"])
+    lines += ["", "Published full runs (command, wall time, CPU time where recorded):", ""] + (runs or ["- none yet"])
     return "\n".join(lines) + "\n"
 
 
