@@ -58,7 +58,7 @@ def measure(name: str, budget: str, out: Path, data: str | None = None) -> dict:
             cpu = _study_seconds(exp, ctx)
             entry = {"seconds": None, "cpu_seconds": cpu, "how": "study estimator (training steps only)"}
         else:
-            est = estimate(name, ctx)
+            est = estimate(name, ctx, report=lambda line: print(line, file=sys.stderr, flush=True))  # the probes
             entry = {"seconds": est.seconds, "cpu_seconds": est.cpu_seconds,
                      "how": est.line(name).split("(", 1)[1].removesuffix(")")}
     except ConfigError as e:  # e.g. a paper budget that needs a dataset this machine lacks
