@@ -197,7 +197,8 @@ def run_experiment(name: str, ctx: Context) -> Result:
     start, cpu_start = time.perf_counter(), cpu_clock()
     result = exp.run(ctx)
     wall = time.perf_counter() - start
-    cpu = cpu_clock() - cpu_start  # this process and its ended children (a local pool's workers; not Ray's)
+    # this process and its ended children (a local pool's workers); Ray's workers are not its children: not recorded
+    cpu = cpu_clock() - cpu_start if ctx.backend == "local" else None
     if "table" in result.protocol:
         raise RuntimeError(f"{name}: the protocol table is registered with the reproduction, not returned by it")
     check_claims(exp, result.claims)
