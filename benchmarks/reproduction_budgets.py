@@ -20,8 +20,10 @@ estimates.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
+import signal
 import sys
 import time
 from pathlib import Path
@@ -49,20 +51,66 @@ def _study_seconds(exp, ctx: Context) -> float:
     return sum(e.seconds for e in estimate_study(study, tmp) if e.status != "done")
 
 
-def measure(name: str, budget: str, out: Path, data: str | None = None) -> dict:
+class _Capped(BaseException):
+    """The estimate's probes used up the CPU time the script allows one measurement (``--cap-hours``); a
+    BaseException, as KeyboardInterrupt, so that no ``except Exception`` of a reproduction swallows it."""
+
+
+@contextlib.contextmanager
+def _cpu_cap(seconds: float | None):
+    """Raise :class:`_Capped` in this process once it has used ``seconds`` of CPU time (``ITIMER_PROF`` counts
+    the process's user and system time), so one reproduction whose probes alone would run for days is reported
+    as such instead of holding the machine."""
+    if seconds is None:
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _Capped
+
+    before = signal.signal(signal.SIGPROF, stop)
+    signal.setitimer(signal.ITIMER_PROF, seconds, 1.0)  # and every CPU second after, until it is handled
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, before)
+
+
+def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: float | None = None) -> dict:
+    from wgan.studies.estimate import cpu_clock
+
     exp = all_experiments()[name]
     ctx = Context(out=out / name, budget=budget, data=data)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_clock()
+    first_probe: list[float] = []  # the CPU time of the first probe run (the fixed cost), once it has ended
+
+    def report(line: str) -> None:
+        if not first_probe:
+            first_probe.append(cpu_clock() - c0)
+        print(line, file=sys.stderr, flush=True)
+
     try:
-        if exp.study is not None:  # the study estimator times steps in CPU time on the CPU
-            cpu = _study_seconds(exp, ctx)
-            entry = {"seconds": None, "cpu_seconds": cpu, "how": "study estimator (training steps only)"}
-        else:
-            est = estimate(name, ctx, report=lambda line: print(line, file=sys.stderr, flush=True))  # the probes
-            entry = {"seconds": est.seconds, "cpu_seconds": est.cpu_seconds,
-                     "how": est.line(name).split("(", 1)[1].removesuffix(")")}
+        with _cpu_cap(cap_s if exp.study is None else None):  # a study's estimator times a few steps per run
+            if exp.study is not None:  # the study estimator times steps in CPU time on the CPU
+                cpu = _study_seconds(exp, ctx)
+                entry = {"seconds": None, "cpu_seconds": cpu, "how": "study estimator (training steps only)"}
+            else:
+                est = estimate(name, ctx, report=report)
+                entry = {"seconds": est.seconds, "cpu_seconds": est.cpu_seconds,
+                         "how": est.line(name).split("(", 1)[1].removesuffix(")")}
     except ConfigError as e:  # e.g. a paper budget that needs a dataset this machine lacks
         entry = {"seconds": None, "cpu_seconds": None, "how": f"not estimated: {e}"}
+    except _Capped:
+        # a full run costs at least its first probe (the --quick step counts at the budget's widths, seeds and
+        # sample counts), and more than the cap while that probe had not ended
+        bound = first_probe[0] if first_probe else cpu_clock() - c0
+        which = f"took {duration(bound)}" if first_probe else "had not ended"
+        entry = {"seconds": None, "cpu_seconds": None, "more_than_cpu_s": bound,
+                 "how": f"not estimated: the probes ran past the cap of {duration(cap_s)} of CPU time; its first "
+                        f"probe run (the fixed cost: the --quick step counts at the budget's sizes) {which}, so "
+                        f"a full run takes more than {duration(bound)} of CPU time here; size it on a GPU: "
+                        f"wgan reproduce {name} --budget {budget} --estimate --device cuda"}
     entry |= {"estimate_took_s": time.perf_counter() - t0, "load_average": _load()}
     if data is not None:
         entry["data"] = Path(data).name  # what it was sized on (the name only: the path is this machine's)
@@ -82,7 +130,7 @@ def cell(entry: dict | None) -> str:
         return "not measured"
     secs = budget_seconds(entry)
     if secs is None:
-        return "—"
+        return "—" if entry.get("more_than_cpu_s") is None else f"more than {duration(entry['more_than_cpu_s'])}"
     if "cpu_seconds" in entry:
         return duration(secs)
     load = entry.get("load_average")
@@ -110,7 +158,8 @@ def render(data: dict) -> str:
              "lists); `paper` the papers' own widths, steps, seeds and sample counts. The published full run's wall "
              "time (docs/reproductions/results/) stands for the cpu estimate where there is one.", "",
              f"Measured so far: {_count(data, True)} of {len(all_experiments())} paper-budget estimates, and "
-             f"{_count(data, False)} not estimated (the 'how' column says why: data this machine lacks); the rows "
+             f"{_count(data, False)} not estimated (the 'how' column says why: data this machine lacks, or probes "
+             "that ran past the --cap-hours given, a lower bound then shown); the rows "
              "marked 'not measured' are still to measure (a rerun of the script measures what is missing and the older "
              "wall-time figures). "
              "The load average at each measurement is in docs/reproductions/budgets.json.", "",
@@ -128,6 +177,8 @@ def render(data: dict) -> str:
         paper = row.get("paper") or {}
         cpu_h = "—" if budget_seconds(paper) is None else in_hours(budget_seconds(paper)) + (
             "" if "cpu_seconds" in paper else " (wall)")
+        if paper.get("more_than_cpu_s") is not None:
+            cpu_h = f"> {in_hours(paper['more_than_cpu_s'])}"
         how = (paper.get("how") or "").replace("|", "/") + (f"; sized on --data {paper['data']}"
                                                             if paper.get("data") else "")
         cpu = "(the published run)" if res is not None and "cpu" not in row else cell(row.get("cpu"))
@@ -142,6 +193,9 @@ def main() -> int:
     ap.add_argument("--only", action="append", metavar="NAME", help="reproduction(s) to measure (default: all)")
     ap.add_argument("--redo", action="store_true", help="measure entries already in the JSON again")
     ap.add_argument("--render", action="store_true", help="only rewrite docs/budgets.md from the JSON")
+    ap.add_argument("--cap-hours", type=float, default=None, metavar="H",
+                    help="stop a measurement after H hours of CPU time and record a lower bound instead "
+                         "(for reproductions whose probes alone would take days here)")
     ap.add_argument("--out", default="/tmp/wgan-budgets", help="scratch folder (nothing is kept there)")
     ap.add_argument("--data", action="append", default=[], metavar="NAME=PATH",
                     help="the --data of reproduction NAME (those that need a corpus or dataset: char-lm, "
@@ -166,7 +220,8 @@ def main() -> int:
                 wall_only = have is not None and "cpu_seconds" not in have and budget_seconds(have) is not None
                 if have is not None and not wall_only and not args.redo:
                     continue  # measured (an older wall-time figure is measured again, in CPU time)
-                entry = measure(name, budget, Path(args.out), data_of.get(name))
+                entry = measure(name, budget, Path(args.out), data_of.get(name),
+                                None if args.cap_hours is None else args.cap_hours * 3600)
                 data["entries"].setdefault(name, {})[budget] = entry
                 write_json(JSON, data)  # kept as it finishes, with the pages that quote it (so an interrupted
                 PAGE.write_text(render(data), encoding="utf-8")  # session leaves the docs consistent)

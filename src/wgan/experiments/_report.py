@@ -194,6 +194,9 @@ def paper_cost(name: str, results_dir: Path = RESULTS_DIR) -> str:
     if entry is None:
         return "--budget paper: not sized yet (docs/budgets.md)"
     seconds = budget_seconds(entry)
+    if seconds is None and entry.get("more_than_cpu_s") is not None:  # its probes ran past the script's cap
+        return (f"--budget paper: more than {in_hours(entry['more_than_cpu_s'])} CPU-hours {where} (not sized "
+                "further: docs/budgets.md says why)")
     if seconds is None:
         return f"--budget paper: not sized {where} (docs/budgets.md says why)"
     h = in_hours(seconds)

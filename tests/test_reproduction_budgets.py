@@ -1,0 +1,70 @@
+"""benchmarks/reproduction_budgets.py: a measurement whose probes would run for days is stopped at ``--cap-hours``
+of CPU time and recorded as a lower bound that the table, the verdict table and the pages show as one."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from wgan.experiments import EXPERIMENTS, Context, Result, _budget, register
+from wgan.experiments._protocol import SETTINGS, Row
+from wgan.experiments._report import paper_cost
+from wgan.studies.estimate import cpu_clock
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script():
+    path = ROOT / "benchmarks" / "reproduction_budgets.py"
+    spec = importlib.util.spec_from_file_location("reproduction_budgets", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _spin(seconds: float) -> None:
+    end = cpu_clock() + seconds
+    while cpu_clock() < end:
+        pass
+
+
+@pytest.fixture
+def slow():
+    """A throwaway reproduction with ``fixed`` seconds of CPU work plus 1 ms per step (of 100,000 at the paper
+    budget); a broad ``except Exception`` inside it must not swallow the cap."""
+    name = "test-slow-probes"
+    fixed = {"s": 0.0}
+
+    @register(name, "WGAN", "nowhere", "probes for long", table=lambda ctx: [Row(s, "x", "", "x") for s in SETTINGS])
+    def run(ctx: Context) -> Result:
+        n = _budget.steps(ctx, quick=2, cpu=1000, paper=100_000)
+        try:
+            _spin(fixed["s"] + 0.001 * n)
+        except Exception:  # noqa: BLE001 -- as a reproduction that keeps going past one failing run
+            pass
+        return Result([], {})
+
+    yield name, fixed
+    EXPERIMENTS.pop(name)
+
+
+def test_a_capped_measurement_records_a_lower_bound(slow, tmp_path: Path) -> None:
+    name, fixed = slow
+    script = _script()
+    fixed["s"] = 5.0  # the first probe alone runs past the cap
+    entry = script.measure(name, "paper", tmp_path, cap_s=0.5)
+    assert entry["seconds"] is None and entry["cpu_seconds"] is None
+    assert 0.4 <= entry["more_than_cpu_s"] < 2.5  # stopped at the cap of 0.5 s of CPU time (the timer counts in
+    # ticks), not run out to 5 s
+    assert "had not ended" in entry["how"] and f"wgan reproduce {name} --budget paper --estimate" in entry["how"]
+    fixed["s"] = 0.3  # the first probe ends (its fixed cost is the bound); run b at 100,000 steps would not
+    entry = script.measure(name, "paper", tmp_path, cap_s=1.5)
+    assert 0.3 <= entry["more_than_cpu_s"] < 1.5 and "took" in entry["how"]
+    assert script.cell(entry).startswith("more than ")
+    results = tmp_path / "reproductions" / "results"
+    results.mkdir(parents=True)
+    (results.parent / "budgets.json").write_text(json.dumps({"entries": {name: {"paper": entry}}}))
+    assert paper_cost(name, results).startswith("--budget paper: more than ")
