@@ -13,3 +13,12 @@ TINY = [
 def tiny_config(*sets: str) -> Config:
     """A config that trains in well under a second: tiny networks, few steps, small evaluation."""
     return apply_sets(Config(), TINY + list(sets))
+
+
+def spin(seconds: float) -> None:
+    """Work (not sleep) for ``seconds`` of this process's CPU time: what an estimate's CPU clock counts."""
+    from wgan.studies.estimate import cpu_clock
+
+    end = cpu_clock() + seconds
+    while cpu_clock() < end:
+        pass

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import spin
 from wgan.experiments import EXPERIMENTS, Context, Result, _budget, register
 from wgan.experiments._protocol import SETTINGS, Row
 from wgan.studies.estimate import cpu_clock
@@ -51,13 +52,6 @@ def test_wgan_schedule_work_counts_the_trainers_critic_steps(tmp_path: Path) -> 
 
 def _table(ctx: Context) -> list[Row]:
     return [Row(s, "x", "", "x") for s in SETTINGS]
-
-
-def spin(seconds: float) -> None:
-    """Work (not sleep) for ``seconds`` of this process's CPU time: what an estimate's CPU clock counts."""
-    end = cpu_clock() + seconds
-    while cpu_clock() < end:
-        pass
 
 
 @pytest.fixture

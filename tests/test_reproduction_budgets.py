@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import spin
 from wgan.experiments import EXPERIMENTS, Context, Result, _budget, register
 from wgan.experiments._protocol import SETTINGS, Row
 from wgan.experiments._report import paper_cost
-from wgan.studies.estimate import cpu_clock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,12 +23,6 @@ def _script():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-def _spin(seconds: float) -> None:
-    end = cpu_clock() + seconds
-    while cpu_clock() < end:
-        pass
 
 
 @pytest.fixture
@@ -42,7 +36,7 @@ def slow():
     def run(ctx: Context) -> Result:
         n = _budget.steps(ctx, quick=2, cpu=1000, paper=100_000)
         try:
-            _spin(fixed["s"] + 0.001 * n)
+            spin(fixed["s"] + 0.001 * n)
         except Exception:  # noqa: BLE001 -- as a reproduction that keeps going past one failing run
             pass
         return Result([], {})
