@@ -5,6 +5,8 @@ for every registered reproduction, written to ``docs/reproductions/budgets.json`
     OMP_NUM_THREADS=1 python benchmarks/reproduction_budgets.py                  # every reproduction, both budgets
     OMP_NUM_THREADS=1 python benchmarks/reproduction_budgets.py --budget paper --only mixture-of-gaussians
     OMP_NUM_THREADS=1 python benchmarks/reproduction_budgets.py --only char-lm --data char-lm=CORPUS.txt --redo
+    OMP_NUM_THREADS=1 python benchmarks/reproduction_budgets.py --budget paper --only many-paths-color-mnist \
+        --data many-paths-color-mnist=MNIST_FOLDER --cap-hours 1   # a lower bound where the probes take days
     python benchmarks/reproduction_budgets.py --render                           # the page from the JSON alone
 
 Each entry is kept as it finishes, with the pages that quote it (a rerun skips entries already measured
