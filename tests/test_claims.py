@@ -356,20 +356,18 @@ def test_results_record_the_cpu_time_of_the_run_and_its_workers(tmp_path):
     import subprocess
     import sys
 
+    from tests.helpers import spin
     from wgan.experiments import EXPERIMENTS, Context, Result, get, register, run_experiment
     from wgan.experiments._protocol import SETTINGS, Row
-    from wgan.studies.estimate import cpu_clock
 
     name = "test-cpu-time"
-    spin = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    worker = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
 
     @register(name, "WGAN", "nowhere", "works here and in a worker", table=lambda ctx: [Row(s, "x", "", "x")
                                                                                          for s in SETTINGS])
     def run(ctx):
-        end = cpu_clock() + 0.3
-        while cpu_clock() < end:
-            pass
-        subprocess.run([sys.executable, "-c", spin], check=True)  # a worker's 0.3 s
+        spin(0.3)
+        subprocess.run([sys.executable, "-c", worker], check=True)  # a worker's 0.3 s
         return Result([], {})
 
     try:
