@@ -135,6 +135,18 @@ class Estimate:
 def estimate(name: str, ctx: Context, report=None) -> Estimate:
     """Time reproduction ``name`` at ``ctx``'s budget from two short probe runs (see the module docstring);
     nothing is written outside a temporary folder. ``report`` receives a line per probe run."""
+    # each probe collects what it made (its Trainers, so its data-loader workers end and are counted in its own CPU
+    # time): what the process held before is collected once and then frozen, so that those collections neither
+    # scan it (a large process's full collection takes tenths of a second) nor end someone else's workers mid-probe
+    gc.collect()
+    gc.freeze()
+    try:
+        return _estimate(name, ctx, report)
+    finally:
+        gc.unfreeze()
+
+
+def _estimate(name: str, ctx: Context, report) -> Estimate:
     from . import Progress, get
 
     exp = get(name)
@@ -149,7 +161,7 @@ def estimate(name: str, ctx: Context, report=None) -> Estimate:
     def probe(fraction: float) -> tuple[float, float, int, int]:
         """(wall time, CPU time, full steps, probe steps) of one probe run."""
         clear_process_caches()  # a run memoised by an earlier probe would be timed as free
-        gc.collect()  # an earlier probe's data-loader workers end (and are counted) before this one is timed
+        gc.collect()  # an earlier probe's leftovers end before this one is timed
         tmp = tempfile.mkdtemp(prefix=f"wgan-estimate-{name}-")
         progress = Progress(name)
         try:
