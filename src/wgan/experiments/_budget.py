@@ -134,7 +134,8 @@ class Estimate:
 
 def estimate(name: str, ctx: Context, report=None) -> Estimate:
     """Time reproduction ``name`` at ``ctx``'s budget from two short probe runs (see the module docstring);
-    nothing is written outside a temporary folder. ``report`` receives a line per probe run."""
+    nothing is written outside a temporary folder. ``report`` receives a line before the first probe and one as
+    each probe run ends."""
     # each probe collects what it made (its Trainers, so its data-loader workers end and are counted in its own CPU
     # time): what the process held before is collected once and then frozen, so that those collections neither
     # scan it (a large process's full collection takes tenths of a second) nor end someone else's workers mid-probe
@@ -179,6 +180,9 @@ def _estimate(name: str, ctx: Context, report) -> Estimate:
 
     # run a twice, keeping the faster: the first run in a process also pays one-off costs (imports, compiled
     # kernels, cached data) that the extrapolation must not count as the reproduction's own
+    if report is not None:  # a probe at a paper budget can take an hour before its line: say what runs
+        report(f"[{name}] estimating at --budget {ctx.budget} on {device}: probe a runs the reproduction at its "
+               "--quick step counts (twice), probe b at a fraction of the full counts; a line as each one ends")
     t_a, c_a, full, s_a = probe(0.0)
     if report is not None:
         report(f"[{name}] probe a: {s_a:,} of {full:,} steps in {t_a:.1f} s ({c_a:.1f} s CPU)")
