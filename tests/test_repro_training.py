@@ -107,3 +107,27 @@ def test_mixture_and_loss_curves_mechanics(results):
     for c in curves.claims:
         assert all(-1 <= v <= 1 or math.isnan(v) for k, v in c.measured.items() if k.startswith("rho"))
         assert all(0 <= v <= 1 for k, v in c.measured.items() if k.endswith("max_p"))
+
+
+def test_toy_runs_are_kept_and_read_back_exactly(tmp_path):
+    """mixture-of-gaussians and loss-curves keep each (objective, seed) run in OUT/runs/: a second start reuses it
+    (nothing trained) and measures exactly as the run trained, snapshots included; another setting trains anew."""
+    from dataclasses import asdict, replace
+
+    from wgan.experiments import RESUMED
+    from wgan.experiments._common import clear_process_caches
+    from wgan.experiments._toy_runs import cached_trajectory, toy_setting
+
+    ctx = Context(out=tmp_path, quick=True)
+    s = replace(toy_setting(ctx), steps=6, n_points=2, n_eval=50)
+    first = cached_trajectory(ctx, "wgan-gp", s, 0, (0, 6))
+    clear_process_caches()  # nothing in memory: what comes back is read from the file
+    trained = RESUMED.trained
+    again = cached_trajectory(ctx, "wgan-gp", s, 0, (0, 6))
+    assert RESUMED.trained == trained  # reused, not trained
+    a, b = asdict(first), asdict(again)
+    snaps_a, snaps_b = a.pop("snapshots"), b.pop("snapshots")
+    assert a == b and snaps_a.keys() == snaps_b.keys() == {0, 6}
+    assert all(snaps_b[k].dtype == snaps_a[k].dtype and (snaps_b[k] == snaps_a[k]).all() for k in snaps_a)
+    cached_trajectory(ctx, "wgan-gp", replace(s, steps=8), 0, (0, 8))
+    assert RESUMED.trained == trained + 1  # a different setting is not the kept run

@@ -2,13 +2,14 @@
 Chintala, Bottou 2017, sec. 4.1 and 4.3): their setting, protocol rows, and :func:`train_trajectory`, which trains
 one objective through the library's :class:`~wgan.Trainer` (``fit`` without a run folder) and measures at evenly
 spaced steps with the Trainer's own seeded evaluation (exact W1, modes) and the critic's estimate. Runs are cached
-per process, so the two reproductions run together train them once.
+per process, so the two reproductions run together at the same steps train them
+once, and kept in the output folder (:func:`cached_trajectory`), so a stopped run resumes from its finished ones.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from ..metrics import mode_stats
 from ..training.trainer import Trainer
 from . import Context
 from ._budget import pick, seeds, steps
-from ._common import WGAN_GP_TOY, fit_cadence, fit_measuring, process_cache
+from ._common import WGAN_GP_TOY, cached_run, fit_cadence, fit_measuring, process_cache
 from ._protocol import Row
 
 WGAN = "Wasserstein GAN (Arjovsky, Chintala, Bottou 2017)"
@@ -37,12 +38,13 @@ class ToySetting:
     seeds: int
 
 
-def toy_setting(ctx: Context) -> ToySetting:
-    """The toy runs' sizes at ``ctx``'s budget: cpu narrows the nets (128 for gan_toy.py's 512) and trains 2,000
-    of its 100,000 generator steps; paper uses the official code's values."""
+def toy_setting(ctx: Context, cpu_steps: int = 2000) -> ToySetting:
+    """The toy runs' sizes at ``ctx``'s budget: cpu narrows the nets (128 for gan_toy.py's 512) and trains
+    ``cpu_steps`` of its 100,000 generator steps (each reproduction its own: what its adequacy gate needs);
+    paper uses the official code's values."""
     return ToySetting("8gaussians", width=pick(ctx, quick=32, cpu=128, paper=512),
                       depth=pick(ctx, quick=2, cpu=3, paper=3), batch=pick(ctx, quick=64, cpu=256, paper=256),
-                      steps=steps(ctx, quick=40, cpu=2000, paper=100_000),
+                      steps=steps(ctx, quick=40, cpu=cpu_steps, paper=100_000),
                       n_points=pick(ctx, quick=5, cpu=20, paper=20), n_eval=pick(ctx, quick=300, cpu=1000, paper=1000),
                       seeds=seeds(ctx, quick=1, cpu=3, paper=3))
 
@@ -136,6 +138,24 @@ def train_trajectory(objective: str, s: ToySetting, seed: int, device: str = "cp
     return traj
 
 
+def cached_trajectory(ctx: Context, objective: str, s: ToySetting, seed: int,
+                      snapshot_at: tuple[int, ...] = ()) -> Trajectory:
+    """:func:`train_trajectory`, kept in ``ctx.out/runs/`` (:func:`._common.cached_run`): a reproduction stopped
+    part-way reuses its finished runs when started again, so a long one can be spread over several starts. The
+    snapshots are stored as the float32 values they are, so a run read back measures exactly as the one trained."""
+    tag = asdict(s) | {"seeds": None, "objective": objective, "seed": seed, "device": ctx.device,
+                       "snapshot_at": list(snapshot_at)}
+
+    def train() -> dict[str, Any]:
+        t = train_trajectory(objective, s, seed, ctx.device, snapshot_at)
+        return {f.name: getattr(t, f.name) for f in fields(t) if f.name != "snapshots"} | {
+            "snapshots": {str(k): v.tolist() for k, v in t.snapshots.items()}}
+
+    d = cached_run(ctx.out / "runs" / f"{objective}-seed{seed}.json", tag, train)
+    snaps = {int(k): np.asarray(v, dtype=np.float32) for k, v in d["snapshots"].items()}
+    return Trajectory(**{f.name: d[f.name] for f in fields(Trajectory) if f.name != "snapshots"}, snapshots=snaps)
+
+
 def snapshot_steps(s: ToySetting) -> tuple[int, ...]:
     """The five evaluation steps whose samples the mixture figure shows (start and end included)."""
     marks = np.linspace(0, s.steps, s.n_points + 1).round().astype(int)
@@ -159,9 +179,10 @@ def toy_protocol(s: ToySetting) -> dict[str, Any]:
     }
 
 
-def toy_rows(ctx: Context) -> list[Row]:
-    """The rows shared by mixture-of-gaussians and loss-curves (the same runs)."""
-    s = toy_setting(ctx)
+def toy_rows(s: ToySetting,
+             steps_why: str = "CPU cost: the clipped WGAN in particular is far from converged") -> list[Row]:
+    """The rows shared by mixture-of-gaussians and loss-curves (the same kind of runs; each its own steps, and
+    ``steps_why`` the reason it trains fewer than the paper)."""
     toy = "improved_wgan_training/gan_toy.py"
     return [
         Row("data", "WGAN sec. 4.1: 'a mixture of 8 gaussians spread in a circle' (Metz et al.'s; construction not "
@@ -193,8 +214,7 @@ def toy_rows(ctx: Context) -> list[Row]:
         Row("batch", "256 (gan_toy); WGAN m = 64", f"{toy}:26; WGAN Algorithm 1", str(s.batch),
             "" if s.batch == 256 else "quick run"),
         Row("steps", "100,000 generator iterations", f"{toy}:27", f"{s.steps} generator steps",
-            "" if s.steps == 100_000 else "CPU cost: the clipped WGAN in particular is far from converged; "
-            "--budget paper runs the paper's value"),
+            "" if s.steps == 100_000 else f"{steps_why}; --budget paper runs the paper's value"),
         Row("seeds", "not stated (snapshots of one run)", "WGAN sec. 4.1, Fig. 2",
             f"{s.seeds} seeds (0..{s.seeds - 1})", ""),
         Row("eval_mode", "n/a: no batch norm in the toy nets", f"{toy}:31-58", "n/a: no batch norm", ""),

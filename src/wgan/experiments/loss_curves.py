@@ -17,7 +17,7 @@ from . import Context, Result, register
 from ._claims import ClaimSpec, Gate, gate_from, mean_interval, too_few_seeds
 from ._common import single_thread
 from ._protocol import Row
-from ._toy_runs import WGAN, Trajectory, kept_samples, toy_protocol, toy_rows, toy_setting, train_trajectory, traj_dict
+from ._toy_runs import WGAN, Trajectory, cached_trajectory, kept_samples, toy_protocol, toy_rows, toy_setting, traj_dict
 from ._tracking import ALPHA, _spearman, after_drop, spearman_after_drop, spearman_p
 
 # ---------------------------------------------------------------------------------------------- loss curves
@@ -93,7 +93,7 @@ LC_RHO = ClaimSpec(
 
 def loss_curves_table(ctx: Context) -> list[Row]:
     s = toy_setting(ctx)
-    return toy_rows(ctx) + [
+    return toy_rows(s) + [
         Row("statistic", "the critic's running loss on training batches, over generator iterations, next to samples "
             "(LSUN); the discriminator's JS estimate (Fig. 5)", "WGAN sec. 4.3, Figs. 4-5",
             f"at step 0 and {s.n_points} evenly spaced steps: -critic loss (Wasserstein) or log 2 - loss / 2 (JS) on "
@@ -121,12 +121,12 @@ def loss_curves(ctx: Context) -> Result:
 
 def _loss_curves(ctx: Context) -> Result:
     s = toy_setting(ctx)
-    snaps = kept_samples(s)  # same runs as mixture-of-gaussians (shared in one process)
+    snaps = kept_samples(s)  # the same runs as mixture-of-gaussians where both train the same steps
     objectives = ("wgan", "wgan-gp", "ns-gan", "m-gan")  # both logistic GANs' JS estimates (WGAN Fig. 5)
     runs: dict[str, list] = {o: [] for o in objectives}
     for o, seed in ctx.track([(o, seed) for o in objectives for seed in range(s.seeds)], "training",
                              lambda r: f"{r[0]}, seed {r[1]}"):
-        runs[o].append(train_trajectory(o, s, seed, ctx.device, snaps))
+        runs[o].append(cached_trajectory(ctx, o, s, seed, snaps))
     # Judged after the initial drop (second half of the points); the whole-run value (after step 0) is reported.
     rho_all = {o: [_spearman(t.estimate[1:], t.w1[1:]) for t in ts] for o, ts in runs.items()}
     half = {o: [spearman_after_drop(t.estimate, t.w1) for t in ts] for o, ts in runs.items()}

@@ -21,6 +21,7 @@ from ._toy_runs import (
     RING_SHARE_MIN,
     WGAN,
     Trajectory,
+    cached_trajectory,
     kept_samples,
     late_eval_steps,
     min_mode_share,
@@ -29,7 +30,6 @@ from ._toy_runs import (
     toy_protocol,
     toy_rows,
     toy_setting,
-    train_trajectory,
     traj_dict,
 )
 
@@ -141,7 +141,7 @@ def _rename(m: dict[str, Any]) -> dict[str, Any]:
 
 def mixture_table(ctx: Context) -> list[Row]:
     s = toy_setting(ctx)
-    return toy_rows(ctx) + [
+    return toy_rows(s) + [
         Row("statistic", "snapshots of one run ('approximately finds the correct distribution, without any mode "
             "collapse')", "WGAN sec. 4.1, Fig. 2",
             f"per seed, on {s.n_eval} generated points at every evaluation point of the last quarter: the smallest "
@@ -180,7 +180,7 @@ def _mixture_of_gaussians(ctx: Context) -> Result:
     runs: dict[str, list] = {o: [] for o in OBJECTIVES}
     for o, seed in ctx.track([(o, seed) for o in OBJECTIVES for seed in range(s.seeds)], "training",
                              lambda r: f"{r[0]}, seed {r[1]}"):
-        runs[o].append(train_trajectory(o, s, seed, ctx.device, kept_samples(s)))
+        runs[o].append(cached_trajectory(ctx, o, s, seed, kept_samples(s)))
     fig_name = "mixture-of-gaussians.png"
     _plot_mixture(runs, snaps, ctx.out / fig_name)
     modes = make_sampler("8gaussians").modes
