@@ -2,8 +2,8 @@
 Chintala, Bottou 2017, sec. 4.1 and 4.3): their setting, protocol rows, and :func:`train_trajectory`, which trains
 one objective through the library's :class:`~wgan.Trainer` (``fit`` without a run folder) and measures at evenly
 spaced steps with the Trainer's own seeded evaluation (exact W1, modes) and the critic's estimate. Runs are cached
-per process, so the two reproductions run together at the same steps train them
-once, and kept in the output folder (:func:`cached_trajectory`), so a stopped run resumes from its finished ones.
+per process, so the two reproductions run together at the same steps train them once, and kept in the output
+folder (:func:`cached_trajectory`), so a stopped run resumes from its finished ones.
 """
 
 from __future__ import annotations
