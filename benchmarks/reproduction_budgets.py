@@ -88,7 +88,7 @@ def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: f
     first_probe: list[float] = []  # the CPU time of the first probe run (the fixed cost), once it has ended
 
     def report(line: str) -> None:
-        if not first_probe:
+        if not first_probe and "] probe a: " in line:  # the first probe's line (the estimate's opening line not)
             first_probe.append(cpu_clock() - c0)
         print(line, file=sys.stderr, flush=True)
 
