@@ -88,9 +88,11 @@ def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: f
     first_probe: list[float] = []  # the CPU time of the first probe run (the fixed cost), once it has ended
 
     def report(line: str) -> None:
-        if not first_probe and "] probe a: " in line:  # the first probe's line (the estimate's opening line not)
-            first_probe.append(cpu_clock() - c0)
         print(line, file=sys.stderr, flush=True)
+
+    def on_probe(label: str, _wall_s: float, cpu_s: float) -> None:
+        if label == "a" and not first_probe:
+            first_probe.append(cpu_s)
 
     try:
         with _cpu_cap(cap_s if exp.study is None else None):  # a study's estimator times a few steps per run
@@ -98,7 +100,7 @@ def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: f
                 cpu = _study_seconds(exp, ctx)
                 entry = {"seconds": None, "cpu_seconds": cpu, "how": "study estimator (training steps only)"}
             else:
-                est = estimate(name, ctx, report=report)
+                est = estimate(name, ctx, report=report, on_probe=on_probe)
                 entry = {"seconds": est.seconds, "cpu_seconds": est.cpu_seconds,
                          "how": est.line(name).split("(", 1)[1].removesuffix(")")}
     except ConfigError as e:  # e.g. a paper budget that needs a dataset this machine lacks

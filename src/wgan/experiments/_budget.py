@@ -132,22 +132,23 @@ class Estimate:
         return self.device.startswith("cpu")
 
 
-def estimate(name: str, ctx: Context, report=None) -> Estimate:
+def estimate(name: str, ctx: Context, report=None, on_probe=None) -> Estimate:
     """Time reproduction ``name`` at ``ctx``'s budget from two short probe runs (see the module docstring);
     nothing is written outside a temporary folder. ``report`` receives a line before the first probe and one as
-    each probe run ends."""
+    each probe run ends; ``on_probe(label, wall_s, cpu_s)`` is called as each probe run ends (label ``"a"``,
+    ``"a again"`` or ``"b"``), for a caller that keeps the figures rather than the lines."""
     # each probe collects what it made (its Trainers, so its data-loader workers end and are counted in its own CPU
     # time): what the process held before is collected once and then frozen, so that those collections neither
     # scan it (a large process's full collection takes tenths of a second) nor end someone else's workers mid-probe
     gc.collect()
     gc.freeze()
     try:
-        return _estimate(name, ctx, report)
+        return _estimate(name, ctx, report, on_probe)
     finally:
         gc.unfreeze()
 
 
-def _estimate(name: str, ctx: Context, report) -> Estimate:
+def _estimate(name: str, ctx: Context, report, on_probe) -> Estimate:
     from . import Progress, get
 
     exp = get(name)
@@ -183,10 +184,16 @@ def _estimate(name: str, ctx: Context, report) -> Estimate:
     if report is not None:  # a probe at a paper budget can take an hour before its line: say what runs
         report(f"[{name}] estimating at --budget {ctx.budget} on {device}: probe a runs the reproduction at its "
                "--quick step counts (twice), probe b at a fraction of the full counts; a line as each one ends")
+    def ended(label: str, wall: float, cpu: float) -> None:
+        if on_probe is not None:
+            on_probe(label, wall, cpu)
+
     t_a, c_a, full, s_a = probe(0.0)
+    ended("a", t_a, c_a)
     if report is not None:
         report(f"[{name}] probe a: {s_a:,} of {full:,} steps in {t_a:.1f} s ({c_a:.1f} s CPU)")
     again = probe(0.0)
+    ended("a again", again[0], again[1])
     t_a, c_a = min(t_a, again[0]), min(c_a, again[1])
     if report is not None:
         report(f"[{name}] probe a again: {again[0]:.1f} s ({again[1]:.1f} s CPU); the faster of each kept")
@@ -198,6 +205,7 @@ def _estimate(name: str, ctx: Context, report) -> Estimate:
     fraction = min(1.0, max(FIRST_FRACTION, s_a * (1 + wanted / max(t_a, 1e-3)) / full))
     while True:
         t_b, c_b, _, s_b = probe(fraction)
+        ended("b", t_b, c_b)
         if report is not None:
             report(f"[{name}] probe b at {fraction:.4g} of the steps: {s_b:,} steps in {t_b:.1f} s ({c_b:.1f} s CPU)")
         # on the CPU judged in CPU time, which a busy machine does not stretch; on a GPU in wall time
