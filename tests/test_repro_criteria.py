@@ -302,6 +302,24 @@ def test_minibatch_discrimination_gate_refuses_a_run_that_cannot_show_collapse(c
     assert claim.status == "INCONCLUSIVE" and claim.gate.shortfall
 
 
+@pytest.mark.parametrize("case", ["not run", "baseline never reached the data", "no collapse", "too short",
+                                  "not recorded", "one seed"])
+def test_stacked_mnist_gate_is_the_toy_gate_on_1000_modes(case):
+    """The protocol table's gate holds for the Stacked MNIST part too: a run in which the WGAN-GP reference hits 30
+    of 1,000 modes compares how far training got, not collapse, and cannot publish DOES NOT HOLD."""
+    m = improved_techniques._stacked_it(0.0)  # decisive and negative: no difference in modes
+    assert improved_techniques.IT_STACKED.judge(m).status == "DOES NOT HOLD"
+    assert improved_techniques.IT_STACKED.judge(improved_techniques._stacked_it(5.0)).status == "HOLDS"
+    bad = {"not run": {"stacked/ran": False},
+           "baseline never reached the data": {"stacked/ns_gan_min_modes": 0.0},
+           "no collapse": {"stacked/ns_gan_min_modes": 1000.0},
+           "too short": {"stacked/wgan_gp_max_modes": 30.0},
+           "not recorded": {"stacked/wgan_gp_max_modes": None},
+           "one seed": {"seeds": 1}}[case]
+    claim = improved_techniques.IT_STACKED.judge({k: v for k, v in (m | bad).items() if v is not None})
+    assert claim.status == "INCONCLUSIVE" and claim.gate.shortfall
+
+
 def test_critic_tracks_w_is_inconclusive_until_every_critic_settled():
     exact = em_vs_js._closed_form_estimates("w")
     assert em_vs_js.EM_CRITIC.judge(exact).status == "HOLDS"
