@@ -9,14 +9,14 @@ for every registered reproduction, written to ``docs/reproductions/budgets.json`
         --data many-paths-color-mnist=MNIST_FOLDER --cap-hours 1   # a lower bound where the probes take days
     python benchmarks/reproduction_budgets.py --render                           # the page from the JSON alone
 
-Each entry is kept as it finishes, with the pages that quote it (a rerun skips entries already measured
-unless ``--redo``, and measures older wall-time entries again in CPU time), so the measurement can be spread over
-several sessions. Studies (reproductions run through the study
-runner) are sized by the study estimator (training steps only, one worker); the others by two probe runs each
-(``wgan.experiments._budget.estimate``). Every figure is CPU time (one torch thread), which other processes' load
-does not stretch, so the script may run beside a long reproduction. Beside the cpu estimate, the page shows the wall
-time of the published full run where there is one (docs/reproductions/results/), which says how far to trust the
-estimates.
+Each entry is kept as it finishes, with the pages that quote it (a rerun skips entries already measured unless
+``--redo``, and measures older wall-time entries again in CPU time), so the measurement can be spread over several
+sessions. Studies (reproductions run through the study runner) are sized by the study estimator (training steps
+only, one worker); the others by two probe runs each (``wgan.experiments._budget.estimate``). ``--cap-hours`` stops
+either kind and records a lower bound: the first probe's CPU time, or the estimated training time of the study's
+runs sized before the cap. Every figure is CPU time (one torch thread), which other processes' load does not
+stretch, so the script may run beside a long reproduction. Beside the cpu estimate, the page shows the wall time of
+the published full run where there is one (docs/reproductions/results/), which says how far to trust the estimates.
 """
 
 from __future__ import annotations
@@ -45,12 +45,20 @@ PAGE = ROOT / "docs/budgets.md"
 RESULTS = ROOT / "docs/reproductions/results"
 
 
-def _study_seconds(exp, ctx: Context) -> float:
-    from wgan.studies.estimate import estimate_study
+def _study_seconds(exp, ctx: Context, sized: list[float]) -> float:
+    """The study's training time by the study estimator; ``sized`` receives each run's seconds as it is sized,
+    so a measurement stopped at the cap still knows what the runs sized so far cost (a lower bound)."""
+    from wgan.studies import estimate as study_estimate
 
     study, _ = exp.study(ctx)
     tmp = Path(ctx.out) / "runs"  # a fresh folder: every run counted as still to train
-    return sum(e.seconds for e in estimate_study(study, tmp) if e.status != "done")
+
+    def on_run(e) -> None:
+        if e.status != "done":
+            sized.append(e.seconds)
+
+    study_estimate.estimate_study(study, tmp, on_run=on_run)
+    return sum(sized)
 
 
 class _Capped(BaseException):
@@ -94,10 +102,11 @@ def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: f
         if label == "a" and not first_probe:
             first_probe.append(cpu_s)
 
+    sized: list[float] = []  # a study's runs sized so far (their estimated CPU seconds)
     try:
-        with _cpu_cap(cap_s if exp.study is None else None):  # a study's estimator times a few steps per run
+        with _cpu_cap(cap_s):
             if exp.study is not None:  # the study estimator times steps in CPU time on the CPU
-                cpu = _study_seconds(exp, ctx)
+                cpu = _study_seconds(exp, ctx, sized)
                 entry = {"seconds": None, "cpu_seconds": cpu, "how": "study estimator (training steps only)"}
             else:
                 est = estimate(name, ctx, report=report, on_probe=on_probe)
@@ -106,15 +115,23 @@ def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: f
     except ConfigError as e:  # e.g. a paper budget that needs a dataset this machine lacks
         entry = {"seconds": None, "cpu_seconds": None, "how": f"not estimated: {e}"}
     except _Capped:
-        # a full run costs at least its first probe (the --quick step counts at the budget's widths, seeds and
-        # sample counts), and more than the cap while that probe had not ended
-        bound = first_probe[0] if first_probe else cpu_clock() - c0
-        which = f"took {duration(bound)}" if first_probe else "had not ended"
+        if exp.study is not None:
+            # the runs sized before the cap need this much; each run not yet sized needs more than nothing
+            bound = sum(sized)
+            n_runs = sum(1 for _ in exp.study(ctx)[0].runs())
+            how = (f"not estimated in full: the study estimator (training steps only) ran past the cap of "
+                   f"{duration(cap_s)} of CPU time after sizing {len(sized)} of its {n_runs} runs, which alone need "
+                   f"{duration(bound)} of CPU time here, so a full run takes more")
+        else:
+            # a full run costs at least its first probe (the --quick step counts at the budget's widths, seeds and
+            # sample counts), and more than the cap while that probe had not ended
+            bound = first_probe[0] if first_probe else cpu_clock() - c0
+            which = f"took {duration(bound)}" if first_probe else "had not ended"
+            how = (f"not estimated: the probes ran past the cap of {duration(cap_s)} of CPU time; its first probe run "
+                   f"(the fixed cost: the --quick step counts at the budget's sizes) {which}, so a full run takes "
+                   f"more than {duration(bound)} of CPU time here")
         entry = {"seconds": None, "cpu_seconds": None, "more_than_cpu_s": bound,
-                 "how": f"not estimated: the probes ran past the cap of {duration(cap_s)} of CPU time; its first "
-                        f"probe run (the fixed cost: the --quick step counts at the budget's sizes) {which}, so "
-                        f"a full run takes more than {duration(bound)} of CPU time here; size it on a GPU: "
-                        f"wgan reproduce {name} --budget {budget} --estimate --device cuda"}
+                 "how": f"{how}; size it on a GPU: wgan reproduce {name} --budget {budget} --estimate --device cuda"}
     entry |= {"estimate_took_s": time.perf_counter() - t0, "load_average": _load()}
     if data is not None:
         entry["data"] = Path(data).name  # what it was sized on (the name only: the path is this machine's)
@@ -199,7 +216,8 @@ def main() -> int:
     ap.add_argument("--render", action="store_true", help="only rewrite docs/budgets.md from the JSON")
     ap.add_argument("--cap-hours", type=float, default=None, metavar="H",
                     help="stop a measurement after H hours of CPU time and record a lower bound instead "
-                         "(for reproductions whose probes alone would take days here)")
+                         "(for reproductions whose probes alone would take days here, or studies whose every run "
+                         "takes minutes to size)")
     ap.add_argument("--out", default="/tmp/wgan-budgets", help="scratch folder (nothing is kept there)")
     ap.add_argument("--data", action="append", default=[], metavar="NAME=PATH",
                     help="the --data of reproduction NAME (those that need a corpus or dataset: char-lm, "

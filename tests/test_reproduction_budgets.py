@@ -62,3 +62,44 @@ def test_a_capped_measurement_records_a_lower_bound(slow, tmp_path: Path) -> Non
     results.mkdir(parents=True)
     (results.parent / "budgets.json").write_text(json.dumps({"entries": {name: {"paper": entry}}}))
     assert paper_cost(name, results).startswith("--budget paper: more than ")
+
+
+def test_a_capped_study_records_what_its_sized_runs_need(tmp_path: Path, monkeypatch) -> None:
+    """A study whose runs take long to size (random-architectures at the paper's sizes: minutes per run, 400
+    runs) is stopped at the cap too, and the runs it sized bound the whole from below."""
+    from types import SimpleNamespace
+
+    from wgan.studies import estimate as study_estimate
+
+    name = "test-slow-study"
+    runs = [SimpleNamespace(name=f"r{i}") for i in range(20)]
+    study = SimpleNamespace(runs=lambda: iter(runs))
+
+    def sized_slowly(study, out, on_run=None, **_):
+        out_list = []
+        for _r in study.runs():
+            spin(0.1)  # each run takes 0.1 s of CPU time to size, and needs 100 s to train
+            e = SimpleNamespace(status="todo", seconds=100.0)
+            out_list.append(e)
+            on_run(e)
+        return out_list
+
+    monkeypatch.setattr(study_estimate, "estimate_study", sized_slowly)
+
+    @register(name, "WGAN", "nowhere", "a study", table=lambda ctx: [Row(s, "x", "", "x") for s in SETTINGS],
+              study=lambda ctx: (study, tmp_path / "runs"))
+    def run(ctx: Context) -> Result:
+        return Result([], {})
+
+    try:
+        script = _script()
+        entry = script.measure(name, "paper", tmp_path, cap_s=0.5)
+        assert entry["cpu_seconds"] is None
+        n = round(entry["more_than_cpu_s"] / 100.0)
+        assert 2 <= n <= 7 and entry["more_than_cpu_s"] == 100.0 * n  # ~5 runs sized in 0.5 s, not all 20
+        assert f"after sizing {n} of its 20 runs" in entry["how"]
+        assert f"wgan reproduce {name} --budget paper --estimate --device cuda" in entry["how"]
+        full = script.measure(name, "paper", tmp_path, cap_s=None)  # uncapped: every run sized
+        assert full["cpu_seconds"] == 2000.0 and full["how"] == "study estimator (training steps only)"
+    finally:
+        EXPERIMENTS.pop(name)
