@@ -179,15 +179,15 @@ def _estimate(name: str, ctx: Context, report, on_probe) -> Estimate:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def ended(label: str, wall: float, cpu: float) -> None:
+        if on_probe is not None:
+            on_probe(label, wall, cpu)
+
     # run a twice, keeping the faster: the first run in a process also pays one-off costs (imports, compiled
     # kernels, cached data) that the extrapolation must not count as the reproduction's own
     if report is not None:  # a probe at a paper budget can take an hour before its line: say what runs
         report(f"[{name}] estimating at --budget {ctx.budget} on {device}: probe a runs the reproduction at its "
                "--quick step counts (twice), probe b at a fraction of the full counts; a line as each one ends")
-    def ended(label: str, wall: float, cpu: float) -> None:
-        if on_probe is not None:
-            on_probe(label, wall, cpu)
-
     t_a, c_a, full, s_a = probe(0.0)
     ended("a", t_a, c_a)
     if report is not None:
