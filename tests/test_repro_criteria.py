@@ -62,6 +62,20 @@ def test_mixture_criterion_fails_on_pure_noise(noise):
     assert not _verdict(fake)  # but misses the ring
 
 
+def test_mixture_and_loss_curves_size_their_own_steps(tmp_path):
+    """The mixture's gate needs a W1 plateau (2,000 steps did not reach one); loss-curves keeps its 2,000 steps:
+    each reproduction's protocol table shows its own cpu steps, and --budget paper the official 100,000."""
+    from wgan.experiments import Context, full_table
+
+    def steps(name: str, **kw) -> str:
+        return next(r["ours"] for r in full_table(name, Context(out=tmp_path, **kw)) if r["setting"] == "steps")
+
+    assert steps("mixture-of-gaussians") == f"{mixture_of_gaussians.MIXTURE_CPU_STEPS} generator steps" != \
+        steps("loss-curves") == "2000 generator steps"
+    assert steps("mixture-of-gaussians", budget="paper") == steps("loss-curves", budget="paper") == \
+        "100000 generator steps"
+
+
 def test_mixture_criterion_judges_coverage_not_sharpness():
     s = make_sampler("8gaussians")
     g = torch.Generator().manual_seed(5)
