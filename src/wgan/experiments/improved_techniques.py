@@ -174,29 +174,37 @@ def more_modes_paired(m: dict[str, Any], prefix: str) -> bool:
     return m[f"{prefix}diff_low"] > 0
 
 
-def _stacked_gate(m: dict[str, Any]) -> Gate:
-    """The Stacked MNIST comparison can decide under the toy part's gate (:func:`_toy_gate`), on 1,000 modes: the
-    part run, at least :data:`IT_MIN_SEEDS` seeds, NS-GAN alone reaching the data (hitting at least one mode) in
-    every seed and missing a mode in some, and the run long enough for the WGAN-GP reference to hit every mode in
-    at least one seed -- else "hits more modes" compares how far training got, not collapse."""
-    if not m.get("stacked/ran", True):
-        return Gate(False, "the Stacked MNIST part was not run", "--data MNIST_DIR (a folder of MNIST IDX files)")
+def _collapse_shortfalls(m: dict[str, Any], prefix: str, past: str, verb: str) -> list[str]:
+    """What keeps the comparison on the modes under ``prefix`` (a toy set's ``"8gaussians/"``, Stacked MNIST's
+    ``"stacked/"``) from deciding: fewer than :data:`IT_MIN_SEEDS` seeds; NS-GAN alone not reaching the data in
+    every seed (no mode at all: a generator off the data has not collapsed) or reaching every mode in every seed (no
+    collapse to counter); and a run too short for the WGAN-GP reference (same nets, steps and evaluation) to reach
+    every mode in at least one seed -- else "more modes" compares how far training got, not collapse. ``past`` and
+    ``verb`` word it as the part's metric does ("covered" / "cover", "hit" / "hit")."""
     short = too_few_seeds(m, IT_MIN_SEEDS)
-    n, lo = m["stacked/n_modes"], m["stacked/ns_gan_min_modes"]
+    n, lo = m[f"{prefix}n_modes"], m[f"{prefix}ns_gan_min_modes"]
     if lo < 1:
-        short.append(f"NS-GAN alone hit no mode in some seed ({lo:.0f} of {n}): it did not reach the data, which is "
-                     "not mode collapse")
+        short.append(f"NS-GAN alone {past} no mode in some seed ({lo:.0f} of {n}): it did not reach the data, which "
+                     "is not mode collapse")
     elif not lo < n:
-        short.append("NS-GAN alone hit every mode in every seed: there is no collapse to counter")
-    best = m.get("stacked/wgan_gp_max_modes")
+        short.append(f"NS-GAN alone {past} every mode in every seed: there is no collapse to counter")
+    best = m.get(f"{prefix}wgan_gp_max_modes")
     if best is None:  # a run published before this gate: it cannot show the condition
         short.append("the WGAN-GP reference's best seed was not recorded (a run made before this gate): rerun")
     elif not best >= n:
-        short.append(f"the run is too short for any model to hit every mode: the WGAN-GP reference hit at most "
+        short.append(f"the run is too short for any model to {verb} every mode: the WGAN-GP reference {past} at most "
                      f"{best:.0f} of {n}")
-    return gate_from(short, f"--seeds {IT_MIN_SEEDS} or more and more generator steps than "
-                     f"{m.get('stacked/steps', '?')} for the Stacked MNIST part (size it with --estimate) until "
-                     "NS-GAN alone reaches the data in every seed and the WGAN-GP reference hits every mode")
+    return short
+
+
+def _stacked_gate(m: dict[str, Any]) -> Gate:
+    """The Stacked MNIST comparison can decide under the toy part's gate (:func:`_toy_gate`), on 1,000 modes."""
+    if not m.get("stacked/ran", True):
+        return Gate(False, "the Stacked MNIST part was not run", "--data MNIST_DIR (a folder of MNIST IDX files)")
+    return gate_from(_collapse_shortfalls(m, "stacked/", "hit", "hit"),
+                     f"--seeds {IT_MIN_SEEDS} or more and more generator steps than {m.get('stacked/steps', '?')} for "
+                     "the Stacked MNIST part (size it with --estimate) until NS-GAN alone reaches the data in every "
+                     "seed and the WGAN-GP reference hits every mode")
 
 
 def _toy_gate(m: dict[str, Any], d: str) -> Gate:
@@ -204,24 +212,12 @@ def _toy_gate(m: dict[str, Any], d: str) -> Gate:
     at least :data:`IT_MIN_SEEDS` seeds; NS-GAN alone has reached the data in every seed (covers at least one
     mode: a generator covering none has not learned the data, which is not collapse) and misses a mode in some
     seed (collapse: mass on some modes, not all); and the run is long enough for a model that does not collapse
-    to reach every mode (the WGAN-GP reference, same nets, steps and evaluation, covers all of them in at least one
-    seed) -- else "covers more modes" compares how far training got, not collapse."""
-    short = too_few_seeds(m, IT_MIN_SEEDS)
-    n, lo = m[f"{d}/n_modes"], m[f"{d}/ns_gan_min_modes"]
-    if lo < 1:
-        short.append(f"NS-GAN alone covered no mode in some seed ({lo:.0f} of {n}): it did not reach the data, which "
-                     "is not mode collapse")
-    elif not lo < n:
-        short.append("NS-GAN alone covered every mode in every seed: there is no collapse to counter")
-    best = m.get(f"{d}/wgan_gp_max_modes")
-    if best is None:  # a run published before this gate: it cannot show the condition
-        short.append("the WGAN-GP reference's best seed was not recorded (a run made before this gate): rerun")
-    elif not best >= n:
-        short.append(f"the run is too short for any model to cover every mode: the WGAN-GP reference covered at most "
-                     f"{best:.0f} of {n}")
-    return gate_from(short, f"--seeds {IT_MIN_SEEDS} or more and more generator steps than "
-                     f"{m.get('steps', '?')} (--steps; size it with --estimate) until NS-GAN alone reaches the data in "
-                     "every seed and the WGAN-GP reference covers every mode")
+    to reach every mode (the WGAN-GP reference covers all of them in at least one seed); see
+    :func:`_collapse_shortfalls`."""
+    return gate_from(_collapse_shortfalls(m, f"{d}/", "covered", "cover"),
+                     f"--seeds {IT_MIN_SEEDS} or more and more generator steps than {m.get('steps', '?')} (--steps; "
+                     "size it with --estimate) until NS-GAN alone reaches the data in every seed and the WGAN-GP "
+                     "reference covers every mode")
 
 
 def _both_sets_gate(m: dict[str, Any]) -> Gate:
