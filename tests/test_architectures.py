@@ -197,3 +197,28 @@ def test_zoo_aggregates_seeds_and_judges_the_means(tmp_path: Path, monkeypatch):
     assert verdicts == {"wgan-gp-trains-every-zoo-architecture": "HOLDS", "other-methods-fail-somewhere": "HOLDS"}
     assert all(c.interval is not None and c.interval.low <= c.interval.estimate <= c.interval.high
                for c in result.claims)
+
+
+def test_zoo_other_methods_are_judged_only_where_their_own_baseline_trains():
+    """Each method's bar is built on its own baseline row, so a method whose baseline barely leaves the untrained
+    score would 'train' every row by a bar at noise level: the other-methods claim is then INCONCLUSIVE (not DOES
+    NOT HOLD), naming the method, while the WGAN-GP claim, gated on its own baseline, is still decided."""
+    from wgan.experiments.architecture_zoo import ZOO_GP, ZOO_OTHERS, _zoo
+
+    weak_wgan = _zoo(7, 7, wgan_base=1.1)  # WGAN 'trains' all 7 rows by a bar of 1.05
+    others = ZOO_OTHERS.judge(weak_wgan)
+    assert others.status == "INCONCLUSIVE" and "under wgan scores 1.1" in others.gate.shortfall
+    assert ZOO_GP.judge(weak_wgan).status == "HOLDS"
+    assert ZOO_OTHERS.judge(_zoo(7, 7)).status == "DOES NOT HOLD"  # every baseline trains: decided
+    assert ZOO_OTHERS.judge(_zoo(7, 5)).status == "HOLDS"
+
+
+def test_zoo_clipping_and_lsgan_use_tensorflows_rmsprop():
+    """gan_64x64.py:530-532, 554-556 train WGAN and LSGAN with tf.train.RMSPropOptimizer: rmsprop_tf, not torch's."""
+    from wgan.experiments._architectures import setting
+    from wgan.experiments.architecture_zoo import ZOO_METHODS, zoo_point
+    from wgan.nets.space import ZOO
+
+    s = setting(Context(out=Path("unused")), "zoo")
+    names = {m: zoo_point(ZOO["baseline"], m, s).get("optim.name") for m in ZOO_METHODS}
+    assert names == {"wgan-gp": None, "wgan": "rmsprop_tf", "dcgan": None, "lsgan": "rmsprop_tf"}
