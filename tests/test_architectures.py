@@ -222,3 +222,36 @@ def test_zoo_clipping_and_lsgan_use_tensorflows_rmsprop():
     s = setting(Context(out=Path("unused")), "zoo")
     names = {m: zoo_point(ZOO["baseline"], m, s).get("optim.name") for m in ZOO_METHODS}
     assert names == {"wgan-gp": None, "wgan": "rmsprop_tf", "dcgan": None, "lsgan": "rmsprop_tf"}
+
+
+@pytest.mark.parametrize("baseline_score, stages", [(3.0, 1), (8.0, 2)])
+def test_zoo_trains_the_other_rows_only_where_the_baseline_can_pass_a_gate(tmp_path: Path, monkeypatch,
+                                                                            baseline_score, stages):
+    """Both gates read only the baseline row (and the seeds): the baseline's 12 runs train first, and the other six
+    rows only if its scores pass a gate. A baseline at 3 (of untrained 1, real 9.5: the gate needs 6.95) stops
+    after stage 1 with both claims INCONCLUSIVE and the rows not trained named; at 8 all seven rows train."""
+    from wgan.experiments import architecture_zoo as zoo
+
+    asked: list[set[str]] = []
+
+    def fake(ctx, study):
+        asked.append({r.label.split("|")[0] for r in study.runs()})
+        return {f"{r.label}|s{r.seed}": {study.metric: baseline_score if r.label.startswith("baseline|") else 5.0}
+                for r in study.runs()} | {"_wall_s": 1.0, "_failed": []}
+
+    monkeypatch.setattr(zoo, "study_summaries", fake)
+    monkeypatch.setattr(zoo, "train_score_classifier", lambda s, out: (out / "classifier.pt", {}))
+    monkeypatch.setattr(zoo, "reference_scores", lambda s, c: {"real": 9.5, "untrained_generator": 1.0})
+    monkeypatch.setattr(zoo, "dead_at_init", lambda study, s: {f"{r.label}|s{r.seed}": 1.0 for r in study.runs()})
+    result = run_experiment("architecture-zoo", Context(out=tmp_path))
+    assert asked[0] == {"baseline"} and len(asked) == stages
+    data = read_json(tmp_path / "results.json")
+    trained = data["protocol"]["rows_trained"]
+    verdicts = {c.name: c.status for c in result.claims}
+    if stages == 1:
+        assert trained == ["baseline"] and "the other 6 rows were not trained" in data["protocol"]["rows_not_trained"]
+        assert set(verdicts.values()) == {"INCONCLUSIVE"} and list(data["data"]["scores"]) == ["baseline"]
+    else:
+        assert asked[1] == set(zoo.ZOO) - {"baseline"} and len(trained) == 7
+        assert data["protocol"]["rows_not_trained"] == ""
+        assert verdicts["wgan-gp-trains-every-zoo-architecture"] == "HOLDS"  # 5.0 >= the bar 4.5 on every row

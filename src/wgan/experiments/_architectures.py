@@ -47,7 +47,7 @@ class ArchSetting:
     classifier_width: int
     space_seed: int = 0
     seeds: int = 1  # training seeds per (architecture, method): 0 .. seeds - 1
-    mlp_init: str = "default"  # the zoo's MLP generator: "he" = tflib's (gan_64x64.py:74-76, 220-228)
+    mlp_init: str = "default"  # the zoo's MLP generator: "he" = tflib's (gan_64x64.py:76-78, 220-228)
     budget: str = "cpu"
     checkpoints: int = 2  # per run: what a stopped study loses is at most 1 / checkpoints of a run
 
@@ -136,8 +136,8 @@ def reference_scores(s: ArchSetting, classifier: Path) -> dict[str, float]:
     net = classifier_network(*load_classifier(classifier))
     sampler = make_sampler(s.data, DataConfig(name=s.data, image_size=s.image_size))
     real = sampler.sample(s.n_is, torch.Generator().manual_seed(123)).view(s.n_is, *sampler.shape)
-    cfg = resolve(apply_sets(Config(), [f"data.name={s.data}", "generator.arch=zoo:dcgan", "generator.width=8",
-                                        f"generator.latent_dim={s.latent_dim}"]))
+    cfg = resolve(apply_sets(Config(), [f"data.name={s.data}", "generator.arch=zoo:dcgan",
+                                        f"generator.width={s.zoo_width}", f"generator.latent_dim={s.latent_dim}"]))
     torch.manual_seed(0)
     g = build_generator(cfg.generator, tuple(sampler.shape))
     with torch.no_grad(), sampling_mode(g, "batch"):  # the runs' evaluation mode (eval.generator_mode)
@@ -318,7 +318,8 @@ def common_rows(s: ArchSetting, study: str = "random") -> list[Row]:
     quick = s.budget == "quick"
     why = "tiny quick run" if quick else CPU
     paper_data = ("32x32 ImageNet", "WGAN-GP sec. 5.1", 32) if study == "random" else \
-        ("64x64 LSUN bedrooms", "WGAN-GP sec. 5.2", 64)
+        ("LSUN bedrooms (sec. 5.2) at 64x64, the size of the official gan_64x64.py (whose loader reads 64x64 "
+         "ImageNet)", f"WGAN-GP sec. 5.2; {CODE}:21-22, 579", 64)
     same_size = s.image_size == paper_data[2]
     return [
         Row("data", paper_data[0], paper_data[1],
