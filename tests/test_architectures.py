@@ -251,6 +251,9 @@ def test_zoo_trains_the_other_rows_only_where_the_baseline_can_pass_a_gate(tmp_p
     if stages == 1:
         assert trained == ["baseline"] and "the other 6 rows were not trained" in data["protocol"]["rows_not_trained"]
         assert set(verdicts.values()) == {"INCONCLUSIVE"} and list(data["data"]["scores"]) == ["baseline"]
+        # three seeds were run: the budget asks for steps only
+        assert all(c.gate.budget.startswith("more generator steps") for c in result.claims)
+        assert {c.measured["rows_run"] for c in result.claims} == {1}
     else:
         assert asked[1] == set(zoo.ZOO) - {"baseline"} and len(trained) == 7
         assert data["protocol"]["rows_not_trained"] == ""
