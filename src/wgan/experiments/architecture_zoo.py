@@ -333,18 +333,21 @@ def _plot_zoo_grid(runs_dir: Path, study, table, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = {r.label: r.name for r in study.runs() if r.seed == 0}  # seed 0's samples
-    fig, axes = plt.subplots(len(ZOO), len(ZOO_METHODS), figsize=(2.1 * len(ZOO_METHODS), 2.0 * len(ZOO)),
+    shown = [e for e in ZOO.values() if e.name in table]  # the rows trained (all seven unless the gate stopped it)
+    fig, axes = plt.subplots(len(shown), len(ZOO_METHODS), figsize=(2.1 * len(ZOO_METHODS), 2.0 * len(shown) + 0.4),
                              squeeze=False)
-    for i, e in enumerate(ZOO.values()):
+    if len(shown) < len(ZOO):
+        fig.suptitle(f"{len(ZOO) - len(shown)} of {len(ZOO)} rows not trained: the baseline failed both gates",
+                     fontsize=8)
+    for i, e in enumerate(shown):
         for j, m in enumerate(ZOO_METHODS):
             ax = axes[i][j]
             ax.axis("off")
             pngs = sorted((runs_dir / names[f"{e.name}|{m}"] / "samples").glob("*.png"))
             if pngs:
                 ax.imshow(plt.imread(pngs[-1]), cmap="gray")
-            v = table.get(e.name, {}).get(m)
-            ax.set_title(f"{LABELS[m]}: {v:.2f}" if v is not None else f"{LABELS[m]}: not trained"
-                         if e.name not in table else f"{LABELS[m]}: no score", fontsize=7)
+            v = table[e.name].get(m)
+            ax.set_title(f"{LABELS[m]}: {v:.2f}" if v is not None else f"{LABELS[m]}: no score", fontsize=7)
             if j == 0:
                 ax.text(-0.08, 0.5, e.label, transform=ax.transAxes, rotation=90, ha="right", va="center",
                         fontsize=6)
