@@ -82,39 +82,29 @@ def zoo_measured(table: dict[str, dict[str, float | None]], untrained: float, re
     return m
 
 
-def _baselines_short(m: dict[str, Any], methods: tuple[str, ...]) -> list[str]:
-    """What the run lacks to decide: too few seeds, or a DCGAN baseline row that does not reach
-    :data:`BASELINE_SHARE` of the way from the untrained generator's score to real images' under one of ``methods``."""
-    short = too_few_seeds(m, ZOO_MIN_SEEDS)
+def _baseline_gate(m: dict[str, Any], methods: tuple[str, ...]) -> Gate:
+    """The run can decide when it has :data:`ZOO_MIN_SEEDS` seeds and the DCGAN baseline row reaches
+    :data:`BASELINE_SHARE` of the way from the untrained generator's score to real images' under each of
+    ``methods``; the budget asks for the seeds where they are short and more steps where a baseline is."""
+    seeds = too_few_seeds(m, ZOO_MIN_SEEDS)
     need = m["untrained_score"] + BASELINE_SHARE * (m["real_score"] - m["untrained_score"])
-    for meth in methods:
-        b = m[f"{meth}/baseline"]
-        if not b >= need:
-            short.append(f"the DCGAN baseline row under {meth} scores {b:.3g}, below {need:.3g} ({BASELINE_SHARE:g} of "
-                         "the way from the untrained generator to real images): the baseline that must train does not")
-    return short
-
-
-def _more(m: dict[str, Any], short: list[str]) -> str:
-    """The budget that would reach the gate: the seeds where they are short, more generator steps where a baseline
-    is (the paper's budget named)."""
-    need = ([f"--seeds {ZOO_MIN_SEEDS} or more"] if too_few_seeds(m, ZOO_MIN_SEEDS) else []) + (
-        ["more generator steps (--budget paper: the paper's 200,000 at 64x64, DIM 64)"]
-        if any("baseline row" in x for x in short) else [])
-    return " and ".join(need) + "; size them with --estimate"
+    low = [f"the DCGAN baseline row under {meth} scores {m[f'{meth}/baseline']:.3g}, below {need:.3g} "
+           f"({BASELINE_SHARE:g} of the way from the untrained generator to real images): the baseline that must "
+           "train does not" for meth in methods if not m[f"{meth}/baseline"] >= need]
+    more = ([f"--seeds {ZOO_MIN_SEEDS} or more"] if seeds else []) + (
+        ["more generator steps (--budget paper: the paper's 200,000 at 64x64, DIM 64)"] if low else [])
+    return gate_from(seeds + low, " and ".join(more) + "; size them with --estimate")
 
 
 def _zoo_gate(m: dict[str, Any]) -> Gate:
     """The WGAN-GP claim: its bar is built on the baseline under WGAN-GP, with DCGAN's as the reference setting."""
-    short = _baselines_short(m, ("wgan-gp", "dcgan"))
-    return gate_from(short, _more(m, short))
+    return _baseline_gate(m, ("wgan-gp", "dcgan"))
 
 
 def _others_gate(m: dict[str, Any]) -> Gate:
     """The other methods' claim: each method's bar is built on its own baseline row (Fig. 2's first row trains
     under all four), so a method whose baseline does not train cannot be said to fail the other rows."""
-    short = _baselines_short(m, tuple(ZOO_METHODS))
-    return gate_from(short, _more(m, short))
+    return _baseline_gate(m, tuple(ZOO_METHODS))
 
 
 def _zoo(gp_rows: int, other_rows: int, seeds: int = 3, baseline: float = 8.0,
@@ -289,7 +279,7 @@ def architecture_zoo(ctx: Context) -> Result:
         aggregate_finished(study, study_dir(ctx))
 
     skipped = "" if len(rows) == len(ZOO) else (
-        f"the baseline row fails both gates ({'; '.join(_baselines_short(first, tuple(ZOO_METHODS)))}), so no "
+        f"the baseline row fails both gates ({_others_gate(first).shortfall}), so no "
         f"other row could change either verdict: the other {len(ZOO) - 1} rows were not trained")
 
     per_seed = {row: {m: seed_scores(summaries, row, m) for m in ZOO_METHODS} for row in rows}
