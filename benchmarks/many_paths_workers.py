@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from wgan.studies.runner import stop_with_parent
+
 
 def jobs(tag: str, out: Path, seeds: int | None, steps: int | None) -> list[tuple]:
     from wgan.experiments import Context
@@ -86,7 +88,7 @@ def main() -> int:
     todo.sort(key=cost, reverse=True)
     t0 = time.perf_counter()
     print(f"{len(todo)} ensembles, {args.workers} workers", file=sys.stderr, flush=True)
-    with mp.get_context("spawn").Pool(args.workers) as pool:
+    with mp.get_context("spawn").Pool(args.workers, initializer=stop_with_parent) as pool:
         for line in pool.imap_unordered(work, todo):
             print(f"[{time.perf_counter() - t0:.0f} s] {line}", file=sys.stderr, flush=True)
     print(f"all done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)

@@ -135,3 +135,76 @@ def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
     assert not (repro_out / "results.json").exists()
     assert len(list((repro_out / "runs").glob("*.json"))) >= 2  # finished runs kept
 
+
+
+STUDY = """
+name = "orphan"
+seeds = [0]
+[set]
+"train.steps" = 100000
+"train.log_every" = 1
+"train.checkpoint_every" = 10
+"train.eval_every" = 100000
+"train.sample_every" = 100000
+"eval.n_samples" = 64
+"data.batch_size" = 16
+[set.generator]
+width = 8
+depth = 1
+[set.critic]
+width = 8
+depth = 1
+[grid]
+"objective.name" = ["wgan-gp"]
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie, dead but not reaped by whoever adopted it, is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_killing_a_study_ends_its_workers(tmp_path):
+    """``kill`` (SIGTERM) sent to ``wgan study`` alone, not to its process group as a terminal's Ctrl-C is: the
+    pool's worker used to go on training its run, holding the run's lock, for as long as the run took. It now
+    notices its parent is gone, saves a checkpoint of the run and exits, and the run can be resumed."""
+    spec = tmp_path / "orphan.toml"
+    spec.write_text(STUDY)
+    out = tmp_path / "study"
+    parent = subprocess.Popen([sys.executable, "-m", "wgan.cli", "study", str(spec), "--out", str(out),
+                               "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(),
+                              start_new_session=True)  # its own process group: the signal reaches the parent only
+    try:
+        _wait_for(lambda: list(out.glob("runs/*/checkpoints/latest.pt")), parent)
+        (run_dir,) = (p.parents[1] for p in out.glob("runs/*/checkpoints/latest.pt"))
+        worker = int((run_dir / ".lock").read_text())
+        assert worker != parent.pid and _alive(worker)
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(timeout=60) == -signal.SIGTERM
+        end = time.monotonic() + 60
+        while _alive(worker) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert not _alive(worker), "the worker outlived the study it belonged to"
+    finally:
+        try:
+            os.killpg(parent.pid, signal.SIGKILL)  # whatever is left of the group, were the test to fail
+        except ProcessLookupError:
+            pass
+        parent.wait()
+    from wgan.rundir import RunLock
+    from wgan.studies.runner import run_state
+
+    assert run_state(run_dir) == "interrupted"  # a checkpoint and no summary: the next `wgan study` resumes it
+    assert _step(run_dir / "checkpoints" / "latest.pt") >= 10
+    with RunLock(run_dir) as lock:  # free, and its last holder was the worker
+        assert lock.took_over_from is None

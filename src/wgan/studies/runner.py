@@ -15,6 +15,8 @@ Backends: ``local`` (``concurrent.futures.ProcessPoolExecutor`` with the spawn s
 torch thread) and ``ray`` (``ray.init(address=...)`` joins a running cluster; without an address a local one
 starts; each run is a task asking ``num_cpus`` CPUs and ``num_gpus`` GPUs). On a cluster the study folder
 must be on a filesystem every node sees (the run directories are written by the workers).
+A local worker stops when its parent is gone (:func:`stop_with_parent`): killing ``wgan study`` or ``wgan
+reproduce`` ends its workers too, each after saving a checkpoint of the run it trained.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -37,6 +41,7 @@ from .spec import RunSpec, Study
 Backend = Literal["local", "ray"]
 BACKENDS = ("local", "ray")
 _NICENESS = "RAY_worker_niceness"  # read by the raylet a local ray.init starts
+_TRAINING = threading.Event()  # set while this process is in run_task (read by stop_with_parent)
 
 
 @dataclass
@@ -137,6 +142,7 @@ def run_task(task: Task) -> RunResult:
     torch.set_num_threads(1)  # one thread per worker: the pool is the parallelism
     run_dir = Path(task.run_dir)
     start = time.perf_counter()
+    _TRAINING.set()
     try:
         state = run_state(run_dir)
         if state == "finished":
@@ -160,14 +166,49 @@ def run_task(task: Task) -> RunResult:
             (run_dir / "error.txt").write_text(traceback.format_exc())
         return RunResult(task.name, task.label, task.seed, "failed", time.perf_counter() - start,
                          error=f"{type(e).__name__}: {e}")
+    finally:
+        _TRAINING.clear()
 
 
-def _init_worker() -> None:
+def init_worker() -> None:
+    """A pool worker's start: one torch thread, and :func:`stop_with_parent`."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MKL_NUM_THREADS", "1")
     import torch
 
     torch.set_num_threads(1)
+    # Python's own Ctrl-C (KeyboardInterrupt), also where the parent started with SIGINT ignored (a background job):
+    # stop_with_parent's SIGINT must reach a worker that waits for work, or one between a run's training steps
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    stop_with_parent()
+
+
+def stop_with_parent(interval_s: float = 0.5, grace_s: float = 120.0) -> None:
+    """End this process soon after the process that started it is gone.
+
+    A pool's worker outlives its parent when the parent dies without shutting the pool down: ``kill`` (SIGTERM)
+    or SIGKILL sent to the parent alone, the out-of-memory killer, a closed terminal. Ctrl-C reaches the whole
+    process group; these do not. The orphan went on training the run it held, with the run's lock, for as long
+    as that run took (a ResNet run of the architecture zoo: 1.5 CPU-hours before anyone saw it). A daemon thread
+    here notices the parent is gone (this process is re-parented, so ``os.getppid()`` changes) and sends this
+    process SIGINT when it is training a run (:func:`run_task`): the Trainer finishes its step, saves a checkpoint
+    and stops, as after a Ctrl-C, so the next ``wgan study`` / ``wgan reproduce`` resumes the run. Then, or at once
+    for a worker waiting for work, the process exits (a worker's call queue never reports its parent's end: the
+    worker holds both ends of its pipe). A run still training ``grace_s`` later (a final evaluation longer than
+    that) is ended there, its previous checkpoint intact."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        if _TRAINING.is_set():
+            os.kill(os.getpid(), signal.SIGINT)
+            end = time.monotonic() + grace_s
+            while _TRAINING.is_set() and time.monotonic() < end:
+                time.sleep(interval_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="wgan-stop-with-parent", daemon=True).start()
 
 
 def _local(tasks: list[Task], workers: int) -> Iterator[RunResult]:
@@ -175,7 +216,7 @@ def _local(tasks: list[Task], workers: int) -> Iterator[RunResult]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                             initializer=_init_worker) as pool:
+                             initializer=init_worker) as pool:
         futures = [pool.submit(run_task, t) for t in tasks]
         try:
             for f in as_completed(futures):
