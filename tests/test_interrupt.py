@@ -141,21 +141,15 @@ STUDY = """
 name = "orphan"
 seeds = [0]
 [set]
+"objective.name" = "wgan-gp"
 "train.steps" = 100000
-"train.log_every" = 1
 "train.checkpoint_every" = 10
 "train.eval_every" = 100000
 "train.sample_every" = 100000
 "eval.n_samples" = 64
 "data.batch_size" = 16
-[set.generator]
-width = 8
-depth = 1
-[set.critic]
-width = 8
-depth = 1
-[grid]
-"objective.name" = ["wgan-gp"]
+"generator.width" = 8
+"critic.width" = 8
 """
 
 
