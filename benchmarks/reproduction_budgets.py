@@ -132,7 +132,8 @@ def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: f
                    f"more than {duration(bound)} of CPU time here")
         entry = {"seconds": None, "cpu_seconds": None, "more_than_cpu_s": bound,
                  "how": f"{how}; size it on a GPU: wgan reproduce {name} --budget {budget} --estimate --device cuda"}
-    entry |= {"estimate_took_s": time.perf_counter() - t0, "load_average": _load()}
+    entry |= {"estimate_took_s": time.perf_counter() - t0, "load_average": _load(),
+              "measured": time.strftime("%Y-%m-%d", time.gmtime())}
     if data is not None:
         entry["data"] = Path(data).name  # what it was sized on (the name only: the path is this machine's)
     return entry
@@ -175,6 +176,9 @@ def render(data: dict) -> str:
              "measured beside running reproductions); the probe runs' durations in the 'how' column are their wall "
              "times, which only say how long the measurement took. Entries marked 'wall time' were measured before the "
              "estimate kept CPU time; a loaded machine stretched them by about the load average over the cores. "
+             "The machine itself is a virtual one whose cores ran up to ~3x faster or slower from one day to "
+             "another (seen on this project's development machines), so figures of different days agree only to "
+             "that factor; each entry's date ('measured', from 2026-12-07 on; older ones by git log) is in the JSON. "
              "`cpu` is the default budget (sizes for 2 CPU cores, the deviations each protocol table "
              "lists); `paper` the papers' own widths, steps, seeds and sample counts. The published full run's wall "
              "time (docs/reproductions/results/) stands for the cpu estimate where there is one.", "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,7 @@ def test_a_capped_measurement_records_a_lower_bound(slow, tmp_path: Path) -> Non
     assert 0.4 <= entry["more_than_cpu_s"] < 2.5  # stopped at the cap of 0.5 s of CPU time (the timer counts in
     # ticks), not run out to 5 s
     assert "had not ended" in entry["how"] and f"wgan reproduce {name} --budget paper --estimate" in entry["how"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry["measured"])  # the day: the machine's speed varies by day
     fixed["s"] = 0.3  # the first probe ends (its fixed cost is the bound); run b at 100,000 steps would not
     entry = script.measure(name, "paper", tmp_path, cap_s=3.0)  # run b must add 5 s (MIN_EXTRA_S): capped
     assert 0.3 <= entry["more_than_cpu_s"] < 3.0 and "took" in entry["how"]
