@@ -35,7 +35,7 @@ import torch
 from wgan.console import duration
 from wgan.errors import ConfigError
 from wgan.experiments import Context, all_experiments
-from wgan.experiments._budget import BUDGETS, estimate
+from wgan.experiments._budget import BUDGETS, MIN_EXTRA_S, estimate
 from wgan.experiments._report import budget_seconds, in_hours, write_report
 from wgan.io import write_json
 
@@ -87,6 +87,12 @@ def _cpu_cap(seconds: float | None):
         signal.signal(signal.SIGPROF, before)
 
 
+def _bounded(name: str, budget: str, bound: float, how: str) -> dict:
+    """The entry of a measurement the cap stopped: a lower bound, and the command that sizes the run on a GPU."""
+    return {"seconds": None, "cpu_seconds": None, "more_than_cpu_s": bound,
+            "how": f"{how}; size it on a GPU: wgan reproduce {name} --budget {budget} --estimate --device cuda"}
+
+
 def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: float | None = None) -> dict:
     from wgan.studies.estimate import cpu_clock
 
@@ -94,13 +100,17 @@ def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: f
     ctx = Context(out=out / name, budget=budget, data=data)
     t0, c0 = time.perf_counter(), cpu_clock()
     first_probe: list[float] = []  # the CPU time of the first probe run (the fixed cost), once it has ended
+    ended: dict[str, tuple[float, int, int]] = {}  # the faster run a and the latest run b: (CPU s, steps, full)
 
     def report(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    def on_probe(label: str, _wall_s: float, cpu_s: float) -> None:
+    def on_probe(label: str, _wall_s: float, cpu_s: float, steps: int, full: int) -> None:
         if label == "a" and not first_probe:
             first_probe.append(cpu_s)
+        key = "b" if label == "b" else "a"
+        if key == "b" or key not in ended or cpu_s < ended["a"][0]:
+            ended[key] = (cpu_s, steps, full)
 
     sized: list[float] = []  # a study's runs sized so far (their estimated CPU seconds)
     try:
@@ -122,6 +132,17 @@ def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: f
             how = (f"not estimated in full: the study estimator (training steps only) ran past the cap of "
                    f"{duration(cap_s)} of CPU time after sizing {len(sized)} of its {n_runs} runs, which alone need "
                    f"{duration(bound)} of CPU time here, so a full run takes more")
+            entry = _bounded(name, budget, bound, how)
+        elif "b" in ended and ended["b"][1] > ended["a"][1] and ended["b"][0] > ended["a"][0]:
+            # a run b ended, but too short for the estimate's precision rule (its extra time over run a at least
+            # a's own and MIN_EXTRA_S) before the cap: the same extrapolation, said to be less precise
+            (c_a, s_a, full), (c_b, s_b, _) = ended["a"], ended["b"]
+            entry = {"seconds": None, "cpu_seconds": c_a + (c_b - c_a) / (s_b - s_a) * (full - s_a),
+                     "how": (f"one process, one torch thread, on this machine; extrapolated from {s_a:,} and {s_b:,} "
+                             f"of its {full:,} steps ({duration(c_a)} and {duration(c_b)} of CPU time), less precisely "
+                             f"than the others: the measurement reached the cap of {duration(cap_s)} of CPU time "
+                             f"before a run b added at least run a's time ({duration(c_b - c_a)} of the "
+                             f"{duration(max(MIN_EXTRA_S, c_a))} asked for)")}
         else:
             # a full run costs at least its first probe (the --quick step counts at the budget's widths, seeds and
             # sample counts), and more than the cap while that probe had not ended
@@ -130,8 +151,7 @@ def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: f
             how = (f"not estimated: the probes ran past the cap of {duration(cap_s)} of CPU time; its first probe run "
                    f"(the fixed cost: the --quick step counts at the budget's sizes) {which}, so a full run takes "
                    f"more than {duration(bound)} of CPU time here")
-        entry = {"seconds": None, "cpu_seconds": None, "more_than_cpu_s": bound,
-                 "how": f"{how}; size it on a GPU: wgan reproduce {name} --budget {budget} --estimate --device cuda"}
+            entry = _bounded(name, budget, bound, how)
     entry |= {"estimate_took_s": time.perf_counter() - t0, "load_average": _load(),
               "measured": time.strftime("%Y-%m-%d", time.gmtime())}
     if data is not None:

@@ -75,7 +75,7 @@ def test_estimate_extrapolates_linearly_in_the_steps(sleeper: str, tmp_path: Pat
     monkeypatch.setattr(_budget, "MIN_EXTRA_S", 0.3)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     lines: list[str] = []
-    probes: list[tuple[str, float, float]] = []
+    probes: list[tuple[str, float, float, int, int]] = []
     est = _budget.estimate(sleeper, Context(out=tmp_path / "never", device="auto"), report=lines.append,
                            on_probe=lambda *p: probes.append(p))
     assert est.device == "cpu" and "on cpu" in est.line(sleeper)  # --device auto resolved before choosing a clock
@@ -83,7 +83,8 @@ def test_estimate_extrapolates_linearly_in_the_steps(sleeper: str, tmp_path: Pat
     assert "estimating at --budget cpu on cpu" in lines[0] and "probe a:" in lines[1] and "probe b" in lines[-1]
     # the same probes as figures, for a caller that keeps them (the budgets script's lower bound)
     assert [p[0] for p in probes[:2]] == ["a", "a again"] and {p[0] for p in probes[2:]} == {"b"}
-    assert len(probes) == len(lines) - 1 and all(0.2 <= cpu <= wall * 1.5 + 0.1 for _, wall, cpu in probes)
+    assert len(probes) == len(lines) - 1 and all(0.2 <= cpu <= wall * 1.5 + 0.1 for _, wall, cpu, _, _ in probes)
+    assert [p[3] for p in probes[:2]] == [2, 2] and probes[-1][3] == est.steps_b and {p[4] for p in probes} == {2000}
     assert est.steps_full == 2000 and est.steps_a == 2
     assert est.cpu_seconds == pytest.approx(0.2 + 0.002 * 2000, rel=0.25)  # 4.2 s, from probes of ~0.5 s
     assert est.seconds >= 0.9 * est.cpu_seconds  # wall time: at least the CPU time of one thread, more when busy

@@ -135,8 +135,9 @@ class Estimate:
 def estimate(name: str, ctx: Context, report=None, on_probe=None) -> Estimate:
     """Time reproduction ``name`` at ``ctx``'s budget from two short probe runs (see the module docstring);
     nothing is written outside a temporary folder. ``report`` receives a line before the first probe and one as
-    each probe run ends; ``on_probe(label, wall_s, cpu_s)`` is called as each probe run ends (label ``"a"``,
-    ``"a again"`` or ``"b"``), for a caller that keeps the figures rather than the lines."""
+    each probe run ends; ``on_probe(label, wall_s, cpu_s, steps, full_steps)`` is called as each probe run ends
+    (label ``"a"``, ``"a again"`` or ``"b"``; ``steps`` the probe's step count, ``full_steps`` the run's), for a
+    caller that keeps the figures rather than the lines."""
     # each probe collects what it made (its Trainers, so its data-loader workers end and are counted in its own CPU
     # time): what the process held before is collected once and then frozen, so that those collections neither
     # scan it (a large process's full collection takes tenths of a second) nor end someone else's workers mid-probe
@@ -179,9 +180,9 @@ def _estimate(name: str, ctx: Context, report, on_probe) -> Estimate:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def ended(label: str, wall: float, cpu: float) -> None:
+    def ended(label: str, wall: float, cpu: float, probe_steps: int, full_steps: int) -> None:
         if on_probe is not None:
-            on_probe(label, wall, cpu)
+            on_probe(label, wall, cpu, probe_steps, full_steps)
 
     # run a twice, keeping the faster: the first run in a process also pays one-off costs (imports, compiled
     # kernels, cached data) that the extrapolation must not count as the reproduction's own
@@ -189,11 +190,11 @@ def _estimate(name: str, ctx: Context, report, on_probe) -> Estimate:
         report(f"[{name}] estimating at --budget {ctx.budget} on {device}: probe a runs the reproduction at its "
                "--quick step counts (twice), probe b at a fraction of the full counts; a line as each one ends")
     t_a, c_a, full, s_a = probe(0.0)
-    ended("a", t_a, c_a)
+    ended("a", t_a, c_a, s_a, full)
     if report is not None:
         report(f"[{name}] probe a: {s_a:,} of {full:,} steps in {t_a:.1f} s ({c_a:.1f} s CPU)")
     again = probe(0.0)
-    ended("a again", again[0], again[1])
+    ended("a again", again[0], again[1], again[3], again[2])
     t_a, c_a = min(t_a, again[0]), min(c_a, again[1])
     if report is not None:
         report(f"[{name}] probe a again: {again[0]:.1f} s ({again[1]:.1f} s CPU); the faster of each kept")
@@ -205,7 +206,7 @@ def _estimate(name: str, ctx: Context, report, on_probe) -> Estimate:
     fraction = min(1.0, max(FIRST_FRACTION, s_a * (1 + wanted / max(t_a, 1e-3)) / full))
     while True:
         t_b, c_b, _, s_b = probe(fraction)
-        ended("b", t_b, c_b)
+        ended("b", t_b, c_b, s_b, full)
         if report is not None:
             report(f"[{name}] probe b at {fraction:.4g} of the steps: {s_b:,} steps in {t_b:.1f} s ({c_b:.1f} s CPU)")
         # on the CPU judged in CPU time, which a busy machine does not stretch; on a GPU in wall time
