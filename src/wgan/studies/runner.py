@@ -187,7 +187,7 @@ def stop_with_parent(interval_s: float = 0.5, grace_s: float = 120.0) -> None:
     """End this process soon after the process that started it is gone.
 
     A pool's worker outlives its parent when the parent dies without shutting the pool down: ``kill`` (SIGTERM)
-    or SIGKILL sent to the parent alone, the out-of-memory killer, a closed terminal. Ctrl-C reaches the whole
+    or SIGKILL sent to the parent alone, the out-of-memory killer. Ctrl-C reaches the whole
     process group; these do not. The orphan went on training the run it held, with the run's lock, for as long
     as that run took (a ResNet run of the architecture zoo: 1.5 CPU-hours before anyone saw it). A daemon thread
     here notices the parent is gone (this process is re-parented, so ``os.getppid()`` changes) and sends this
