@@ -93,24 +93,27 @@ def _bounded(name: str, budget: str, bound: float, how: str) -> dict:
             "how": f"{how}; size it on a GPU: wgan reproduce {name} --budget {budget} --estimate --device cuda"}
 
 
+def _runs_a_and_b(ended: list[tuple[str, float, int, int]]) -> tuple[tuple[float, int, int], tuple[float, int]] | None:
+    """From the probe runs that ended: the faster run a ``(CPU s, steps, full)`` and the latest run b
+    ``(CPU s, steps)``, where a run b ended that took longer and ran more steps than run a; else None."""
+    a = min(((c, s, f) for label, c, s, f in ended if label != "b"), default=None)
+    b = next(((c, s) for label, c, s, _ in reversed(ended) if label == "b"), None)
+    return (a, b) if a is not None and b is not None and b[1] > a[1] and b[0] > a[0] else None
+
+
 def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: float | None = None) -> dict:
     from wgan.studies.estimate import cpu_clock
 
     exp = all_experiments()[name]
     ctx = Context(out=out / name, budget=budget, data=data)
     t0, c0 = time.perf_counter(), cpu_clock()
-    first_probe: list[float] = []  # the CPU time of the first probe run (the fixed cost), once it has ended
-    ended: dict[str, tuple[float, int, int]] = {}  # the faster run a and the latest run b: (CPU s, steps, full)
+    ended: list[tuple[str, float, int, int]] = []  # each probe run that ended: (label, CPU s, steps, full steps)
 
     def report(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
     def on_probe(label: str, _wall_s: float, cpu_s: float, steps: int, full: int) -> None:
-        if label == "a" and not first_probe:
-            first_probe.append(cpu_s)
-        key = "b" if label == "b" else "a"
-        if key == "b" or key not in ended or cpu_s < ended["a"][0]:
-            ended[key] = (cpu_s, steps, full)
+        ended.append((label, cpu_s, steps, full))
 
     sized: list[float] = []  # a study's runs sized so far (their estimated CPU seconds)
     try:
@@ -133,10 +136,10 @@ def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: f
                    f"{duration(cap_s)} of CPU time after sizing {len(sized)} of its {n_runs} runs, which alone need "
                    f"{duration(bound)} of CPU time here, so a full run takes more")
             entry = _bounded(name, budget, bound, how)
-        elif "b" in ended and ended["b"][1] > ended["a"][1] and ended["b"][0] > ended["a"][0]:
+        elif (b := _runs_a_and_b(ended)) is not None:
             # a run b ended, but too short for the estimate's precision rule (its extra time over run a at least
             # a's own and MIN_EXTRA_S) before the cap: the same extrapolation, said to be less precise
-            (c_a, s_a, full), (c_b, s_b, _) = ended["a"], ended["b"]
+            (c_a, s_a, full), (c_b, s_b) = b
             entry = {"seconds": None, "cpu_seconds": c_a + (c_b - c_a) / (s_b - s_a) * (full - s_a),
                      "how": (f"one process, one torch thread, on this machine; extrapolated from {s_a:,} and {s_b:,} "
                              f"of its {full:,} steps ({duration(c_a)} and {duration(c_b)} of CPU time), less precisely "
@@ -146,8 +149,9 @@ def measure(name: str, budget: str, out: Path, data: str | None = None, cap_s: f
         else:
             # a full run costs at least its first probe (the --quick step counts at the budget's widths, seeds and
             # sample counts), and more than the cap while that probe had not ended
-            bound = first_probe[0] if first_probe else cpu_clock() - c0
-            which = f"took {duration(bound)}" if first_probe else "had not ended"
+            first = ended[0][1] if ended else None  # run a's first time, the fixed cost
+            bound = first if first is not None else cpu_clock() - c0
+            which = f"took {duration(bound)}" if first is not None else "had not ended"
             how = (f"not estimated: the probes ran past the cap of {duration(cap_s)} of CPU time; its first probe run "
                    f"(the fixed cost: the --quick step counts at the budget's sizes) {which}, so a full run takes "
                    f"more than {duration(bound)} of CPU time here")

@@ -13,7 +13,6 @@ score classifier to OUT/classifier.pt (trained as the reproduction trains it); t
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +21,7 @@ from wgan.config import Config
 from wgan.experiments import Context
 from wgan.experiments._architectures import metric_key, reference_scores, setting, study_sets, train_score_classifier
 from wgan.experiments.architecture_zoo import ZOO_METHODS, zoo_point
+from wgan.io import read_jsonl
 from wgan.nets.space import ZOO
 from wgan.studies import Study, run_study
 
@@ -42,8 +42,7 @@ def main() -> int:
     where = out / f"zoo-steps-{method}-w{width}-{steps}"
     run_study(study, where, workers=1)
     print(f"untrained generator {refs['untrained_generator']:.3f}, real images {refs['real']:.3f}")
-    for line in next((where / "runs").iterdir()).joinpath("metrics.jsonl").read_text().splitlines():
-        r = json.loads(line)
+    for r in read_jsonl(next((where / "runs").iterdir()) / "metrics.jsonl"):
         if f"eval/{metric_key(s)}" in r:
             print(f"step {r['step']}: {r[f'eval/{metric_key(s)}']:.3f}")
     return 0
